@@ -1,0 +1,11 @@
+package io.pvring.event;
+
+/**
+ * Something that sleeps until an event port it watches becomes pending: typically the idle strategy of the thread
+ * that runs a device's agents. {@link #wake()} is called by the notifying thread and must be cheap when nobody
+ * sleeps (no syscall unless the waiter is parked).
+ */
+public interface EventWaiter
+{
+    void wake();
+}
