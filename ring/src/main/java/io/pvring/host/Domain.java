@@ -9,6 +9,9 @@ import io.pvring.memory.MappedGuestMemory;
 /**
  * A domain of the emulated {@link Hypervisor}: its id, name, guest-physical memory and grant table. Created and
  * destroyed only by the hypervisor. Domain 0 is the backend domain ("Domain-0").
+ *
+ * <p>Memory and grant table are unmapped when the domain is destroyed: guest-side code (a frontend driver) must
+ * be stopped before {@link Hypervisor#destroyDomain(int)}, as backends must.
  */
 public final class Domain
 {

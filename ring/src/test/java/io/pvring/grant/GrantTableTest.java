@@ -1,5 +1,8 @@
 package io.pvring.grant;
 
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -12,9 +15,12 @@ import static io.pvring.grant.GrantTableDescriptor.FRAME_OFFSET;
 import static io.pvring.grant.GrantTableDescriptor.GTF_PERMIT_ACCESS;
 import static io.pvring.grant.GrantTableDescriptor.GTF_READONLY;
 import static io.pvring.grant.GrantTableDescriptor.entryOffset;
+import static java.time.Duration.ofSeconds;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GrantTableTest
@@ -108,5 +114,51 @@ class GrantTableTest
             assertFalse(mapper.wrap(handle, page));
             assertTrue(frontend.endForeignAccessRef(ref));
         }
+    }
+
+    @Test
+    void concurrentClaimsNeverHandOutOneRefTwice()
+    {
+        final AtomicIntegerArray owner = new AtomicIntegerArray(table.capacity());
+        final AtomicReference<String> violation = new AtomicReference<>();
+        final Thread[] threads = new Thread[2];
+        for (int t = 0; t < threads.length; t++)
+        {
+            final int me = t + 1;
+            threads[t] = new Thread(() ->
+            {
+                final int[] held = new int[100];
+                for (int round = 0; round < 2_000 && null == violation.get(); round++)
+                {
+                    for (int i = 0; i < held.length; i++)
+                    {
+                        held[i] = frontend.claimRef();
+                        if (held[i] < 0 || !owner.compareAndSet(held[i], 0, me))
+                        {
+                            violation.compareAndSet(null, "ref=" + held[i] + " claimed while held");
+                            return;
+                        }
+                    }
+                    for (final int ref : held)
+                    {
+                        owner.set(ref, 0);
+                        frontend.releaseRef(ref);
+                    }
+                }
+            }, "claimer-" + t);
+        }
+        assertTimeoutPreemptively(ofSeconds(60), () ->
+        {
+            for (final Thread thread : threads)
+            {
+                thread.start();
+            }
+            for (final Thread thread : threads)
+            {
+                thread.join();
+            }
+        });
+        assertNull(violation.get());
+        assertEquals(0, frontend.claimedRefs());
     }
 }
