@@ -16,9 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define xen_mb() __sync_synchronize()
-#define xen_rmb() __sync_synchronize()
-#define xen_wmb() __sync_synchronize()
+/* A guest without __XEN_INTERFACE_VERSION__ gets the legacy interface, whose xen_mb() etc. call these. */
+#define mb() __sync_synchronize()
+#define rmb() __sync_synchronize()
+#define wmb() __sync_synchronize()
 
 #include <xen/xen.h>
 #include <xen/grant_table.h>
