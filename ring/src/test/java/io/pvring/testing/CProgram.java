@@ -182,6 +182,60 @@ public final class CProgram
     }
 
     /**
+     * Compiles the program with {@code -fsyntax-only} and the given extra flags, no link step: for layout checks by
+     * {@code _Static_assert} in configurations that cannot link here (e.g. {@code -m32 -ffreestanding} without a
+     * 32-bit libc). Fails with gcc's output when the source does not compile.
+     */
+    public void assertCompiles(final String... extraFlags)
+    {
+        assumeToolsPresent();
+        try
+        {
+            final Path dir = workDir();
+            final Path src = Files.createTempFile(dir, name, ".c");
+            final Path log = Files.createTempFile(dir, name, ".gcc.log");
+            try
+            {
+                Files.writeString(src, source, StandardCharsets.UTF_8);
+                final List<String> command = new ArrayList<>();
+                command.add("gcc");
+                command.addAll(flags);
+                command.addAll(Arrays.asList(extraFlags));
+                command.add("-fsyntax-only");
+                command.add(src.toString());
+                final Process gcc = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+                if (!gcc.waitFor(COMPILE_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                {
+                    gcc.destroyForcibly();
+                    Assertions.fail("gcc timed out after " + COMPILE_TIMEOUT_SECONDS + "s on " + name);
+                }
+                if (gcc.exitValue() != 0)
+                {
+                    Assertions.fail("gcc rejected " + name + " (exit=" + gcc.exitValue() + "): "
+                        + String.join(" ", command) + '\n' + Files.readString(log));
+                }
+            }
+            finally
+            {
+                Files.deleteIfExists(src);
+                Files.deleteIfExists(log);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted compiling " + name, ex);
+        }
+    }
+
+    /**
      * Runs the program to completion with {@code stdin} as its input and returns its output.
      *
      * @param timeoutSeconds the process is killed and the test fails after this long.
