@@ -48,7 +48,8 @@ class RingDifferentialTest
         FRONT_FINAL_CHECK,
         FRONT_FINAL_CHECK_BATCH,
         FREE_REQUESTS,
-        HAS_UNCONSUMED
+        HAS_UNCONSUMED,
+        FRONT_READ_RESPONSE_IN_PLACE
     }
 
     @ParameterizedTest(name = "slot={0} order={1} seed={2}")
@@ -133,7 +134,7 @@ class RingDifferentialTest
         final int[] drainWeights = {8, 6, 2, 20, 20, 12, 2, 18};
         final Op[] rare = {
             Op.BACK_FINAL_CHECK, Op.FRONT_FINAL_CHECK, Op.FRONT_FINAL_CHECK_BATCH, Op.FREE_REQUESTS,
-            Op.HAS_UNCONSUMED};
+            Op.HAS_UNCONSUMED, Op.FRONT_READ_RESPONSE_IN_PLACE};
         int[] weights = drainWeights;
         int phaseEnd = 0;
         for (int i = 0; i < ops.length; i++)
@@ -284,6 +285,14 @@ class RingDifferentialTest
                     result = back.unconsumedRequests();
                     aux = front.unconsumedResponses();
                     break;
+                case FRONT_READ_RESPONSE_IN_PLACE:
+                    result = front.unconsumedResponses();
+                    if (result != 0)
+                    {
+                        aux = fnv1a(page, front.responseOffset(), responseBytes);
+                        front.nextResponse();
+                    }
+                    break;
                 default:
                     throw new IllegalArgumentException("op=" + op);
             }
@@ -325,10 +334,15 @@ class RingDifferentialTest
 
     private static int fnv1a(final UnsafeBuffer buffer, final int length)
     {
+        return fnv1a(buffer, 0, length);
+    }
+
+    private static int fnv1a(final UnsafeBuffer buffer, final int offset, final int length)
+    {
         int hash = 0x811c9dc5;
         for (int i = 0; i < length; i++)
         {
-            hash = (hash ^ (buffer.getByte(i) & 0xFF)) * 0x01000193;
+            hash = (hash ^ (buffer.getByte(offset + i) & 0xFF)) * 0x01000193;
         }
         return hash;
     }

@@ -44,7 +44,8 @@ enum op
     FRONT_FINAL_CHECK,
     FRONT_FINAL_CHECK_BATCH,
     FREE_REQUESTS,
-    HAS_UNCONSUMED
+    HAS_UNCONSUMED,
+    FRONT_READ_RESPONSE_IN_PLACE
 };
 
 /*
@@ -183,6 +184,13 @@ static int run_##tag(unsigned order, RING_IDX start, unsigned fillseed, long ste
         case HAS_UNCONSUMED:                                                                    \
             result = RING_HAS_UNCONSUMED_REQUESTS(&back);                                       \
             aux = RING_HAS_UNCONSUMED_RESPONSES(&front);                                        \
+            break;                                                                              \
+        case FRONT_READ_RESPONSE_IN_PLACE:                                                      \
+            result = RING_HAS_UNCONSUMED_RESPONSES(&front);                                     \
+            if (result != 0) {                                                                  \
+                aux = fnv1a(RING_GET_RESPONSE(&front, front.rsp_cons)->b, sizeof(struct rsp##tag)); \
+                front.rsp_cons++;                                                               \
+            }                                                                                   \
             break;                                                                              \
         default:                                                                                \
             return 5;                                                                           \
