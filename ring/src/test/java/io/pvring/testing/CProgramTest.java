@@ -3,6 +3,7 @@ package io.pvring.testing;
 import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
+import org.opentest4j.AssertionFailedError;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -68,5 +69,29 @@ class CProgramTest
         assertEquals(8, c.get("sizeof.grant_entry_v1"));
         assertEquals(16, c.get("sizeof.xsd_sockmsg"));
         assertEquals(4, c.get("XenbusStateConnected"));
+    }
+
+    @Test
+    void constantsAreComparedByName()
+    {
+        assertEquals(3, XenAbi.assertConstantsMatch(Sample.class));
+        final AssertionFailedError error =
+            assertThrows(AssertionFailedError.class, () -> XenAbi.assertConstantsMatch(Wrong.class));
+        assertTrue(error.getMessage().contains("Wrong.XS_READ"), error.getMessage());
+    }
+
+    /** Constants named as in the headers; one the headers lack. */
+    public static final class Sample
+    {
+        public static final int XS_READ = 2;
+        public static final long BLKIF_RSP_EOPNOTSUPP = -2;
+        public static final int GTF_PERMIT_ACCESS = 1;
+        public static final int XS_NOT_IN_THE_HEADERS = 99;
+    }
+
+    /** A mirror with a wrong value. */
+    public static final class Wrong
+    {
+        public static final int XS_READ = 3;
     }
 }

@@ -1,5 +1,13 @@
 package io.pvring.testing;
 
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+import org.junit.jupiter.api.Assertions;
+
 /**
  * The Xen PV I/O ABI as gcc computes it from the installed public headers: one shared C program
  * ({@code xen_abi.c} in the ring test resources) prints every size, offset and constant the pvring modules mirror,
@@ -47,5 +55,56 @@ public final class XenAbi
             }
         }
         return result;
+    }
+
+    /**
+     * Compares every {@code public static final} int or long constant of {@code holder} whose name is, ignoring case,
+     * a constant {@code xen_abi.c} prints ({@code XS_READ}; {@code GTF_PERMIT_ACCESS} for {@code GTF_permit_access})
+     * with gcc's value, so a Java mirror of a header's constants is checked in one line. Constants the installed
+     * headers lack (later Xen additions) are left alone.
+     *
+     * @return how many constants were compared, for the caller to assert a floor on (a rename must not silently turn
+     *     the check into a no-op).
+     */
+    public static int assertConstantsMatch(final Class<?> holder)
+    {
+        final CValues c = values();
+        final Map<String, String> byUpperCase = new HashMap<>();
+        for (final String name : c.asMap().keySet())
+        {
+            if (byUpperCase.put(name.toUpperCase(Locale.ROOT), name) != null)
+            {
+                throw new IllegalStateException("xen_abi.c prints two names equal ignoring case: " + name);
+            }
+        }
+        int compared = 0;
+        for (final Field field : holder.getDeclaredFields())
+        {
+            final int modifiers = field.getModifiers();
+            final Class<?> type = field.getType();
+            if (!Modifier.isPublic(modifiers) || !Modifier.isStatic(modifiers) || !Modifier.isFinal(modifiers)
+                || (type != int.class && type != long.class))
+            {
+                continue;
+            }
+            final String cName = byUpperCase.get(field.getName().toUpperCase(Locale.ROOT));
+            if (cName == null)
+            {
+                continue;
+            }
+            final long javaValue;
+            try
+            {
+                javaValue = type == int.class ? field.getInt(null) : field.getLong(null);
+            }
+            catch (final IllegalAccessException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+            Assertions.assertEquals(c.get(cName), javaValue,
+                holder.getSimpleName() + '.' + field.getName() + " differs from the Xen header's " + cName);
+            compared++;
+        }
+        return compared;
     }
 }
