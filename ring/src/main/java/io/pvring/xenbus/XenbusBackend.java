@@ -1,0 +1,654 @@
+package io.pvring.xenbus;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import org.agrona.concurrent.Agent;
+
+import io.pvring.xenstore.XenStoreException;
+import io.pvring.xenstore.XsConnection;
+
+import static io.pvring.xenbus.XenbusState.CLOSED;
+import static io.pvring.xenbus.XenbusState.CLOSING;
+import static io.pvring.xenbus.XenbusState.CONNECTED;
+import static io.pvring.xenbus.XenbusState.INITIALISING;
+import static io.pvring.xenbus.XenbusState.INIT_WAIT;
+import static io.pvring.xenbus.XenbusState.RECONFIGURED;
+import static io.pvring.xenbus.XenbusState.RECONFIGURING;
+import static io.pvring.xenbus.XenbusState.UNKNOWN;
+
+/**
+ * The xenbus backend bus of one domain: watches {@code /local/domain/<be>/backend/<type>} for devices the
+ * toolstack creates, probes the registered {@link XenbusBackendDriver}, and runs each device through the handshake
+ * exactly as Linux blkback/netback's {@code frontend_changed} do:
+ * <ul>
+ *   <li>probe, features published, then InitWait (when the driver is ready);</li>
+ *   <li>frontend Initialised <em>or</em> Connected connects (watches coalesce, so Initialised may never be seen),
+ *       after an idempotent disconnect; a failed connect disconnects and goes to Closing;</li>
+ *   <li>frontend Closing: backend Closing; frontend Closed: disconnect, Closed, and unregister if
+ *       {@code online} is 0; frontend Unknown (or gone): unregister;</li>
+ *   <li>frontend Initialising while the backend is Closed: back to InitWait (reconnect);</li>
+ *   <li>Reconfiguring/Reconfigured go to the driver;</li>
+ *   <li>the toolstack removing the backend directory, or writing Closing to it, tears the device down in any
+ *       state.</li>
+ * </ul>
+ * An Agrona {@link Agent}: {@link #doWork()} drains watch events on the calling thread (the xenbus thread), never
+ * on a ring thread. Not thread-safe apart from {@link XenbusDevice#requestClose(String)}.
+ */
+public final class XenbusBackend implements Agent, AutoCloseable
+{
+    private static final int EVENTS_PER_WORK = 64;
+    private static final String BUS_TOKEN = "backend/";
+    private static final String OTHEREND_TOKEN = "otherend/";
+
+    private final XsConnection xs;
+    private final HypervisorServices hypervisor;
+    private final int backendDomid;
+    private final Map<String, XenbusBackendDriver> drivers = new LinkedHashMap<>();
+    private final Map<String, Entry> devices = new HashMap<>();
+    private final Queue<Object[]> closeRequests = new ConcurrentLinkedQueue<>();
+    private final List<String[]> events = new ArrayList<>();
+    private volatile Runnable wakeup;
+    private boolean closed;
+
+    private static final class Entry
+    {
+        final String key;
+        final XenbusDevice device;
+        final XenbusBackendDevice handler;
+        final String otherendWatch;
+        boolean connected;
+        boolean sawFrontend;
+
+        Entry(final String key, final XenbusDevice device, final XenbusBackendDevice handler, final String watch)
+        {
+            this.key = key;
+            this.device = device;
+            this.handler = handler;
+            this.otherendWatch = watch;
+        }
+    }
+
+    /**
+     * @param xs         the backend domain's xenstore connection (it receives the bus's watch events).
+     * @param hypervisor handed to drivers through each {@link XenbusDevice}.
+     */
+    public XenbusBackend(final XsConnection xs, final HypervisorServices hypervisor)
+    {
+        this.xs = xs;
+        this.hypervisor = hypervisor;
+        this.backendDomid = xs.domid();
+        xs.watchListener(this::wake);
+    }
+
+    /** Serves {@code driver.deviceType()} devices: watches the type directory (existing devices are probed). */
+    public void register(final XenbusBackendDriver driver)
+    {
+        final String type = driver.deviceType();
+        if (drivers.containsKey(type))
+        {
+            throw new IllegalStateException("driver already registered: type=" + type);
+        }
+        drivers.put(type, driver);
+        xs.watch(XenbusPaths.backendTypePath(backendDomid, type), BUS_TOKEN + type);
+    }
+
+    /** Wakes whoever runs {@link #doWork()} (set by {@link XenbusThread}). */
+    public void wakeup(final Runnable wakeup)
+    {
+        this.wakeup = wakeup;
+    }
+
+    @Override
+    public int doWork()
+    {
+        if (closed)
+        {
+            return 0;
+        }
+        int work = 0;
+        Object[] request;
+        while (null != (request = closeRequests.poll()))
+        {
+            work++;
+            handleCloseRequest((XenbusDevice)request[0], (String)request[1]);
+        }
+        events.clear();
+        work += xs.drainWatchEvents((path, token) -> events.add(new String[]{path, token}), EVENTS_PER_WORK);
+        for (final String[] e : events)
+        {
+            dispatch(e[0], e[1]);
+        }
+        events.clear();
+        return work;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "xenbus-backend-" + backendDomid;
+    }
+
+    @Override
+    public void onClose()
+    {
+        close();
+    }
+
+    /** The probed device, or null. */
+    public XenbusDevice device(final String type, final int frontendDomid, final String devid)
+    {
+        final Entry e = devices.get(key(type, Integer.toString(frontendDomid), devid));
+        return null == e ? null : e.device;
+    }
+
+    public int deviceCount()
+    {
+        return devices.size();
+    }
+
+    /** Disconnects and removes every device, drops the bus's watches. Idempotent. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        for (final Entry e : new ArrayList<>(devices.values()))
+        {
+            unregister(e, false);
+        }
+        xs.watchListener(null);
+        for (final String type : drivers.keySet())
+        {
+            unwatchQuietly(XenbusPaths.backendTypePath(backendDomid, type), BUS_TOKEN + type);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void wake()
+    {
+        final Runnable w = wakeup;
+        if (null != w)
+        {
+            w.run();
+        }
+    }
+
+    private void requestClose(final XenbusDevice device, final String reason)
+    {
+        closeRequests.add(new Object[]{device, reason});
+        wake();
+    }
+
+    private static String key(final String type, final String fe, final String devid)
+    {
+        return type + "/" + fe + "/" + devid;
+    }
+
+    private void dispatch(final String path, final String token)
+    {
+        if (token.startsWith(OTHEREND_TOKEN))
+        {
+            final Entry e = devices.get(token.substring(OTHEREND_TOKEN.length()));
+            if (null != e)
+            {
+                frontendChanged(e, readFrontendState(e));
+            }
+        }
+        else if (token.startsWith(BUS_TOKEN))
+        {
+            final String type = token.substring(BUS_TOKEN.length());
+            final String base = XenbusPaths.backendTypePath(backendDomid, type);
+            if (!drivers.containsKey(type) || !path.startsWith(base))
+            {
+                return;
+            }
+            final String rel = path.substring(base.length());
+            final String[] parts = rel.isEmpty() ? new String[0] : rel.substring(1).split("/", 3);
+            if (parts.length < 2)
+            {
+                rescan(type, parts.length == 1 ? parts[0] : null);
+            }
+            else
+            {
+                checkDevice(type, parts[0], parts[1]);
+            }
+        }
+    }
+
+    /** After a coalesced (collapsed) event: compare the directory with what is probed. */
+    private void rescan(final String type, final String onlyFrontend)
+    {
+        final String base = XenbusPaths.backendTypePath(backendDomid, type);
+        final List<String[]> seen = new ArrayList<>();
+        try
+        {
+            final List<String> fes = null == onlyFrontend ? xs.directory(base) : List.of(onlyFrontend);
+            for (final String fe : fes)
+            {
+                final List<String> ids = directoryOrEmpty(base + "/" + fe);
+                for (final String devid : ids)
+                {
+                    seen.add(new String[]{fe, devid});
+                }
+            }
+        }
+        catch (final XenStoreException ex)
+        {
+            // The type directory itself is gone: every device of the type is checked (and removed) below.
+        }
+        for (final String[] s : seen)
+        {
+            checkDevice(type, s[0], s[1]);
+        }
+        for (final Entry e : new ArrayList<>(devices.values()))
+        {
+            final XenbusDevice d = e.device;
+            if (d.type().equals(type) &&
+                (null == onlyFrontend || onlyFrontend.equals(Integer.toString(d.frontendDomid()))))
+            {
+                checkDevice(type, Integer.toString(d.frontendDomid()), d.devid());
+            }
+        }
+    }
+
+    private List<String> directoryOrEmpty(final String path)
+    {
+        try
+        {
+            return xs.directory(path);
+        }
+        catch (final XenStoreException ex)
+        {
+            return List.of();
+        }
+    }
+
+    private void checkDevice(final String type, final String fe, final String devid)
+    {
+        final String key = key(type, fe, devid);
+        final Entry e = devices.get(key);
+        final String path = XenbusPaths.backendTypePath(backendDomid, type) + "/" + fe + "/" + devid;
+        final boolean present;
+        final String frontendId;
+        final String frontendPath;
+        try
+        {
+            present = xs.exists(0, path);
+            frontendId = xs.readOrNull(path + "/" + XenbusPaths.FRONTEND_ID);
+            frontendPath = xs.readOrNull(path + "/" + XenbusPaths.FRONTEND);
+        }
+        catch (final XenStoreException ex)
+        {
+            return;
+        }
+        if (!present)
+        {
+            if (null != e)
+            {
+                unregister(e, false);
+            }
+            return;
+        }
+        if (null != e)
+        {
+            backendChanged(e);
+            return;
+        }
+        if (null == frontendId || null == frontendPath || !frontendId.equals(fe) || !isDomid(fe))
+        {
+            // Not (yet) a complete device directory: the toolstack writes it in one transaction.
+            return;
+        }
+        if (XenbusState.parse(readQuietly(path + "/" + XenbusPaths.STATE)) != INITIALISING)
+        {
+            // xenbus_probe_node: "Device is not new, so ignore it" (going away after switching to Closed).
+            return;
+        }
+        probe(type, Integer.parseInt(fe), devid, path, frontendPath);
+    }
+
+    private void probe(final String type, final int fe, final String devid, final String path, final String fePath)
+    {
+        final String key = key(type, Integer.toString(fe), devid);
+        final XenbusDevice d = new XenbusDevice(
+            true, type, devid, fe, backendDomid, path, fePath, xs, hypervisor, this::requestClose);
+        XenbusBackendDevice handler = null;
+        try
+        {
+            handler = drivers.get(type).probe(d);
+        }
+        catch (final RuntimeException ex)
+        {
+            d.fatal("probe failed: " + ex.getMessage());
+        }
+        final Entry e = new Entry(key, d, handler, fePath + "/" + XenbusPaths.STATE);
+        devices.put(key, e);
+        if (null == handler)
+        {
+            return;
+        }
+        maybeInitWait(e);
+        try
+        {
+            // Fires once at once: the frontend's current state is handled like any change (shortcuts included).
+            xs.watch(e.otherendWatch, OTHEREND_TOKEN + key);
+        }
+        catch (final XenStoreException ex)
+        {
+            d.fatal("watching frontend state " + e.otherendWatch + ": " + ex.error());
+        }
+    }
+
+    private boolean maybeInitWait(final Entry e)
+    {
+        final XenbusState s = e.device.state();
+        if ((s == INITIALISING || s == UNKNOWN) && readyForInitWait(e))
+        {
+            e.device.switchState(INIT_WAIT);
+            return true;
+        }
+        return false;
+    }
+
+    private boolean readyForInitWait(final Entry e)
+    {
+        try
+        {
+            return e.handler.readyForInitWait(e.device);
+        }
+        catch (final RuntimeException ex)
+        {
+            return false;
+        }
+    }
+
+    private void backendChanged(final Entry e)
+    {
+        if (null == e.handler)
+        {
+            return;
+        }
+        final XenbusDevice d = e.device;
+        if (maybeInitWait(e))
+        {
+            frontendChanged(e, readFrontendState(e));
+            return;
+        }
+        // The toolstack unplugs by writing online=0 and state=Closing to the backend (libxl device remove).
+        final XenbusState written = XenbusState.parse(d.read(XenbusPaths.STATE));
+        if (written == CLOSING && d.state() != CLOSING && d.state() != CLOSED)
+        {
+            d.adoptState(CLOSING);
+            final XenbusState fe = readFrontendState(e);
+            if (fe == CLOSED || fe == UNKNOWN)
+            {
+                frontendChanged(e, CLOSED);
+            }
+        }
+    }
+
+    private XenbusState readFrontendState(final Entry e)
+    {
+        try
+        {
+            final String s = xs.readOrNull(e.otherendWatch);
+            if (null != s)
+            {
+                e.sawFrontend = true;
+            }
+            return e.sawFrontend ? XenbusState.parse(s) : null;
+        }
+        catch (final XenStoreException ex)
+        {
+            return e.sawFrontend ? UNKNOWN : null;
+        }
+    }
+
+    /** blkback/netback {@code frontend_changed}; null = the frontend has not written a state yet. */
+    private void frontendChanged(final Entry e, final XenbusState feState)
+    {
+        if (null == feState || null == e.handler || !devices.containsKey(e.key))
+        {
+            return;
+        }
+        final XenbusDevice d = e.device;
+        d.otherendState(feState);
+        switch (feState)
+        {
+            case INITIALISING:
+                if (d.state() == CLOSED)
+                {
+                    // Reconnect after the frontend closed (kexec, resume).
+                    d.switchState(INIT_WAIT);
+                }
+                break;
+
+            case INITIALISED:
+            case CONNECTED:
+                connectIfNeeded(e, feState);
+                break;
+
+            case CLOSING:
+                d.switchState(CLOSING);
+                break;
+
+            case CLOSED:
+                disconnect(e);
+                d.switchState(CLOSED);
+                if (!online(d))
+                {
+                    unregister(e, true);
+                }
+                break;
+
+            case UNKNOWN:
+                unregister(e, true);
+                break;
+
+            case RECONFIGURING:
+            case RECONFIGURED:
+                if (d.state() == CONNECTED || d.state() == RECONFIGURING || d.state() == RECONFIGURED)
+                {
+                    final XenbusState next = reconfigure(e, feState);
+                    if (null != next)
+                    {
+                        d.switchState(next);
+                    }
+                }
+                break;
+
+            case INIT_WAIT:
+            default:
+                disconnect(e);
+                d.fatal("saw state " + feState.value() + " at frontend");
+                break;
+        }
+    }
+
+    private void connectIfNeeded(final Entry e, final XenbusState feState)
+    {
+        final XenbusDevice d = e.device;
+        switch (d.state())
+        {
+            case CONNECTED:
+                return;
+            case RECONFIGURING:
+            case RECONFIGURED:
+                // Back from reconfiguration: the rings stayed connected.
+                if (feState == CONNECTED)
+                {
+                    d.switchState(CONNECTED);
+                }
+                return;
+            case CLOSING:
+                // Closing waits for the frontend to close; a stale Connected must not revive the device.
+                return;
+            case INITIALISING:
+            case UNKNOWN:
+                // Hotplug not ready yet: connect once InitWait is reached.
+                return;
+            default:
+                break;
+        }
+        // "Enforce precondition before potential leak point": disconnect is idempotent.
+        disconnect(e);
+        e.connected = true;
+        boolean ok;
+        try
+        {
+            ok = e.handler.connect(d);
+        }
+        catch (final RuntimeException ex)
+        {
+            ok = false;
+        }
+        if (ok)
+        {
+            d.switchState(CONNECTED);
+        }
+        else
+        {
+            disconnect(e);
+            if (d.state() != CLOSING)
+            {
+                d.fatal("connecting to frontend failed");
+            }
+        }
+    }
+
+    private XenbusState reconfigure(final Entry e, final XenbusState feState)
+    {
+        try
+        {
+            return e.handler.reconfigure(e.device, feState);
+        }
+        catch (final RuntimeException ex)
+        {
+            disconnect(e);
+            e.device.fatal("reconfiguration failed");
+            return null;
+        }
+    }
+
+    private void disconnect(final Entry e)
+    {
+        if (e.connected)
+        {
+            e.connected = false;
+            try
+            {
+                e.handler.disconnect(e.device);
+            }
+            catch (final RuntimeException ex)
+            {
+                // A failing driver teardown must not stop the bus or the other devices.
+            }
+        }
+    }
+
+    private void handleCloseRequest(final XenbusDevice d, final String reason)
+    {
+        final Entry e = devices.get(key(d.type(), Integer.toString(d.frontendDomid()), d.devid()));
+        if (null == e || e.device != d || null == e.handler)
+        {
+            return;
+        }
+        disconnect(e);
+        if (d.state() != CLOSING && d.state() != CLOSED)
+        {
+            d.fatal(reason);
+        }
+    }
+
+    private String readQuietly(final String path)
+    {
+        try
+        {
+            return xs.readOrNull(path);
+        }
+        catch (final XenStoreException ex)
+        {
+            return null;
+        }
+    }
+
+    private static boolean isDomid(final String s)
+    {
+        if (s.isEmpty() || s.length() > 5)
+        {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++)
+        {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9')
+            {
+                return false;
+            }
+        }
+        return Integer.parseInt(s) <= 0xFFFF;
+    }
+
+    private static boolean online(final XenbusDevice d)
+    {
+        try
+        {
+            return "1".equals(d.read(XenbusPaths.ONLINE));
+        }
+        catch (final XenStoreException ex)
+        {
+            return false;
+        }
+    }
+
+    /** Linux {@code device_unregister}: disconnect, remove, Closed (if the directory is still there). */
+    private void unregister(final Entry e, final boolean writeClosed)
+    {
+        if (devices.remove(e.key) != e)
+        {
+            return;
+        }
+        if (null != e.handler)
+        {
+            disconnect(e);
+            try
+            {
+                e.handler.remove(e.device);
+            }
+            catch (final RuntimeException ex)
+            {
+                // As for disconnect: contained.
+            }
+            unwatchQuietly(e.otherendWatch, OTHEREND_TOKEN + e.key);
+        }
+        if (writeClosed)
+        {
+            e.device.switchState(CLOSED);
+        }
+        else
+        {
+            e.device.adoptState(CLOSED);
+        }
+    }
+
+    private void unwatchQuietly(final String path, final String token)
+    {
+        try
+        {
+            xs.unwatch(path, token);
+        }
+        catch (final XenStoreException | IllegalStateException ex)
+        {
+            // Never registered (probe failed) or the connection is closed.
+        }
+    }
+}

@@ -1,0 +1,255 @@
+package io.pvring.xenbus;
+
+import java.util.function.BiConsumer;
+
+import io.pvring.xenstore.XenStoreException;
+import io.pvring.xenstore.XsConnection;
+
+import static io.pvring.xenstore.XsSockMsgDescriptor.XBT_NULL;
+
+/**
+ * One end of a split device as a driver sees it (Linux {@code struct xenbus_device}): its own xenstore directory
+ * ({@link #nodePath()}), the other end's ({@link #otherendPath()}), both states, the xenstore connection of the
+ * domain the driver runs in, and the {@link HypervisorServices} for grants and event channels.
+ *
+ * <p>Everything except {@link #requestClose(String)} must be called on the xenbus thread that drives the device
+ * (the thread running its {@link XenbusBackend} or {@link XenbusFrontend}); ring threads that detect a fatal
+ * protocol error call {@link #requestClose(String)}, which hands the disconnect to the xenbus thread.
+ */
+public final class XenbusDevice
+{
+    private final boolean backend;
+    private final String type;
+    private final String devid;
+    private final int frontendDomid;
+    private final int backendDomid;
+    private final String nodePath;
+    private final String otherendPath;
+    private final XsConnection xs;
+    private final HypervisorServices hypervisor;
+    private final BiConsumer<XenbusDevice, String> closeRequests;
+    private XenbusState state;
+    private XenbusState otherendState = XenbusState.UNKNOWN;
+
+    XenbusDevice(
+        final boolean backend,
+        final String type,
+        final String devid,
+        final int frontendDomid,
+        final int backendDomid,
+        final String nodePath,
+        final String otherendPath,
+        final XsConnection xs,
+        final HypervisorServices hypervisor,
+        final BiConsumer<XenbusDevice, String> closeRequests)
+    {
+        this.backend = backend;
+        this.type = type;
+        this.devid = devid;
+        this.frontendDomid = frontendDomid;
+        this.backendDomid = backendDomid;
+        this.nodePath = nodePath;
+        this.otherendPath = otherendPath;
+        this.xs = xs;
+        this.hypervisor = hypervisor;
+        this.closeRequests = closeRequests;
+        this.state = XenbusState.parse(xs.readOrNull(nodePath + "/" + XenbusPaths.STATE));
+    }
+
+    public boolean isBackend()
+    {
+        return backend;
+    }
+
+    /** Device type: {@code vbd}, {@code vif}, ... */
+    public String type()
+    {
+        return type;
+    }
+
+    /** Device id below the type directory ({@code 51712} for xvda, {@code 0} for the first vif). */
+    public String devid()
+    {
+        return devid;
+    }
+
+    public int frontendDomid()
+    {
+        return frontendDomid;
+    }
+
+    public int backendDomid()
+    {
+        return backendDomid;
+    }
+
+    /** This end's domain. */
+    public int ownDomid()
+    {
+        return backend ? backendDomid : frontendDomid;
+    }
+
+    /** The other end's domain. */
+    public int otherendDomid()
+    {
+        return backend ? frontendDomid : backendDomid;
+    }
+
+    /** This end's directory ({@code dev->nodename}). */
+    public String nodePath()
+    {
+        return nodePath;
+    }
+
+    /** The other end's directory ({@code dev->otherend}). */
+    public String otherendPath()
+    {
+        return otherendPath;
+    }
+
+    public XsConnection xenstore()
+    {
+        return xs;
+    }
+
+    public HypervisorServices hypervisor()
+    {
+        return hypervisor;
+    }
+
+    /** This end's state, as last written by this end. */
+    public XenbusState state()
+    {
+        return state;
+    }
+
+    /** The other end's state, as last seen through its watch. */
+    public XenbusState otherendState()
+    {
+        return otherendState;
+    }
+
+    /** A key of this end's directory; null when absent. */
+    public String read(final String key)
+    {
+        return xs.readOrNull(XBT_NULL, nodePath + "/" + key);
+    }
+
+    public String read(final int tx, final String key)
+    {
+        return xs.readOrNull(tx, nodePath + "/" + key);
+    }
+
+    /** A key of the other end's directory (peer input: validate it); null when absent or not readable. */
+    public String readOtherend(final String key)
+    {
+        return readOtherend(XBT_NULL, key);
+    }
+
+    public String readOtherend(final int tx, final String key)
+    {
+        try
+        {
+            return xs.readOrNull(tx, otherendPath + "/" + key);
+        }
+        catch (final XenStoreException ex)
+        {
+            return null;
+        }
+    }
+
+    /** An unsigned decimal key of the other end; {@code defaultValue} when absent or malformed. */
+    public long readOtherendLong(final String key, final long defaultValue)
+    {
+        try
+        {
+            return xs.readLong(XBT_NULL, otherendPath + "/" + key, defaultValue);
+        }
+        catch (final XenStoreException ex)
+        {
+            return defaultValue;
+        }
+    }
+
+    public void write(final int tx, final String key, final String value)
+    {
+        xs.write(tx, nodePath + "/" + key, value);
+    }
+
+    public void write(final String key, final String value)
+    {
+        write(XBT_NULL, key, value);
+    }
+
+    /**
+     * Linux {@code xenbus_switch_state}: writes {@code state} unless it is already the current one, in a
+     * transaction that does not resurrect a directory the toolstack removed.
+     */
+    public void switchState(final XenbusState newState)
+    {
+        if (newState == state)
+        {
+            return;
+        }
+        state = newState;
+        final String statePath = nodePath + "/" + XenbusPaths.STATE;
+        try
+        {
+            xs.transact(tx ->
+            {
+                if (null != xs.readOrNull(tx, statePath))
+                {
+                    xs.write(tx, statePath, newState.toXenstore());
+                }
+                return null;
+            });
+        }
+        catch (final XenStoreException ex)
+        {
+            // The directory is being torn down or no longer ours: the cached state still guides teardown.
+        }
+    }
+
+    /**
+     * Linux {@code xenbus_dev_fatal}: records {@code message} under {@code /local/domain/<own>/error/...} and moves
+     * to Closing. Xenbus thread only.
+     */
+    public void fatal(final String message)
+    {
+        try
+        {
+            xs.write(XenbusPaths.errorPath(ownDomid(), nodePath) + "/error", message);
+        }
+        catch (final XenStoreException ex)
+        {
+            // No error node is possible (permissions, quota): the state change below still tells the peer.
+        }
+        switchState(XenbusState.CLOSING);
+    }
+
+    /**
+     * Asks the xenbus thread to disconnect this device and move it to Closing: for ring threads that found the
+     * peer misbehaving (XSA-90: the disconnect runs where blocking is allowed). Thread-safe, idempotent.
+     */
+    public void requestClose(final String reason)
+    {
+        closeRequests.accept(this, reason);
+    }
+
+    void otherendState(final XenbusState s)
+    {
+        otherendState = s;
+    }
+
+    void adoptState(final XenbusState s)
+    {
+        state = s;
+    }
+
+    @Override
+    public String toString()
+    {
+        return (backend ? "backend " : "frontend ") + type + " fe=" + frontendDomid + " be=" + backendDomid +
+            " devid=" + devid + " state=" + state + " otherend=" + otherendState;
+    }
+}

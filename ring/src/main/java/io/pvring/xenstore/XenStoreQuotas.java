@@ -1,0 +1,37 @@
+package io.pvring.xenstore;
+
+/**
+ * Limits an unprivileged domain cannot exceed, with cxenstored's defaults ({@code hard_quotas}). They bound the
+ * memory a hostile guest can make the store use. Privileged connections are not limited, except by the wire
+ * limits of {@code xs_wire.h} and {@link #maxPendingEventsPerWatch}, which protects the store from any watcher
+ * that stops reading (XSA-349).
+ *
+ * @param nodesPerDomain        nodes a domain may own ({@code -E}, default 1000); past it ENOSPC.
+ * @param nodeSize              bytes of value plus child names per node ({@code -S}, default 2048); ENOSPC.
+ * @param watchesPerConnection  watches per connection ({@code -W}, default 128); E2BIG.
+ * @param transactionsPerConnection open transactions per connection ({@code -t}, default 10); ENOSPC.
+ * @param permsPerNode          permission entries per node ({@code -A}, default 5); ENOSPC.
+ * @param nodesPerTransaction   nodes one transaction may touch (default 1024); ENOSPC.
+ * @param maxPendingEventsPerWatch distinct paths pending per watch before they collapse into one event on the
+ *                              watched path (applies to every connection).
+ */
+public record XenStoreQuotas(
+    int nodesPerDomain,
+    int nodeSize,
+    int watchesPerConnection,
+    int transactionsPerConnection,
+    int permsPerNode,
+    int nodesPerTransaction,
+    int maxPendingEventsPerWatch)
+{
+    public static final XenStoreQuotas DEFAULT = new XenStoreQuotas(1000, 2048, 128, 10, 5, 1024, 256);
+
+    public XenStoreQuotas
+    {
+        if (nodesPerDomain < 1 || nodeSize < 1 || watchesPerConnection < 1 || transactionsPerConnection < 1 ||
+            permsPerNode < 1 || nodesPerTransaction < 1 || maxPendingEventsPerWatch < 1)
+        {
+            throw new IllegalArgumentException("quotas must be positive: " + this);
+        }
+    }
+}
