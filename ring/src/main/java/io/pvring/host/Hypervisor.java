@@ -2,6 +2,7 @@ package io.pvring.host;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.WeakReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,9 +14,12 @@ import io.pvring.event.EventChannelTable;
 import io.pvring.event.EventChannels;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
+import io.pvring.grant.GrantTable;
 import io.pvring.grant.GrantTableDescriptor;
 import io.pvring.grant.SharedGrantTable;
+import io.pvring.memory.GuestMemory;
 import io.pvring.memory.MappedGuestMemory;
+import io.pvring.xenbus.HypervisorServices;
 
 /**
  * The emulated hypervisor core: domains (memory and grant table each), grant mappers for backends, and the event
@@ -31,8 +35,10 @@ import io.pvring.memory.MappedGuestMemory;
  * Backends must stop touching pages of a domain before it is destroyed: unlike Xen, which keeps a zombie domain
  * until the last foreign mapping goes, the emulator cannot keep a page alive under a running backend thread.
  * Control operations are synchronized; nothing here is on a data path.
+ *
+ * <p>This is the {@link HypervisorServices} the xenbus drivers use.
  */
-public final class Hypervisor implements AutoCloseable
+public final class Hypervisor implements HypervisorServices, AutoCloseable
 {
     public static final int DOM0 = 0;
     public static final String DOM0_NAME = "Domain-0";
@@ -45,7 +51,8 @@ public final class Hypervisor implements AutoCloseable
     private final EventChannelTable eventChannels;
     private final Map<Integer, Domain> domains = new TreeMap<>();
     private final Map<Integer, Path[]> domainFiles = new TreeMap<>();
-    private final List<BackendGrantMapper> mappers = new ArrayList<>();
+    /** Open mappers, weakly: a device that drops its mapper without closing it does not pin it here forever. */
+    private final List<WeakReference<BackendGrantMapper>> mappers = new ArrayList<>();
     private int nextDomid = 1;
     private boolean closed;
 
@@ -103,9 +110,32 @@ public final class Hypervisor implements AutoCloseable
         return List.copyOf(domains.values());
     }
 
+    @Override
     public EventChannels eventChannels()
     {
         return eventChannels;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException when there is no such domain.
+     */
+    @Override
+    public GrantTable grantTable(final int domid)
+    {
+        return existing(domid).grantTable();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException when there is no such domain.
+     */
+    @Override
+    public GuestMemory guestMemory(final int domid)
+    {
+        return existing(domid).memory();
     }
 
     /** The implementation behind {@link #eventChannels()}, with domain-level operations. */
@@ -114,7 +144,14 @@ public final class Hypervisor implements AutoCloseable
         return eventChannels;
     }
 
-    /** A mapper for backend {@code backendDomid} on {@code frontendDomid}'s grants, with the default maptrack. */
+    /**
+     * A mapper for backend {@code backendDomid} on {@code frontendDomid}'s grants, with the default maptrack
+     * ({@link BackendGrantMapper#DEFAULT_MAX_MAPPINGS}). The result is a {@link BackendGrantMapper}: closing it
+     * when the device disconnects releases its mappings and refuses further use.
+     *
+     * @throws IllegalArgumentException when either domain does not exist.
+     */
+    @Override
     public GrantMapper grantMapper(final int backendDomid, final int frontendDomid)
     {
         return grantMapper(backendDomid, frontendDomid, BackendGrantMapper.DEFAULT_MAX_MAPPINGS);
@@ -136,17 +173,21 @@ public final class Hypervisor implements AutoCloseable
             throw new IllegalArgumentException(
                 "no such domain: backendDomid=" + backendDomid + " frontendDomid=" + frontendDomid);
         }
-        final BackendGrantMapper[] self = new BackendGrantMapper[1];
-        self[0] = new BackendGrantMapper(
+        mappers.removeIf((ref) -> null == ref.get());
+        final WeakReference<?>[] self = new WeakReference<?>[1];
+        final BackendGrantMapper mapper = new BackendGrantMapper(
             backendDomid, frontendDomid, frontend.sharedGrantTable(), frontend.memory(), maxMappings,
             () -> forget(self[0]));
-        mappers.add(self[0]);
-        return self[0];
+        final WeakReference<BackendGrantMapper> ref = new WeakReference<>(mapper);
+        self[0] = ref;
+        mappers.add(ref);
+        return mapper;
     }
 
-    /** Mappers not yet closed, for leak checks. */
+    /** Mappers neither closed nor dropped, for leak checks. */
     public synchronized int openGrantMappers()
     {
+        mappers.removeIf((ref) -> null == ref.get());
         return mappers.size();
     }
 
@@ -231,9 +272,10 @@ public final class Hypervisor implements AutoCloseable
             return false;
         }
         domain.markDestroyed();
-        for (final BackendGrantMapper mapper : List.copyOf(mappers))
+        for (final WeakReference<BackendGrantMapper> ref : List.copyOf(mappers))
         {
-            if (mapper.frontendDomid() == domid || mapper.backendDomid() == domid)
+            final BackendGrantMapper mapper = ref.get();
+            if (null != mapper && (mapper.frontendDomid() == domid || mapper.backendDomid() == domid))
             {
                 mapper.close();
             }
@@ -245,9 +287,19 @@ public final class Hypervisor implements AutoCloseable
         return true;
     }
 
-    private synchronized void forget(final BackendGrantMapper mapper)
+    private synchronized void forget(final WeakReference<?> ref)
     {
-        mappers.remove(mapper);
+        mappers.remove(ref);
+    }
+
+    private synchronized Domain existing(final int domid)
+    {
+        final Domain domain = domains.get(domid);
+        if (null == domain)
+        {
+            throw new IllegalArgumentException("domid=" + domid + " does not exist");
+        }
+        return domain;
     }
 
     private void checkOpen()

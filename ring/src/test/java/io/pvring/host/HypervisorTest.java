@@ -18,11 +18,13 @@ import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.grant.GrantTableDescriptor;
 import io.pvring.memory.GuestMemory;
+import io.pvring.xenbus.HypervisorServices;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,6 +94,18 @@ class HypervisorTest
         assertTrue(front.isClosed());
         assertTrue(guest.memory().isClosed());
         assertTrue(guest.sharedGrantTable().isClosed());
+    }
+
+    @Test
+    void servesTheXenbusDriversByDomid()
+    {
+        final Domain guest = hypervisor.createDomain("guest", MEMORY);
+        final HypervisorServices services = hypervisor;
+        assertSame(guest.grantTable(), services.grantTable(guest.domid()));
+        assertSame(guest.memory(), services.guestMemory(guest.domid()));
+        assertSame(hypervisor.eventChannelTable(), services.eventChannels());
+        assertThrows(IllegalArgumentException.class, () -> services.grantTable(42));
+        assertThrows(IllegalArgumentException.class, () -> services.guestMemory(42));
     }
 
     @Test
