@@ -23,6 +23,9 @@ import org.agrona.concurrent.IdleStrategy;
  * its signal) before the agents' next look at their ports.
  *
  * <p>One idling thread per instance (one per agent runner); any number of threads may call {@link #wake()}.
+ * Register it as the {@link EventWaiter} of every port the runner's agents serve, and call {@link #wake()} from
+ * anything else that hands them work (an I/O completion thread, a control command), or that work waits for the
+ * next event.
  * {@link Thread#interrupt()} (as Agrona's {@code AgentRunner.close()} does) also ends a park.
  */
 public final class BlockingIdleStrategy implements IdleStrategy, EventWaiter
