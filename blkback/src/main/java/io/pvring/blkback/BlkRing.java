@@ -335,6 +335,10 @@ public final class BlkRing implements Agent
 
     private int discard()
     {
+        if (readOnly)
+        {
+            return BLKIF_RSP_ERROR; // a write-like operation, whatever the features say
+        }
         if (!discardOffered)
         {
             return BLKIF_RSP_EOPNOTSUPP;
