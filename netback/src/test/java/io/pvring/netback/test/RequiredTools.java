@@ -59,17 +59,20 @@ public final class RequiredTools
         }
     }
 
-    /** The result of {@link #run}. */
-    public record Result(int exitCode, String output)
+    /** The result of {@link #run}: stdout and stderr kept apart (tools print warnings on stderr). */
+    public record Result(int exitCode, String output, String errors)
     {
     }
 
-    /** Runs a command to completion (bounded), stdout and stderr merged. */
+    /** Runs a command to completion (bounded). */
     public static Result run(final List<String> command, final long timeoutSeconds)
     {
+        File errFile = null;
         try
         {
-            final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            errFile = File.createTempFile("pvring-tool", ".err");
+            final Process process = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.to(errFile)).start();
             process.getOutputStream().close();
             final byte[] out = process.getInputStream().readAllBytes();
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS))
@@ -77,7 +80,8 @@ public final class RequiredTools
                 process.destroyForcibly();
                 throw new IllegalStateException("timed out: " + command);
             }
-            return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8));
+            final String err = new String(java.nio.file.Files.readAllBytes(errFile.toPath()), StandardCharsets.UTF_8);
+            return new Result(process.exitValue(), new String(out, StandardCharsets.UTF_8), err);
         }
         catch (final IOException ex)
         {
@@ -88,6 +92,13 @@ public final class RequiredTools
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted: " + command, ex);
         }
+        finally
+        {
+            if (errFile != null && !errFile.delete())
+            {
+                errFile.deleteOnExit();
+            }
+        }
     }
 
     /** Runs a command and fails the test on a non-zero exit. */
@@ -96,7 +107,7 @@ public final class RequiredTools
         final Result result = run(command, timeoutSeconds);
         if (result.exitCode() != 0)
         {
-            fail(command + " exited " + result.exitCode() + ": " + result.output());
+            fail(command + " exited " + result.exitCode() + ": " + result.output() + result.errors());
         }
         return result.output();
     }
