@@ -79,6 +79,21 @@ public final class Offloads
         return Checksum.fold(sum) == 0xFFFF;
     }
 
+    /**
+     * Whether the L4 checksum field holds what Linux leaves there for CHECKSUM_PARTIAL: the folded pseudo-header sum,
+     * not complemented, waiting for the device to add the segment. A host-local kernel peer (veth, vxlan) sends such
+     * frames because no NIC ever finishes them.
+     */
+    public static boolean isPartialChecksum(final DirectBuffer frame, final PacketInfo info)
+    {
+        if (info.l4Protocol() < 0)
+        {
+            return false;
+        }
+        final int field = frame.getShort(info.checksumOffset(), ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        return field == Checksum.fold(pseudoHeaderSum(frame, info, info.l4Length()));
+    }
+
     /** Recomputes an IPv4 header checksum in place. */
     public static void completeIpv4HeaderChecksum(final MutableDirectBuffer frame, final int l3, final int ihl)
     {

@@ -7,10 +7,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
+import io.pvring.netback.packet.Offloads;
+import io.pvring.netback.packet.PacketInfo;
+import io.pvring.netback.vswitch.Offload;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Joins a switch port to a VXLAN segment (RFC 7348): inbound UDP datagrams with the I flag and our VNI carry an
@@ -25,6 +29,9 @@ public final class VxlanHandler extends SimpleChannelInboundHandler<DatagramPack
     private final ByteBufFrames frames = new ByteBufFrames(VirtualSwitch.MAX_FRAME_LENGTH);
     private volatile Channel channel;
     private volatile SwitchPort port;
+    private final PacketInfo info = new PacketInfo();
+    private volatile boolean acceptPartialChecksums;
+    private long partialChecksums;
     private long malformed;
     private long foreignVni;
 
@@ -74,7 +81,15 @@ public final class VxlanHandler extends SimpleChannelInboundHandler<DatagramPack
         final SwitchPort target = port;
         if (target != null)
         {
-            target.transmit(frames.view(content, VxlanHeader.LENGTH, length), 0, length, 0, 0, 0);
+            final UnsafeBuffer frame = frames.view(content, VxlanHeader.LENGTH, length);
+            int flags = 0;
+            if (acceptPartialChecksums && info.parse(frame, 0, length) && !Offloads.verifyChecksum(frame, info)
+                && Offloads.isPartialChecksum(frame, info))
+            {
+                flags = Offload.CSUM_BLANK;
+                partialChecksums++;
+            }
+            target.transmit(frame, 0, length, flags, 0, 0);
         }
     }
 
@@ -97,6 +112,23 @@ public final class VxlanHandler extends SimpleChannelInboundHandler<DatagramPack
         buf.writerIndex(index + length);
         ch.writeAndFlush(new DatagramPacket(buf, remote), ch.voidPromise());
         return true;
+    }
+
+    /**
+     * Treat inner TCP/UDP checksums that hold only the pseudo-header sum as Linux's CHECKSUM_PARTIAL (the frame then
+     * travels as {@code csum_blank} and is completed before it reaches a port without checksum offload), as netback
+     * does for partial packets from the host stack. Only for a host-local kernel peer, whose veth/vxlan path never
+     * finishes such checksums; off by default, where a wrong checksum stays wrong.
+     */
+    public void acceptPartialChecksums(final boolean accept)
+    {
+        this.acceptPartialChecksums = accept;
+    }
+
+    /** Frames that arrived with a partial checksum and went on as {@code csum_blank}. */
+    public long partialChecksums()
+    {
+        return partialChecksums;
     }
 
     /** Datagrams dropped because they were short or lacked the I flag. */
