@@ -31,10 +31,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    description = {
-        "Benchmarks. Without a subcommand: the default suite (about a minute): the pvring ring against Agrona,",
-        "ArrayBlockingQueue and Xen's C ring.h for batch sizes 1/8/32 and slot sizes 64..480 bytes; a summary",
-        "table here, results.json and report.html in results/<timestamp>/."},
+    description = "Benchmarks. Without a subcommand: the default suite (about a minute): the pvring ring against "
+        + "Agrona, ArrayBlockingQueue and Xen's C ring.h for batch sizes 1/8/32 and slot sizes 64..480 bytes; a "
+        + "summary table here, results.json and report.html in results/<timestamp>/.",
     subcommands = {RingCommand.class},
     footer = {
         "",

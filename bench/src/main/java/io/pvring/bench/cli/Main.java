@@ -16,9 +16,8 @@ import picocli.CommandLine.Spec;
     name = "pvring",
     mixinStandardHelpOptions = true,
     version = "pvring 0.1.0",
-    description = {
-        "Xen paravirtualized I/O (shared rings, blkif, netif) emulated in Java, with benchmarks that set every",
-        "figure beside a baseline measured in the same run."},
+    description = "Xen paravirtualized I/O (shared rings, blkif, netif) emulated in Java, with benchmarks that set "
+        + "every figure beside a baseline measured in the same run.",
     subcommands = {BenchCommand.class, ReportCommand.class, JmhCommand.class, CommandLine.HelpCommand.class},
     footer = {
         "",
@@ -26,8 +25,7 @@ import picocli.CommandLine.Spec;
         "  pvring bench                              default suite (~1 min): table + results/<time>/report.html",
         "  pvring bench ring --batch 8 --native      pvring ring vs Agrona, ArrayBlockingQueue and C ring.h",
         "  pvring bench ring --slot-bytes 64 --ring-order 2 --duration 10s --json ring.json",
-        "  pvring bench ring --rate 2000000          open loop at 2 M round trips/s (latency without",
-        "                                            coordinated omission)",
+        "  pvring bench ring --rate 2000000          open loop at 2 M round trips/s (no coordinated omission)",
         "  pvring report results/*                   HTML report with charts comparing runs",
         "  pvring jmh -prof gc RingHandoff           JMH benchmarks (allocation per operation with -prof gc)"})
 public final class Main implements Runnable
@@ -35,6 +33,7 @@ public final class Main implements Runnable
     static final int EXIT_OK = 0;
     static final int EXIT_FAILURE = 1;
     static final int EXIT_USAGE = 2;
+    static final int USAGE_WIDTH = 112;
 
     @Spec
     private CommandSpec spec;
@@ -65,6 +64,7 @@ public final class Main implements Runnable
     static CommandLine commandLine(final PrintWriter out, final PrintWriter err)
     {
         final CommandLine cli = new CommandLine(new Main());
+        cli.setUsageHelpWidth(USAGE_WIDTH);
         cli.setOut(out);
         cli.setErr(err);
         cli.setCaseInsensitiveEnumValuesAllowed(true);

@@ -21,9 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "report",
     mixinStandardHelpOptions = true,
-    description = {
-        "Write a self-contained HTML report (inline SVG charts, no network) comparing result sets: throughput",
-        "against the baselines, against slot size / queue depth / frame size, latency percentiles."},
+    description = "Write a self-contained HTML report (inline SVG charts, no network) comparing result sets: "
+        + "throughput against the baselines, against slot size / queue depth / frame size, latency percentiles.",
     footer = {
         "",
         "Examples:",

@@ -24,10 +24,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "ring",
     mixinStandardHelpOptions = true,
-    description = {
-        "Request/response round trips over one pvring shared ring (FrontRing -> BackRing and back, event-index",
-        "notification suppression), then the same workload over Agrona OneToOneRingBuffer and",
-        "ArrayBlockingQueue (same bytes copied), and with --native over Xen's io/ring.h in C."},
+    description = "Request/response round trips over one pvring shared ring (FrontRing -> BackRing and back, "
+        + "event-index notification suppression), then the same workload over Agrona OneToOneRingBuffer and "
+        + "ArrayBlockingQueue (same bytes copied), and with --native over Xen's io/ring.h in C.",
     footer = {
         "",
         "Examples:",
