@@ -10,13 +10,19 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.GlobalEventExecutor;
 
 /**
  * The {@code xs_wire.h} protocol on a Unix domain socket, so that Xen's own tools ({@code xenstore-read} etc., with
- * {@code XENSTORED_PATH=<socket>}) and programs linked with libxenstore talk to a {@link XenStore}. Every socket
- * client is a privileged dom0 connection, as on xenstored's own socket. One event loop thread.
+ * {@code XENSTORED_PATH=<socket>}) and programs linked with libxenstore talk to a {@link XenStore}. On the socket
+ * made by {@link #start(XenStore, Path)} every client is a privileged dom0 connection, as on xenstored's own
+ * socket; on one made by {@link #startForDomain(XenStore, Path, int)} every client acts as that (unprivileged)
+ * domain, the way a guest's xenbus device is confined: permissions apply and relative paths resolve below
+ * {@code /local/domain/<domid>}. One event loop thread.
  */
 public final class XenStoreServer implements AutoCloseable
 {
@@ -26,12 +32,15 @@ public final class XenStoreServer implements AutoCloseable
     private final Path socketPath;
     private final EventLoopGroup group;
     private final Channel serverChannel;
+    private final ChannelGroup clients;
 
-    private XenStoreServer(final Path socketPath, final EventLoopGroup group, final Channel serverChannel)
+    private XenStoreServer(
+        final Path socketPath, final EventLoopGroup group, final Channel serverChannel, final ChannelGroup clients)
     {
         this.socketPath = socketPath;
         this.group = group;
         this.serverChannel = serverChannel;
+        this.clients = clients;
     }
 
     /**
@@ -41,8 +50,27 @@ public final class XenStoreServer implements AutoCloseable
      */
     public static XenStoreServer start(final XenStore store, final Path socketPath) throws IOException
     {
+        return start(store, socketPath, XenStore.DOM0);
+    }
+
+    /**
+     * Listens on {@code socketPath} for clients acting as domain {@code domid} (unprivileged unless it is dom0):
+     * an out-of-process guest's libxenstore.
+     *
+     * @throws IOException when the socket cannot be bound.
+     */
+    public static XenStoreServer startForDomain(final XenStore store, final Path socketPath, final int domid)
+        throws IOException
+    {
+        return start(store, socketPath, domid);
+    }
+
+    private static XenStoreServer start(final XenStore store, final Path socketPath, final int domid)
+        throws IOException
+    {
         Files.deleteIfExists(socketPath);
         final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         try
         {
             final Channel ch = new ServerBootstrap()
@@ -53,13 +81,15 @@ public final class XenStoreServer implements AutoCloseable
                     @Override
                     protected void initChannel(final Channel c)
                     {
-                        c.pipeline().addLast(new XsWireDecoder(), new XsWireEncoder(), XsServerHandler.dom0(store));
+                        clients.add(c);
+                        c.pipeline().addLast(
+                            new XsWireDecoder(), new XsWireEncoder(), new XsServerHandler(ch -> store.connect(domid)));
                     }
                 })
                 .bind(new DomainSocketAddress(socketPath.toFile()))
                 .syncUninterruptibly()
                 .channel();
-            return new XenStoreServer(socketPath, group, ch);
+            return new XenStoreServer(socketPath, group, ch, clients);
         }
         catch (final RuntimeException ex)
         {
@@ -78,6 +108,8 @@ public final class XenStoreServer implements AutoCloseable
     public void close()
     {
         serverChannel.close().syncUninterruptibly();
+        // Each client's channelInactive closes its store connection (its watches and transactions go with it).
+        clients.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
         try
         {

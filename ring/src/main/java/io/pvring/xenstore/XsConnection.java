@@ -429,6 +429,11 @@ public final class XsConnection implements AutoCloseable
         transactions.clear();
     }
 
+    int pendingEventsLocked()
+    {
+        return pendingEvents;
+    }
+
     List<XsWatch> watches()
     {
         return watches;
