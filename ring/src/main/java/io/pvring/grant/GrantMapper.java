@@ -25,7 +25,8 @@ public interface GrantMapper
     int backendDomid();
 
     /**
-     * Maps one granted page.
+     * Maps one granted page ({@code GNTMAP_host_map}, plus {@code GNTMAP_readonly} when {@code readonly}). The page
+     * stays the frame the entry named at the first pin, whatever the guest writes into the entry later.
      *
      * @return a handle (&gt;= 0) for {@link #wrap} and {@link #unmap}, or a negative {@link GrantStatus}.
      */
@@ -38,8 +39,13 @@ public interface GrantMapper
     int unmap(int handle);
 
     /**
-     * Maps {@code count} grants as one contiguous ring (the backend's view of a multi-page shared ring), all or
-     * nothing: on failure nothing stays mapped.
+     * Maps {@code count} (1..16) grants writable as one contiguous ring (the backend's view of a multi-page shared
+     * ring), all or nothing: on failure nothing stays mapped and {@code handles} holds -1s.
+     *
+     * <p>Limitation: the granted frames must be consecutive guest frames, as every real frontend allocates its ring
+     * ({@code __get_free_pages(order)} in Linux); scattered frames fail with
+     * {@link GrantStatus#GNTST_GENERAL_ERROR}, because the emulator maps guest frames where they are instead of
+     * building a new virtual mapping as Xen's {@code xenbus_map_ring_valloc} does.
      *
      * @param handles receives one handle per page, to unmap later.
      * @return {@link GrantStatus#GNTST_OKAY} or a negative status.

@@ -122,7 +122,7 @@ public final class BackRing
      * ({@code RING_REQUEST_CONS_OVERFLOW} cannot happen).
      *
      * @return the count, or {@link #BROKEN} if {@code req_prod} overflows the ring ({@code RING_REQUEST_PROD_OVERFLOW})
-     *     now or did earlier.
+     *     or moved backwards behind {@code req_cons}, now or earlier.
      */
     public int unconsumedRequests()
     {
@@ -131,7 +131,11 @@ public final class BackRing
             return BROKEN;
         }
         final int reqProd = buffer.getIntAcquire(REQ_PROD_OFFSET);
-        if (Integer.compareUnsigned(reqProd - rspProdPvt, geometry.entries()) > 0)
+        final int published = reqProd - rspProdPvt;
+        // RING_REQUEST_PROD_OVERFLOW, or req_prod moved back behind req_cons: either would let min() below offer
+        // slots that were never published (netback: "Impossible number of requests").
+        if (Integer.compareUnsigned(published, geometry.entries()) > 0
+            || Integer.compareUnsigned(published, reqCons - rspProdPvt) < 0)
         {
             markBroken(reqProd);
             return BROKEN;

@@ -1,0 +1,181 @@
+package io.pvring.bench.ring;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import io.pvring.bench.run.RunControl;
+import io.pvring.ring.BackRing;
+import io.pvring.ring.FrontRing;
+import io.pvring.ring.RingGeometry;
+import io.pvring.ring.SharedRingDescriptor;
+
+/**
+ * The workload over one pvring shared ring, used as a Xen frontend and backend use it: requests written in place
+ * and published with {@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY}, copied out whole by the back
+ * ({@code RING_COPY_REQUEST}), responses written field by field and published with
+ * {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}; each side runs {@code RING_FINAL_CHECK_FOR_*} before it idles,
+ * so the notification counts are those a sleeping peer would need.
+ */
+public final class PvringHandoff extends RingHandoff
+{
+    private final UnsafeBuffer shared;
+    private final FrontRing front;
+    private final BackRing back;
+
+    public PvringHandoff(final RingConfig config)
+    {
+        super(config);
+        final RingGeometry geometry = config.geometry();
+        shared = new UnsafeBuffer(BufferUtil.allocateDirectAligned(geometry.ringBytes(),
+            SharedRingDescriptor.PAGE_SIZE));
+        front = new FrontRing(shared, geometry).init();
+        back = new BackRing(shared, geometry).init();
+    }
+
+    @Override
+    public String impl()
+    {
+        return "pvring";
+    }
+
+    @Override
+    public boolean countsNotifications()
+    {
+        return true;
+    }
+
+    @Override
+    protected void runFront()
+    {
+        final FrontRing ring = front;
+        final UnsafeBuffer buffer = shared;
+        final byte[] bytes = payload;
+        final int slotBytes = config.slotBytes();
+        final IdleStrategy idle = config.idle().newStrategy();
+        long nextId = 0;
+        long ops = 0;
+        long sent = 0;
+        long suppressed = 0;
+        int seen = RunControl.WARMUP;
+        while (true)
+        {
+            final int phase = control.phase();
+            if (phase != seen)
+            {
+                if (phase == RunControl.STOP)
+                {
+                    break;
+                }
+                seen = phase;
+                frontMeasureStart();
+                ops = 0;
+                sent = 0;
+                suppressed = 0;
+            }
+            int work = 0;
+            final int toSend = requestsToSend(ring.freeRequests());
+            if (toSend > 0)
+            {
+                final long now = System.nanoTime();
+                for (int i = 0; i < toSend; i++)
+                {
+                    final int offset = ring.requestOffset();
+                    buffer.putBytes(offset, bytes, 0, slotBytes);
+                    buffer.putLong(offset + ID_OFFSET, nextId++);
+                    buffer.putLong(offset + STAMP_OFFSET, stamp(now));
+                    ring.nextRequest();
+                }
+                if (ring.pushRequestsAndCheckNotify())
+                {
+                    frontCounters.set(SENT, ++sent);
+                }
+                else
+                {
+                    frontCounters.set(SUPPRESSED, ++suppressed);
+                }
+                work += toSend;
+            }
+            final int responses = ring.unconsumedResponses();
+            if (responses > 0)
+            {
+                final long now = System.nanoTime();
+                for (int i = 0; i < responses; i++)
+                {
+                    final long stamp = buffer.getLong(ring.responseOffset() + STAMP_OFFSET);
+                    ring.nextResponse();
+                    latency.recordValue(Math.max(0, now - stamp));
+                }
+                ops += responses;
+                frontCounters.set(OPS, ops);
+                work += responses;
+            }
+            if (work == 0 && ring.finalCheckForResponses())
+            {
+                work = 1;
+            }
+            idle.idle(work);
+        }
+    }
+
+    @Override
+    protected void runBack()
+    {
+        final BackRing ring = back;
+        final UnsafeBuffer buffer = shared;
+        final UnsafeBuffer request = new UnsafeBuffer(new byte[config.slotBytes()]);
+        final int batch = config.batch();
+        final IdleStrategy idle = config.idle().newStrategy();
+        long sent = 0;
+        long suppressed = 0;
+        int seen = RunControl.WARMUP;
+        while (true)
+        {
+            final int phase = control.phase();
+            if (phase != seen)
+            {
+                if (phase == RunControl.STOP)
+                {
+                    break;
+                }
+                seen = phase;
+                backMeasureStart();
+                sent = 0;
+                suppressed = 0;
+            }
+            final int available = ring.unconsumedRequests();
+            if (available == BackRing.BROKEN)
+            {
+                throw new IllegalStateException("ring broken: " + ring.describe());
+            }
+            int work = 0;
+            if (available > 0)
+            {
+                final int n = Math.min(available, batch);
+                for (int i = 0; i < n; i++)
+                {
+                    ring.copyRequest(request, 0);
+                    final int offset = ring.responseOffset();
+                    buffer.putLong(offset + ID_OFFSET, request.getLong(ID_OFFSET));
+                    buffer.putLong(offset + STAMP_OFFSET, request.getLong(STAMP_OFFSET));
+                    ring.nextResponse();
+                }
+                if (ring.pushResponsesAndCheckNotify())
+                {
+                    backCounters.set(SENT, ++sent);
+                }
+                else
+                {
+                    backCounters.set(SUPPRESSED, ++suppressed);
+                }
+                work = n;
+            }
+            else if (ring.finalCheckForRequests())
+            {
+                work = 1;
+            }
+            idle.idle(work);
+        }
+    }
+
+}

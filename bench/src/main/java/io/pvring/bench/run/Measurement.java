@@ -1,0 +1,115 @@
+package io.pvring.bench.run;
+
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * The coordinator's side of a run: warm up, measure for the duration while printing progress once a second,
+ * stop early on Ctrl-C or a worker failure. The workers do the work; this thread only sleeps and reads one
+ * counter.
+ */
+public final class Measurement
+{
+    private static final long TICK_NANOS = 50_000_000L;
+    private static final long SECOND_NANOS = 1_000_000_000L;
+
+    private final String label;
+    private final long warmupNanos;
+    private final long durationNanos;
+    private final Progress progress;
+
+    private long measuredNanos;
+    private boolean partial;
+
+    public Measurement(final String label, final long warmupNanos, final long durationNanos, final Progress progress)
+    {
+        this.label = label;
+        this.warmupNanos = warmupNanos;
+        this.durationNanos = durationNanos;
+        this.progress = progress;
+    }
+
+    /** The warm-up that precedes a measured duration: a fifth of it, between 50 ms and 2 s. */
+    public static long warmupFor(final long durationNanos)
+    {
+        return Math.max(50_000_000L, Math.min(2_000_000_000L, durationNanos / 5));
+    }
+
+    /**
+     * Runs the phases on {@code control}; {@code ops} reads the workers' completed-operation count (for the
+     * progress line only).
+     */
+    public void run(final RunControl control, final LongSupplier ops)
+    {
+        final long start = System.nanoTime();
+        if (!sleepUntil(control, start + warmupNanos))
+        {
+            control.phase(RunControl.STOP);
+            partial = true;
+            measuredNanos = 0;
+            return;
+        }
+        control.phase(RunControl.MEASURE);
+        final long measureStart = System.nanoTime();
+        final long end = measureStart + durationNanos;
+        final boolean showProgress = durationNanos >= Progress.MIN_RUN_NANOS;
+        long nextTick = measureStart + SECOND_NANOS;
+        long lastOps = ops.getAsLong();
+        long lastTick = measureStart;
+        boolean complete = true;
+        while (true)
+        {
+            final long now = System.nanoTime();
+            if (now >= end)
+            {
+                break;
+            }
+            if (Interruption.requested() || control.failure() != null)
+            {
+                complete = false;
+                break;
+            }
+            if (showProgress && now >= nextTick)
+            {
+                final long currentOps = ops.getAsLong();
+                final double rate = (currentOps - lastOps) * 1e9 / (now - lastTick);
+                progress.update(label, (now - measureStart) / 1e9, durationNanos / 1e9, rate);
+                lastOps = currentOps;
+                lastTick = now;
+                nextTick += SECOND_NANOS;
+            }
+            LockSupport.parkNanos(Math.min(TICK_NANOS, Math.min(end, nextTick) - now));
+        }
+        control.phase(RunControl.STOP);
+        measuredNanos = System.nanoTime() - measureStart;
+        partial = !complete;
+        if (showProgress)
+        {
+            progress.done();
+        }
+    }
+
+    private static boolean sleepUntil(final RunControl control, final long deadline)
+    {
+        long now;
+        while ((now = System.nanoTime()) < deadline)
+        {
+            if (Interruption.requested() || control.failure() != null)
+            {
+                return false;
+            }
+            LockSupport.parkNanos(Math.min(TICK_NANOS, deadline - now));
+        }
+        return true;
+    }
+
+    public long measuredNanos()
+    {
+        return measuredNanos;
+    }
+
+    public boolean partial()
+    {
+        return partial;
+    }
+}

@@ -1,0 +1,337 @@
+/*
+ * pvring native baseline: the `pvring bench ring` workload in C over Xen's own io/ring.h macros.
+ * A front thread writes SLOT_BYTES requests (id, send stamp, payload) in batches with
+ * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY and reads 16-byte responses; a back thread copies each request out with
+ * RING_COPY_REQUEST and answers with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY. Both run RING_FINAL_CHECK_FOR_* before
+ * idling (spinning), exactly as the Java workload does.
+ *
+ * Build: gcc -O2 -pthread -DSLOT_BYTES=112 ring_bench.c -o ring_bench
+ * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS
+ * Prints one line: ops=.. seconds=.. p50_ns=.. p99_ns=.. p999_ns=.. max_ns=.. sent=.. suppressed=.. entries=..
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Barriers as Linux defines them on x86-64 (virt_mb is a locked add; wmb/rmb are compiler barriers on TSO). */
+#define mb()  __asm__ __volatile__("lock; addl $0,-4(%%rsp)" ::: "memory", "cc")
+#define rmb() __asm__ __volatile__("" ::: "memory")
+#define wmb() __asm__ __volatile__("" ::: "memory")
+#define cpu_relax() __asm__ __volatile__("pause" ::: "memory")
+
+#include <xen/io/ring.h>
+
+#ifndef SLOT_BYTES
+#define SLOT_BYTES 112
+#endif
+
+#define PAGE_SIZE 4096
+
+struct bench_request
+{
+    uint64_t id;
+    uint64_t stamp;
+    uint8_t payload[SLOT_BYTES - 16];
+};
+
+struct bench_response
+{
+    uint64_t id;
+    uint64_t stamp;
+};
+
+DEFINE_RING_TYPES(bench, struct bench_request, struct bench_response);
+
+/* Log-linear latency histogram: exact below 128 ns, 64 sub-buckets per power of two above (1.6% resolution). */
+#define BUCKETS (128 + 57 * 64)
+static uint64_t histogram[BUCKETS];
+static uint64_t max_ns;
+
+static inline int bucket_of(uint64_t v)
+{
+    if (v < 128)
+    {
+        return (int)v;
+    }
+    int e = 63 - __builtin_clzll(v);
+    return 128 + (e - 7) * 64 + (int)((v >> (e - 6)) & 63);
+}
+
+static uint64_t bucket_low(int b)
+{
+    if (b < 128)
+    {
+        return (uint64_t)b;
+    }
+    int e = (b - 128) / 64 + 7;
+    int s = (b - 128) % 64;
+    return (1ULL << e) + ((uint64_t)s << (e - 6));
+}
+
+static uint64_t percentile(uint64_t total, double p)
+{
+    uint64_t rank = (uint64_t)(total * p / 100.0);
+    uint64_t seen = 0;
+    for (int b = 0; b < BUCKETS; b++)
+    {
+        seen += histogram[b];
+        if (seen > rank)
+        {
+            return bucket_low(b);
+        }
+    }
+    return max_ns;
+}
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+enum { WARMUP = 0, MEASURE = 1, STOP = 2 };
+static volatile int phase = WARMUP;
+static volatile sig_atomic_t interrupted;
+
+static struct bench_sring *sring;
+static int batch;
+static uint64_t ops;
+static uint64_t front_sent, front_suppressed, back_sent, back_suppressed;
+static uint8_t payload[SLOT_BYTES];
+
+static void *front_thread(void *arg)
+{
+    struct bench_front_ring front;
+    uint64_t next_id = 0;
+    int seen = WARMUP;
+    (void)arg;
+    FRONT_RING_ATTACH(&front, sring, 0, PAGE_SIZE << (uintptr_t)arg);
+    for (;;)
+    {
+        int p = __atomic_load_n(&phase, __ATOMIC_ACQUIRE);
+        if (p != seen)
+        {
+            if (p == STOP)
+            {
+                break;
+            }
+            seen = p;
+            ops = 0;
+            front_sent = front_suppressed = 0;
+            memset(histogram, 0, sizeof(histogram));
+            max_ns = 0;
+        }
+        int work = 0;
+        if (RING_FREE_REQUESTS(&front) >= (unsigned)batch)
+        {
+            uint64_t stamp = now_ns();
+            for (int i = 0; i < batch; i++)
+            {
+                struct bench_request *req = RING_GET_REQUEST(&front, front.req_prod_pvt);
+                memcpy(req, payload, SLOT_BYTES);
+                req->id = next_id++;
+                req->stamp = stamp;
+                front.req_prod_pvt++;
+            }
+            int notify;
+            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&front, notify);
+            if (notify)
+            {
+                front_sent++;
+            }
+            else
+            {
+                front_suppressed++;
+            }
+            work += batch;
+        }
+        RING_IDX rp = front.sring->rsp_prod;
+        rmb(); /* responses read after the index that covers them */
+        if (rp != front.rsp_cons)
+        {
+            uint64_t t = now_ns();
+            while (front.rsp_cons != rp)
+            {
+                struct bench_response *rsp = RING_GET_RESPONSE(&front, front.rsp_cons);
+                uint64_t lat = t > rsp->stamp ? t - rsp->stamp : 0;
+                front.rsp_cons++;
+                histogram[bucket_of(lat)]++;
+                if (lat > max_ns)
+                {
+                    max_ns = lat;
+                }
+                ops++;
+                work++;
+            }
+        }
+        if (work == 0)
+        {
+            int more;
+            RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
+            if (!more)
+            {
+                cpu_relax();
+            }
+        }
+    }
+    return NULL;
+}
+
+static void *back_thread(void *arg)
+{
+    struct bench_back_ring back;
+    struct bench_request req;
+    int seen = WARMUP;
+    BACK_RING_ATTACH(&back, sring, 0, PAGE_SIZE << (uintptr_t)arg);
+    for (;;)
+    {
+        int p = __atomic_load_n(&phase, __ATOMIC_ACQUIRE);
+        if (p != seen)
+        {
+            if (p == STOP)
+            {
+                break;
+            }
+            seen = p;
+            back_sent = back_suppressed = 0;
+        }
+        RING_IDX rc = back.req_cons;
+        RING_IDX rp = back.sring->req_prod;
+        rmb(); /* requests read after the index that covers them */
+        if (RING_REQUEST_PROD_OVERFLOW(&back, rp))
+        {
+            fprintf(stderr, "ring broken: req_prod=%u\n", rp);
+            exit(3);
+        }
+        int n = 0;
+        while (rc != rp && n < batch && !RING_REQUEST_CONS_OVERFLOW(&back, rc))
+        {
+            RING_COPY_REQUEST(&back, rc, &req);
+            back.req_cons = ++rc;
+            struct bench_response *rsp = RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
+            rsp->id = req.id;
+            rsp->stamp = req.stamp;
+            back.rsp_prod_pvt++;
+            n++;
+        }
+        if (n > 0)
+        {
+            int notify;
+            RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&back, notify);
+            if (notify)
+            {
+                back_sent++;
+            }
+            else
+            {
+                back_suppressed++;
+            }
+        }
+        else
+        {
+            int more;
+            RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
+            if (!more)
+            {
+                cpu_relax();
+            }
+        }
+    }
+    return NULL;
+}
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Sleeps until deadline (monotonic ns); returns 0 when Ctrl-C cut it short. */
+static int sleep_until(uint64_t deadline)
+{
+    for (;;)
+    {
+        if (interrupted)
+        {
+            return 0;
+        }
+        uint64_t now = now_ns();
+        if (now >= deadline)
+        {
+            return 1;
+        }
+        uint64_t step = deadline - now < 50000000ULL ? deadline - now : 50000000ULL;
+        struct timespec ts = { (time_t)(step / 1000000000ULL), (long)(step % 1000000000ULL) };
+        nanosleep(&ts, NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5)
+    {
+        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS\n", argv[0]);
+        return 2;
+    }
+    batch = atoi(argv[1]);
+    uintptr_t order = (uintptr_t)atoi(argv[2]);
+    uint64_t warmup_ms = strtoull(argv[3], NULL, 10);
+    uint64_t duration_ms = strtoull(argv[4], NULL, 10);
+    size_t ring_bytes = (size_t)PAGE_SIZE << order;
+    sring = aligned_alloc(PAGE_SIZE, ring_bytes);
+    if (sring == NULL)
+    {
+        perror("aligned_alloc");
+        return 1;
+    }
+    memset(sring, 0, ring_bytes);
+    SHARED_RING_INIT(sring);
+    unsigned entries = __RING_SIZE(sring, ring_bytes);
+    if (batch < 1 || (unsigned)batch > entries)
+    {
+        fprintf(stderr, "batch must be 1..%u, got %d\n", entries, batch);
+        return 2;
+    }
+    for (int i = 0; i < SLOT_BYTES; i++)
+    {
+        payload[i] = (uint8_t)(i * 31 + 7);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    pthread_t front, back;
+    pthread_create(&back, NULL, back_thread, (void *)order);
+    pthread_create(&front, NULL, front_thread, (void *)order);
+    int complete = sleep_until(now_ns() + warmup_ms * 1000000ULL);
+    uint64_t start = now_ns();
+    if (complete)
+    {
+        __atomic_store_n(&phase, MEASURE, __ATOMIC_RELEASE);
+        start = now_ns();
+        complete = sleep_until(start + duration_ms * 1000000ULL);
+    }
+    uint64_t end = now_ns();
+    __atomic_store_n(&phase, STOP, __ATOMIC_RELEASE);
+    pthread_join(front, NULL);
+    pthread_join(back, NULL);
+    double seconds = phase == STOP && end > start ? (double)(end - start) / 1e9 : 0.0;
+    printf("ops=%llu seconds=%.6f p50_ns=%llu p99_ns=%llu p999_ns=%llu max_ns=%llu sent=%llu suppressed=%llu "
+        "entries=%u partial=%d\n",
+        (unsigned long long)ops, seconds,
+        (unsigned long long)percentile(ops, 50), (unsigned long long)percentile(ops, 99),
+        (unsigned long long)percentile(ops, 99.9), (unsigned long long)max_ns,
+        (unsigned long long)(front_sent + back_sent), (unsigned long long)(front_suppressed + back_suppressed),
+        entries, complete ? 0 : 1);
+    free(sring);
+    return 0;
+}

@@ -1,0 +1,235 @@
+package io.pvring.blkback;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * A raw disk image file (what {@code qemu-img create -f raw} makes) through positional {@link FileChannel} I/O.
+ * Sparse files stay sparse: only written ranges get blocks. Read-only images ({@code mode=r}) are opened without
+ * write access.
+ *
+ * <p>Durability: with {@code writeCache} the store advertises {@code feature-flush-cache}; a write is complete in
+ * the page cache and {@link #flush()} is {@code force(false)} (fdatasync). Without it the file is opened
+ * {@code DSYNC}, every write is durable when it returns, and flush is not offered. A failed {@code force()} is
+ * sticky: later flushes fail until the image is reopened, because the kernel may already have dropped the dirty
+ * pages it could not write ("fsyncgate").
+ *
+ * <p>Discard is not offered: {@code FileChannel} cannot punch holes, and zeroing would make sparse images dense.
+ */
+public final class RawFileBlockStore implements BlockStore
+{
+    private static final int BOUNCE_SIZE = 128 * 1024;
+
+    private final FileChannel channel;
+    private final String name;
+    private final long sizeBytes;
+    private final int sectorSize;
+    private final boolean readOnly;
+    private final boolean writeCache;
+    private final ThreadLocal<ByteBuffer> bounce = ThreadLocal.withInitial(
+        () -> ByteBuffer.allocateDirect(BOUNCE_SIZE));
+    private volatile boolean flushFailed;
+
+    /**
+     * Opens an existing image; its size (rounded down to {@code sectorSize}) is the disk size.
+     *
+     * @param writeCache true for page-cache writes plus flush, false for synchronous ({@code DSYNC}) writes.
+     */
+    public static RawFileBlockStore open(
+        final Path path, final int sectorSize, final boolean readOnly, final boolean writeCache)
+    {
+        try
+        {
+            final OpenOption[] options = readOnly ?
+                new OpenOption[]{ StandardOpenOption.READ } :
+                writeCache ?
+                new OpenOption[]{ StandardOpenOption.READ, StandardOpenOption.WRITE } :
+                new OpenOption[]{ StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.DSYNC };
+            final FileChannel channel = FileChannel.open(path, options);
+            final long size = channel.size() / sectorSize * sectorSize;
+            return new RawFileBlockStore(channel, path.toString(), size, sectorSize, readOnly, writeCache);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open image " + path, ex);
+        }
+    }
+
+    /** Over an open channel (tests wrap one to inject I/O errors). */
+    public RawFileBlockStore(
+        final FileChannel channel,
+        final String name,
+        final long sizeBytes,
+        final int sectorSize,
+        final boolean readOnly,
+        final boolean writeCache)
+    {
+        StoreChecks.checkGeometry(sizeBytes, sectorSize);
+        this.channel = channel;
+        this.name = name;
+        this.sizeBytes = sizeBytes;
+        this.sectorSize = sectorSize;
+        this.readOnly = readOnly;
+        this.writeCache = writeCache;
+    }
+
+    public long sizeBytes()
+    {
+        return sizeBytes;
+    }
+
+    public int logicalSectorSize()
+    {
+        return sectorSize;
+    }
+
+    public int physicalSectorSize()
+    {
+        return Math.max(sectorSize, 4096);
+    }
+
+    public boolean isReadOnly()
+    {
+        return readOnly;
+    }
+
+    public boolean canFlush()
+    {
+        return writeCache && !readOnly;
+    }
+
+    public boolean canDiscard()
+    {
+        return false;
+    }
+
+    public boolean canSecureDiscard()
+    {
+        return false;
+    }
+
+    public int discardGranularity()
+    {
+        return sectorSize;
+    }
+
+    public int read(final long offset, final MutableDirectBuffer dst, final int dstOffset, final int length)
+    {
+        final ByteBuffer bb = bounce.get();
+        try
+        {
+            int done = 0;
+            while (done < length)
+            {
+                final int n = Math.min(length - done, BOUNCE_SIZE);
+                bb.clear().limit(n);
+                while (bb.hasRemaining())
+                {
+                    final int r = channel.read(bb, offset + done + bb.position());
+                    if (r < 0)
+                    {
+                        // Past the end of a file shorter than the disk: a sparse tail reads as zeros.
+                        while (bb.hasRemaining())
+                        {
+                            bb.put((byte)0);
+                        }
+                    }
+                }
+                dst.putBytes(dstOffset + done, bb, 0, n);
+                done += n;
+            }
+            return OK;
+        }
+        catch (final IOException ex)
+        {
+            return EIO;
+        }
+    }
+
+    public int write(final long offset, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        if (readOnly)
+        {
+            return EIO;
+        }
+        final ByteBuffer bb = bounce.get();
+        try
+        {
+            int done = 0;
+            while (done < length)
+            {
+                final int n = Math.min(length - done, BOUNCE_SIZE);
+                src.getBytes(srcOffset + done, bb, 0, n);
+                bb.clear().limit(n);
+                while (bb.hasRemaining())
+                {
+                    channel.write(bb, offset + done + bb.position());
+                }
+                done += n;
+            }
+            return OK;
+        }
+        catch (final IOException ex)
+        {
+            return EIO;
+        }
+    }
+
+    public int flush()
+    {
+        if (!canFlush())
+        {
+            return EOPNOTSUPP;
+        }
+        if (flushFailed)
+        {
+            return EIO;
+        }
+        try
+        {
+            channel.force(false);
+            return OK;
+        }
+        catch (final IOException ex)
+        {
+            flushFailed = true;
+            return EIO;
+        }
+    }
+
+    public int discard(final long offset, final long length, final boolean secure)
+    {
+        return EOPNOTSUPP;
+    }
+
+    /** True once a flush failed; only reopening the image clears it. */
+    public boolean hasFlushFailed()
+    {
+        return flushFailed;
+    }
+
+    public String describe()
+    {
+        return "file:" + name;
+    }
+
+    public void close()
+    {
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("closing " + name, ex);
+        }
+    }
+}

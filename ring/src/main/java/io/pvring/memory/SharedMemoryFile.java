@@ -1,0 +1,157 @@
+package io.pvring.memory;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A sparse file that backs shared memory: guest RAM or a grant table. Sizing uses {@code ftruncate}, so no block is
+ * allocated until a page is first written and resident memory grows only with pages touched.
+ *
+ * <p>Two kinds: {@link #anonymous(String, long)} is process memory, a temporary file on {@code /dev/shm} (tmpfs)
+ * deleted as soon as it is open, so nothing is left behind if the process dies; {@link #open(Path, long)} is a named
+ * file another process can map (an out-of-process emulator or a C frontend), kept when closed.
+ */
+public final class SharedMemoryFile implements AutoCloseable
+{
+    /** tmpfs, so file pages are plain shared memory; the JVM temp directory when there is none. */
+    public static final Path DEFAULT_DIRECTORY = Path.of("/dev/shm");
+
+    private final FileChannel channel;
+    private final Path path;
+    private final boolean anonymous;
+    private final long bytes;
+
+    private SharedMemoryFile(final FileChannel channel, final Path path, final boolean anonymous, final long bytes)
+    {
+        this.channel = channel;
+        this.path = path;
+        this.anonymous = anonymous;
+        this.bytes = bytes;
+    }
+
+    /**
+     * A sparse temporary file of {@code bytes}, unlinked once open: memory private to this process.
+     *
+     * @param prefix file name prefix, visible in {@code /proc/self/maps} as {@code prefix... (deleted)}.
+     */
+    public static SharedMemoryFile anonymous(final String prefix, final long bytes)
+    {
+        checkBytes(bytes);
+        final Path directory = Files.isDirectory(DEFAULT_DIRECTORY) && Files.isWritable(DEFAULT_DIRECTORY) ?
+            DEFAULT_DIRECTORY : Path.of(System.getProperty("java.io.tmpdir"));
+        try
+        {
+            final Path path = Files.createTempFile(directory, prefix, ".mem");
+            try
+            {
+                return new SharedMemoryFile(openSized(path, bytes), path, true, bytes);
+            }
+            finally
+            {
+                Files.deleteIfExists(path);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create anonymous memory in " + directory, ex);
+        }
+    }
+
+    /**
+     * Opens or creates the named file and makes it at least {@code bytes} long (sparse). An existing longer file is
+     * never truncated, because another process may have it mapped. The file stays when this is closed.
+     */
+    public static SharedMemoryFile open(final Path path, final long bytes)
+    {
+        checkBytes(bytes);
+        try
+        {
+            return new SharedMemoryFile(openSized(path, bytes), path, false, bytes);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open shared memory file " + path, ex);
+        }
+    }
+
+    private static FileChannel openSized(final Path path, final long bytes) throws IOException
+    {
+        final RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
+        try
+        {
+            if (file.length() < bytes)
+            {
+                file.setLength(bytes);
+            }
+            return file.getChannel();
+        }
+        catch (final IOException ex)
+        {
+            file.close();
+            throw ex;
+        }
+    }
+
+    private static void checkBytes(final long bytes)
+    {
+        if (bytes <= 0)
+        {
+            throw new IllegalArgumentException("bytes=" + bytes + " must be positive");
+        }
+    }
+
+    /** Maps {@code length} bytes at {@code offset} read-write and shared; unmap with Agrona's {@code IoUtil.unmap}. */
+    public MappedByteBuffer map(final long offset, final long length)
+    {
+        try
+        {
+            return channel.map(FileChannel.MapMode.READ_WRITE, offset, length);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot map offset=" + offset + " length=" + length + " of " + path, ex);
+        }
+    }
+
+    /** The file; for anonymous memory a name that no longer exists (the open file shows it as "(deleted)"). */
+    public Path path()
+    {
+        return path;
+    }
+
+    public boolean isAnonymous()
+    {
+        return anonymous;
+    }
+
+    /** Size this file was opened for. */
+    public long bytes()
+    {
+        return bytes;
+    }
+
+    /** Closes the file descriptor; mappings made earlier stay valid until unmapped. Idempotent. */
+    @Override
+    public void close()
+    {
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot close " + path, ex);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "SharedMemoryFile{path=" + path + ", anonymous=" + anonymous + ", bytes=" + bytes + '}';
+    }
+}

@@ -1,0 +1,117 @@
+package io.pvring.event;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.junit.jupiter.api.Test;
+
+import static java.time.Duration.ofSeconds;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BlockingIdleStrategyTest
+{
+    @Test
+    void wakeWithoutAParkedThreadMakesNoSystemCallAndIsNotLost()
+    {
+        final BlockingIdleStrategy idle = new BlockingIdleStrategy();
+        for (int i = 0; i < 1000; i++)
+        {
+            idle.wake();
+        }
+        assertEquals(0, idle.unparks());
+        assertTimeoutPreemptively(ofSeconds(10), () -> idle.idle(0));
+        assertEquals(0, idle.parks(), "the pending signal was consumed instead of parking");
+    }
+
+    @Test
+    void workDoneNeverParks()
+    {
+        final BlockingIdleStrategy idle = new BlockingIdleStrategy();
+        assertTimeoutPreemptively(ofSeconds(10), () -> idle.idle(1));
+        assertEquals(0, idle.parks());
+    }
+
+    @Test
+    void wakeUnparksAParkedThread()
+    {
+        final BlockingIdleStrategy idle = new BlockingIdleStrategy();
+        final Thread sleeper = new Thread(() -> idle.idle(0), "sleeper");
+        assertTimeoutPreemptively(ofSeconds(30), () ->
+        {
+            sleeper.start();
+            while (!idle.isParked())
+            {
+                Thread.onSpinWait();
+            }
+            idle.wake();
+            sleeper.join();
+        });
+        assertTrue(idle.unparks() <= 1);
+    }
+
+    @Test
+    void aNotifyRacingAParkIsNeverLost()
+    {
+        final EventChannelTable channels = new EventChannelTable();
+        channels.addDomain(0);
+        channels.addDomain(1);
+        final EventPort front = channels.allocUnbound(1, 0);
+        final EventPort back = channels.bindInterdomain(0, 1, front.port());
+        final BlockingIdleStrategy idle = new BlockingIdleStrategy();
+        back.waiter(idle);
+
+        final int handoffs = 100_000;
+        final AtomicLong received = new AtomicLong();
+        final Thread consumer = new Thread(() ->
+        {
+            long count = 0;
+            while (count < handoffs)
+            {
+                int work = 0;
+                if (back.consumePending())
+                {
+                    received.set(++count);
+                    work = 1;
+                }
+                idle.idle(work);
+            }
+        }, "consumer");
+        consumer.setDaemon(true);
+
+        assertTimeoutPreemptively(ofSeconds(120), () ->
+        {
+            consumer.start();
+            for (int i = 1; i <= handoffs; i++)
+            {
+                assertTrue(front.notifyRemote());
+                while (received.get() < i)
+                {
+                    Thread.onSpinWait();
+                }
+            }
+            consumer.join();
+        });
+        assertTrue(idle.parks() > 0, "the consumer never parked, so nothing raced: " + idle);
+    }
+
+    @Test
+    void factoryKnowsTheThreeByName()
+    {
+        assertInstanceOf(BusySpinIdleStrategy.class, IdleStrategies.create("poll"));
+        assertInstanceOf(BackoffIdleStrategy.class, IdleStrategies.create("backoff"));
+        assertInstanceOf(BlockingIdleStrategy.class, IdleStrategies.create("notify"));
+        assertInstanceOf(BlockingIdleStrategy.class, IdleStrategies.create("block"));
+        assertNull(IdleStrategies.waiter(IdleStrategies.create("poll")));
+        final BlockingIdleStrategy blocking = (BlockingIdleStrategy)IdleStrategies.create("block");
+        assertSame(blocking, IdleStrategies.waiter(blocking));
+        assertEquals("notify", blocking.alias());
+        assertThrows(IllegalArgumentException.class, () -> IdleStrategies.create("sleep"));
+    }
+}
