@@ -87,7 +87,7 @@ class XsWireCodecTest
         while (null != (b = ch.readOutbound()))
         {
             acc.writeBytes(b);
-            b.release();
+            assertTrue(b.release(), "reply buffer fully released");
         }
         while (acc.readableBytes() >= 16)
         {
@@ -210,8 +210,12 @@ class XsWireCodecTest
         for (int split = 1; split < stream.length; split++)
         {
             final EmbeddedChannel ch = channel(new XenStore());
-            ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(stream, 0, split)));
-            ch.writeInbound(Unpooled.wrappedBuffer(Arrays.copyOfRange(stream, split, stream.length)));
+            final ByteBuf first = Unpooled.directBuffer().writeBytes(stream, 0, split);
+            final ByteBuf second = Unpooled.directBuffer().writeBytes(stream, split, stream.length - split);
+            ch.writeInbound(first);
+            ch.writeInbound(second);
+            assertEquals(0, first.refCnt(), "input released");
+            assertEquals(0, second.refCnt(), "input released");
             assertEquals(withoutEvents(expected), withoutEvents(replies(ch)), "split at " + split);
             assertFalse(ch.finishAndReleaseAll());
         }
