@@ -185,6 +185,26 @@ public final class XenStore
         });
     }
 
+    /** Watch events queued on all connections and not yet drained: bounded whatever the watchers do (XSA-349). */
+    public int pendingWatchEvents()
+    {
+        return call(() ->
+        {
+            int n = 0;
+            for (final XsConnection c : connections)
+            {
+                n += c.pendingEventsLocked();
+            }
+            return n;
+        });
+    }
+
+    /** Open connections (in process and socket clients). */
+    public int connectionCount()
+    {
+        return call(connections::size);
+    }
+
     /** Number of nodes in the tree (including the two special nodes), for leak and quota tests. */
     public int nodeCount()
     {

@@ -391,6 +391,12 @@ public final class XsConnection implements AutoCloseable
         return "XsConnection{domid=" + domid + ", privileged=" + privileged + '}';
     }
 
+    /** ENOENT unless {@code txId} is 0 or an open transaction of this connection (the wire's tx_id check). */
+    void requireTransaction(final int txId)
+    {
+        store.call(() -> live().transaction(txId));
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Under the store lock.
 
@@ -421,6 +427,11 @@ public final class XsConnection implements AutoCloseable
         ready.clear();
         pendingEvents = 0;
         transactions.clear();
+    }
+
+    int pendingEventsLocked()
+    {
+        return pendingEvents;
     }
 
     List<XsWatch> watches()

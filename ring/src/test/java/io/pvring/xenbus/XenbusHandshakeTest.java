@@ -328,6 +328,42 @@ class XenbusHandshakeTest
     }
 
     @Test
+    void frontendRingErrorClosesBothEnds() throws InterruptedException
+    {
+        final FakeFrontendDriver blkfront = new FakeFrontendDriver(INITIALISED);
+        final XenbusDevice d = connectBlk(blkfront);
+        final Thread ring = new Thread(() -> d.requestClose("backend wrote a bogus rsp_prod"));
+        ring.start();
+        ring.join();
+        pump();
+        assertEquals(1, blkfront.disconnects);
+        assertEquals(CLOSED, d.state());
+        assertEquals(CLOSED, toolstack.backendState(spec.value));
+        assertFalse(backendDev().connected);
+        frontend.reconnect(d);
+        pump();
+        assertEquals(CONNECTED, toolstack.backendState(spec.value));
+        assertEquals(2, blkfront.setups);
+    }
+
+    @Test
+    void frontendStateFloodQueuesOneBackendEvent()
+    {
+        final FakeFrontendDriver blkfront = new FakeFrontendDriver(INITIALISED);
+        connectBlk(blkfront);
+        final String state = spec.value.frontendPath() + "/state";
+        for (int i = 0; i < 250_000; i++)
+        {
+            guestXs.write(state, (i & 1) == 0 ? "3" : "4");
+        }
+        // XSA-349: the backend's queue holds one event for the state node, not one per write.
+        assertTrue(store.pendingWatchEvents() <= 2, "pending=" + store.pendingWatchEvents());
+        pump();
+        assertEquals(CONNECTED, toolstack.backendState(spec.value));
+        assertEquals(1, backendDev().connects);
+    }
+
+    @Test
     void hotplugGatesInitWaitAndConnect()
     {
         blkback.hotplugReady = false;
