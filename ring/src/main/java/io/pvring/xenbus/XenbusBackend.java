@@ -152,6 +152,20 @@ public final class XenbusBackend implements Agent, AutoCloseable
         return devices.size();
     }
 
+    /** Devices served for one frontend domain (zero once the toolstack removed them all). */
+    public int deviceCount(final int frontendDomid)
+    {
+        int count = 0;
+        for (final Entry e : devices.values())
+        {
+            if (e.device.frontendDomid() == frontendDomid)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
     /** Disconnects and removes every device, drops the bus's watches. Idempotent. */
     @Override
     public void close()

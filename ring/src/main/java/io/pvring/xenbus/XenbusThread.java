@@ -1,5 +1,12 @@
 package io.pvring.xenbus;
 
+import java.util.Queue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
@@ -16,6 +23,7 @@ public final class XenbusThread implements AutoCloseable
     private final Thread thread;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicBoolean woken = new AtomicBoolean(true);
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
 
     private XenbusThread(final Agent agent)
     {
@@ -60,7 +68,7 @@ public final class XenbusThread implements AutoCloseable
                 int work;
                 do
                 {
-                    work = agent.doWork();
+                    work = runTasks() + agent.doWork();
                 }
                 while (work > 0 && running.get());
                 if (!woken.get() && running.get())
@@ -77,6 +85,73 @@ public final class XenbusThread implements AutoCloseable
         {
             agent.onClose();
         }
+    }
+
+    /**
+     * Runs {@code task} on the xenbus thread and waits for its result: the buses are single-threaded, so an
+     * emulator's thread attaches frontends and inspects devices through this.
+     *
+     * @throws IllegalStateException when the thread has stopped, the task failed or did not finish in time.
+     */
+    public <T> T call(final Callable<T> task, final long timeout, final TimeUnit unit)
+    {
+        if (!running.get())
+        {
+            throw new IllegalStateException("xenbus thread stopped: " + thread.getName());
+        }
+        if (Thread.currentThread() == thread)
+        {
+            try
+            {
+                return task.call();
+            }
+            catch (final Exception ex)
+            {
+                throw new IllegalStateException("xenbus task failed: " + ex.getMessage(), ex);
+            }
+        }
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        tasks.add(() ->
+        {
+            try
+            {
+                result.complete(task.call());
+            }
+            catch (final Exception | Error ex)
+            {
+                result.completeExceptionally(ex);
+            }
+        });
+        wake();
+        try
+        {
+            return result.get(timeout, unit);
+        }
+        catch (final ExecutionException ex)
+        {
+            throw new IllegalStateException("xenbus task failed: " + ex.getCause().getMessage(), ex.getCause());
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new IllegalStateException("xenbus task not done within " + timeout + " " + unit, ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the xenbus thread", ex);
+        }
+    }
+
+    private int runTasks()
+    {
+        int done = 0;
+        Runnable task;
+        while ((task = tasks.poll()) != null)
+        {
+            task.run();
+            done++;
+        }
+        return done;
     }
 
     /** Stops the thread (the agent's devices are torn down on it) and joins it. Idempotent. */
