@@ -36,6 +36,7 @@ public final class BlkBack implements AutoCloseable
     private final List<int[]> ringHandles = new ArrayList<>();
     private final List<BlkRingCounters> ringCounters = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
+    private final List<Thread> ringThreads = new ArrayList<>();
     private volatile String brokenReason;
 
     /**
@@ -164,7 +165,7 @@ public final class BlkBack implements AutoCloseable
         }
         for (final AgentRunner runner : runners)
         {
-            AgentRunner.startOnThread(runner);
+            ringThreads.add(AgentRunner.startOnThread(runner));
         }
     }
 
@@ -176,9 +177,30 @@ public final class BlkBack implements AutoCloseable
     {
         for (final AgentRunner runner : runners)
         {
-            runner.close(); // joins the thread; the agent's onClose runs on it
+            runner.close(); // the agent's onClose runs on its thread
         }
         runners.clear();
+        boolean interrupted = false;
+        for (final Thread thread : ringThreads)
+        {
+            // A runner closed before its thread ran returns at once: join so no thread outlives the device.
+            while (thread.isAlive())
+            {
+                try
+                {
+                    thread.join();
+                }
+                catch (final InterruptedException ex)
+                {
+                    interrupted = true;
+                }
+            }
+        }
+        ringThreads.clear();
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
         for (int i = 0; i < rings.size(); i++)
         {
             rings.get(i).onClose();
