@@ -5,6 +5,7 @@ import io.pvring.grant.GrantMapper;
 import io.pvring.ring.BackRing;
 import io.pvring.ring.RingGeometry;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -88,6 +89,7 @@ public final class BlkRing implements Agent
     private long pendingCopies;
     private long pendingHits;
     private volatile boolean stopped;
+    private volatile boolean terminating;
     private boolean closed;
 
     /**
@@ -146,10 +148,21 @@ public final class BlkRing implements Agent
         return counters;
     }
 
+    /** The ring's event channel, or null when it is only polled. */
+    public EventPort port()
+    {
+        return port;
+    }
+
     /** Live persistent mappings of this ring. */
     public int persistentGrants()
     {
         return persistent == null ? 0 : persistent.size();
+    }
+
+    public boolean isPolling()
+    {
+        return polling;
     }
 
     public boolean isStopped()
@@ -163,10 +176,22 @@ public final class BlkRing implements Agent
         stopped = true;
     }
 
+    /** Stops serving and makes the next doWork end the runner's loop. */
+    void terminate()
+    {
+        terminating = true;
+        stopped = true;
+    }
+
     public int doWork()
     {
         if (stopped)
         {
+            if (terminating)
+            {
+                // Ends the runner's loop without an interrupt, which would close a FileChannel mid-I/O.
+                throw new AgentTerminationException(roleName + " disconnected");
+            }
             return 0;
         }
         if (!polling && port != null)
