@@ -11,6 +11,8 @@ import io.pvring.grant.GrantMapper;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
+import io.pvring.xenbus.XenbusPaths;
+import io.pvring.xenbus.XenbusState;
 import org.agrona.concurrent.status.CountersManager;
 
 import static io.pvring.blkback.BlkifKeys.DEVICE_TYPE;
@@ -277,6 +279,31 @@ public final class BlkBackDriver implements XenbusBackendDriver
                 device.write(tx, PHYSICAL_SECTOR_SIZE, Integer.toString(store.physicalSectorSize()));
                 return null;
             });
+        }
+
+        /**
+         * Online resize (Linux {@code xen_vbd_resize}): changes the store's size, then rewrites {@code sectors}
+         * and {@code state} = Connected in one transaction, which the frontend takes as a capacity change.
+         * Call on the xenbus thread.
+         *
+         * @return false when the store cannot take the size (nothing changed).
+         */
+        public boolean resize(final long newSizeBytes)
+        {
+            if (!store.resize(newSizeBytes))
+            {
+                return false;
+            }
+            if (back != null)
+            {
+                xenbus.xenstore().transact(tx ->
+                {
+                    xenbus.write(tx, SECTORS, Long.toString(newSizeBytes >> BlkifDescriptor.SECTOR_SHIFT));
+                    xenbus.write(tx, XenbusPaths.STATE, XenbusState.CONNECTED.toXenstore());
+                    return null;
+                });
+            }
+            return true;
         }
 
         public void disconnect(final XenbusDevice device)

@@ -72,7 +72,6 @@ public final class BlkRing implements Agent
     private final int maxIndirectSegments;
     private final int batchLimit;
     private final int sectorMask;
-    private final long diskSectors;
 
     private final UnsafeBuffer request;
     private final UnsafeBuffer indirectPages;
@@ -128,7 +127,6 @@ public final class BlkRing implements Agent
         this.maxIndirectSegments = config.maxIndirectSegments();
         this.batchLimit = config.batchLimit();
         this.sectorMask = (store.logicalSectorSize() >> SECTOR_SHIFT) - 1;
-        this.diskSectors = store.sizeBytes() >> SECTOR_SHIFT;
         this.request = new UnsafeBuffer(new byte[abi.slotBytes()]);
         this.indirectPages = new UnsafeBuffer(new byte[PAGE_SIZE * BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST]);
     }
@@ -470,6 +468,8 @@ public final class BlkRing implements Agent
     /** {@code sector + count <= disk size}, with {@code sector} unsigned and no 64-bit wrap. */
     private boolean inDisk(final long sector, final long count)
     {
+        // Read per request: an online resize changes it under a running ring.
+        final long diskSectors = store.sizeBytes() >> SECTOR_SHIFT;
         return Long.compareUnsigned(sector, diskSectors) <= 0 && Long.compareUnsigned(count, diskSectors - sector) <= 0;
     }
 

@@ -228,6 +228,47 @@ class XenbusNegotiationTest
     }
 
     @Test
+    void onlineResizeReachesTheFrontendAndTheRing()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(),
+            (type, params, readOnly) -> new MemoryBlockStore(1L << 20, 512, readOnly, 8L << 20),
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = spec("w", 1L << 20);
+        toolstack.addDevice(spec);
+        pump();
+        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(2048, blkfront.sectors());
+        final BlkFrontQueue queue = blkfront.front().queue(0);
+        final List<Integer> statuses = new ArrayList<>();
+        assertTrue(queue.write(4096, 8, BlockStoreTest.pattern(4096, 1), 0, 1), "beyond the old end");
+        queue.push();
+        while (statuses.isEmpty())
+        {
+            queue.poll((c, op, status) -> statuses.add(status));
+            Thread.onSpinWait();
+        }
+        assertEquals(BlkifDescriptor.BLKIF_RSP_ERROR, statuses.get(0));
+
+        assertTrue(driver.devices().get(0).resize(4L << 20));
+        pump();
+        assertEquals(2, blkfront.backendConnects(), "Connected again: a capacity change");
+        assertEquals(8192, blkfront.sectors());
+        assertEquals(XenbusState.CONNECTED, device.state());
+        assertTrue(queue.write(4096, 8, BlockStoreTest.pattern(4096, 1), 0, 2));
+        queue.push();
+        while (statuses.size() < 2)
+        {
+            queue.poll((c, op, status) -> statuses.add(status));
+            Thread.onSpinWait();
+        }
+        assertEquals(BLKIF_RSP_OKAY, statuses.get(1), "the ring serves the new size");
+        assertTrue(!driver.devices().get(0).resize(16L << 20), "beyond what the store can hold");
+    }
+
+    @Test
     void unusableFrontendKeysCloseTheDevice()
     {
         final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().maxQueues(1), BlkBackDriver.DEFAULT_OPENER,
