@@ -11,7 +11,10 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
  * per second.
  * <pre>
  *   java -cp ... io.pvring.blkback.ReadThroughput [seconds=10] [depth=32] [persistent=true] [store=null|PATH]
+ *       [threads=1|0]
  * </pre>
+ * {@code threads=0} steps the backend agent on the main thread between submits and polls: the cost of the whole
+ * path on one core, without the two spinning threads competing for a busy machine.
  * With a PATH the disk is that raw image (compare with {@code fio --ioengine=psync --rw=randread --bs=4k}).
  */
 public final class ReadThroughput
@@ -26,13 +29,18 @@ public final class ReadThroughput
         final int depth = args.length > 1 ? Integer.parseInt(args[1]) : 32;
         final boolean persistent = args.length <= 2 || Boolean.parseBoolean(args[2]);
         final String storeName = args.length > 3 ? args[3] : "null";
+        final boolean stepped = args.length > 4 && Integer.parseInt(args[4]) == 0;
         final BlockStore store = "null".equals(storeName) ?
             new NullBlockStore(8L << 30, 512) : RawFileBlockStore.open(Path.of(storeName), 512, true, true);
         final BlkBackConfig bc = new BlkBackConfig().polling(true).persistentGrants(persistent);
         final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(persistent).poolPages(depth + 16);
         try (CoreRig rig = new CoreRig(store, bc, fc))
         {
-            rig.back.start(1, BusySpinIdleStrategy::new);
+            final BlkRing ring = rig.back.rings().get(0);
+            if (!stepped)
+            {
+                rig.back.start(1, BusySpinIdleStrategy::new);
+            }
             final BlkFrontQueue queue = rig.front.queue(0);
             final long[] completed = new long[1];
             final BlkCompletionHandler handler = (cookie, op, status) -> completed[0]++;
@@ -55,6 +63,10 @@ public final class ReadThroughput
                 {
                     queue.push();
                 }
+                if (stepped)
+                {
+                    ring.doWork();
+                }
                 queue.poll(handler);
                 final long now = System.nanoTime();
                 if (now >= nextReport)
@@ -72,6 +84,7 @@ public final class ReadThroughput
                 }
             }
             System.out.println("store=" + store.describe() + " depth=" + depth + " persistent=" + persistent +
+                " stepped=" + stepped +
                 " mean IOPS after 3 s warm-up=" + measured / Math.max(1, seconds - 3) + " best second=" + best);
             System.out.println("counters: " + rig.back.rings().get(0).counters());
         }

@@ -64,6 +64,8 @@ class SteadyStateAllocationTest
             assertEquals(7_000 * 16, ok[0], "every request succeeded");
             // One allocation per request would be >= 16 bytes x 32k; the JIT may allocate a few bytes once.
             assertTrue(allocated < 10_000, "bytes allocated by 32k requests: " + allocated);
+            rig.back.disconnect();
+            assertEquals(0, rig.pair.liveMappings(), "no mapping left after disconnect");
         }
     }
 }
