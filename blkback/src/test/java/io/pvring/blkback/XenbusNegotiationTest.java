@@ -269,6 +269,41 @@ class XenbusNegotiationTest
     }
 
     @Test
+    void aBogusProducerIndexClosesThatDeviceOnly()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec victim = spec("w", 1L << 20);
+        final XenbusDeviceSpec bystander = new XenbusDeviceSpec("vbd", 0, guest.domid(), "51728",
+            Map.of("mode", "w", "params", Long.toString(1L << 20), "type", "memory"),
+            Map.of("virtual-device", "51728", "device-type", "disk"));
+        toolstack.addDevice(victim);
+        toolstack.addDevice(bystander);
+        pump();
+        final BlkFrontDriver bad = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        final BlkFrontDriver good = new BlkFrontDriver(
+            new BlkFrontConfig().maxIndirectSegments(256).poolPages(300), 2048);
+        frontendBus.attach("vbd", DEVID, bad, true);
+        frontendBus.attach("vbd", "51728", good, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(victim));
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(bystander));
+
+        bad.front().queue(0).frontRing().buffer().putIntRelease(0, 1 << 20); // req_prod far past the ring
+        while (toolstack.backendState(victim) == XenbusState.CONNECTED)
+        {
+            pump(); // the ring thread asks xenbus to close the device; this thread runs the bus
+            Thread.onSpinWait();
+        }
+        pump();
+        assertEquals(XenbusState.CLOSED, toolstack.backendState(victim), "Closing, the frontend follows, Closed");
+        assertEquals(XenbusState.CLOSED, toolstack.frontendState(victim));
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(bystander));
+        roundTrip(good.front(), 5);
+    }
+
+    @Test
     void unusableFrontendKeysCloseTheDevice()
     {
         final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().maxQueues(1), BlkBackDriver.DEFAULT_OPENER,
