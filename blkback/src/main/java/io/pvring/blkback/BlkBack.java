@@ -2,9 +2,13 @@ package io.pvring.blkback;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import io.pvring.event.IdleStrategies;
+
 import io.pvring.event.EventPort;
+import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.ring.SharedRingDescriptor;
@@ -36,7 +40,10 @@ public final class BlkBack implements AutoCloseable
     private final List<int[]> ringHandles = new ArrayList<>();
     private final List<BlkRingCounters> ringCounters = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
+    private final List<Thread> ringThreads = new ArrayList<>();
+    private final List<IdleStrategy> idleStrategies = new ArrayList<>();
     private volatile String brokenReason;
+    private volatile Consumer<String> brokenListener;
 
     /**
      * @param name device name for role names and counters, e.g. {@code blkback-1-51712}.
@@ -100,6 +107,15 @@ public final class BlkBack implements AutoCloseable
     }
 
     /**
+     * Told (on the ring's thread) when a frontend breaks the protocol; typically asks xenbus to close the device
+     * ({@code XenbusDevice.requestClose}), since teardown must not run on a ring thread.
+     */
+    public void brokenListener(final Consumer<String> listener)
+    {
+        this.brokenListener = listener;
+    }
+
+    /**
      * Maps a ring the frontend granted and builds its agent (not yet running).
      *
      * @param protocol the frontend's {@code protocol} key (null = native).
@@ -151,20 +167,28 @@ public final class BlkBack implements AutoCloseable
         }
         if (threads == 1)
         {
-            final AgentRunner runner = new AgentRunner(idleStrategies.get(), this::onError, null,
-                rings.size() == 1 ? rings.get(0) : new CompositeAgent(rings));
-            runners.add(runner);
+            final IdleStrategy idle = idleStrategies.get();
+            this.idleStrategies.add(idle);
+            for (final BlkRing ring : rings)
+            {
+                wakeOn(ring, idle);
+            }
+            runners.add(new AgentRunner(idle, this::onError, null,
+                rings.size() == 1 ? rings.get(0) : new CompositeAgent(rings)));
         }
         else
         {
             for (final BlkRing ring : rings)
             {
-                runners.add(new AgentRunner(idleStrategies.get(), this::onError, null, ring));
+                final IdleStrategy idle = idleStrategies.get();
+                this.idleStrategies.add(idle);
+                wakeOn(ring, idle);
+                runners.add(new AgentRunner(idle, this::onError, null, ring));
             }
         }
         for (final AgentRunner runner : runners)
         {
-            AgentRunner.startOnThread(runner);
+            ringThreads.add(AgentRunner.startOnThread(runner));
         }
     }
 
@@ -174,13 +198,51 @@ public final class BlkBack implements AutoCloseable
      */
     public void disconnect()
     {
+        for (final BlkRing ring : rings)
+        {
+            ring.terminate();
+        }
+        for (final IdleStrategy idle : idleStrategies)
+        {
+            final EventWaiter waiter = IdleStrategies.waiter(idle);
+            if (waiter != null)
+            {
+                waiter.wake(); // a parked runner must see the termination
+            }
+        }
+        idleStrategies.clear();
         for (final AgentRunner runner : runners)
         {
-            runner.close(); // joins the thread; the agent's onClose runs on it
+            runner.close(); // the agent's onClose runs on its thread
         }
         runners.clear();
+        boolean interrupted = false;
+        for (final Thread thread : ringThreads)
+        {
+            // A runner closed before its thread ran returns at once: join so no thread outlives the device.
+            while (thread.isAlive())
+            {
+                try
+                {
+                    thread.join();
+                }
+                catch (final InterruptedException ex)
+                {
+                    interrupted = true;
+                }
+            }
+        }
+        ringThreads.clear();
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
         for (int i = 0; i < rings.size(); i++)
         {
+            if (rings.get(i).port() != null)
+            {
+                rings.get(i).port().waiter(null);
+            }
             rings.get(i).onClose();
             for (final int handle : ringHandles.get(i))
             {
@@ -200,12 +262,26 @@ public final class BlkBack implements AutoCloseable
         disconnect();
     }
 
+    private static void wakeOn(final BlkRing ring, final IdleStrategy idle)
+    {
+        // A sleeping runner is woken by its rings' notifications; polling strategies need no waiter.
+        if (ring.port() != null && !ring.isPolling())
+        {
+            ring.port().waiter(IdleStrategies.waiter(idle));
+        }
+    }
+
     private void onRingBroken(final BlkRing ring, final String reason)
     {
         brokenReason = ring.roleName() + ": " + reason;
         for (final BlkRing other : rings)
         {
             other.stop();
+        }
+        final Consumer<String> listener = brokenListener;
+        if (listener != null)
+        {
+            listener.accept(brokenReason);
         }
     }
 

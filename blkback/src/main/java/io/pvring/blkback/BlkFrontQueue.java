@@ -477,6 +477,16 @@ public final class BlkFrontQueue
     void close()
     {
         broken = true;
+        for (int id = 0; id < inFlight.length; id++)
+        {
+            if (inFlight[id])
+            {
+                releasePages(id);
+                inFlight[id] = false;
+                shadowDst[id] = null;
+                freeIds[freeIdCount++] = id;
+            }
+        }
         for (final int ref : ringRefs)
         {
             if (grants.endForeignAccessRef(ref))

@@ -5,6 +5,7 @@ import io.pvring.grant.GrantMapper;
 import io.pvring.ring.BackRing;
 import io.pvring.ring.RingGeometry;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -71,7 +72,6 @@ public final class BlkRing implements Agent
     private final int maxIndirectSegments;
     private final int batchLimit;
     private final int sectorMask;
-    private final long diskSectors;
 
     private final UnsafeBuffer request;
     private final UnsafeBuffer indirectPages;
@@ -88,6 +88,7 @@ public final class BlkRing implements Agent
     private long pendingCopies;
     private long pendingHits;
     private volatile boolean stopped;
+    private volatile boolean terminating;
     private boolean closed;
 
     /**
@@ -126,7 +127,6 @@ public final class BlkRing implements Agent
         this.maxIndirectSegments = config.maxIndirectSegments();
         this.batchLimit = config.batchLimit();
         this.sectorMask = (store.logicalSectorSize() >> SECTOR_SHIFT) - 1;
-        this.diskSectors = store.sizeBytes() >> SECTOR_SHIFT;
         this.request = new UnsafeBuffer(new byte[abi.slotBytes()]);
         this.indirectPages = new UnsafeBuffer(new byte[PAGE_SIZE * BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST]);
     }
@@ -146,10 +146,21 @@ public final class BlkRing implements Agent
         return counters;
     }
 
+    /** The ring's event channel, or null when it is only polled. */
+    public EventPort port()
+    {
+        return port;
+    }
+
     /** Live persistent mappings of this ring. */
     public int persistentGrants()
     {
         return persistent == null ? 0 : persistent.size();
+    }
+
+    public boolean isPolling()
+    {
+        return polling;
     }
 
     public boolean isStopped()
@@ -163,10 +174,22 @@ public final class BlkRing implements Agent
         stopped = true;
     }
 
+    /** Stops serving and makes the next doWork end the runner's loop. */
+    void terminate()
+    {
+        terminating = true;
+        stopped = true;
+    }
+
     public int doWork()
     {
         if (stopped)
         {
+            if (terminating)
+            {
+                // Ends the runner's loop without an interrupt, which would close a FileChannel mid-I/O.
+                throw new AgentTerminationException(roleName + " disconnected");
+            }
             return 0;
         }
         if (!polling && port != null)
@@ -445,6 +468,8 @@ public final class BlkRing implements Agent
     /** {@code sector + count <= disk size}, with {@code sector} unsigned and no 64-bit wrap. */
     private boolean inDisk(final long sector, final long count)
     {
+        // Read per request: an online resize changes it under a running ring.
+        final long diskSectors = store.sizeBytes() >> SECTOR_SHIFT;
         return Long.compareUnsigned(sector, diskSectors) <= 0 && Long.compareUnsigned(count, diskSectors - sector) <= 0;
     }
 

@@ -52,6 +52,14 @@ public interface BlockStore extends AutoCloseable
 
     int flush();
 
+    /**
+     * Changes the disk size (online resize): a multiple of {@link #logicalSectorSize()}; data below the smaller
+     * of the two sizes is kept, a grown tail reads as zeros.
+     *
+     * @return false when this store cannot take that size (the size is then unchanged).
+     */
+    boolean resize(long newSizeBytes);
+
     /** Drops the data of a range (it reads back as zeros afterwards for every store here). */
     int discard(long offset, long length, boolean secure);
 

@@ -19,7 +19,8 @@ public final class MemoryBlockStore implements BlockStore
     private static final int TABLE_SHIFT = 12;
     private static final int TABLE_SIZE = 1 << TABLE_SHIFT;
 
-    private final long sizeBytes;
+    private volatile long sizeBytes;
+    private final long maxSizeBytes;
     private final int sectorSize;
     private final boolean readOnly;
     private final AtomicReferenceArray<AtomicReferenceArray<UnsafeBuffer>> tables;
@@ -31,11 +32,23 @@ public final class MemoryBlockStore implements BlockStore
 
     public MemoryBlockStore(final long sizeBytes, final int sectorSize, final boolean readOnly)
     {
+        this(sizeBytes, sectorSize, readOnly, sizeBytes);
+    }
+
+    /** @param maxSizeBytes the largest size {@link #resize} may grow to (chunk tables cover it, sparsely). */
+    public MemoryBlockStore(
+        final long sizeBytes, final int sectorSize, final boolean readOnly, final long maxSizeBytes)
+    {
         StoreChecks.checkGeometry(sizeBytes, sectorSize);
+        if (maxSizeBytes < sizeBytes)
+        {
+            throw new IllegalArgumentException("maxSizeBytes=" + maxSizeBytes + " < sizeBytes=" + sizeBytes);
+        }
         this.sizeBytes = sizeBytes;
+        this.maxSizeBytes = maxSizeBytes;
         this.sectorSize = sectorSize;
         this.readOnly = readOnly;
-        final long chunks = (sizeBytes + CHUNK_SIZE - 1) >>> CHUNK_SHIFT;
+        final long chunks = (maxSizeBytes + CHUNK_SIZE - 1) >>> CHUNK_SHIFT;
         this.tables = new AtomicReferenceArray<>((int)((chunks + TABLE_SIZE - 1) >>> TABLE_SHIFT));
     }
 
@@ -141,6 +154,24 @@ public final class MemoryBlockStore implements BlockStore
     public int flush()
     {
         return OK;
+    }
+
+    public boolean resize(final long newSizeBytes)
+    {
+        StoreChecks.checkGeometry(newSizeBytes, sectorSize);
+        if (newSizeBytes > maxSizeBytes)
+        {
+            return false;
+        }
+        final long old = sizeBytes;
+        if (newSizeBytes < old)
+        {
+            // Drop the cut tail now, so growing again later reads zeros there.
+            final long end = Math.min(old, (long)tables.length() << (TABLE_SHIFT + CHUNK_SHIFT));
+            discard(newSizeBytes, end - newSizeBytes, true);
+        }
+        sizeBytes = newSizeBytes;
+        return true;
     }
 
     public int discard(final long offset, final long length, final boolean secure)

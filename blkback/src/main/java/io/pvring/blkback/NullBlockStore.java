@@ -9,7 +9,7 @@ import org.agrona.MutableDirectBuffer;
  */
 public final class NullBlockStore implements BlockStore
 {
-    private final long sizeBytes;
+    private volatile long sizeBytes;
     private final int sectorSize;
 
     public NullBlockStore(final long sizeBytes, final int sectorSize)
@@ -72,6 +72,13 @@ public final class NullBlockStore implements BlockStore
     public int flush()
     {
         return OK;
+    }
+
+    public boolean resize(final long newSizeBytes)
+    {
+        StoreChecks.checkGeometry(newSizeBytes, sectorSize);
+        sizeBytes = newSizeBytes;
+        return true;
     }
 
     public int discard(final long offset, final long length, final boolean secure)

@@ -30,7 +30,7 @@ public final class RawFileBlockStore implements BlockStore
 
     private final FileChannel channel;
     private final String name;
-    private final long sizeBytes;
+    private volatile long sizeBytes;
     private final int sectorSize;
     private final boolean readOnly;
     private final boolean writeCache;
@@ -202,6 +202,34 @@ public final class RawFileBlockStore implements BlockStore
         {
             flushFailed = true;
             return EIO;
+        }
+    }
+
+    /** Grows the image sparsely or truncates it; the new size is the disk size. */
+    public boolean resize(final long newSizeBytes)
+    {
+        StoreChecks.checkGeometry(newSizeBytes, sectorSize);
+        if (readOnly)
+        {
+            return false;
+        }
+        try
+        {
+            if (newSizeBytes < channel.size())
+            {
+                channel.truncate(newSizeBytes);
+            }
+            else if (newSizeBytes > channel.size())
+            {
+                // One zero byte at the new end extends the file without allocating the gap.
+                channel.write(ByteBuffer.allocate(1), newSizeBytes - 1);
+            }
+            sizeBytes = newSizeBytes;
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            return false;
         }
     }
 

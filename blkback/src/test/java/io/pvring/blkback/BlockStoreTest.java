@@ -67,6 +67,30 @@ class BlockStoreTest
     }
 
     @Test
+    void resizeKeepsDataBelowAndZerosAGrownTail() throws Exception
+    {
+        try (MemoryBlockStore store = new MemoryBlockStore(1 << 20, 512, false, 4 << 20))
+        {
+            store.write((1 << 20) - 4096, pattern(4096, 5), 0, 4096);
+            assertTrue(store.resize(512 << 10));
+            assertTrue(store.resize(2 << 20));
+            final UnsafeBuffer back = new UnsafeBuffer(new byte[4096]);
+            store.read((1 << 20) - 4096, back, 0, 4096);
+            assertEquals(new UnsafeBuffer(new byte[4096]), back, "the cut tail was dropped");
+            assertFalse(store.resize(8 << 20));
+            assertEquals(2 << 20, store.sizeBytes());
+        }
+        final Path image = dir.resolve("grow.img");
+        Files.write(image, new byte[4096]);
+        try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true))
+        {
+            assertTrue(store.resize(1L << 30));
+            assertEquals(1L << 30, Files.size(image));
+            assertTrue(allocatedBytes(image) < (1L << 20), "grown sparsely");
+        }
+    }
+
+    @Test
     void rejectsBadGeometry()
     {
         assertThrows(IllegalArgumentException.class, () -> new MemoryBlockStore(1000, 512));

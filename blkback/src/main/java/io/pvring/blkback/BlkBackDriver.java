@@ -1,0 +1,342 @@
+package io.pvring.blkback;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.pvring.event.EventPort;
+import io.pvring.event.IdleStrategies;
+import io.pvring.grant.BackendGrantMapper;
+import io.pvring.grant.GrantMapper;
+import io.pvring.xenbus.XenbusBackendDevice;
+import io.pvring.xenbus.XenbusBackendDriver;
+import io.pvring.xenbus.XenbusDevice;
+import io.pvring.xenbus.XenbusPaths;
+import io.pvring.xenbus.XenbusState;
+import org.agrona.concurrent.status.CountersManager;
+
+import static io.pvring.blkback.BlkifKeys.DEVICE_TYPE;
+import static io.pvring.blkback.BlkifKeys.DISCARD_ALIGNMENT;
+import static io.pvring.blkback.BlkifKeys.DISCARD_ENABLE;
+import static io.pvring.blkback.BlkifKeys.DISCARD_GRANULARITY;
+import static io.pvring.blkback.BlkifKeys.DISCARD_SECURE;
+import static io.pvring.blkback.BlkifKeys.EVENT_CHANNEL;
+import static io.pvring.blkback.BlkifKeys.FEATURE_BARRIER;
+import static io.pvring.blkback.BlkifKeys.FEATURE_DISCARD;
+import static io.pvring.blkback.BlkifKeys.FEATURE_FLUSH_CACHE;
+import static io.pvring.blkback.BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS;
+import static io.pvring.blkback.BlkifKeys.FEATURE_PERSISTENT;
+import static io.pvring.blkback.BlkifKeys.INFO;
+import static io.pvring.blkback.BlkifKeys.MAX_RING_PAGE_ORDER;
+import static io.pvring.blkback.BlkifKeys.MODE;
+import static io.pvring.blkback.BlkifKeys.MULTI_QUEUE_MAX_QUEUES;
+import static io.pvring.blkback.BlkifKeys.MULTI_QUEUE_NUM_QUEUES;
+import static io.pvring.blkback.BlkifKeys.PARAMS;
+import static io.pvring.blkback.BlkifKeys.PHYSICAL_SECTOR_SIZE;
+import static io.pvring.blkback.BlkifKeys.PROTOCOL;
+import static io.pvring.blkback.BlkifKeys.RING_PAGE_ORDER;
+import static io.pvring.blkback.BlkifKeys.SECTORS;
+import static io.pvring.blkback.BlkifKeys.SECTOR_SIZE;
+import static io.pvring.blkback.BlkifKeys.TYPE;
+
+/**
+ * blkback as a xenbus backend driver ({@code vbd}), negotiating exactly as Linux xen-blkback does: transport limits
+ * ({@code feature-max-indirect-segments}, {@code multi-queue-max-queues}, {@code max-ring-page-order}) in probe,
+ * before InitWait; on frontend Initialised/Connected it reads {@code protocol}, {@code feature-persistent},
+ * {@code multi-queue-num-queues}, {@code ring-page-order} and per queue {@code ring-ref[N]} and
+ * {@code event-channel} (under {@code queue-N/} when several), maps the rings, binds the channels, writes
+ * {@code feature-flush-cache}, {@code feature-barrier}, {@code feature-discard} (+ granularity, alignment, secure),
+ * {@code feature-persistent}, {@code sectors}, {@code info}, {@code sector-size} and {@code physical-sector-size}
+ * in one transaction, and starts the ring agents. A frontend that breaks a ring gets the device closed.
+ */
+public final class BlkBackDriver implements XenbusBackendDriver
+{
+    /** Opens the disk a device names ({@code params}, {@code type}, {@code mode} keys). */
+    @FunctionalInterface
+    public interface StoreOpener
+    {
+        BlockStore open(String type, String params, boolean readOnly);
+    }
+
+    /**
+     * The default opener: {@code type=null} or {@code memory} with {@code params} = size in bytes (benchmarks,
+     * RAM disks); anything else ({@code file}, {@code phy}) is a raw image at path {@code params}.
+     */
+    public static final StoreOpener DEFAULT_OPENER = (type, params, readOnly) ->
+    {
+        if ("null".equals(type))
+        {
+            return new NullBlockStore(Long.parseLong(params), 512);
+        }
+        if ("memory".equals(type))
+        {
+            return new MemoryBlockStore(Long.parseLong(params), 512, readOnly);
+        }
+        return RawFileBlockStore.open(Path.of(params), 512, readOnly, true);
+    };
+
+    private final BlkBackConfig config;
+    private final StoreOpener opener;
+    private final String idleStrategy;
+    private final int threadsPerDevice;
+    private final CountersManager counters;
+    private final List<Device> devices = new ArrayList<>();
+
+    /**
+     * @param idleStrategy an {@link IdleStrategies} name for the ring runners.
+     * @param threadsPerDevice 1 to run all of a device's rings on one thread, more for one thread per ring.
+     * @param counters where ring counters go; null for a private buffer per device.
+     */
+    public BlkBackDriver(
+        final BlkBackConfig config,
+        final StoreOpener opener,
+        final String idleStrategy,
+        final int threadsPerDevice,
+        final CountersManager counters)
+    {
+        this.config = config.validate();
+        this.opener = opener;
+        this.idleStrategy = idleStrategy;
+        this.threadsPerDevice = threadsPerDevice;
+        this.counters = counters;
+        IdleStrategies.create(idleStrategy);
+    }
+
+    public String deviceType()
+    {
+        return "vbd";
+    }
+
+    /** Devices probed and not yet removed. */
+    public synchronized List<Device> devices()
+    {
+        return List.copyOf(devices);
+    }
+
+    public XenbusBackendDevice probe(final XenbusDevice device)
+    {
+        final String mode = device.read(MODE);
+        final boolean cdrom = "cdrom".equals(device.readOtherend(DEVICE_TYPE));
+        final boolean readOnly = cdrom || (mode != null && !mode.contains("w"));
+        final String params = device.read(PARAMS);
+        if (params == null)
+        {
+            throw new IllegalStateException("no params below " + device.nodePath());
+        }
+        final BlockStore store = opener.open(device.read(TYPE), params, readOnly);
+        final String discardEnable = device.read(DISCARD_ENABLE);
+        final BlkBackConfig deviceConfig = copy(config).readOnly(readOnly || config.readOnly()).cdrom(cdrom)
+            .discard(config.discard() && !"0".equals(discardEnable));
+        // Linux publishes these in probe, before InitWait: some frontends read them as soon as they see InitWait.
+        if (deviceConfig.maxIndirectSegments() > 0)
+        {
+            device.write(FEATURE_MAX_INDIRECT_SEGMENTS, Integer.toString(deviceConfig.maxIndirectSegments()));
+        }
+        device.write(MULTI_QUEUE_MAX_QUEUES, Integer.toString(deviceConfig.maxQueues()));
+        device.write(MAX_RING_PAGE_ORDER, Integer.toString(deviceConfig.maxRingPageOrder()));
+        final Device d = new Device(device, store, deviceConfig);
+        synchronized (this)
+        {
+            devices.add(d);
+        }
+        return d;
+    }
+
+    private static BlkBackConfig copy(final BlkBackConfig c)
+    {
+        return new BlkBackConfig().maxIndirectSegments(c.maxIndirectSegments()).maxRingPageOrder(c.maxRingPageOrder())
+            .maxQueues(c.maxQueues()).persistentGrants(c.persistentGrants())
+            .maxPersistentGrants(c.maxPersistentGrants()).readOnly(c.readOnly()).cdrom(c.cdrom())
+            .discard(c.discard()).polling(c.polling()).batchLimit(c.batchLimit());
+    }
+
+    /** One vbd: its store for the device's life, and a {@link BlkBack} per connection. */
+    public final class Device implements XenbusBackendDevice
+    {
+        private final XenbusDevice xenbus;
+        private final BlockStore store;
+        private final BlkBackConfig deviceConfig;
+        private final List<EventPort> ports = new ArrayList<>();
+        private GrantMapper mapper;
+        private BlkBack back;
+
+        Device(final XenbusDevice xenbus, final BlockStore store, final BlkBackConfig deviceConfig)
+        {
+            this.xenbus = xenbus;
+            this.store = store;
+            this.deviceConfig = deviceConfig;
+        }
+
+        public XenbusDevice xenbus()
+        {
+            return xenbus;
+        }
+
+        public BlockStore store()
+        {
+            return store;
+        }
+
+        /** The connected device, or null between connections. */
+        public BlkBack back()
+        {
+            return back;
+        }
+
+        public boolean connect(final XenbusDevice device)
+        {
+            final String protocol = device.readOtherend(PROTOCOL);
+            if (BlkifAbi.forProtocol(protocol) == null)
+            {
+                device.fatal("unknown fe protocol " + protocol);
+                return false;
+            }
+            final long queues = device.readOtherendLong(MULTI_QUEUE_NUM_QUEUES, 1);
+            if (queues < 1 || queues > deviceConfig.maxQueues())
+            {
+                device.fatal("guest requested " + queues + " queues, exceeding the maximum of " +
+                    deviceConfig.maxQueues());
+                return false;
+            }
+            final long order = device.readOtherendLong(RING_PAGE_ORDER, 0);
+            if (order > deviceConfig.maxRingPageOrder())
+            {
+                device.fatal("requested ring page order " + order + " exceed max:" + deviceConfig.maxRingPageOrder());
+                return false;
+            }
+            final boolean persistent = deviceConfig.persistentGrants() &&
+                device.readOtherendLong(FEATURE_PERSISTENT, 0) == 1;
+            final int pages = 1 << order;
+            final int[][] refs = new int[(int)queues][pages];
+            final int[] evtchns = new int[(int)queues];
+            for (int q = 0; q < queues; q++)
+            {
+                final String prefix = BlkifKeys.queuePrefix((int)queues, q);
+                for (int p = 0; p < pages; p++)
+                {
+                    final long ref = device.readOtherendLong(prefix + BlkifKeys.ringRefKey((int)order, p), -1);
+                    if (ref < 0 || ref > 0xFFFF_FFFFL)
+                    {
+                        device.fatal("reading " + prefix + BlkifKeys.ringRefKey((int)order, p));
+                        return false;
+                    }
+                    refs[q][p] = (int)ref;
+                }
+                final long evtchn = device.readOtherendLong(prefix + EVENT_CHANNEL, -1);
+                if (evtchn < 0 || evtchn > Integer.MAX_VALUE)
+                {
+                    device.fatal("reading " + prefix + EVENT_CHANNEL);
+                    return false;
+                }
+                evtchns[q] = (int)evtchn;
+            }
+            mapper = device.hypervisor().grantMapper(device.backendDomid(), device.frontendDomid());
+            back = new BlkBack("blkback-" + device.frontendDomid() + "-" + device.devid(), store, deviceConfig,
+                mapper, counters);
+            for (int q = 0; q < queues; q++)
+            {
+                final EventPort port = device.hypervisor().eventChannels()
+                    .bindInterdomain(device.backendDomid(), device.frontendDomid(), evtchns[q]);
+                if (port == null)
+                {
+                    device.fatal("binding event-channel " + evtchns[q]);
+                    return false;
+                }
+                ports.add(port);
+                if (back.connectRing(q, refs[q], (int)order, protocol, port, persistent) == null)
+                {
+                    device.fatal("mapping ring-ref of queue " + q);
+                    return false;
+                }
+            }
+            writeConnectKeys(device, persistent);
+            back.brokenListener(device::requestClose);
+            back.start(Math.min(threadsPerDevice, (int)queues), () -> IdleStrategies.create(idleStrategy));
+            return true;
+        }
+
+        private void writeConnectKeys(final XenbusDevice device, final boolean persistent)
+        {
+            final boolean readOnly = deviceConfig.readOnly() || deviceConfig.cdrom() || store.isReadOnly();
+            final boolean flush = store.canFlush() && !readOnly;
+            final boolean discard = deviceConfig.discard() && store.canDiscard() && !readOnly;
+            device.xenstore().transact(tx ->
+            {
+                device.write(tx, FEATURE_FLUSH_CACHE, flush ? "1" : "0");
+                device.write(tx, FEATURE_BARRIER, flush ? "1" : "0");
+                device.write(tx, FEATURE_DISCARD, discard ? "1" : "0");
+                if (discard)
+                {
+                    device.write(tx, DISCARD_GRANULARITY, Integer.toString(store.discardGranularity()));
+                    device.write(tx, DISCARD_ALIGNMENT, "0");
+                    device.write(tx, DISCARD_SECURE, store.canSecureDiscard() ? "1" : "0");
+                }
+                device.write(tx, FEATURE_PERSISTENT, persistent ? "1" : "0");
+                device.write(tx, SECTORS, Long.toString(store.sizeBytes() >> BlkifDescriptor.SECTOR_SHIFT));
+                device.write(tx, INFO, Integer.toString(deviceConfig.info() |
+                    (readOnly ? BlkifDescriptor.VDISK_READONLY : 0)));
+                device.write(tx, SECTOR_SIZE, Integer.toString(store.logicalSectorSize()));
+                device.write(tx, PHYSICAL_SECTOR_SIZE, Integer.toString(store.physicalSectorSize()));
+                return null;
+            });
+        }
+
+        /**
+         * Online resize (Linux {@code xen_vbd_resize}): changes the store's size, then rewrites {@code sectors}
+         * and {@code state} = Connected in one transaction, which the frontend takes as a capacity change.
+         * Call on the xenbus thread.
+         *
+         * @return false when the store cannot take the size (nothing changed).
+         */
+        public boolean resize(final long newSizeBytes)
+        {
+            if (!store.resize(newSizeBytes))
+            {
+                return false;
+            }
+            if (back != null)
+            {
+                xenbus.xenstore().transact(tx ->
+                {
+                    xenbus.write(tx, SECTORS, Long.toString(newSizeBytes >> BlkifDescriptor.SECTOR_SHIFT));
+                    xenbus.write(tx, XenbusPaths.STATE, XenbusState.CONNECTED.toXenstore());
+                    return null;
+                });
+            }
+            return true;
+        }
+
+        public void disconnect(final XenbusDevice device)
+        {
+            if (back != null)
+            {
+                back.disconnect();
+                back = null;
+            }
+            for (final EventPort port : ports)
+            {
+                port.close();
+            }
+            ports.clear();
+            if (mapper != null)
+            {
+                mapper.unmapAll();
+                if (mapper instanceof BackendGrantMapper)
+                {
+                    ((BackendGrantMapper)mapper).close(); // the hypervisor forgets it: reconnects do not pile up
+                }
+                mapper = null;
+            }
+        }
+
+        public void remove(final XenbusDevice device)
+        {
+            disconnect(device);
+            store.close();
+            synchronized (BlkBackDriver.this)
+            {
+                devices.remove(this);
+            }
+        }
+    }
+}

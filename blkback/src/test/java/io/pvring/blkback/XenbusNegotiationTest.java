@@ -1,0 +1,327 @@
+package io.pvring.blkback;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.pvring.event.IdleStrategies;
+import io.pvring.host.Domain;
+import io.pvring.host.Hypervisor;
+import io.pvring.xenbus.XenbusBackend;
+import io.pvring.xenbus.XenbusDevice;
+import io.pvring.xenbus.XenbusDeviceSpec;
+import io.pvring.xenbus.XenbusFrontend;
+import io.pvring.xenbus.XenbusPaths;
+import io.pvring.xenbus.XenbusState;
+import io.pvring.xenbus.XenbusToolstack;
+import io.pvring.xenstore.XenStore;
+import io.pvring.xenstore.XsConnection;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * blkback and blkfront negotiating through the emulated xenstore and xenbus, on the real hypervisor core (grant
+ * table with Xen's checks, event channels), then moving data with the ring threads running.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class XenbusNegotiationTest
+{
+    private static final String DEVID = "51712";
+
+    private final Hypervisor hypervisor = new Hypervisor();
+    private final XenStore xenstore = new XenStore();
+    private final XsConnection dom0 = xenstore.connect(0);
+    private final XenbusToolstack toolstack = new XenbusToolstack(dom0);
+    private Domain guest;
+    private XenbusBackend backendBus;
+    private XenbusFrontend frontendBus;
+
+    @BeforeEach
+    void setUp()
+    {
+        guest = hypervisor.createDomain("guest", 256L << 20);
+        toolstack.createDomain(0, "Domain-0");
+        toolstack.createDomain(guest.domid(), "guest");
+        final HypervisorAdapter services = new HypervisorAdapter(hypervisor);
+        backendBus = new XenbusBackend(xenstore.connect(0), services);
+        frontendBus = new XenbusFrontend(xenstore.connect(guest.domid()), services);
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        frontendBus.close();
+        backendBus.close();
+        hypervisor.close();
+    }
+
+    private XenbusDeviceSpec spec(final String mode, final long bytes)
+    {
+        return new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID,
+            Map.of("mode", mode, "params", Long.toString(bytes), "type", "memory"),
+            Map.of("virtual-device", DEVID, "device-type", "disk"));
+    }
+
+    private void pump()
+    {
+        for (int i = 0; i < 10_000; i++)
+        {
+            if (backendBus.doWork() + frontendBus.doWork() == 0)
+            {
+                return;
+            }
+        }
+        throw new AssertionError("xenbus did not settle");
+    }
+
+    private String be(final XenbusDeviceSpec spec, final String key)
+    {
+        return dom0.readOrNull(spec.backendPath() + "/" + key);
+    }
+
+    private String fe(final XenbusDeviceSpec spec, final String key)
+    {
+        return dom0.readOrNull(spec.frontendPath() + "/" + key);
+    }
+
+    /** Writes then reads back through every queue of a connected frontend (ring threads serve). */
+    private static void roundTrip(final BlkFront front, final int seed)
+    {
+        for (int q = 0; q < front.queueCount(); q++)
+        {
+            final BlkFrontQueue queue = front.queue(q);
+            final UnsafeBuffer data = BlockStoreTest.pattern(64 * 1024, seed + q);
+            final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
+            final List<Integer> statuses = new ArrayList<>();
+            assertTrue(queue.write(q * 1024L, 128, data, 0, 1));
+            queue.push();
+            while (statuses.isEmpty())
+            {
+                queue.poll((c, op, status) -> statuses.add(status));
+                Thread.onSpinWait();
+            }
+            assertTrue(queue.read(q * 1024L, 128, back, 0, 2));
+            queue.push();
+            while (statuses.size() < 2)
+            {
+                queue.poll((c, op, status) -> statuses.add(status));
+                Thread.onSpinWait();
+            }
+            assertEquals(List.of(BLKIF_RSP_OKAY, BLKIF_RSP_OKAY), statuses);
+            assertEquals(data, back, "queue " + q);
+        }
+    }
+
+    @Test
+    void fullHandshakeMultiQueueMultiPageThenIo()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.NOTIFY, 2, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = spec("w", 32L << 20);
+        toolstack.addDevice(spec);
+        pump();
+        assertEquals(XenbusState.INIT_WAIT, toolstack.backendState(spec));
+        assertEquals("256", be(spec, "feature-max-indirect-segments"), "published before InitWait");
+        assertEquals("4", be(spec, "multi-queue-max-queues"));
+        assertEquals("4", be(spec, "max-ring-page-order"));
+
+        final BlkFrontConfig wanted = new BlkFrontConfig().queues(2).ringPageOrder(2).maxIndirectSegments(512)
+            .poolPages(600);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(wanted, 256);
+        final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(spec));
+        assertEquals(XenbusState.CONNECTED, device.state());
+        assertEquals("2", fe(spec, "multi-queue-num-queues"));
+        assertEquals("2", fe(spec, "ring-page-order"));
+        assertNotNull(fe(spec, "queue-1/ring-ref3"));
+        assertNotNull(fe(spec, "queue-0/event-channel"));
+        assertNull(fe(spec, "ring-ref"), "multi-queue keys live under queue-N/");
+        assertEquals("x86_64-abi", fe(spec, "protocol"));
+        assertEquals(256, blkfront.negotiated().maxIndirectSegments(), "min(wanted 512, offered 256)");
+        assertEquals("65536", be(spec, "sectors"));
+        assertEquals("512", be(spec, "sector-size"));
+        assertEquals("1", be(spec, "feature-flush-cache"));
+        assertEquals("1", be(spec, "feature-barrier"));
+        assertEquals("1", be(spec, "feature-discard"));
+        assertEquals("1", be(spec, "discard-secure"));
+        assertEquals("1", be(spec, "feature-persistent"));
+        assertEquals("0", be(spec, "info"));
+        assertTrue(blkfront.isConnected());
+        assertEquals(65536, blkfront.sectors());
+        assertTrue(blkfront.flushCache() && blkfront.backendPersistent());
+
+        roundTrip(blkfront.front(), 3);
+        final BlkBack back = driver.devices().get(0).back();
+        long sent = 0;
+        for (final BlkRing ring : back.rings())
+        {
+            sent += ring.counters().notificationsSent.get();
+        }
+        assertTrue(sent > 0, "a notify-driven device notifies the frontend");
+        assertTrue(back.rings().get(0).counters().grantMaps.get() > 0);
+
+        // Frontend goes away and comes back (kexec, resume): the backend returns to InitWait and reconnects.
+        frontendBus.close(device);
+        pump();
+        assertEquals(XenbusState.CLOSED, device.state());
+        assertEquals(XenbusState.CLOSED, toolstack.backendState(spec));
+        assertNull(driver.devices().get(0).back(), "disconnected");
+        assertEquals(0, hypervisor.openGrantMappers(), "no mapper (so no mapping) left behind");
+        frontendBus.reconnect(device);
+        pump();
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(spec));
+        assertEquals(XenbusState.CONNECTED, device.state());
+        roundTrip(blkfront.front(), 9);
+
+        toolstack.destroyDevice(spec);
+        pump();
+        assertTrue(driver.devices().isEmpty(), "removed");
+        assertEquals(false, Thread.getAllStackTraces().keySet().stream()
+            .anyMatch(t -> t.getName().startsWith("blkback-")), "no ring thread left");
+    }
+
+    @Test
+    void singleQueueX8632ReadOnlyCdrom()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID,
+            Map.of("mode", "r", "params", Long.toString(1L << 20), "type", "memory"),
+            Map.of("virtual-device", DEVID, "device-type", "cdrom"));
+        toolstack.addDevice(spec);
+        pump();
+        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig().protocol("x86_32-abi"), 256);
+        final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, device.state());
+        assertNotNull(fe(spec, "ring-ref"));
+        assertNotNull(fe(spec, "event-channel"));
+        assertNull(fe(spec, "ring-page-order"));
+        assertEquals("x86_32-abi", fe(spec, "protocol"));
+        assertEquals(BlkifDescriptor.VDISK_CDROM | BlkifDescriptor.VDISK_READONLY, blkfront.info());
+        assertEquals("0", be(spec, "feature-flush-cache"), "nothing to flush on a read-only disk");
+        assertEquals("0", be(spec, "feature-discard"));
+        final BlkFrontQueue queue = blkfront.front().queue(0);
+        final List<Integer> statuses = new ArrayList<>();
+        assertTrue(queue.write(0, 8, BlockStoreTest.pattern(4096, 1), 0, 1));
+        assertTrue(queue.read(0, 8, new UnsafeBuffer(new byte[4096]), 0, 2));
+        queue.push();
+        while (statuses.size() < 2)
+        {
+            queue.poll((c, op, status) -> statuses.add(status));
+            Thread.onSpinWait();
+        }
+        assertEquals(List.of(BlkifDescriptor.BLKIF_RSP_ERROR, BLKIF_RSP_OKAY), statuses);
+    }
+
+    @Test
+    void onlineResizeReachesTheFrontendAndTheRing()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(),
+            (type, params, readOnly) -> new MemoryBlockStore(1L << 20, 512, readOnly, 8L << 20),
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = spec("w", 1L << 20);
+        toolstack.addDevice(spec);
+        pump();
+        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(2048, blkfront.sectors());
+        final BlkFrontQueue queue = blkfront.front().queue(0);
+        final List<Integer> statuses = new ArrayList<>();
+        assertTrue(queue.write(4096, 8, BlockStoreTest.pattern(4096, 1), 0, 1), "beyond the old end");
+        queue.push();
+        while (statuses.isEmpty())
+        {
+            queue.poll((c, op, status) -> statuses.add(status));
+            Thread.onSpinWait();
+        }
+        assertEquals(BlkifDescriptor.BLKIF_RSP_ERROR, statuses.get(0));
+
+        assertTrue(driver.devices().get(0).resize(4L << 20));
+        pump();
+        assertEquals(2, blkfront.backendConnects(), "Connected again: a capacity change");
+        assertEquals(8192, blkfront.sectors());
+        assertEquals(XenbusState.CONNECTED, device.state());
+        assertTrue(queue.write(4096, 8, BlockStoreTest.pattern(4096, 1), 0, 2));
+        queue.push();
+        while (statuses.size() < 2)
+        {
+            queue.poll((c, op, status) -> statuses.add(status));
+            Thread.onSpinWait();
+        }
+        assertEquals(BLKIF_RSP_OKAY, statuses.get(1), "the ring serves the new size");
+        assertTrue(!driver.devices().get(0).resize(16L << 20), "beyond what the store can hold");
+    }
+
+    @Test
+    void aBogusProducerIndexClosesThatDeviceOnly()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec victim = spec("w", 1L << 20);
+        final XenbusDeviceSpec bystander = new XenbusDeviceSpec("vbd", 0, guest.domid(), "51728",
+            Map.of("mode", "w", "params", Long.toString(1L << 20), "type", "memory"),
+            Map.of("virtual-device", "51728", "device-type", "disk"));
+        toolstack.addDevice(victim);
+        toolstack.addDevice(bystander);
+        pump();
+        final BlkFrontDriver bad = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        final BlkFrontDriver good = new BlkFrontDriver(
+            new BlkFrontConfig().maxIndirectSegments(256).poolPages(300), 2048);
+        frontendBus.attach("vbd", DEVID, bad, true);
+        frontendBus.attach("vbd", "51728", good, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(victim));
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(bystander));
+
+        bad.front().queue(0).frontRing().buffer().putIntRelease(0, 1 << 20); // req_prod far past the ring
+        while (toolstack.backendState(victim) == XenbusState.CONNECTED)
+        {
+            pump(); // the ring thread asks xenbus to close the device; this thread runs the bus
+            Thread.onSpinWait();
+        }
+        pump();
+        assertEquals(XenbusState.CLOSED, toolstack.backendState(victim), "Closing, the frontend follows, Closed");
+        assertEquals(XenbusState.CLOSED, toolstack.frontendState(victim));
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(bystander));
+        roundTrip(good.front(), 5);
+    }
+
+    @Test
+    void unusableFrontendKeysCloseTheDevice()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().maxQueues(1), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = spec("w", 1L << 20);
+        toolstack.addDevice(spec);
+        pump();
+        // A frontend that ignores multi-queue-max-queues=1.
+        final XsConnection guestXs = xenstore.connect(guest.domid());
+        guestXs.write(spec.frontendPath() + "/multi-queue-num-queues", "8");
+        guestXs.write(spec.frontendPath() + "/protocol", "x86_64-abi");
+        guestXs.write(spec.frontendPath() + "/state", XenbusState.INITIALISED.toXenstore());
+        pump();
+        assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
+        final String error = dom0.readOrNull(XenbusPaths.errorPath(0, spec.backendPath()) + "/error");
+        assertNotNull(error);
+        assertTrue(error.contains("8 queues"), error);
+        assertNull(driver.devices().get(0).back(), "nothing stays connected");
+    }
+}
