@@ -117,7 +117,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         this.clock = clock;
         this.fatalHandler = fatalHandler;
         this.shaper = new CreditShaper(config.creditBytes(), config.creditUsec());
-        this.txRequests = new UnsafeBuffer(new byte[(config.fatalSlots() + 1) * TxRequest.LENGTH]);
+        this.txRequests = new UnsafeBuffer(new byte[(config.fatalSlots() + 2) * TxRequest.LENGTH]);
         this.backlog = new ManyToOneRingBuffer(new UnsafeBuffer(
             ByteBuffer.allocateDirect(config.rxBacklogBytes() + RingBufferDescriptor.TRAILER_LENGTH)));
         this.nowNanos = clock.nanoTime();
@@ -317,9 +317,10 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             {
                 return fatal("packet needs more slots than the frontend published");
             }
-            if (slots >= fatalSlots)
+            if (slots - 1 >= fatalSlots)
             {
-                return fatal("packet uses " + (slots + 1) + " slots, fatal limit " + fatalSlots);
+                // Linux counts follow-on slots against fatal_skb_slots: 20 beyond the first is malicious
+                return fatal("packet uses more than " + fatalSlots + " follow-on slots");
             }
             txRing.copyRequest(txRequests, slots * TxRequest.LENGTH);
             consumed++;
@@ -346,7 +347,8 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             return fatal("TX first slot crosses its page: offset=" + txRequest.pageOffset() + " size="
                 + firstFragment);
         }
-        if (slots > Netif.NR_SLOTS_MIN || totalSize < Ethernet.HEADER_LENGTH
+        // more than XEN_NETBK_LEGACY_SLOTS_MAX (18) follow-on slots: dropped, as Linux does
+        if (slots - 1 > Netif.NR_SLOTS_MIN || totalSize < Ethernet.HEADER_LENGTH
             || (!features.sg() && slots > 1))
         {
             drop = true;

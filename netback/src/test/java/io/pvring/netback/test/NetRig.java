@@ -11,7 +11,6 @@ import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
-import org.agrona.concurrent.SystemNanoClock;
 
 /**
  * A hypervisor with guests, each with a NetFront wired directly (no xenstore) to a NetBackVif on one switch.
@@ -24,6 +23,8 @@ public final class NetRig implements AutoCloseable
     public final Hypervisor hypervisor = new Hypervisor();
     public final VirtualSwitch vswitch = new VirtualSwitch();
     public final List<Guest> guests = new ArrayList<>();
+    /** The backends' clock: tests move it by hand. */
+    public long nanos = 1_000_000_000L;
 
     /** One guest: its domain, its frontend, the backend's vif and the fatal reasons reported. */
     public static final class Guest
@@ -47,7 +48,7 @@ public final class NetRig implements AutoCloseable
             g.front.txEventPort().port(), g.front.rxEventPort().port());
         g.vif = NetBackVif.connect("vif" + g.domain.domid() + ".0", config, vswitch, g.mapper,
             hypervisor.eventChannels(), Hypervisor.DOM0, g.domain.domid(), new NetBackVif.QueueKeys[]{keys},
-            features, SystemNanoClock.INSTANCE, g.fatal::add, error);
+            features, () -> nanos, g.fatal::add, error);
         if (g.vif == null)
         {
             throw new IllegalStateException(error[0]);
