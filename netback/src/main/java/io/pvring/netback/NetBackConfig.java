@@ -28,7 +28,6 @@ public final class NetBackConfig
     private final boolean featureIpv6CsumOffload;
     private final boolean featureSplitEventChannels;
     private final boolean featureMulticastControl;
-    private final boolean featureCtrlRing;
     private final long creditBytes;
     private final long creditUsec;
 
@@ -45,7 +44,6 @@ public final class NetBackConfig
         featureIpv6CsumOffload = b.featureIpv6CsumOffload;
         featureSplitEventChannels = b.featureSplitEventChannels;
         featureMulticastControl = b.featureMulticastControl;
-        featureCtrlRing = b.featureCtrlRing;
         creditBytes = b.creditBytes;
         creditUsec = b.creditUsec;
     }
@@ -110,11 +108,6 @@ public final class NetBackConfig
         return featureMulticastControl;
     }
 
-    public boolean featureCtrlRing()
-    {
-        return featureCtrlRing;
-    }
-
     /** TX credit per period in bytes; 0 = unlimited (no {@code rate}). */
     public long creditBytes()
     {
@@ -148,7 +141,6 @@ public final class NetBackConfig
         private boolean featureIpv6CsumOffload = true;
         private boolean featureSplitEventChannels = true;
         private boolean featureMulticastControl = true;
-        private boolean featureCtrlRing = true;
         private long creditBytes;
         private long creditUsec;
 
@@ -215,12 +207,6 @@ public final class NetBackConfig
         public Builder featureMulticastControl(final boolean on)
         {
             this.featureMulticastControl = on;
-            return this;
-        }
-
-        public Builder featureCtrlRing(final boolean on)
-        {
-            this.featureCtrlRing = on;
             return this;
         }
 
