@@ -27,13 +27,7 @@ public final class SwitchPort
     private volatile PcapWriter tap;
     private volatile boolean attached = true;
 
-    // ingress scratch: used only by the thread calling transmit()
-    private final PacketInfo info = new PacketInfo();
-    private final UnsafeBuffer checksummed = new UnsafeBuffer(new byte[VirtualSwitch.MAX_FRAME_LENGTH]);
-    private final TcpSegmenter segmenter = new TcpSegmenter();
-    private final SegmentForwarder segmentForwarder = new SegmentForwarder();
-    private boolean parsed;
-    private boolean checksumReady;
+    private final Ingress ingress = new Ingress();
 
     SwitchPort(final VirtualSwitch vswitch, final int id, final String name, final PortSink sink,
         final int capabilities)
@@ -93,7 +87,8 @@ public final class SwitchPort
     }
 
     /**
-     * A frame enters the switch from this port. The buffer is only read; it may be reused once this returns.
+     * A frame enters the switch from this port, through the port's own {@link Ingress}: one thread at a time. A port
+     * fed by several threads (a multi-queue vif) gives each thread its own {@link #newIngress()}.
      *
      * @param flags {@link Offload#CSUM_BLANK} / {@link Offload#DATA_VALIDATED}.
      * @param gsoType {@code XEN_NETIF_GSO_TYPE_*}; {@code gsoSize} is the MSS.
@@ -103,30 +98,18 @@ public final class SwitchPort
         final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
         final int gsoSize)
     {
-        if (!attached)
-        {
-            return 0;
-        }
-        if (length < Ethernet.HEADER_LENGTH || length > VirtualSwitch.MAX_FRAME_LENGTH
-            || (gsoType != Netif.XEN_NETIF_GSO_TYPE_NONE && gsoSize <= 0))
-        {
-            counters.onInDrop();
-            return 0;
-        }
-        counters.onIn(length);
-        final PcapWriter capture = tap;
-        if (capture != null)
-        {
-            capture.write(frame, offset, length);
-        }
-        parsed = false;
-        checksumReady = false;
-        return vswitch.forward(this, frame, offset, length, flags, gsoType, gsoSize);
+        return ingress.transmit(frame, offset, length, flags, gsoType, gsoSize);
+    }
+
+    /** A private ingress context (scratch buffers for software offloads) for one more feeding thread. */
+    public Ingress newIngress()
+    {
+        return new Ingress();
     }
 
     /** Delivers a frame from {@code ingress} to this port, doing in software the offloads this port lacks. */
     int deliverFrom(
-        final SwitchPort ingress, final DirectBuffer frame, final int offset, final int length, final int flags,
+        final Ingress ingress, final DirectBuffer frame, final int offset, final int length, final int flags,
         final int gsoType, final int gsoSize)
     {
         final int caps = capabilities;
@@ -153,7 +136,7 @@ public final class SwitchPort
     }
 
     private static boolean acceptsBlankChecksum(
-        final SwitchPort ingress, final int caps, final DirectBuffer frame, final int offset, final int length)
+        final Ingress ingress, final int caps, final DirectBuffer frame, final int offset, final int length)
     {
         if ((caps & (Offload.CAP_CSUM_IPV4 | Offload.CAP_CSUM_IPV6)) == 0)
         {
@@ -190,59 +173,110 @@ public final class SwitchPort
         return 0;
     }
 
-    private PacketInfo parse(final DirectBuffer frame, final int offset, final int length)
+    /**
+     * The per-thread side of a port's ingress: parsed headers, a checksum-completed copy and a segmenter, reused for
+     * every frame, so forwarding allocates nothing and needs no lock. Use from one thread at a time.
+     */
+    public final class Ingress
     {
-        if (!parsed)
-        {
-            info.parse(frame, offset, length);
-            parsed = true;
-        }
-        return info;
-    }
+        private final PacketInfo info = new PacketInfo();
+        private final UnsafeBuffer checksummed = new UnsafeBuffer(new byte[VirtualSwitch.MAX_FRAME_LENGTH]);
+        private final TcpSegmenter segmenter = new TcpSegmenter();
+        private final SegmentForwarder segmentForwarder = new SegmentForwarder();
+        private boolean parsed;
+        private boolean checksumReady;
 
-    /** Completes the checksum once per ingress frame into a private copy shared by every port that needs it. */
-    private boolean completeChecksum(final DirectBuffer frame, final int offset, final int length)
-    {
-        if (!checksumReady)
+        private Ingress()
         {
-            checksummed.putBytes(0, frame, offset, length);
-            if (!info.parse(checksummed, 0, length) || !Offloads.completeChecksum(checksummed, info))
+        }
+
+        /** The port this ingress feeds. */
+        public SwitchPort port()
+        {
+            return SwitchPort.this;
+        }
+
+        /** As {@link SwitchPort#transmit}, on this ingress's scratch state. */
+        public int transmit(
+            final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
+            final int gsoSize)
+        {
+            if (!attached)
             {
-                parsed = false;
-                return false;
+                return 0;
             }
-            parsed = false; // info now describes the copy
-            checksumReady = true;
+            if (length < Ethernet.HEADER_LENGTH || length > VirtualSwitch.MAX_FRAME_LENGTH
+                || (gsoType != Netif.XEN_NETIF_GSO_TYPE_NONE && gsoSize <= 0))
+            {
+                counters.onInDrop();
+                return 0;
+            }
+            counters.onIn(length);
+            final PcapWriter capture = tap;
+            if (capture != null)
+            {
+                capture.write(frame, offset, length);
+            }
+            parsed = false;
+            checksumReady = false;
+            return vswitch.forward(this, frame, offset, length, flags, gsoType, gsoSize);
         }
-        return true;
-    }
 
-    private int segmentTo(
-        final SwitchPort egress, final DirectBuffer frame, final int offset, final int length, final int mss)
-    {
-        final PacketInfo parsedInfo = parse(frame, offset, length);
-        segmentForwarder.egress = egress;
-        segmentForwarder.delivered = 0;
-        final int segments = segmenter.segment(frame, parsedInfo, mss, segmentForwarder);
-        if (segments < 0)
+        private PacketInfo parse(final DirectBuffer frame, final int offset, final int length)
         {
-            egress.counters.onOutDrop();
-            return 0;
+            if (!parsed)
+            {
+                info.parse(frame, offset, length);
+                parsed = true;
+            }
+            return info;
         }
-        return segmentForwarder.delivered > 0 ? 1 : 0;
-    }
 
-    private static final class SegmentForwarder implements FrameSink
-    {
-        SwitchPort egress;
-        int delivered;
-
-        @Override
-        public boolean onFrame(final DirectBuffer buffer, final int offset, final int length)
+        /** Completes the checksum once per ingress frame into a private copy shared by every port that needs it. */
+        private boolean completeChecksum(final DirectBuffer frame, final int offset, final int length)
         {
-            final int n = egress.emit(buffer, offset, length, Offload.DATA_VALIDATED, Netif.XEN_NETIF_GSO_TYPE_NONE, 0);
-            delivered += n;
-            return n > 0;
+            if (!checksumReady)
+            {
+                checksummed.putBytes(0, frame, offset, length);
+                if (!info.parse(checksummed, 0, length) || !Offloads.completeChecksum(checksummed, info))
+                {
+                    parsed = false;
+                    return false;
+                }
+                parsed = false; // info now describes the copy
+                checksumReady = true;
+            }
+            return true;
+        }
+
+        private int segmentTo(
+            final SwitchPort egress, final DirectBuffer frame, final int offset, final int length, final int mss)
+        {
+            final PacketInfo parsedInfo = parse(frame, offset, length);
+            segmentForwarder.egress = egress;
+            segmentForwarder.delivered = 0;
+            final int segments = segmenter.segment(frame, parsedInfo, mss, segmentForwarder);
+            if (segments < 0)
+            {
+                egress.counters.onOutDrop();
+                return 0;
+            }
+            return segmentForwarder.delivered > 0 ? 1 : 0;
+        }
+
+        private static final class SegmentForwarder implements FrameSink
+        {
+            SwitchPort egress;
+            int delivered;
+
+            @Override
+            public boolean onFrame(final DirectBuffer buffer, final int offset, final int length)
+            {
+                final int n = egress.emit(
+                    buffer, offset, length, Offload.DATA_VALIDATED, Netif.XEN_NETIF_GSO_TYPE_NONE, 0);
+                delivered += n;
+                return n > 0;
+            }
         }
     }
 

@@ -112,14 +112,15 @@ public final class VirtualSwitch
     }
 
     int forward(
-        final SwitchPort ingress, final DirectBuffer frame, final int offset, final int length, final int flags,
+        final SwitchPort.Ingress ingress, final DirectBuffer frame, final int offset, final int length, final int flags,
         final int gsoType, final int gsoSize)
     {
+        final SwitchPort from = ingress.port();
         final long now = now();
         final long src = Ethernet.source(frame, offset);
         if (!Ethernet.isMulticast(src))
         {
-            macTable.learn(src, ingress.id(), now);
+            macTable.learn(src, from.id(), now);
         }
         final long dst = Ethernet.destination(frame, offset);
         if (!Ethernet.isMulticast(dst))
@@ -128,7 +129,7 @@ public final class VirtualSwitch
             if (portId >= 0)
             {
                 final SwitchPort egress = byId[portId];
-                if (egress == ingress)
+                if (egress == from)
                 {
                     return 0; // the destination lives behind the port the frame came from: filtered
                 }
@@ -138,11 +139,11 @@ public final class VirtualSwitch
                 }
             }
         }
-        ingress.counters().onFlood();
+        from.counters().onFlood();
         int delivered = 0;
         for (final SwitchPort egress : ports)
         {
-            if (egress != ingress)
+            if (egress != from)
             {
                 delivered += egress.deliverFrom(ingress, frame, offset, length, flags, gsoType, gsoSize);
             }

@@ -1,0 +1,296 @@
+package io.pvring.netback;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+import io.pvring.event.IdleStrategies;
+import io.pvring.grant.GrantMapper;
+import io.pvring.netback.packet.Ethernet;
+import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.xenbus.XenbusBackendDevice;
+import io.pvring.xenbus.XenbusBackendDriver;
+import io.pvring.xenbus.XenbusDevice;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.DynamicCompositeAgent;
+import org.agrona.concurrent.NanoClock;
+
+/**
+ * The xenbus backend driver for {@code vif} devices, negotiating as Linux xen-netback does: every {@code feature-*}
+ * key is written in probe, before InitWait; the device connects when the frontend reaches Connected (netfront does
+ * not stop at Initialised); the frontend's keys ({@code request-rx-copy}, {@code feature-sg}, GSO, checksum,
+ * {@code feature-rx-notify}, {@code multi-queue-num-queues} with {@code queue-N/}, {@code event-channel} or
+ * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}) are hostile input, checked before use;
+ * the toolstack's {@code mac} and {@code rate} configure the vif. Every connected vif's queues run on one agent
+ * runner owned by the driver (or are stepped by the caller with {@link #doWork()} when no thread was asked for).
+ */
+public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
+{
+    public static final String TYPE = "vif";
+
+    private final NetBackConfig config;
+    private final VirtualSwitch vswitch;
+    private final NanoClock clock;
+    private final DynamicCompositeAgent agents;
+    private final AgentRunner runner;
+    private final Map<XenbusDevice, NetBackVif> vifs = new HashMap<>();
+    /** Without a runner: the vifs {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
+    private NetBackVif[] stepped = new NetBackVif[0];
+
+    /**
+     * @param idleStrategy {@link IdleStrategies} name for the runner thread, or null to run no thread (the caller
+     *     steps {@link #doWork()}, e.g. in tests or a benchmark that owns its threads).
+     */
+    public NetBackDriver(
+        final NetBackConfig config, final VirtualSwitch vswitch, final NanoClock clock, final String idleStrategy)
+    {
+        this.config = config;
+        this.vswitch = vswitch;
+        this.clock = clock;
+        this.agents = new DynamicCompositeAgent("netback");
+        if (idleStrategy != null)
+        {
+            runner = new AgentRunner(IdleStrategies.create(idleStrategy), Throwable::printStackTrace, null, agents);
+            AgentRunner.startOnThread(runner);
+        }
+        else
+        {
+            runner = null;
+        }
+    }
+
+    @Override
+    public String deviceType()
+    {
+        return TYPE;
+    }
+
+    /** Runs every connected queue once on the calling thread (only without a runner thread). */
+    public int doWork()
+    {
+        if (runner != null)
+        {
+            throw new IllegalStateException("a runner thread is running the queues");
+        }
+        int work = 0;
+        for (final NetBackVif vif : stepped)
+        {
+            work += vif.doWork();
+        }
+        return work;
+    }
+
+    /** The connected vif of {@code device}, or null. */
+    public synchronized NetBackVif vif(final XenbusDevice device)
+    {
+        return vifs.get(device);
+    }
+
+    @Override
+    public XenbusBackendDevice probe(final XenbusDevice device)
+    {
+        final String mac = device.read("mac");
+        if (mac != null)
+        {
+            Ethernet.parse(mac); // a toolstack typo refuses the device here, not at connect
+        }
+        final String rate = device.read("rate");
+        final NetBackConfig vifConfig = rate == null ? config : copyWithRate(rate);
+        device.write("feature-sg", flag(config.featureSg()));
+        device.write("feature-gso-tcpv4", flag(config.featureGsoTcpv4()));
+        device.write("feature-gso-tcpv6", flag(config.featureGsoTcpv6()));
+        device.write("feature-ipv6-csum-offload", flag(config.featureIpv6CsumOffload()));
+        device.write("feature-rx-copy", "1");
+        device.write("feature-rx-flip", "0");
+        device.write("feature-multicast-control", flag(config.featureMulticastControl()));
+        device.write("feature-dynamic-multicast-control", flag(config.featureMulticastControl()));
+        device.write("feature-split-event-channels", flag(config.featureSplitEventChannels()));
+        device.write("multi-queue-max-queues", Integer.toString(config.maxQueues()));
+        return new Device(vifConfig);
+    }
+
+    private NetBackConfig copyWithRate(final String rate)
+    {
+        return NetBackConfig.builder()
+            .maxQueues(config.maxQueues())
+            .rxBacklogBytes(config.rxBacklogBytes())
+            .rxStallNanos(config.rxStallNanos())
+            .rxDrainNanos(config.rxDrainNanos())
+            .fatalSlots(config.fatalSlots())
+            .featureSg(config.featureSg())
+            .featureGsoTcpv4(config.featureGsoTcpv4())
+            .featureGsoTcpv6(config.featureGsoTcpv6())
+            .featureIpv6CsumOffload(config.featureIpv6CsumOffload())
+            .featureSplitEventChannels(config.featureSplitEventChannels())
+            .featureMulticastControl(config.featureMulticastControl())
+            .rate(rate)
+            .build();
+    }
+
+    private static String flag(final boolean on)
+    {
+        return on ? "1" : "0";
+    }
+
+    /** Stops the runner thread (joining it) after disconnecting every vif. Idempotent. */
+    @Override
+    public void close()
+    {
+        final NetBackVif[] open;
+        synchronized (this)
+        {
+            open = vifs.values().toArray(new NetBackVif[0]);
+            vifs.clear();
+        }
+        if (runner != null)
+        {
+            runner.close();
+        }
+        for (final NetBackVif vif : open)
+        {
+            vif.close();
+        }
+    }
+
+    private final class Device implements XenbusBackendDevice
+    {
+        private final NetBackConfig vifConfig;
+        private GrantMapper mapper;
+
+        Device(final NetBackConfig vifConfig)
+        {
+            this.vifConfig = vifConfig;
+        }
+
+        @Override
+        public boolean connect(final XenbusDevice device)
+        {
+            if (!"1".equals(device.readOtherend("request-rx-copy")))
+            {
+                device.fatal("frontend does not support rx-copy (request-rx-copy)");
+                return false;
+            }
+            final long queues = device.readOtherendLong("multi-queue-num-queues", 1);
+            if (queues < 1 || queues > vifConfig.maxQueues())
+            {
+                device.fatal("multi-queue-num-queues=" + queues + " not in 1.." + vifConfig.maxQueues());
+                return false;
+            }
+            final NetBackVif.QueueKeys[] keys = new NetBackVif.QueueKeys[(int)queues];
+            for (int q = 0; q < queues; q++)
+            {
+                final String prefix = queues == 1 ? "" : "queue-" + q + "/";
+                final long tx = device.readOtherendLong(prefix + "tx-ring-ref", -1);
+                final long rx = device.readOtherendLong(prefix + "rx-ring-ref", -1);
+                long evtTx = device.readOtherendLong(prefix + "event-channel", -1);
+                long evtRx = evtTx;
+                if (evtTx < 0 && vifConfig.featureSplitEventChannels())
+                {
+                    evtTx = device.readOtherendLong(prefix + "event-channel-tx", -1);
+                    evtRx = device.readOtherendLong(prefix + "event-channel-rx", -1);
+                }
+                if (tx < 0 || rx < 0 || evtTx < 0 || evtRx < 0 || tx > Integer.MAX_VALUE || rx > Integer.MAX_VALUE
+                    || evtTx > Integer.MAX_VALUE || evtRx > Integer.MAX_VALUE)
+                {
+                    device.fatal("queue " + q + ": missing or bad tx-ring-ref/rx-ring-ref/event-channel");
+                    return false;
+                }
+                keys[q] = new NetBackVif.QueueKeys((int)tx, (int)rx, (int)evtTx, (int)evtRx);
+            }
+            final FrontendFeatures requested = new FrontendFeatures(
+                otherendFlag(device, "feature-sg", false),
+                otherendFlag(device, "feature-gso-tcpv4", false),
+                otherendFlag(device, "feature-gso-tcpv6", false),
+                !otherendFlag(device, "feature-no-csum-offload", false),
+                otherendFlag(device, "feature-ipv6-csum-offload", false),
+                otherendFlag(device, "feature-rx-notify", false),
+                otherendFlag(device, "request-multicast-control", false));
+            mapper = device.hypervisor().grantMapper(device.backendDomid(), device.frontendDomid());
+            final String[] error = new String[1];
+            final String name = "vif" + device.frontendDomid() + "." + device.devid();
+            final NetBackVif vif = NetBackVif.connect(name, vifConfig, vswitch, mapper,
+                device.hypervisor().eventChannels(), device.backendDomid(), device.frontendDomid(), keys,
+                requested, clock, device::requestClose, error);
+            if (vif == null)
+            {
+                device.fatal(error[0]);
+                return false;
+            }
+            synchronized (NetBackDriver.this)
+            {
+                vifs.put(device, vif);
+            }
+            if (runner == null)
+            {
+                stepped = Arrays.copyOf(stepped, stepped.length + 1);
+                stepped[stepped.length - 1] = vif;
+                return true;
+            }
+            while (!agents.tryAdd(vif.agent()))
+            {
+                Thread.onSpinWait(); // another vif's add is being applied by the runner
+            }
+            while (!agents.hasAddAgentCompleted())
+            {
+                Thread.onSpinWait();
+            }
+            return true;
+        }
+
+        @Override
+        public void disconnect(final XenbusDevice device)
+        {
+            final NetBackVif vif;
+            synchronized (NetBackDriver.this)
+            {
+                vif = vifs.remove(device);
+            }
+            if (vif != null)
+            {
+                if (runner == null)
+                {
+                    final NetBackVif[] next = new NetBackVif[Math.max(0, stepped.length - 1)];
+                    int j = 0;
+                    for (final NetBackVif v : stepped)
+                    {
+                        if (v != vif && j < next.length)
+                        {
+                            next[j++] = v;
+                        }
+                    }
+                    stepped = next;
+                }
+                else if (!runner.isClosed())
+                {
+                    // the ring pages are unmapped only after the runner let go of the queues
+                    while (!agents.tryRemove(vif.agent()))
+                    {
+                        Thread.onSpinWait();
+                    }
+                    while (!agents.hasRemoveAgentCompleted() && !runner.isClosed())
+                    {
+                        Thread.onSpinWait();
+                    }
+                }
+                vif.close();
+            }
+            if (mapper != null)
+            {
+                mapper.unmapAll();
+                mapper = null;
+            }
+        }
+
+        @Override
+        public void remove(final XenbusDevice device)
+        {
+            disconnect(device);
+        }
+    }
+
+    private static boolean otherendFlag(final XenbusDevice device, final String key, final boolean defaultValue)
+    {
+        final String value = device.readOtherend(key);
+        return value == null ? defaultValue : "1".equals(value.trim());
+    }
+}

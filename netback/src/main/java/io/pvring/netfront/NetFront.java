@@ -1,0 +1,522 @@
+package io.pvring.netfront;
+
+import io.pvring.event.EventChannels;
+import io.pvring.event.EventPort;
+import io.pvring.grant.GrantTable;
+import io.pvring.memory.GuestMemory;
+import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.ExtraInfo;
+import io.pvring.netif.Netif;
+import io.pvring.netif.NetifRings;
+import io.pvring.netif.RxRequest;
+import io.pvring.netif.RxResponse;
+import io.pvring.netif.TxRequest;
+import io.pvring.netif.TxResponse;
+import io.pvring.ring.FrontRing;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static io.pvring.ring.SharedRingDescriptor.PAGE_SIZE;
+
+/**
+ * The guest side of a vif, as Linux xen-netfront drives it: a TX and an RX ring page granted to the backend, one
+ * pre-granted buffer page per TX ring slot (read-only to the backend) and per RX ring slot (writable), one event
+ * channel (or two, split). Frames are sent with {@link #send} (copied into TX pages as a slot chain with
+ * {@code more_data}, the first slot carrying the whole length, a GSO extra when asked) and published by
+ * {@link #flush()}; {@link #receive} hands over received frames (straight from the RX page for one-slot packets)
+ * and reposts the buffers. Single-threaded; allocation-free after construction. The backend may be hostile: its
+ * responses are copied before use, ids and producer indices are checked, and a bad one marks the device broken.
+ *
+ * <p>Guest memory layout, from {@code firstGfn}: TX ring, RX ring, 256 TX pages, 256 RX pages
+ * ({@link #PAGES} frames in all).
+ */
+public final class NetFront implements AutoCloseable
+{
+    public static final int RING_SIZE = NetifRings.TX_RING_SIZE;
+    public static final int PAGES = 2 + 2 * RING_SIZE;
+
+    private final GuestMemory memory;
+    private final GrantTable grants;
+    private final int backendDomid;
+    private final FrontendFeatures features;
+    private final FrontRing txRing;
+    private final FrontRing rxRing;
+    private final int txRingRef;
+    private final int rxRingRef;
+    private final int[] txRefs = new int[RING_SIZE];
+    private final int[] rxRefs = new int[RING_SIZE];
+    private final UnsafeBuffer[] txPages = new UnsafeBuffer[RING_SIZE];
+    private final UnsafeBuffer[] rxPages = new UnsafeBuffer[RING_SIZE];
+    private final int[] txFree = new int[RING_SIZE];
+    private int txFreeCount;
+    private final boolean[] txInFlight = new boolean[RING_SIZE];
+    /** Which RX buffer was posted in each ring slot (netfront ignores the response id). */
+    private final int[] rxPosted = new int[RING_SIZE];
+    private final int[] rxToRepost = new int[RING_SIZE];
+    private int rxToRepostCount;
+    private final EventPort txEvent;
+    private final EventPort rxEvent;
+
+    private final TxRequest txRequest = new TxRequest();
+    private final TxResponse txResponse = new TxResponse();
+    private final RxRequest rxRequest = new RxRequest();
+    private final RxResponse rxResponse = new RxResponse();
+    private final ExtraInfo extra = new ExtraInfo();
+    private final UnsafeBuffer responseCopy = new UnsafeBuffer(new byte[16]);
+    private final UnsafeBuffer assembly = new UnsafeBuffer(new byte[Netif.MAX_TX_SIZE + PAGE_SIZE]);
+
+    private long txPackets;
+    private long txErrors;
+    private long rxPackets;
+    private long rxBytes;
+    private long rxErrors;
+    private long notifications;
+    private String brokenReason;
+
+    /**
+     * Sets up the transport (what Linux netfront does in {@code setup_netfront}): initialises both rings, grants
+     * every page to {@code backendDomid}, allocates the event channel(s) and posts every RX buffer.
+     *
+     * @param guestDomid the guest this frontend runs in; its memory and grant table are {@code memory} and
+     *     {@code grants}.
+     * @throws IllegalStateException when memory, grants or ports run out (configuration, not peer input).
+     */
+    public NetFront(
+        final int guestDomid, final GuestMemory memory, final GrantTable grants, final EventChannels channels,
+        final int backendDomid, final long firstGfn, final FrontendFeatures features, final boolean splitEvents)
+    {
+        this.memory = memory;
+        this.grants = grants;
+        this.backendDomid = backendDomid;
+        this.features = features;
+        final UnsafeBuffer txPage = new UnsafeBuffer(0, 0);
+        final UnsafeBuffer rxPage = new UnsafeBuffer(0, 0);
+        if (!memory.wrap(txPage, firstGfn, 1) || !memory.wrap(rxPage, firstGfn + 1, 1))
+        {
+            throw new IllegalStateException("gfn=" + firstGfn + " outside guest memory");
+        }
+        txRing = new FrontRing(txPage, NetifRings.TX).init();
+        rxRing = new FrontRing(rxPage, NetifRings.RX).init();
+        txRingRef = grant(firstGfn, false);
+        rxRingRef = grant(firstGfn + 1, false);
+        for (int i = 0; i < RING_SIZE; i++)
+        {
+            final long txGfn = firstGfn + 2 + i;
+            final long rxGfn = firstGfn + 2 + RING_SIZE + i;
+            txPages[i] = new UnsafeBuffer(0, 0);
+            rxPages[i] = new UnsafeBuffer(0, 0);
+            if (!memory.wrap(txPages[i], txGfn, 1) || !memory.wrap(rxPages[i], rxGfn, 1))
+            {
+                throw new IllegalStateException("buffer pages beyond guest memory: firstGfn=" + firstGfn);
+            }
+            txRefs[i] = grant(txGfn, true);
+            rxRefs[i] = grant(rxGfn, false);
+            txFree[i] = RING_SIZE - 1 - i;
+        }
+        txFreeCount = RING_SIZE;
+        txEvent = channels.allocUnbound(guestDomid, backendDomid);
+        rxEvent = splitEvents ? channels.allocUnbound(guestDomid, backendDomid) : txEvent;
+        if (txEvent == null || rxEvent == null)
+        {
+            throw new IllegalStateException("no free event channel in domid=" + guestDomid);
+        }
+        for (int i = 0; i < RING_SIZE; i++)
+        {
+            postRx(i);
+        }
+        rxRing.pushRequests();
+    }
+
+    private int grant(final long gfn, final boolean readonly)
+    {
+        final int ref = grants.grantAccess(backendDomid, gfn, readonly);
+        if (ref < 0)
+        {
+            throw new IllegalStateException("grant table full");
+        }
+        return ref;
+    }
+
+    public int txRingRef()
+    {
+        return txRingRef;
+    }
+
+    public int rxRingRef()
+    {
+        return rxRingRef;
+    }
+
+    /** The event channel the backend binds for TX (and RX, unless split). */
+    public EventPort txEventPort()
+    {
+        return txEvent;
+    }
+
+    public EventPort rxEventPort()
+    {
+        return rxEvent;
+    }
+
+    public boolean splitEvents()
+    {
+        return txEvent != rxEvent;
+    }
+
+    public FrontendFeatures features()
+    {
+        return features;
+    }
+
+    /** Why the frontend stopped trusting the backend, or null. */
+    public String brokenReason()
+    {
+        return brokenReason;
+    }
+
+    /** TX ring slots free now (after {@link #reclaimTx()}). */
+    public int txFreeSlots()
+    {
+        return Math.min(txFreeCount, txRing.freeRequests());
+    }
+
+    /**
+     * Queues one frame on the TX ring (not yet published: see {@link #flush()}).
+     *
+     * @param txFlags {@code NETTXF_CSUM_BLANK} or {@code NETTXF_DATA_VALIDATED} (or 0).
+     * @param gsoType {@code XEN_NETIF_GSO_TYPE_*}; {@code gsoSize} is the MSS.
+     * @return false when the ring has no room now (reclaim, flush and retry); back-pressure, not an error.
+     */
+    public boolean send(
+        final DirectBuffer frame, final int offset, final int length, final int txFlags, final int gsoType,
+        final int gsoSize)
+    {
+        if (length < 1 || length > Netif.MAX_TX_SIZE)
+        {
+            throw new IllegalArgumentException("length=" + length);
+        }
+        final int dataSlots = (length + PAGE_SIZE - 1) / PAGE_SIZE;
+        if (dataSlots > 1 && !features.sg())
+        {
+            throw new IllegalArgumentException("length=" + length + " needs feature-sg");
+        }
+        final boolean gso = gsoType != Netif.XEN_NETIF_GSO_TYPE_NONE;
+        final int slots = dataSlots + (gso ? 1 : 0);
+        if (txFreeSlots() < slots)
+        {
+            reclaimTx();
+            if (txFreeSlots() < slots)
+            {
+                return false;
+            }
+        }
+        int position = 0;
+        for (int i = 0; i < dataSlots; i++)
+        {
+            final int id = txFree[--txFreeCount];
+            txInFlight[id] = true;
+            final int chunk = Math.min(PAGE_SIZE, length - position);
+            txPages[id].putBytes(0, frame, offset + position, chunk);
+            int flags = position + chunk < length ? Netif.NETTXF_MORE_DATA : 0;
+            if (i == 0)
+            {
+                flags |= txFlags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED);
+                flags |= gso ? Netif.NETTXF_EXTRA_INFO : 0;
+            }
+            txRequest.wrap(txRing.buffer(), txRing.requestOffset())
+                .gref(txRefs[id]).pageOffset(0).flags(flags).id(id).size(i == 0 ? length : chunk);
+            txRing.nextRequest();
+            if (i == 0 && gso)
+            {
+                extra.wrap(txRing.buffer(), txRing.requestOffset()).clear().type(Netif.XEN_NETIF_EXTRA_TYPE_GSO)
+                    .gsoSize(gsoSize).gsoType(gsoType);
+                txRing.buffer().putInt(txRing.requestOffset() + ExtraInfo.LENGTH, 0);
+                txRing.nextRequest();
+            }
+            position += chunk;
+        }
+        txPackets++;
+        return true;
+    }
+
+    /** Publishes queued TX requests and RX reposts, notifying the backend only where the ring asks for it. */
+    public void flush()
+    {
+        if (txRing.pushRequestsAndCheckNotify())
+        {
+            notifications++;
+            txEvent.notifyRemote();
+        }
+        repostRx();
+    }
+
+    /**
+     * Consumes TX responses and frees their slots.
+     *
+     * @return responses consumed.
+     */
+    public int reclaimTx()
+    {
+        if (brokenReason != null)
+        {
+            return 0;
+        }
+        final int rspProd = txRing.rspProd();
+        if (txRing.responseProducerOverflow(rspProd))
+        {
+            brokenReason = "TX rsp_prod overflow " + Integer.toUnsignedString(rspProd);
+            return 0;
+        }
+        int consumed = 0;
+        while (txRing.unconsumedResponses() > 0)
+        {
+            txRing.copyResponse(responseCopy, 0);
+            txResponse.wrap(responseCopy, 0);
+            consumed++;
+            final int status = txResponse.status();
+            if (status == Netif.NETIF_RSP_NULL)
+            {
+                continue;
+            }
+            final int id = txResponse.id();
+            if (id >= RING_SIZE || !txInFlight[id])
+            {
+                brokenReason = "TX response for id=" + id + " not in flight";
+                return consumed;
+            }
+            txInFlight[id] = false;
+            txFree[txFreeCount++] = id;
+            if (status != Netif.NETIF_RSP_OKAY)
+            {
+                txErrors++;
+            }
+        }
+        return consumed;
+    }
+
+    /**
+     * Hands received frames to {@code handler} and queues their buffers for reposting (published by
+     * {@link #flush()} or at the end of this call).
+     *
+     * @return frames delivered.
+     */
+    public int receive(final FrameHandler handler, final int limit)
+    {
+        if (brokenReason != null)
+        {
+            return 0;
+        }
+        final int rspProd = rxRing.rspProd();
+        if (rxRing.responseProducerOverflow(rspProd))
+        {
+            brokenReason = "RX rsp_prod overflow " + Integer.toUnsignedString(rspProd);
+            return 0;
+        }
+        int frames = 0;
+        while (frames < limit && rxRing.unconsumedResponses() > 0)
+        {
+            if (!receiveOne(handler))
+            {
+                break;
+            }
+            frames++;
+        }
+        repostRx();
+        return frames;
+    }
+
+    /** One packet: its slots must all be there (the backend publishes whole packets). */
+    private boolean receiveOne(final FrameHandler handler)
+    {
+        final int available = rxRing.unconsumedResponses();
+        final int index = rxRing.rspCons();
+        rxResponse.wrap(responseCopy, 0);
+        rxRing.buffer().getBytes(rxRing.geometry().slotOffset(index), responseCopy, 0, RxResponse.LENGTH);
+        final int firstFlags = rxResponse.flags();
+        final int firstStatus = rxResponse.status();
+        final int firstBuffer = rxPosted[index & (RING_SIZE - 1)];
+        int slots = 1;
+        final boolean hasExtra = (firstFlags & Netif.NETRXF_EXTRA_INFO) != 0;
+        int gsoType = Netif.XEN_NETIF_GSO_TYPE_NONE;
+        int gsoSize = 0;
+        if (hasExtra)
+        {
+            if (available < 2)
+            {
+                return false;
+            }
+            rxRing.buffer().getBytes(rxRing.geometry().slotOffset(index + 1), responseCopy, 8, ExtraInfo.LENGTH);
+            extra.wrap(responseCopy, 8);
+            if (extra.type() == Netif.XEN_NETIF_EXTRA_TYPE_GSO)
+            {
+                gsoType = extra.gsoType();
+                gsoSize = extra.gsoSize();
+            }
+            slots++;
+        }
+        // walk the more_data chain to see the whole packet is published before consuming anything
+        int flags = firstFlags;
+        int dataSlots = 1;
+        while ((flags & Netif.NETRXF_MORE_DATA) != 0)
+        {
+            if (slots >= available || dataSlots > Netif.NR_SLOTS_MIN)
+            {
+                if (dataSlots > Netif.NR_SLOTS_MIN)
+                {
+                    brokenReason = "RX packet longer than " + Netif.NR_SLOTS_MIN + " slots";
+                }
+                return false;
+            }
+            flags = rxRing.buffer().getShort(rxRing.geometry().slotOffset(index + slots) + RxResponse.FLAGS_OFFSET,
+                java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            slots++;
+            dataSlots++;
+        }
+        boolean error = firstStatus < 0;
+        if (dataSlots == 1 && !error)
+        {
+            final int length = Math.min(firstStatus, PAGE_SIZE - rxResponse.pageOffset());
+            handler.onFrame(rxPages[firstBuffer], rxResponse.pageOffset(), length, firstFlags, gsoType, gsoSize);
+            rxBytes += length;
+        }
+        else if (!error)
+        {
+            int length = 0;
+            for (int s = 0; s < slots; s++)
+            {
+                if (s == 1 && hasExtra)
+                {
+                    continue;
+                }
+                final int slotIndex = index + s;
+                rxRing.buffer().getBytes(rxRing.geometry().slotOffset(slotIndex), responseCopy, 0,
+                    RxResponse.LENGTH);
+                final int status = rxResponse.status();
+                final int pageOffset = rxResponse.pageOffset();
+                if (status < 0 || pageOffset + status > PAGE_SIZE)
+                {
+                    error = true;
+                    break;
+                }
+                assembly.putBytes(length, rxPages[rxPosted[slotIndex & (RING_SIZE - 1)]], pageOffset, status);
+                length += status;
+            }
+            if (!error)
+            {
+                handler.onFrame(assembly, 0, length, firstFlags, gsoType, gsoSize);
+                rxBytes += length;
+            }
+        }
+        if (error)
+        {
+            rxErrors++;
+        }
+        else
+        {
+            rxPackets++;
+        }
+        for (int s = 0; s < slots; s++)
+        {
+            rxToRepost[rxToRepostCount++] = rxPosted[(index + s) & (RING_SIZE - 1)];
+            rxRing.nextResponse();
+        }
+        return true;
+    }
+
+    private void postRx(final int buffer)
+    {
+        rxPosted[rxRing.reqProdPvt() & (RING_SIZE - 1)] = buffer;
+        rxRequest.wrap(rxRing.buffer(), rxRing.requestOffset()).id(buffer).gref(rxRefs[buffer]);
+        rxRing.nextRequest();
+    }
+
+    private void repostRx()
+    {
+        if (rxToRepostCount == 0)
+        {
+            return;
+        }
+        for (int i = 0; i < rxToRepostCount; i++)
+        {
+            postRx(rxToRepost[i]);
+        }
+        rxToRepostCount = 0;
+        if (rxRing.pushRequestsAndCheckNotify() && features.rxNotify())
+        {
+            notifications++;
+            rxEvent.notifyRemote();
+        }
+    }
+
+    /**
+     * Arms the RX ring's {@code rsp_event} and reports whether responses are already waiting
+     * ({@code RING_FINAL_CHECK_FOR_RESPONSES}): call before sleeping on the RX event channel.
+     */
+    public boolean finalCheckForRx()
+    {
+        return rxRing.finalCheckForResponses();
+    }
+
+    public boolean finalCheckForTx()
+    {
+        return txRing.finalCheckForResponses();
+    }
+
+    public long txPackets()
+    {
+        return txPackets;
+    }
+
+    /** TX packets the backend answered with an error status. */
+    public long txErrors()
+    {
+        return txErrors;
+    }
+
+    public long rxPackets()
+    {
+        return rxPackets;
+    }
+
+    public long rxBytes()
+    {
+        return rxBytes;
+    }
+
+    public long rxErrors()
+    {
+        return rxErrors;
+    }
+
+    /** Event-channel notifications sent to the backend (the rest were suppressed by the ring's event indices). */
+    public long notifications()
+    {
+        return notifications;
+    }
+
+    /**
+     * Teardown (Linux {@code xennet_disconnect_backend}): closes the event channels and ends foreign access to every
+     * page. Call after the backend disconnected; pages still mapped by a misbehaving backend stay granted.
+     */
+    @Override
+    public void close()
+    {
+        txEvent.close();
+        rxEvent.close();
+        endAccess(txRingRef);
+        endAccess(rxRingRef);
+        for (int i = 0; i < RING_SIZE; i++)
+        {
+            endAccess(txRefs[i]);
+            endAccess(rxRefs[i]);
+        }
+    }
+
+    private void endAccess(final int ref)
+    {
+        if (grants.endForeignAccessRef(ref))
+        {
+            grants.releaseRef(ref);
+        }
+    }
+}

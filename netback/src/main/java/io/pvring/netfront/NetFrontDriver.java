@@ -1,0 +1,114 @@
+package io.pvring.netfront;
+
+import io.pvring.netback.FrontendFeatures;
+import io.pvring.xenbus.XenbusDevice;
+import io.pvring.xenbus.XenbusFrontendDriver;
+import io.pvring.xenbus.XenbusState;
+
+/**
+ * The xenbus side of {@link NetFront}, as Linux xen-netfront negotiates: on backend InitWait it reads the backend's
+ * {@code feature-*} keys, keeps what both sides support, sets up the rings and event channel(s) (split when the
+ * backend offers {@code feature-split-event-channels} and this driver asks for it), writes {@code tx-ring-ref},
+ * {@code rx-ring-ref}, {@code event-channel} (or {@code -tx}/{@code -rx}), {@code request-rx-copy} and its feature
+ * requests in one transaction, and goes straight to Connected. One queue.
+ */
+public final class NetFrontDriver implements XenbusFrontendDriver
+{
+    private final long firstGfn;
+    private final FrontendFeatures wanted;
+    private final boolean wantSplit;
+    private volatile NetFront front;
+    private volatile boolean backendConnected;
+
+    /**
+     * @param firstGfn first of {@link NetFront#PAGES} guest frames the frontend may use.
+     * @param wanted   what this frontend would like; the backend's features narrow it.
+     */
+    public NetFrontDriver(final long firstGfn, final FrontendFeatures wanted, final boolean wantSplit)
+    {
+        this.firstGfn = firstGfn;
+        this.wanted = wanted;
+        this.wantSplit = wantSplit;
+    }
+
+    /** The frontend, once the transport is set up (null before and after a connection). */
+    public NetFront netFront()
+    {
+        return front;
+    }
+
+    public boolean isBackendConnected()
+    {
+        return backendConnected;
+    }
+
+    @Override
+    public void setupTransport(final XenbusDevice device)
+    {
+        final FrontendFeatures features = new FrontendFeatures(
+            wanted.sg() && backendFlag(device, "feature-sg"),
+            wanted.gsoTcpv4() && backendFlag(device, "feature-gso-tcpv4"),
+            wanted.gsoTcpv6() && backendFlag(device, "feature-gso-tcpv6"),
+            wanted.csumIpv4(),
+            wanted.csumIpv6() && backendFlag(device, "feature-ipv6-csum-offload"),
+            wanted.rxNotify(),
+            wanted.multicastControl() && backendFlag(device, "feature-multicast-control"));
+        final boolean split = wantSplit && backendFlag(device, "feature-split-event-channels");
+        final int domid = device.ownDomid();
+        front = new NetFront(domid, device.hypervisor().guestMemory(domid), device.hypervisor().grantTable(domid),
+            device.hypervisor().eventChannels(), device.backendDomid(), firstGfn, features, split);
+    }
+
+    private static boolean backendFlag(final XenbusDevice device, final String key)
+    {
+        return "1".equals(device.readOtherend(key));
+    }
+
+    @Override
+    public XenbusState writeTransportKeys(final XenbusDevice device, final int tx)
+    {
+        final NetFront f = front;
+        final FrontendFeatures features = f.features();
+        device.write(tx, "tx-ring-ref", Integer.toString(f.txRingRef()));
+        device.write(tx, "rx-ring-ref", Integer.toString(f.rxRingRef()));
+        if (f.splitEvents())
+        {
+            device.write(tx, "event-channel-tx", Integer.toString(f.txEventPort().port()));
+            device.write(tx, "event-channel-rx", Integer.toString(f.rxEventPort().port()));
+        }
+        else
+        {
+            device.write(tx, "event-channel", Integer.toString(f.txEventPort().port()));
+        }
+        device.write(tx, "request-rx-copy", "1");
+        device.write(tx, "feature-rx-notify", features.rxNotify() ? "1" : "0");
+        device.write(tx, "feature-sg", features.sg() ? "1" : "0");
+        device.write(tx, "feature-gso-tcpv4", features.gsoTcpv4() ? "1" : "0");
+        device.write(tx, "feature-gso-tcpv6", features.gsoTcpv6() ? "1" : "0");
+        device.write(tx, "feature-no-csum-offload", features.csumIpv4() ? "0" : "1");
+        device.write(tx, "feature-ipv6-csum-offload", features.csumIpv6() ? "1" : "0");
+        if (features.multicastControl())
+        {
+            device.write(tx, "request-multicast-control", "1");
+        }
+        return XenbusState.CONNECTED;
+    }
+
+    @Override
+    public void backendConnected(final XenbusDevice device)
+    {
+        backendConnected = true;
+    }
+
+    @Override
+    public void disconnect(final XenbusDevice device)
+    {
+        backendConnected = false;
+        final NetFront f = front;
+        front = null;
+        if (f != null)
+        {
+            f.close();
+        }
+    }
+}

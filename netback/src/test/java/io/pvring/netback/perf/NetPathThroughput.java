@@ -1,0 +1,103 @@
+package io.pvring.netback.perf;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import io.pvring.netback.FrontendFeatures;
+import io.pvring.netback.NetBackConfig;
+import io.pvring.netback.test.NetRig;
+import io.pvring.netback.test.TestFrames;
+import io.pvring.netfront.FrameHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Hand-run throughput measurement (not a unit test): netfront A -> netback A -> switch -> netback B -> netfront B,
+ * one queue each. Thread 1 runs both backends (busy spin); the calling thread runs both frontends (send a batch,
+ * flush, receive). Usage: {@code NetPathThroughput <frameBytes> <seconds>}.
+ */
+public final class NetPathThroughput
+{
+    private NetPathThroughput()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final int length = Integer.parseInt(args[0]);
+        final int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        final int batch = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        final boolean single = args.length > 3 && "single".equals(args[3]);
+        try (NetRig rig = new NetRig())
+        {
+            rig.nanos = 0;
+            final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[length]);
+            // teach the switch where B lives, then stream unicast A -> B
+            TestFrames.ethernet(frame, TestFrames.MAC_A, TestFrames.MAC_B, 0x88B5);
+            b.front.send(frame, 0, 60, 0, 0, 0);
+            b.front.flush();
+            rig.pump();
+            TestFrames.ethernet(frame, TestFrames.MAC_B, TestFrames.MAC_A, 0x88B5);
+            final long[] bytes = new long[1];
+            final FrameHandler sink = (buf, o, l, f, t, s) -> bytes[0] += l;
+            final AtomicBoolean running = new AtomicBoolean(true);
+            final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null,
+                new CompositeAgent(a.vif.agent(), b.vif.agent()));
+            if (!single)
+            {
+                AgentRunner.startOnThread(runner);
+            }
+            long received = 0;
+            long start = 0;
+            long startReceived = 0;
+            long startBytes = 0;
+            final long warmupEnd = System.nanoTime() + 2_000_000_000L;
+            boolean measuring = false;
+            final long end = warmupEnd + seconds * 1_000_000_000L;
+            while (running.get())
+            {
+                for (int i = 0; i < batch; i++)
+                {
+                    if (!a.front.send(frame, 0, length, 0, 0, 0))
+                    {
+                        break;
+                    }
+                }
+                a.front.flush();
+                if (single)
+                {
+                    a.vif.doWork();
+                    b.vif.doWork();
+                }
+                received += b.front.receive(sink, 256);
+                final long now = System.nanoTime();
+                if (!measuring && now > warmupEnd)
+                {
+                    measuring = true;
+                    start = now;
+                    startReceived = received;
+                    startBytes = bytes[0];
+                }
+                if (now > end)
+                {
+                    running.set(false);
+                }
+            }
+            final long elapsed = System.nanoTime() - start;
+            if (!single)
+            {
+                runner.close();
+            }
+            final double pps = (received - startReceived) * 1e9 / elapsed;
+            final double gbps = (bytes[0] - startBytes) * 8 / (double)elapsed;
+            System.out.printf((single ? "one thread: " : "two threads: ")
+                + "frame=%d B  %.3f Mpps  %.2f Gbit/s (frame bytes)  drops=%d  txNotify=%d/%d "
+                + "rxNotify=%d/%d%n", length, pps / 1e6, gbps, b.vif.queue(0).counters().rxDrops(),
+                a.vif.queue(0).counters().txNotifySent(), a.vif.queue(0).counters().txNotifySuppressed(),
+                b.vif.queue(0).counters().rxNotifySent(), b.vif.queue(0).counters().rxNotifySuppressed());
+        }
+    }
+}

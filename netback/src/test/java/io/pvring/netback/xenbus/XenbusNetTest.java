@@ -1,0 +1,229 @@
+package io.pvring.netback.xenbus;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import io.pvring.event.EventChannels;
+import io.pvring.grant.GrantMapper;
+import io.pvring.grant.GrantTable;
+import io.pvring.host.Hypervisor;
+import io.pvring.memory.GuestMemory;
+import io.pvring.netback.FrontendFeatures;
+import io.pvring.netback.NetBackConfig;
+import io.pvring.netback.NetBackDriver;
+import io.pvring.netback.NetBackVif;
+import io.pvring.netback.packet.Ethernet;
+import io.pvring.netback.test.TestFrames;
+import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.netfront.NetFront;
+import io.pvring.netfront.NetFrontDriver;
+import io.pvring.xenbus.HypervisorServices;
+import io.pvring.xenbus.XenbusBackend;
+import io.pvring.xenbus.XenbusDevice;
+import io.pvring.xenbus.XenbusDeviceSpec;
+import io.pvring.xenbus.XenbusFrontend;
+import io.pvring.xenbus.XenbusState;
+import io.pvring.xenbus.XenbusToolstack;
+import io.pvring.xenstore.XenStore;
+import io.pvring.xenstore.XsConnection;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Two guests' netfronts negotiate with netback through xenstore exactly as Linux does, then talk. */
+class XenbusNetTest
+{
+    private final Hypervisor hypervisor = new Hypervisor();
+    private final XenStore store = new XenStore();
+    private final XsConnection dom0 = store.connect(0);
+    private final XenbusToolstack toolstack = new XenbusToolstack(dom0);
+    private final VirtualSwitch vswitch = new VirtualSwitch();
+    private final HypervisorServices services = new HypervisorServices()
+    {
+        @Override
+        public EventChannels eventChannels()
+        {
+            return hypervisor.eventChannels();
+        }
+
+        @Override
+        public GrantTable grantTable(final int domid)
+        {
+            return hypervisor.domain(domid).grantTable();
+        }
+
+        @Override
+        public GrantMapper grantMapper(final int backendDomid, final int frontendDomid)
+        {
+            return hypervisor.grantMapper(backendDomid, frontendDomid);
+        }
+
+        @Override
+        public GuestMemory guestMemory(final int domid)
+        {
+            return hypervisor.domain(domid).memory();
+        }
+    };
+    private final NetBackDriver netback =
+        new NetBackDriver(NetBackConfig.builder().build(), vswitch, SystemNanoClock.INSTANCE, null);
+    private final XenbusBackend backendBus = new XenbusBackend(store.connect(0), services);
+    private final List<XenbusFrontend> frontendBuses = new ArrayList<>();
+
+    XenbusNetTest()
+    {
+        toolstack.createDomain(0, "Domain-0");
+        backendBus.register(netback);
+    }
+
+    @AfterEach
+    void tearDown()
+    {
+        for (final XenbusFrontend bus : frontendBuses)
+        {
+            bus.close();
+        }
+        backendBus.close();
+        netback.close();
+        hypervisor.close();
+    }
+
+    private XenbusDeviceSpec spec(final int domid, final String mac, final String rate)
+    {
+        final Map<String, String> be = rate == null ? Map.of("mac", mac, "handle", "0")
+            : Map.of("mac", mac, "handle", "0", "rate", rate);
+        return new XenbusDeviceSpec("vif", 0, domid, "0", be, Map.of("mac", mac, "mtu", "1500"));
+    }
+
+    private XenbusDevice guest(final String name, final NetFrontDriver driver, final String rate)
+    {
+        final int domid = hypervisor.createDomain(name, 64L << 20).domid();
+        toolstack.createDomain(domid, name);
+        final XenbusDeviceSpec spec = spec(domid, "00:16:3e:00:00:0" + domid, rate);
+        toolstack.addDevice(spec);
+        pump();
+        final XenbusFrontend bus = new XenbusFrontend(store.connect(domid), services);
+        frontendBuses.add(bus);
+        final XenbusDevice device = bus.attach("vif", "0", driver, true);
+        pump();
+        return device;
+    }
+
+    private void pump()
+    {
+        for (int i = 0; i < 10_000; i++)
+        {
+            int work = backendBus.doWork();
+            for (final XenbusFrontend bus : frontendBuses)
+            {
+                work += bus.doWork();
+            }
+            work += netback.doWork();
+            if (work == 0)
+            {
+                return;
+            }
+        }
+        throw new AssertionError("did not settle");
+    }
+
+    @Test
+    void linuxStyleNegotiationConnectsAndCarriesTraffic()
+    {
+        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true);
+        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final XenbusDevice da = guest("a", a, null);
+        final XenbusDevice db = guest("b", b, null);
+        assertEquals(XenbusState.CONNECTED, da.state());
+        assertEquals(XenbusState.CONNECTED, da.otherendState());
+        assertEquals(XenbusState.CONNECTED, db.otherendState());
+        assertTrue(a.isBackendConnected() && b.isBackendConnected());
+        final String bePath = da.otherendPath();
+        for (final String key : List.of("feature-sg", "feature-gso-tcpv4", "feature-gso-tcpv6", "feature-rx-copy",
+            "feature-ipv6-csum-offload", "feature-split-event-channels", "feature-multicast-control"))
+        {
+            assertEquals("1", dom0.readString(bePath + "/" + key), key);
+        }
+        assertNotNull(dom0.readString(da.nodePath() + "/event-channel-tx"), "split channels negotiated");
+        assertNull(dom0.readOrNull(db.nodePath() + "/event-channel-tx"));
+        assertEquals("1", dom0.readString(db.nodePath() + "/request-rx-copy"));
+
+        final NetFront fa = a.netFront();
+        final NetFront fb = b.netFront();
+        assertTrue(fa.splitEvents());
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[1514]);
+        TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+        for (int i = 0; i < 100; i++)
+        {
+            frame.putInt(14, i);
+            assertTrue(fa.send(frame, 0, 1514, 0, 0, 0));
+            fa.flush();
+            pump();
+        }
+        final int[] got = new int[1];
+        assertEquals(100, fb.receive((buf, o, l, f, t, s) -> got[0]++, 1000));
+        final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
+        assertEquals(100, vif.queue(0).counters().txPackets());
+    }
+
+    @Test
+    void frontendWithoutRxCopyIsRefused()
+    {
+        final int domid = hypervisor.createDomain("old", 64L << 20).domid();
+        toolstack.createDomain(domid, "old");
+        final XenbusDeviceSpec spec = spec(domid, "00:16:3e:00:00:09", null);
+        toolstack.addDevice(spec);
+        pump();
+        // an old frontend: writes its rings but no request-rx-copy, and goes Connected
+        final XsConnection guestXs = store.connect(domid);
+        guestXs.write(spec.frontendPath() + "/tx-ring-ref", "8");
+        guestXs.write(spec.frontendPath() + "/rx-ring-ref", "9");
+        guestXs.write(spec.frontendPath() + "/event-channel", "1");
+        guestXs.write(spec.frontendPath() + "/state", XenbusState.CONNECTED.toXenstore());
+        pump();
+        assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
+        assertTrue(dom0.readString("/local/domain/0/error/backend/vif/" + domid + "/0/error").contains("rx-copy"));
+        assertEquals(0, vswitch.ports().length);
+    }
+
+    @Test
+    void badRingReferenceFailsTheConnectAndLeavesNothingMapped()
+    {
+        final int domid = hypervisor.createDomain("liar", 64L << 20).domid();
+        toolstack.createDomain(domid, "liar");
+        final XenbusDeviceSpec spec = spec(domid, "00:16:3e:00:00:0a", null);
+        toolstack.addDevice(spec);
+        pump();
+        final XsConnection guestXs = store.connect(domid);
+        final int port = hypervisor.eventChannels().allocUnbound(domid, 0).port();
+        guestXs.write(spec.frontendPath() + "/tx-ring-ref", "30000");
+        guestXs.write(spec.frontendPath() + "/rx-ring-ref", "9");
+        guestXs.write(spec.frontendPath() + "/event-channel", Integer.toString(port));
+        guestXs.write(spec.frontendPath() + "/request-rx-copy", "1");
+        guestXs.write(spec.frontendPath() + "/state", XenbusState.CONNECTED.toXenstore());
+        pump();
+        assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
+        assertTrue(dom0.readString("/local/domain/0/error/backend/vif/" + domid + "/0/error").contains("tx-ring-ref"));
+        assertEquals(0, vswitch.ports().length);
+    }
+
+    @Test
+    void unplugDisconnectsAndReleasesEverything()
+    {
+        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final XenbusDevice da = guest("a", a, "10000000,50000");
+        assertEquals(XenbusState.CONNECTED, da.otherendState());
+        assertEquals(1, vswitch.ports().length);
+        toolstack.requestRemove(spec(da.frontendDomid(), "00:16:3e:00:00:01", null));
+        pump();
+        assertEquals(0, vswitch.ports().length);
+        assertNull(a.netFront());
+        assertEquals(XenbusState.CLOSED, toolstack.frontendState(spec(da.frontendDomid(), "x", null)));
+    }
+}
