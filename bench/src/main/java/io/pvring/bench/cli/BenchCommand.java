@@ -78,6 +78,7 @@ public final class BenchCommand implements Callable<Integer>
         out.println("pvring bench: default suite, " + duration.toMillis() + " ms per run (+ warm-up); Ctrl-C stops "
             + "with partial results");
         out.flush();
+        Outputs.warnIfBusy(out);
         final List<BenchRecord> records = new ArrayList<>();
         final Interruption interruption = Interruption.install();
         try

@@ -116,6 +116,7 @@ public final class RingCommand implements Callable<Integer>
             + (config.rate() > 0 ? ", " + config.rate() + " round trips/s offered" : ", closed loop")
             + ", " + duration.toMillis() + " ms each");
         out.flush();
+        Outputs.warnIfBusy(out);
         final List<BenchRecord> records = new ArrayList<>();
         final Interruption interruption = Interruption.install();
         try

@@ -1,0 +1,64 @@
+package io.pvring.bench.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad options: exit code 2 and one line naming the option and what it accepts; nothing runs. */
+class BadOptionsTest
+{
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "bench ring --ring-order 7       | --ring-order must be 0..4, got 7",
+        "bench ring --batch 64           | --batch must be 1..32",
+        "bench ring --batch 0            | --batch must be 1..32",
+        "bench ring --slot-bytes 12      | --slot-bytes must be a multiple of 8 in 16..4032, got 12",
+        "bench ring --slot-bytes 4096    | --slot-bytes must be a multiple of 8 in 16..4032, got 4096",
+        "bench ring --duration 5x        | '--duration': expected a duration like 500ms, 10s or 2m, got '5x'",
+        "bench ring --duration 0ms       | '--duration': expected a duration of at least 1ms",
+        "bench ring --idle fast          | '--idle': expected one of [SPIN, YIELD, BACKOFF]",
+        "bench ring --ring-order two     | '--ring-order': 'two' is not an int",
+        "bench ring --rate -5            | --rate must be a positive number",
+        "bench ring --native --rate 1000 | --native runs closed loop",
+        "bench ring --frobnicate         | Unknown option: '--frobnicate'",
+        "bench --duration 1y             | '--duration': expected a duration like 500ms",
+        "report                          | Missing required parameter: 'DIR'",
+        "report /nonexistent/results     | /nonexistent/results: no such file or directory"})
+    void badOptionGivesOneLineNamingTheOption(final String args, final String expected)
+    {
+        final CliRunner run = CliRunner.run(args.trim().split("\\s+"));
+
+        assertEquals(Main.EXIT_USAGE, run.exitCode, run.toString());
+        assertTrue(run.err.contains(expected), run.err);
+        assertEquals(1, run.err.strip().lines().count(), "one line: " + run.err);
+        assertEquals("", run.out, "nothing ran");
+    }
+
+    @Test
+    void noArgumentsPrintsCommandsAndExamples()
+    {
+        final CliRunner run = CliRunner.run();
+
+        assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
+        for (final String expected : new String[] {"bench", "report", "jmh", "Examples:", "pvring bench ring"})
+        {
+            assertTrue(run.out.contains(expected), expected + " in\n" + run.out);
+        }
+    }
+
+    @Test
+    void ringHelpListsEveryOption()
+    {
+        final CliRunner run = CliRunner.run("bench", "ring", "--help");
+
+        assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
+        for (final String option : new String[] {
+            "--slot-bytes", "--ring-order", "--batch", "--duration", "--idle", "--rate", "--native", "--json"})
+        {
+            assertTrue(run.out.contains(option), option + " in\n" + run.out);
+        }
+    }
+}
