@@ -25,6 +25,16 @@ class BadOptionsTest
         "bench ring --native --rate 1000 | --native runs closed loop",
         "bench ring --frobnicate         | Unknown option: '--frobnicate'",
         "bench --duration 1y             | '--duration': expected a duration like 500ms",
+        "bench blk --qd 64               | --qd must be 1..32 (ring entries at --ring-order 0), got 64",
+        "bench blk --bs 1000             | --bs must be a multiple of 512 bytes, got 1000",
+        "bench blk --bs 64k              | --bs 65536 needs 16 segments: at most 44k without --indirect",
+        "bench blk --bs 4x               | '--bs': expected a size like 512, 4k, 64k, 1m or 2g, got '4x'",
+        "bench blk --indirect 8          | --indirect must be 0 or 12..4096, got 8",
+        "bench blk --store disk          | --store must be null, memory or file:PATH, got disk",
+        "bench blk --persistent maybe    | '--persistent': expected one of [ON, OFF]",
+        "bench blk --wait sometimes      | '--wait': expected one of [POLL, NOTIFY]",
+        "bench blk --rw sideways         | '--rw': expected one of [READ, WRITE, RANDREAD, RANDWRITE, RANDRW]",
+        "bench blk --queues 0            | --queues must be 1..16, got 0",
         "report                          | Missing required parameter: 'DIR'",
         "report /nonexistent/results     | /nonexistent/results: no such file or directory"})
     void badOptionGivesOneLineNamingTheOption(final String args, final String expected)
@@ -57,6 +67,20 @@ class BadOptionsTest
         assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
         for (final String option : new String[] {
             "--slot-bytes", "--ring-order", "--batch", "--duration", "--idle", "--rate", "--native", "--json"})
+        {
+            assertTrue(run.out.contains(option), option + " in\n" + run.out);
+        }
+    }
+
+    @Test
+    void blkHelpListsEveryOption()
+    {
+        final CliRunner run = CliRunner.run("bench", "blk", "--help");
+
+        assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
+        for (final String option : new String[] {
+            "--store", "--rw", "--bs", "--qd", "--queues", "--ring-order", "--indirect", "--persistent", "--wait",
+            "--rate", "--duration", "--json"})
         {
             assertTrue(run.out.contains(option), option + " in\n" + run.out);
         }

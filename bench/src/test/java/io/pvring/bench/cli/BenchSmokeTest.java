@@ -116,6 +116,48 @@ class BenchSmokeTest
     }
 
     @Test
+    void blkModeDrivesBlkfrontAgainstBlkbackWithPolling() throws IOException
+    {
+        final Path json = dir.resolve("blk.json");
+        final CliRunner run = CliRunner.run("bench", "blk", "--qd", "4", "--duration", "150ms", "--json",
+            json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertEquals("blk", Records.benchmark(record));
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        assertEquals(Records.number(record, "ops_per_sec") * 4096, Records.number(record, "bytes_per_sec"),
+            Records.number(record, "bytes_per_sec") * 1e-6);
+        final Map<String, Object> params = Records.params(record);
+        assertEquals("null", params.get("store"));
+        assertEquals("randread", params.get("rw"));
+        assertEquals(4L, params.get("qd"));
+        assertEquals("poll", params.get("wait"));
+        assertEquals(0, Records.notifications(record, "sent"), "a polling backend never asks for notifications");
+    }
+
+    @Test
+    void blkModeWithNotificationsOnAFileWithIndirectSegments() throws IOException
+    {
+        final Path json = dir.resolve("blk.json");
+        final Path image = dir.resolve("disk.img");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "file:" + image, "--size", "8m",
+            "--rw", "randrw", "--bs", "64k", "--indirect", "32", "--persistent", "off", "--wait", "notify",
+            "--queues", "2", "--qd", "2", "--ring-order", "1", "--duration", "150ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        assertTrue(Records.notifications(record, "sent") > 0, "sleeping sides need notifications");
+        final Map<String, Object> params = Records.params(record);
+        assertEquals("file", params.get("store"));
+        assertEquals(65536L, params.get("bs"));
+        assertEquals(2L, params.get("queues"));
+        assertEquals("off", params.get("persistent"));
+        assertTrue(!Files.exists(image), "the image the run created is deleted");
+    }
+
+    @Test
     void defaultSuiteWritesJsonAndHtmlIntoItsResultsDirectory() throws IOException
     {
         final Path out = dir.resolve("suite");
@@ -128,8 +170,8 @@ class BenchSmokeTest
         {
             configs.add(Records.impl(record) + " " + Records.settings(record));
         }
-        assertEquals(BenchCommand.SUITE_BATCHES.length * 3 + BenchCommand.SUITE_SLOT_BYTES.length * 2,
-            configs.size(), configs.toString());
+        assertEquals(BenchCommand.SUITE_BATCHES.length * 3 + BenchCommand.SUITE_SLOT_BYTES.length * 2
+            + BenchCommand.blkSuite().size(), configs.size(), configs.toString());
         final String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<svg"), "report has charts");
         assertTrue(run.out.contains("report:"), run.out);
