@@ -233,8 +233,9 @@ public final class HtmlReport
             ops[series.indexOf(seriesNames.get(record))][groups.indexOf(label(record, varying))] =
                 Records.number(record, "ops_per_sec");
         }
-        chart(html, Svg.bars(capitalise(opsName) + ": pvring and baselines, same run", opsName, groups, series, ops,
-            false, false, Svg.WIDTH));
+        final String title = series.size() > 1 ? capitalise(opsName) + ": pvring and baselines, same run"
+            : capitalise(opsName) + " by setting";
+        chart(html, Svg.bars(title, opsName, groups, series, ops, false, false, Svg.WIDTH));
         sweep(html, benchmark, records, seriesNames);
         latency(html, records, varying, seriesNames);
     }
@@ -282,12 +283,30 @@ public final class HtmlReport
         final Set<String> varying,
         final Map<Map<String, Object>, String> seriesNames)
     {
+        final Set<String> series = new LinkedHashSet<>(seriesNames.values().size());
+        for (final Map<String, Object> record : records)
+        {
+            series.add(seriesNames.get(record));
+        }
+        html.append("<h3>Latency percentiles (round trip, microseconds, log scale)</h3>\n");
+        if (series.size() == 1)
+        {
+            // One implementation: one chart, a group of percentiles per setting.
+            final List<String> groups = new ArrayList<>();
+            for (final Map<String, Object> record : records)
+            {
+                groups.add(label(record, varying));
+            }
+            chart(html, Svg.bars(series.iterator().next() + " latency by setting", "microseconds", groups,
+                List.of(PERCENTILE_NAMES), percentiles(records), true, true, Svg.WIDTH));
+            return;
+        }
         final Map<String, List<Map<String, Object>>> bySettings = new LinkedHashMap<>();
         for (final Map<String, Object> record : records)
         {
             bySettings.computeIfAbsent(label(record, varying), k -> new ArrayList<>()).add(record);
         }
-        html.append("<h3>Latency percentiles (round trip, microseconds, log scale)</h3>\n<div class='grid2'>\n");
+        html.append("<div class='grid2'>\n");
         for (final Map.Entry<String, List<Map<String, Object>>> entry : bySettings.entrySet())
         {
             final List<String> groups = new ArrayList<>();
@@ -295,19 +314,25 @@ public final class HtmlReport
             {
                 groups.add(seriesNames.get(record));
             }
-            final double[][] values = new double[PERCENTILES.length][groups.size()];
-            for (int p = 0; p < PERCENTILES.length; p++)
-            {
-                for (int g = 0; g < groups.size(); g++)
-                {
-                    final double v = Records.latency(entry.getValue().get(g), PERCENTILES[p]);
-                    values[p][g] = v > 0 ? v : Double.NaN;
-                }
-            }
             chart(html, Svg.bars(entry.getKey().isEmpty() ? "latency" : entry.getKey(), "microseconds", groups,
-                List.of(PERCENTILE_NAMES), values, true, true, Svg.HALF_WIDTH));
+                List.of(PERCENTILE_NAMES), percentiles(entry.getValue()), true, true, Svg.HALF_WIDTH));
         }
         html.append("</div>\n");
+    }
+
+    /** {@code values[percentile][record]}, NaN where a record has no latency. */
+    private static double[][] percentiles(final List<Map<String, Object>> records)
+    {
+        final double[][] values = new double[PERCENTILES.length][records.size()];
+        for (int p = 0; p < PERCENTILES.length; p++)
+        {
+            for (int g = 0; g < records.size(); g++)
+            {
+                final double v = Records.latency(records.get(g), PERCENTILES[p]);
+                values[p][g] = v > 0 ? v : Double.NaN;
+            }
+        }
+        return values;
     }
 
     private static void table(

@@ -18,7 +18,7 @@ public final class Svg
     static final int HEIGHT = 380;
     private static final int LEFT = 78;
     private static final int RIGHT = 20;
-    private static final int TOP = 48;
+    private static final int TOP = 66;
     private static final int BOTTOM = 78;
     private static final String[] PALETTE = {
         "#1f5fbf", "#e8812c", "#8a8f98", "#2e9e5b", "#b03a8c", "#c9a227", "#4bb6c9", "#7a5230", "#d94848"};
@@ -232,7 +232,7 @@ public final class Svg
             final String name = series.get(s);
             x -= 22 + name.length() * 7.2;
             svg.append(String.format(Locale.ROOT,
-                "<rect x='%.1f' y='14' width='12' height='12' fill='%s'/><text x='%.1f' y='25' class='leg'>%s</text>%n",
+                "<rect x='%.1f' y='36' width='12' height='12' fill='%s'/><text x='%.1f' y='47' class='leg'>%s</text>%n",
                 x, color(name, s), x + 16, esc(name)));
         }
     }
