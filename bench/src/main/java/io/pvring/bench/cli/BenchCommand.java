@@ -25,6 +25,7 @@ import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -68,6 +69,10 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--json", paramLabel = "FILE", description = "also write the results JSON here")
     private Path json;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+        description = "ring runs: implementations in turn N times, best kept (default ${DEFAULT-VALUE})")
+    private int rounds;
+
     @Option(names = "--no-native", description = "skip the C baseline even when gcc and libxen-dev are there")
     private boolean noNative;
 
@@ -75,6 +80,10 @@ public final class BenchCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final PrintWriter out = spec.commandLine().getOut();
+        if (rounds < 1 || rounds > 100)
+        {
+            throw new ParameterException(spec.commandLine(), "--rounds must be 1..100, got " + rounds);
+        }
         final Path dir = outDir != null ? outDir
             : Path.of("results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss")));
         final boolean withNative = !noNative && NativeRingBaseline.missingToolchain() == null;
@@ -175,7 +184,7 @@ public final class BenchCommand implements Callable<Integer>
                 impls.add(RingImpl.NATIVE_C);
             }
             final RingConfig config = new RingConfig(RingConfig.DEFAULT_SLOT_BYTES, 0, batch, IdleKind.SPIN, 0);
-            if (!RingRuns.run(config, impls, nanos, progress, out, records::add))
+            if (!RingRuns.run(config, impls, rounds, nanos, progress, out, records::add))
             {
                 return false;
             }
@@ -188,7 +197,7 @@ public final class BenchCommand implements Callable<Integer>
                 impls.add(RingImpl.NATIVE_C);
             }
             final RingConfig config = new RingConfig(slotBytes, 0, SUITE_SLOT_BATCH, IdleKind.SPIN, 0);
-            if (!RingRuns.run(config, impls, nanos, progress, out, records::add))
+            if (!RingRuns.run(config, impls, rounds, nanos, progress, out, records::add))
             {
                 return false;
             }
