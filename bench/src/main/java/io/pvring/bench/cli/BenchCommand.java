@@ -9,6 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import io.pvring.bench.blk.BlkBench;
+import io.pvring.bench.blk.BlkBenchConfig;
+import io.pvring.bench.blk.BlkPattern;
 import io.pvring.bench.report.HtmlReport;
 import io.pvring.bench.report.ResultsFile;
 import io.pvring.bench.ring.IdleKind;
@@ -22,6 +25,7 @@ import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -32,9 +36,11 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks. Without a subcommand: the default suite (about a minute): the pvring ring against "
-        + "Agrona, ArrayBlockingQueue and Xen's C ring.h for batch sizes 1/8/32 and slot sizes 64..480 bytes; a "
-        + "summary table here, results.json and report.html in results/<timestamp>/.",
-    subcommands = {RingCommand.class},
+        + "Agrona, ArrayBlockingQueue and Xen's C ring.h for batch sizes 1/8/32 and slot sizes 64..480 bytes; "
+        + "blkfront/blkback 4k random reads at queue depths 1..32, polling vs notifications, persistent grants on "
+        + "vs off, null store vs a temporary raw file; a summary table here, results.json and report.html in "
+        + "results/<timestamp>/.",
+    subcommands = {RingCommand.class, BlkCommand.class},
     footer = {
         "",
         "Examples:",
@@ -46,11 +52,13 @@ public final class BenchCommand implements Callable<Integer>
     static final int[] SUITE_BATCHES = {1, 8, 32};
     static final int[] SUITE_SLOT_BYTES = {64, 240, 480};
     static final int SUITE_SLOT_BATCH = 8;
+    static final int[] SUITE_QUEUE_DEPTHS = {1, 4, 16, 32};
+    static final long SUITE_DISK_BYTES = 256L << 20;
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--duration", paramLabel = "D", defaultValue = "2s", converter = DurationConverter.class,
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "1500ms", converter = DurationConverter.class,
         description = "measured time of each run in the suite (default ${DEFAULT-VALUE})")
     private Duration duration;
 
@@ -61,6 +69,10 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--json", paramLabel = "FILE", description = "also write the results JSON here")
     private Path json;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+        description = "ring runs: implementations in turn N times, best kept (default ${DEFAULT-VALUE})")
+    private int rounds;
+
     @Option(names = "--no-native", description = "skip the C baseline even when gcc and libxen-dev are there")
     private boolean noNative;
 
@@ -68,6 +80,10 @@ public final class BenchCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final PrintWriter out = spec.commandLine().getOut();
+        if (rounds < 1 || rounds > 100)
+        {
+            throw new ParameterException(spec.commandLine(), "--rounds must be 1..100, got " + rounds);
+        }
         final Path dir = outDir != null ? outDir
             : Path.of("results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss")));
         final boolean withNative = !noNative && NativeRingBaseline.missingToolchain() == null;
@@ -78,6 +94,7 @@ public final class BenchCommand implements Callable<Integer>
         out.println("pvring bench: default suite, " + duration.toMillis() + " ms per run (+ warm-up); Ctrl-C stops "
             + "with partial results");
         out.flush();
+        Outputs.warnIfBusy(out);
         final List<BenchRecord> records = new ArrayList<>();
         final Interruption interruption = Interruption.install();
         try
@@ -111,6 +128,54 @@ public final class BenchCommand implements Callable<Integer>
     {
         final long nanos = duration.toNanos();
         final Progress progress = Progress.stderr();
+        if (!runRings(withNative, out, records, nanos, progress))
+        {
+            return;
+        }
+        for (final BlkBenchConfig config : blkSuite())
+        {
+            if (Interruption.requested())
+            {
+                return;
+            }
+            final BenchRecord record = BlkBench.run(config, nanos, progress);
+            records.add(record);
+            if (record.partial())
+            {
+                return;
+            }
+        }
+    }
+
+    /**
+     * The blk part of the suite: 4 KiB random reads from the null store at queue depths 1..32 with polling, the
+     * same at qd 16 with notifications and without persistent grants, and a temporary raw file.
+     */
+    static List<BlkBenchConfig> blkSuite()
+    {
+        final List<BlkBenchConfig> configs = new ArrayList<>();
+        for (final int qd : SUITE_QUEUE_DEPTHS)
+        {
+            configs.add(blk("null", BlkPattern.RANDREAD, qd, true, true));
+        }
+        configs.add(blk("null", BlkPattern.RANDREAD, 16, true, false));
+        configs.add(blk("null", BlkPattern.RANDREAD, 16, false, true));
+        final String file = "file:" + Path.of(System.getProperty("java.io.tmpdir"),
+            "pvring-bench-" + ProcessHandle.current().pid() + ".img");
+        configs.add(blk(file, BlkPattern.RANDREAD, 16, true, true));
+        configs.add(blk(file, BlkPattern.RANDWRITE, 16, true, true));
+        return configs;
+    }
+
+    private static BlkBenchConfig blk(final String store, final BlkPattern pattern, final int qd,
+        final boolean persistent, final boolean poll)
+    {
+        return new BlkBenchConfig(store, SUITE_DISK_BYTES, pattern, 4096, qd, 1, 0, 0, persistent, poll, 0);
+    }
+
+    private boolean runRings(final boolean withNative, final PrintWriter out, final List<BenchRecord> records,
+        final long nanos, final Progress progress) throws Exception
+    {
         for (final int batch : SUITE_BATCHES)
         {
             final List<RingImpl> impls = new ArrayList<>(List.of(RingImpl.PVRING, RingImpl.AGRONA, RingImpl.JUC_ABQ));
@@ -119,9 +184,9 @@ public final class BenchCommand implements Callable<Integer>
                 impls.add(RingImpl.NATIVE_C);
             }
             final RingConfig config = new RingConfig(RingConfig.DEFAULT_SLOT_BYTES, 0, batch, IdleKind.SPIN, 0);
-            if (!RingRuns.run(config, impls, nanos, progress, out, records::add))
+            if (!RingRuns.run(config, impls, rounds, nanos, progress, out, records::add))
             {
-                return;
+                return false;
             }
         }
         for (final int slotBytes : SUITE_SLOT_BYTES)
@@ -132,10 +197,11 @@ public final class BenchCommand implements Callable<Integer>
                 impls.add(RingImpl.NATIVE_C);
             }
             final RingConfig config = new RingConfig(slotBytes, 0, SUITE_SLOT_BATCH, IdleKind.SPIN, 0);
-            if (!RingRuns.run(config, impls, nanos, progress, out, records::add))
+            if (!RingRuns.run(config, impls, rounds, nanos, progress, out, records::add))
             {
-                return;
+                return false;
             }
         }
+        return true;
     }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import io.pvring.bench.report.ResultsFile;
 import io.pvring.bench.report.TerminalTable;
 import io.pvring.bench.run.BenchRecord;
+import io.pvring.bench.run.Environment;
 
 /** Printing and saving what a bench command measured. */
 final class Outputs
@@ -32,6 +33,16 @@ final class Outputs
     {
         out.print(TerminalTable.render(json(records)));
         out.flush();
+    }
+
+    static void warnIfBusy(final PrintWriter out)
+    {
+        final String warning = Environment.busyWarning();
+        if (warning != null)
+        {
+            out.println(warning);
+            out.flush();
+        }
     }
 
     static void writeJson(final PrintWriter out, final Path file, final List<BenchRecord> records)

@@ -69,6 +69,11 @@ public final class RingCommand implements Callable<Integer>
         + "(needs gcc and libxen-dev)")
     private boolean nativeBaseline;
 
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+        description = "run the implementations in turn N times and keep each one's best (a shared machine's "
+            + "noise then hits all alike) (default ${DEFAULT-VALUE})")
+    private int rounds;
+
     @Option(names = "--no-baselines", description = "measure the pvring ring only")
     private boolean noBaselines;
 
@@ -85,6 +90,10 @@ public final class RingCommand implements Callable<Integer>
             if (nativeBaseline)
             {
                 new NativeRingBaseline(config);
+            }
+            if (rounds < 1 || rounds > 100)
+            {
+                throw new IllegalArgumentException("--rounds must be 1..100, got " + rounds);
             }
         }
         catch (final IllegalArgumentException ex)
@@ -116,11 +125,12 @@ public final class RingCommand implements Callable<Integer>
             + (config.rate() > 0 ? ", " + config.rate() + " round trips/s offered" : ", closed loop")
             + ", " + duration.toMillis() + " ms each");
         out.flush();
+        Outputs.warnIfBusy(out);
         final List<BenchRecord> records = new ArrayList<>();
         final Interruption interruption = Interruption.install();
         try
         {
-            final boolean complete = RingRuns.run(config, impls, duration.toNanos(), Progress.stderr(), out,
+            final boolean complete = RingRuns.run(config, impls, rounds, duration.toNanos(), Progress.stderr(), out,
                 records::add);
             Outputs.table(out, records);
             if (json != null)

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -55,7 +56,7 @@ public final class HtmlReport
     {
         final boolean several = runs.size() > 1;
         final List<Map<String, Object>> all = new ArrayList<>();
-        final Map<Map<String, Object>, String> seriesNames = new LinkedHashMap<>();
+        final Map<Map<String, Object>, String> seriesNames = new IdentityHashMap<>();
         for (final ResultsFile.Run run : runs)
         {
             for (final Map<String, Object> record : run.records())
@@ -112,9 +113,9 @@ public final class HtmlReport
             .append("svg .yl{font-size:11px;text-anchor:end;fill:#5b6575}\n")
             .append("svg .axis{font-size:12px;text-anchor:middle;fill:#5b6575}\n")
             .append("svg .grid{stroke:#e6e9ef}svg .axisline,svg .tick{stroke:#9aa3b2}\n")
-            .append("table{border-collapse:collapse;width:100%;font-size:12.5px;background:#fff}\n")
-            .append("th,td{border-bottom:1px solid #e6e9ef;padding:5px 7px;text-align:right;white-space:nowrap}\n")
-            .append("th{background:#eef1f6}td.l,th.l{text-align:left}\n")
+            .append("table{border-collapse:collapse;width:100%;font-size:12px;background:#fff}\n")
+            .append("th,td{border-bottom:1px solid #e6e9ef;padding:4px 6px;text-align:right;white-space:nowrap}\n")
+            .append("th{background:#eef1f6}td.l,th.l{text-align:left}td.w{white-space:normal;min-width:150px}\n")
             .append("code{background:#eef1f6;padding:1px 4px;border-radius:4px}\n")
             .append("</style></head><body>\n");
     }
@@ -147,15 +148,7 @@ public final class HtmlReport
         html.append("<div class='cards'>\n");
         for (final ResultsFile.Run run : runs)
         {
-            Map<String, Object> best = null;
-            for (final Map<String, Object> record : Records.of(run.records(), "ring"))
-            {
-                if ("pvring".equals(Records.impl(record))
-                    && (best == null || Records.number(record, "ops_per_sec") > Records.number(best, "ops_per_sec")))
-                {
-                    best = record;
-                }
-            }
+            final Map<String, Object> best = headlineRecord(run.records());
             if (best == null)
             {
                 continue;
@@ -183,6 +176,29 @@ public final class HtmlReport
             }
         }
         html.append("</div>\n");
+    }
+
+    /** The pvring ring record at the default settings (112-byte slots, batch 8) if there is one, else the fastest. */
+    private static Map<String, Object> headlineRecord(final List<Map<String, Object>> records)
+    {
+        Map<String, Object> best = null;
+        for (final Map<String, Object> record : Records.of(records, "ring"))
+        {
+            if (!"pvring".equals(Records.impl(record)))
+            {
+                continue;
+            }
+            if (Records.param(record, "slot_bytes") == 112 && Records.param(record, "batch") == 8
+                && Records.param(record, "ring_order") == 0)
+            {
+                return record;
+            }
+            if (best == null || Records.number(record, "ops_per_sec") > Records.number(best, "ops_per_sec"))
+            {
+                best = record;
+            }
+        }
+        return best;
     }
 
     private static void card(final StringBuilder html, final String big, final String what, final String cls)
@@ -217,8 +233,9 @@ public final class HtmlReport
             ops[series.indexOf(seriesNames.get(record))][groups.indexOf(label(record, varying))] =
                 Records.number(record, "ops_per_sec");
         }
-        chart(html, Svg.bars(capitalise(opsName) + ": pvring and baselines, same run", opsName, groups, series, ops,
-            false, false));
+        final String title = series.size() > 1 ? capitalise(opsName) + ": pvring and baselines, same run"
+            : capitalise(opsName) + " by setting";
+        chart(html, Svg.bars(title, opsName, groups, series, ops, false, false, Svg.WIDTH));
         sweep(html, benchmark, records, seriesNames);
         latency(html, records, varying, seriesNames);
     }
@@ -266,12 +283,30 @@ public final class HtmlReport
         final Set<String> varying,
         final Map<Map<String, Object>, String> seriesNames)
     {
+        final Set<String> series = new LinkedHashSet<>(seriesNames.values().size());
+        for (final Map<String, Object> record : records)
+        {
+            series.add(seriesNames.get(record));
+        }
+        html.append("<h3>Latency percentiles (round trip, microseconds, log scale)</h3>\n");
+        if (series.size() == 1)
+        {
+            // One implementation: one chart, a group of percentiles per setting.
+            final List<String> groups = new ArrayList<>();
+            for (final Map<String, Object> record : records)
+            {
+                groups.add(label(record, varying));
+            }
+            chart(html, Svg.bars(series.iterator().next() + " latency by setting", "microseconds", groups,
+                List.of(PERCENTILE_NAMES), percentiles(records), true, true, Svg.WIDTH));
+            return;
+        }
         final Map<String, List<Map<String, Object>>> bySettings = new LinkedHashMap<>();
         for (final Map<String, Object> record : records)
         {
             bySettings.computeIfAbsent(label(record, varying), k -> new ArrayList<>()).add(record);
         }
-        html.append("<h3>Latency percentiles (round trip, microseconds, log scale)</h3>\n<div class='grid2'>\n");
+        html.append("<div class='grid2'>\n");
         for (final Map.Entry<String, List<Map<String, Object>>> entry : bySettings.entrySet())
         {
             final List<String> groups = new ArrayList<>();
@@ -279,19 +314,25 @@ public final class HtmlReport
             {
                 groups.add(seriesNames.get(record));
             }
-            final double[][] values = new double[PERCENTILES.length][groups.size()];
-            for (int p = 0; p < PERCENTILES.length; p++)
-            {
-                for (int g = 0; g < groups.size(); g++)
-                {
-                    final double v = Records.latency(entry.getValue().get(g), PERCENTILES[p]);
-                    values[p][g] = v > 0 ? v : Double.NaN;
-                }
-            }
             chart(html, Svg.bars(entry.getKey().isEmpty() ? "latency" : entry.getKey(), "microseconds", groups,
-                List.of(PERCENTILE_NAMES), values, true, true));
+                List.of(PERCENTILE_NAMES), percentiles(entry.getValue()), true, true, Svg.HALF_WIDTH));
         }
         html.append("</div>\n");
+    }
+
+    /** {@code values[percentile][record]}, NaN where a record has no latency. */
+    private static double[][] percentiles(final List<Map<String, Object>> records)
+    {
+        final double[][] values = new double[PERCENTILES.length][records.size()];
+        for (int p = 0; p < PERCENTILES.length; p++)
+        {
+            for (int g = 0; g < records.size(); g++)
+            {
+                final double v = Records.latency(records.get(g), PERCENTILES[p]);
+                values[p][g] = v > 0 ? v : Double.NaN;
+            }
+        }
+        return values;
     }
 
     private static void table(
@@ -308,7 +349,7 @@ public final class HtmlReport
             html.append("<tr><td class='l'>").append(Svg.esc(Records.benchmark(record))).append("</td><td class='l'>")
                 .append(Svg.esc(Objects.requireNonNull(seriesNames.get(record))))
                 .append(Boolean.TRUE.equals(record.get("partial")) ? " (partial)" : "")
-                .append("</td><td class='l'>").append(Svg.esc(Records.settings(record))).append("</td>");
+                .append("</td><td class='l w'>").append(Svg.esc(Records.settings(record, "entries"))).append("</td>");
             cell(html, Units.si(Records.number(record, "ops_per_sec")));
             cell(html, Units.mbPerSec(Records.number(record, "bytes_per_sec")));
             for (final String p : PERCENTILES)
@@ -317,7 +358,8 @@ public final class HtmlReport
             }
             cell(html, Long.toString(Records.notifications(record, "sent")));
             cell(html, Long.toString(Records.notifications(record, "suppressed")));
-            html.append("<td class='l'>").append(Svg.esc(TerminalTable.ratios(records, record))).append("</td></tr>\n");
+            html.append("<td class='l w'>").append(Svg.esc(TerminalTable.ratios(records, record)))
+                .append("</td></tr>\n");
         }
         html.append("</table>\n");
     }

@@ -82,8 +82,28 @@ public final class ResultsFile
         {
             records.addAll(readFile(file));
         }
-        final Path name = path.toAbsolutePath().normalize().getFileName();
-        return new Run(name == null ? path.toString() : name.toString(), records);
+        return new Run(label(path), records);
+    }
+
+    /** A directory's name; a file's name without .json, or its directory's name for {@value #DEFAULT_NAME}. */
+    static String label(final Path path)
+    {
+        final Path absolute = path.toAbsolutePath().normalize();
+        final Path name = absolute.getFileName();
+        if (name == null)
+        {
+            return path.toString();
+        }
+        if (Files.isDirectory(absolute))
+        {
+            return name.toString();
+        }
+        if (name.toString().equals(DEFAULT_NAME) && absolute.getParent() != null
+            && absolute.getParent().getFileName() != null)
+        {
+            return absolute.getParent().getFileName().toString();
+        }
+        return name.toString().replaceFirst("\\.json$", "");
     }
 
     @SuppressWarnings("unchecked")

@@ -13,11 +13,12 @@ import io.pvring.bench.run.Units;
  */
 public final class Svg
 {
-    static final int WIDTH = 960;
+    public static final int WIDTH = 960;
+    public static final int HALF_WIDTH = 560;
     static final int HEIGHT = 380;
     private static final int LEFT = 78;
     private static final int RIGHT = 20;
-    private static final int TOP = 48;
+    private static final int TOP = 66;
     private static final int BOTTOM = 78;
     private static final String[] PALETTE = {
         "#1f5fbf", "#e8812c", "#8a8f98", "#2e9e5b", "#b03a8c", "#c9a227", "#4bb6c9", "#7a5230", "#d94848"};
@@ -52,7 +53,8 @@ public final class Svg
         final List<String> series,
         final double[][] values,
         final boolean log,
-        final boolean microseconds)
+        final boolean microseconds,
+        final int width)
     {
         double max = 0;
         double min = Double.MAX_VALUE;
@@ -69,13 +71,13 @@ public final class Svg
         }
         final Axis axis = log ? Axis.log(min == Double.MAX_VALUE ? 1 : min, Math.max(max, 1e-9))
             : Axis.linear(max);
-        final StringBuilder svg = open(title);
-        yAxis(svg, axis, yLabel, microseconds);
-        legend(svg, series);
-        final double plotWidth = WIDTH - LEFT - RIGHT;
+        final StringBuilder svg = open(title, width);
+        yAxis(svg, axis, yLabel, microseconds, width);
+        legend(svg, series, width);
+        final double plotWidth = width - LEFT - RIGHT;
         final double groupWidth = plotWidth / Math.max(1, groups.size());
         final double barWidth = Math.min(46, groupWidth * 0.8 / Math.max(1, series.size()));
-        final boolean labels = barWidth >= 26;
+        final boolean labels = barWidth >= 30;
         for (int g = 0; g < groups.size(); g++)
         {
             final double groupX = LEFT + g * groupWidth;
@@ -130,9 +132,9 @@ public final class Svg
         final double x0 = logX ? Math.log(minX) / Math.log(2) : minX;
         final double x1 = logX ? Math.log(maxX) / Math.log(2) : maxX;
         final double plotWidth = WIDTH - LEFT - RIGHT - 40;
-        final StringBuilder svg = open(title);
-        yAxis(svg, axis, yLabel, false);
-        legend(svg, new ArrayList<>(series.keySet()));
+        final StringBuilder svg = open(title, WIDTH);
+        yAxis(svg, axis, yLabel, false, WIDTH);
+        legend(svg, new ArrayList<>(series.keySet()), WIDTH);
         final List<Double> ticks = new ArrayList<>();
         for (final List<double[]> points : series.values())
         {
@@ -188,12 +190,12 @@ public final class Svg
         return LEFT + 20 + (span == 0 ? plotWidth / 2 : (t - x0) / span * plotWidth);
     }
 
-    private static StringBuilder open(final String title)
+    private static StringBuilder open(final String title, final int width)
     {
         final StringBuilder svg = new StringBuilder();
         svg.append(String.format(Locale.ROOT,
             "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 %d %d' width='%d' height='%d' role='img'>%n",
-            WIDTH, HEIGHT, WIDTH, HEIGHT));
+            width, HEIGHT, width, HEIGHT));
         svg.append("<title>").append(esc(title)).append("</title>\n");
         svg.append(String.format(Locale.ROOT, "<text x='%d' y='26' class='title'>%s</text>%n", LEFT, esc(title)));
         return svg;
@@ -204,13 +206,14 @@ public final class Svg
         return svg.append("</svg>\n").toString();
     }
 
-    private static void yAxis(final StringBuilder svg, final Axis axis, final String label, final boolean micros)
+    private static void yAxis(
+        final StringBuilder svg, final Axis axis, final String label, final boolean micros, final int width)
     {
         for (final double tick : axis.ticks())
         {
             final double y = axis.y(tick);
             svg.append(String.format(Locale.ROOT,
-                "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/>%n", LEFT, y, WIDTH - RIGHT, y));
+                "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/>%n", LEFT, y, width - RIGHT, y));
             svg.append(String.format(Locale.ROOT, "<text x='%d' y='%.1f' class='yl'>%s</text>%n", LEFT - 8, y + 4,
                 esc(shortFormat(tick, micros))));
         }
@@ -221,15 +224,15 @@ public final class Svg
             (TOP + HEIGHT - BOTTOM) / 2, esc(label)));
     }
 
-    private static void legend(final StringBuilder svg, final List<String> series)
+    private static void legend(final StringBuilder svg, final List<String> series, final int width)
     {
-        double x = WIDTH - RIGHT;
+        double x = width - RIGHT;
         for (int s = series.size() - 1; s >= 0; s--)
         {
             final String name = series.get(s);
             x -= 22 + name.length() * 7.2;
             svg.append(String.format(Locale.ROOT,
-                "<rect x='%.1f' y='14' width='12' height='12' fill='%s'/><text x='%.1f' y='25' class='leg'>%s</text>%n",
+                "<rect x='%.1f' y='36' width='12' height='12' fill='%s'/><text x='%.1f' y='47' class='leg'>%s</text>%n",
                 x, color(name, s), x + 16, esc(name)));
         }
     }
@@ -266,6 +269,14 @@ public final class Svg
     {
         if (micros)
         {
+            if (v >= 1e6)
+            {
+                return Units.micros(v / 1e6).replaceAll("\\.0+$", "") + " s";
+            }
+            if (v >= 1000)
+            {
+                return Units.micros(v / 1000).replaceAll("\\.0+$", "") + " ms";
+            }
             return Units.micros(v);
         }
         return Units.si(v).replace(" ", "");

@@ -67,12 +67,13 @@ public final class AgronaHandoff extends RingHandoff
         final long[] received = new long[1];
         final MessageHandler onResponse = (msgTypeId, buffer, index, length) ->
         {
-            latency.recordValue(Math.max(0, now[0] - buffer.getLong(index + STAMP_OFFSET)));
+            recordLatency(now[0] - buffer.getLong(index + STAMP_OFFSET));
             received[0]++;
         };
         long nextId = 0;
         long measureBase = 0;
         int seen = RunControl.WARMUP;
+        frontBegin();
         while (true)
         {
             final int phase = control.phase();

@@ -58,6 +58,7 @@ public final class PvringHandoff extends RingHandoff
         long sent = 0;
         long suppressed = 0;
         int seen = RunControl.WARMUP;
+        frontBegin();
         while (true)
         {
             final int phase = control.phase();
@@ -104,7 +105,7 @@ public final class PvringHandoff extends RingHandoff
                 {
                     final long stamp = buffer.getLong(ring.responseOffset() + STAMP_OFFSET);
                     ring.nextResponse();
-                    latency.recordValue(Math.max(0, now - stamp));
+                    recordLatency(now - stamp);
                 }
                 ops += responses;
                 frontCounters.set(OPS, ops);

@@ -61,6 +61,7 @@ public final class QueueHandoff extends RingHandoff
         long nextId = 0;
         long ops = 0;
         int seen = RunControl.WARMUP;
+        frontBegin();
         while (true)
         {
             final int phase = control.phase();
@@ -96,7 +97,7 @@ public final class QueueHandoff extends RingHandoff
                 int received = 0;
                 do
                 {
-                    latency.recordValue(Math.max(0, now - (long)LONGS.get(response, STAMP_OFFSET)));
+                    recordLatency(now - (long)LONGS.get(response, STAMP_OFFSET));
                     free.add(response);
                     received++;
                     response = in.poll();

@@ -37,10 +37,11 @@ public abstract class RingHandoff
     static final int SUPPRESSED = 2;
 
     private static final long JOIN_MILLIS = 10_000;
+    private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     protected final RingConfig config;
     protected final RunControl control = new RunControl();
-    protected final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
+    protected final Histogram latency = new Histogram(MAX_LATENCY_NANOS, 3);
     protected final PaddedCounters frontCounters = new PaddedCounters(3);
     protected final PaddedCounters backCounters = new PaddedCounters(3);
     protected final Pacer pacer;
@@ -86,6 +87,21 @@ public abstract class RingHandoff
         {
             pacer.start(System.nanoTime());
         }
+    }
+
+    /** Front side, before its first request: the rate schedule starts now (warm-up included). */
+    protected final void frontBegin()
+    {
+        if (pacer.paced())
+        {
+            pacer.start(System.nanoTime());
+        }
+    }
+
+    /** Records one round trip; a value beyond the histogram (a minute) is clamped, never an exception. */
+    protected final void recordLatency(final long nanos)
+    {
+        latency.recordValue(Math.max(0, Math.min(nanos, MAX_LATENCY_NANOS)));
     }
 
     /** Back side, at the start of the measured interval. */

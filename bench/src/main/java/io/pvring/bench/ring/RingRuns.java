@@ -2,14 +2,20 @@ package io.pvring.bench.ring;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Interruption;
 import io.pvring.bench.run.Progress;
 
-/** Runs one ring configuration on a list of implementations, one after the other, stopping on Ctrl-C. */
+/**
+ * Runs one ring configuration on a list of implementations. With several rounds the implementations alternate
+ * (pvring, agrona, ..., pvring, agrona, ...) and each keeps its best round: on a shared machine a neighbour's burst
+ * then costs every implementation alike instead of whichever happened to run during it.
+ */
 public final class RingRuns
 {
     private RingRuns()
@@ -17,45 +23,82 @@ public final class RingRuns
     }
 
     /**
-     * @param notes where "skipped" notes go (native toolchain missing).
-     * @return false when Ctrl-C stopped the sequence.
+     * @param rounds how many times each implementation runs; the best (highest ops/s) is kept.
+     * @param notes  where "skipped" notes go (native toolchain missing).
+     * @return false when Ctrl-C stopped the sequence (records measured so far are still delivered).
      */
     public static boolean run(
         final RingConfig config,
         final List<RingImpl> impls,
+        final int rounds,
         final long durationNanos,
         final Progress progress,
         final PrintWriter notes,
         final Consumer<BenchRecord> sink) throws IOException, InterruptedException
     {
-        for (final RingImpl impl : impls)
+        final Map<RingImpl, BenchRecord> best = new LinkedHashMap<>();
+        boolean complete = true;
+        rounds:
+        for (int round = 0; round < rounds; round++)
         {
-            if (Interruption.requested())
+            for (final RingImpl impl : impls)
             {
-                return false;
+                if (Interruption.requested())
+                {
+                    complete = false;
+                    break rounds;
+                }
+                final BenchRecord record = runOnce(config, impl, durationNanos, progress, notes, round == 0);
+                if (record == null)
+                {
+                    continue;
+                }
+                final BenchRecord previous = best.get(impl);
+                if (previous == null || previous.partial() || (!record.partial()
+                    && record.opsPerSec() > previous.opsPerSec()))
+                {
+                    best.put(impl, record);
+                }
+                if (record.partial())
+                {
+                    complete = false;
+                    break rounds;
+                }
             }
-            final BenchRecord record;
-            if (impl == RingImpl.NATIVE_C)
+        }
+        for (final BenchRecord record : best.values())
+        {
+            if (rounds > 1)
             {
-                final String missing = NativeRingBaseline.missingToolchain();
-                if (missing != null)
+                record.params().put("best_of", rounds);
+            }
+            sink.accept(record);
+        }
+        return complete;
+    }
+
+    private static BenchRecord runOnce(
+        final RingConfig config,
+        final RingImpl impl,
+        final long durationNanos,
+        final Progress progress,
+        final PrintWriter notes,
+        final boolean firstRound) throws IOException, InterruptedException
+    {
+        if (impl == RingImpl.NATIVE_C)
+        {
+            final String missing = NativeRingBaseline.missingToolchain();
+            if (missing != null)
+            {
+                if (firstRound)
                 {
                     notes.println("native C baseline skipped: " + missing);
                     notes.flush();
-                    continue;
                 }
-                record = new NativeRingBaseline(config).run(durationNanos);
+                return null;
             }
-            else
-            {
-                record = impl.newHandoff(config).run(durationNanos, progress);
-            }
-            sink.accept(record);
-            if (record.partial())
-            {
-                return false;
-            }
+            return new NativeRingBaseline(config).run(durationNanos);
         }
-        return true;
+        return impl.newHandoff(config).run(durationNanos, progress);
     }
 }

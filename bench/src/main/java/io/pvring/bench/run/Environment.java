@@ -27,8 +27,35 @@ public final class Environment
         env.put("cpus", Runtime.getRuntime().availableProcessors());
         env.put("cpu_model", cpuModel());
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        final double load = loadAverage();
+        if (load >= 0)
+        {
+            env.put("load_avg_1m", load);
+        }
         env.put("timestamp", Instant.now().toString());
         return env;
+    }
+
+    /** The 1-minute load average, or -1 where the OS does not tell. */
+    public static double loadAverage()
+    {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /**
+     * A warning when other work competes for the CPUs (two spinning threads need two idle cores), else null.
+     */
+    public static String busyWarning()
+    {
+        final double load = loadAverage();
+        final int cpus = Runtime.getRuntime().availableProcessors();
+        if (load > cpus * 0.75)
+        {
+            return String.format(java.util.Locale.ROOT, "warning: the machine is busy (load average %.1f on %d CPUs):"
+                + " absolute figures will be low and noisy; ratios measured in the same run still compare", load,
+                cpus);
+        }
+        return null;
     }
 
     static String cpuModel()

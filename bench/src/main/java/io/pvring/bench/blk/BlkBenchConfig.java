@@ -1,0 +1,105 @@
+package io.pvring.bench.blk;
+
+import io.pvring.blkback.BlkifDescriptor;
+import io.pvring.ring.SharedRingDescriptor;
+
+/**
+ * One blk run: store, access pattern, block size, queue depth per queue, queues, ring order, indirect segments,
+ * persistent grants, how both sides wait, optional rate. Checked before anything starts; messages name the option.
+ *
+ * @param store      {@code null}, {@code memory} or {@code file:PATH}.
+ * @param sizeBytes  disk size (a file that exists keeps its own size).
+ * @param rate       offered IOPS over all queues, 0 for closed loop.
+ */
+public record BlkBenchConfig(
+    String store,
+    long sizeBytes,
+    BlkPattern pattern,
+    int blockSize,
+    int queueDepth,
+    int queues,
+    int ringOrder,
+    int indirectSegments,
+    boolean persistent,
+    boolean poll,
+    long rate)
+{
+    public static final int SECTOR = 512;
+    public static final int PAGE = 4096;
+    /** blkif slots are 112 bytes: 32 per page. */
+    public static final int SLOT_BYTES = 112;
+
+    public BlkBenchConfig
+    {
+        if (!store.equals("null") && !store.equals("memory") && !(store.startsWith("file:") && store.length() > 5))
+        {
+            throw new IllegalArgumentException("--store must be null, memory or file:PATH, got " + store);
+        }
+        if (blockSize < SECTOR || blockSize % SECTOR != 0)
+        {
+            throw new IllegalArgumentException("--bs must be a multiple of 512 bytes, got " + blockSize);
+        }
+        if (ringOrder < 0 || ringOrder > SharedRingDescriptor.MAX_RING_PAGE_ORDER)
+        {
+            throw new IllegalArgumentException("--ring-order must be 0.." + SharedRingDescriptor.MAX_RING_PAGE_ORDER
+                + ", got " + ringOrder);
+        }
+        if (indirectSegments != 0 && (indirectSegments <= BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST
+            || indirectSegments > BlkifDescriptor.MAX_INDIRECT_SEGMENTS))
+        {
+            throw new IllegalArgumentException("--indirect must be 0 or "
+                + (BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST + 1) + ".." + BlkifDescriptor.MAX_INDIRECT_SEGMENTS
+                + ", got " + indirectSegments);
+        }
+        final int segments = segments(blockSize);
+        final int maxSegments = Math.max(BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST, indirectSegments);
+        if (segments > maxSegments)
+        {
+            throw new IllegalArgumentException("--bs " + blockSize + " needs " + segments + " segments: at most "
+                + maxSegments * PAGE / 1024 + "k" + (indirectSegments == 0
+                ? " without --indirect (direct requests carry 11 pages)" : " with --indirect " + indirectSegments));
+        }
+        final int entries = SharedRingDescriptor.entries(SLOT_BYTES, ringOrder);
+        if (queueDepth < 1 || queueDepth > entries)
+        {
+            throw new IllegalArgumentException("--qd must be 1.." + entries + " (ring entries at --ring-order "
+                + ringOrder + "), got " + queueDepth);
+        }
+        if (queues < 1 || queues > 16)
+        {
+            throw new IllegalArgumentException("--queues must be 1..16, got " + queues);
+        }
+        if (sizeBytes < blockSize || sizeBytes % SECTOR != 0)
+        {
+            throw new IllegalArgumentException("--size must be a multiple of 512 and at least --bs, got " + sizeBytes);
+        }
+        if (rate < 0)
+        {
+            throw new IllegalArgumentException("--rate must be a positive number of IOPS, got " + rate);
+        }
+    }
+
+    static int segments(final int blockSize)
+    {
+        return (blockSize + PAGE - 1) / PAGE;
+    }
+
+    /** Data pages plus indirect pages one request uses. */
+    int pagesPerRequest()
+    {
+        final int segments = segments(blockSize);
+        return segments + (segments > BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST
+            ? BlkifDescriptor.indirectPages(segments) : 0);
+    }
+
+    public int entries()
+    {
+        return SharedRingDescriptor.entries(SLOT_BYTES, ringOrder);
+    }
+
+    /** The store name as a parameter: {@code file} for any path (the path is environment, not workload). */
+    public String storeKind()
+    {
+        return store.startsWith("file:") ? "file" : store;
+    }
+}

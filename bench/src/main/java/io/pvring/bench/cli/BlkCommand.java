@@ -1,0 +1,141 @@
+package io.pvring.bench.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import io.pvring.bench.blk.BlkBench;
+import io.pvring.bench.blk.BlkBenchConfig;
+import io.pvring.bench.blk.BlkPattern;
+import io.pvring.bench.run.BenchRecord;
+import io.pvring.bench.run.Interruption;
+import io.pvring.bench.run.Progress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code pvring bench blk}: fio-like load through blkfront and blkback on the emulated hypervisor. */
+@Command(
+    name = "blk",
+    mixinStandardHelpOptions = true,
+    description = "Block I/O through pvring's blkfront and blkback: a guest domain on the emulated hypervisor, "
+        + "real grants and event channels, a null, memory or raw-file store. fio-like options.",
+    footer = {
+        "",
+        "Examples:",
+        "  pvring bench blk                                   4k random reads, qd 16, null store, polling",
+        "  pvring bench blk --qd 1 --wait poll                round trip of one 4 KiB read",
+        "  pvring bench blk --store file:/tmp/disk.img --size 1g --rw randrw --bs 16k --qd 32",
+        "  pvring bench blk --bs 1m --indirect 256 --persistent off",
+        "  pvring bench blk --queues 2 --wait notify --rate 50000",
+        "Compare a file with fio on the same file:",
+        "  fio --name=cmp --filename=/tmp/disk.img --rw=randread --bs=4k --iodepth=16 --ioengine=libaio "
+            + "--direct=0 --runtime=5 --time_based"})
+public final class BlkCommand implements Callable<Integer>
+{
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--store", paramLabel = "KIND", defaultValue = "null",
+        description = "null, memory or file:PATH (created sparse with --size if missing, then deleted) "
+            + "(default ${DEFAULT-VALUE})")
+    private String store;
+
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1g", converter = SizeConverter.class,
+        description = "disk size for null/memory/new files (default ${DEFAULT-VALUE})")
+    private long size;
+
+    @Option(names = "--rw", paramLabel = "PATTERN", defaultValue = "randread",
+        description = "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    private BlkPattern pattern;
+
+    @Option(names = "--bs", paramLabel = "SIZE", defaultValue = "4k", converter = SizeConverter.class,
+        description = "block size, a multiple of 512 (default ${DEFAULT-VALUE})")
+    private long blockSize;
+
+    @Option(names = "--qd", paramLabel = "N", defaultValue = "16",
+        description = "requests in flight per queue, 1..ring entries (default ${DEFAULT-VALUE})")
+    private int queueDepth;
+
+    @Option(names = "--queues", paramLabel = "N", defaultValue = "1",
+        description = "rings (multi-queue), each with a front and a back thread (default ${DEFAULT-VALUE})")
+    private int queues;
+
+    @Option(names = "--ring-order", paramLabel = "K", defaultValue = "0",
+        description = "ring of 2^K pages, 0..4 (default ${DEFAULT-VALUE})")
+    private int ringOrder;
+
+    @Option(names = "--indirect", paramLabel = "N", defaultValue = "0",
+        description = "indirect segments per request, 0 (direct, up to 44k) or 12..4096 (default ${DEFAULT-VALUE})")
+    private int indirect;
+
+    @Option(names = "--persistent", paramLabel = "on|off", defaultValue = "on",
+        description = "persistent grants (default ${DEFAULT-VALUE})")
+    private OnOff persistent;
+
+    @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "poll",
+        description = "poll: both sides spin; notify: both sleep on event channels (default ${DEFAULT-VALUE})")
+    private WaitMode wait;
+
+    @Option(names = "--rate", paramLabel = "IOPS", defaultValue = "0",
+        description = "offered IOPS over all queues, requests stamped with their intended send time "
+            + "(default: closed loop)")
+    private long rate;
+
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
+        description = "measured time, e.g. 500ms, 10s, 2m (default ${DEFAULT-VALUE})")
+    private Duration duration;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
+    private Path json;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final BlkBenchConfig config;
+        try
+        {
+            if (blockSize > Integer.MAX_VALUE)
+            {
+                throw new IllegalArgumentException("--bs must be at most 16m, got " + blockSize);
+            }
+            config = new BlkBenchConfig(store, size, pattern, (int)blockSize, queueDepth, queues, ringOrder,
+                indirect, persistent.on(), wait == WaitMode.POLL, rate);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        out.println("blk: " + config.storeKind() + " store, " + config.pattern().label() + ", bs " + blockSize
+            + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
+            + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
+            + wait.name().toLowerCase(java.util.Locale.ROOT) + ", " + duration.toMillis() + " ms");
+        Outputs.warnIfBusy(out);
+        final List<BenchRecord> records = new ArrayList<>();
+        final Interruption interruption = Interruption.install();
+        try
+        {
+            records.add(BlkBench.run(config, duration.toNanos(), Progress.stderr()));
+            Outputs.table(out, records);
+            if (json != null)
+            {
+                Outputs.writeJson(out, json, records);
+            }
+            if (records.get(0).partial())
+            {
+                out.println("interrupted: partial results above");
+            }
+        }
+        finally
+        {
+            interruption.resultsWritten();
+        }
+        return Main.EXIT_OK;
+    }
+}

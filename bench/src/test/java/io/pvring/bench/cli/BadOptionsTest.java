@@ -1,0 +1,88 @@
+package io.pvring.bench.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad options: exit code 2 and one line naming the option and what it accepts; nothing runs. */
+class BadOptionsTest
+{
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "bench ring --ring-order 7       | --ring-order must be 0..4, got 7",
+        "bench ring --batch 64           | --batch must be 1..32",
+        "bench ring --batch 0            | --batch must be 1..32",
+        "bench ring --slot-bytes 12      | --slot-bytes must be a multiple of 8 in 16..4032, got 12",
+        "bench ring --slot-bytes 4096    | --slot-bytes must be a multiple of 8 in 16..4032, got 4096",
+        "bench ring --duration 5x        | '--duration': expected a duration like 500ms, 10s or 2m, got '5x'",
+        "bench ring --duration 0ms       | '--duration': expected a duration of at least 1ms",
+        "bench ring --idle fast          | '--idle': expected one of [SPIN, YIELD, BACKOFF]",
+        "bench ring --ring-order two     | '--ring-order': 'two' is not an int",
+        "bench ring --rate -5            | --rate must be a positive number",
+        "bench ring --native --rate 1000 | --native runs closed loop",
+        "bench ring --frobnicate         | Unknown option: '--frobnicate'",
+        "bench --duration 1y             | '--duration': expected a duration like 500ms",
+        "bench blk --qd 64               | --qd must be 1..32 (ring entries at --ring-order 0), got 64",
+        "bench blk --bs 1000             | --bs must be a multiple of 512 bytes, got 1000",
+        "bench blk --bs 64k              | --bs 65536 needs 16 segments: at most 44k without --indirect",
+        "bench blk --bs 4x               | '--bs': expected a size like 512, 4k, 64k, 1m or 2g, got '4x'",
+        "bench blk --indirect 8          | --indirect must be 0 or 12..4096, got 8",
+        "bench blk --store disk          | --store must be null, memory or file:PATH, got disk",
+        "bench blk --persistent maybe    | '--persistent': expected one of [ON, OFF]",
+        "bench blk --wait sometimes      | '--wait': expected one of [POLL, NOTIFY]",
+        "bench blk --rw sideways         | '--rw': expected one of [READ, WRITE, RANDREAD, RANDWRITE, RANDRW]",
+        "bench blk --queues 0            | --queues must be 1..16, got 0",
+        "report                          | Missing required parameter: 'DIR'",
+        "report /nonexistent/results     | /nonexistent/results: no such file or directory"})
+    void badOptionGivesOneLineNamingTheOption(final String args, final String expected)
+    {
+        final CliRunner run = CliRunner.run(args.trim().split("\\s+"));
+
+        assertEquals(Main.EXIT_USAGE, run.exitCode, run.toString());
+        assertTrue(run.err.contains(expected), run.err);
+        assertEquals(1, run.err.strip().lines().count(), "one line: " + run.err);
+        assertEquals("", run.out, "nothing ran");
+    }
+
+    @Test
+    void noArgumentsPrintsCommandsAndExamples()
+    {
+        final CliRunner run = CliRunner.run();
+
+        assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
+        for (final String expected : new String[] {"bench", "report", "jmh", "Examples:", "pvring bench ring"})
+        {
+            assertTrue(run.out.contains(expected), expected + " in\n" + run.out);
+        }
+    }
+
+    @Test
+    void ringHelpListsEveryOption()
+    {
+        final CliRunner run = CliRunner.run("bench", "ring", "--help");
+
+        assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
+        for (final String option : new String[] {
+            "--slot-bytes", "--ring-order", "--batch", "--duration", "--idle", "--rate", "--native", "--json"})
+        {
+            assertTrue(run.out.contains(option), option + " in\n" + run.out);
+        }
+    }
+
+    @Test
+    void blkHelpListsEveryOption()
+    {
+        final CliRunner run = CliRunner.run("bench", "blk", "--help");
+
+        assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
+        for (final String option : new String[] {
+            "--store", "--rw", "--bs", "--qd", "--queues", "--ring-order", "--indirect", "--persistent", "--wait",
+            "--rate", "--duration", "--json"})
+        {
+            assertTrue(run.out.contains(option), option + " in\n" + run.out);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+package io.pvring.bench.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.pvring.bench.report.Json;
+import io.pvring.bench.report.Records;
+import io.pvring.bench.report.ResultsSchema;
+import io.pvring.bench.ring.NativeRingBaseline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every {@code pvring bench} mode for a fraction of a second, through the picocli entry point, with the JSON it
+ * writes checked against the results schema.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class BenchSmokeTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    void ringModeMeasuresPvringBesideBothJavaBaselines() throws IOException
+    {
+        final Path json = dir.resolve("ring.json");
+        final CliRunner run = CliRunner.run("bench", "ring", "--duration", "150ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(Set.of("pvring", "agrona", "juc-abq"), impls(records));
+        for (final Map<String, Object> record : records)
+        {
+            assertEquals("ring", Records.benchmark(record));
+            assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+            assertEquals(Records.number(record, "ops_per_sec") * 112, Records.number(record, "bytes_per_sec"),
+                Records.number(record, "bytes_per_sec") * 1e-6);
+            assertTrue(Records.latency(record, "p50") <= Records.latency(record, "p99"));
+            assertTrue(Records.latency(record, "p99") <= Records.latency(record, "max"));
+            assertEquals(112.0, Records.param(record, "slot_bytes"));
+            assertEquals(8.0, Records.param(record, "batch"));
+        }
+        final Map<String, Object> pvring = records.get(0);
+        assertEquals("pvring", Records.impl(pvring));
+        assertTrue(Records.notifications(pvring, "sent") + Records.notifications(pvring, "suppressed") > 0,
+            "every push either notifies or is suppressed");
+        assertTrue(run.out.contains("pvring") && run.out.contains("x agrona"), run.out);
+    }
+
+    @Test
+    void ringModeHonoursSlotOrderBatchAndIdle() throws IOException
+    {
+        final Path json = dir.resolve("ring.json");
+        final CliRunner run = CliRunner.run("bench", "ring", "--slot-bytes", "64", "--ring-order", "1",
+            "--batch", "1", "--idle", "yield", "--no-baselines", "--duration", "100ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(1, records.size());
+        final Map<String, Object> params = Records.params(records.get(0));
+        assertEquals(64L, params.get("slot_bytes"));
+        assertEquals(1L, params.get("ring_order"));
+        assertEquals(64L, params.get("entries"), "(8192 - 64) / 64 rounded down to a power of two");
+        assertEquals(1L, params.get("batch"));
+        assertEquals("yield", params.get("idle"));
+    }
+
+    @Test
+    void ringModeAtAFixedRateStaysNearTheOfferedLoad() throws IOException
+    {
+        final Path json = dir.resolve("rate.json");
+        final CliRunner run = CliRunner.run("bench", "ring", "--rate", "20000", "--no-baselines",
+            "--duration", "300ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertEquals(20000L, Records.params(record).get("rate"));
+        final double opsPerSec = Records.number(record, "ops_per_sec");
+        assertTrue(opsPerSec <= 20000 * 1.25, "open loop must not exceed the offered rate much: " + opsPerSec);
+        assertTrue(opsPerSec > 0, "some round trips completed");
+    }
+
+    @Test
+    void ringModeRunsTheNativeBaselineBesideTheJavaRing() throws IOException
+    {
+        final String missing = NativeRingBaseline.missingToolchain();
+        if (missing != null && "1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
+        {
+            throw new AssertionError(missing);
+        }
+        Assumptions.assumeTrue(missing == null, missing);
+        final Path json = dir.resolve("native.json");
+        final CliRunner run = CliRunner.run("bench", "ring", "--native", "--no-baselines", "--duration", "150ms",
+            "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(Set.of("pvring", "native-c"), impls(records));
+        final Map<String, Object> c = records.get(1);
+        assertTrue(Records.number(c, "ops_per_sec") > 0, c.toString());
+        assertEquals(32.0, Records.param(c, "entries"), "ring.h sizes the 112-byte ring as pvring does");
+        assertTrue(run.out.contains("x native-c"), run.out);
+    }
+
+    @Test
+    void blkModeDrivesBlkfrontAgainstBlkbackWithPolling() throws IOException
+    {
+        final Path json = dir.resolve("blk.json");
+        final CliRunner run = CliRunner.run("bench", "blk", "--qd", "4", "--duration", "150ms", "--json",
+            json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertEquals("blk", Records.benchmark(record));
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        assertEquals(Records.number(record, "ops_per_sec") * 4096, Records.number(record, "bytes_per_sec"),
+            Records.number(record, "bytes_per_sec") * 1e-6);
+        final Map<String, Object> params = Records.params(record);
+        assertEquals("null", params.get("store"));
+        assertEquals("randread", params.get("rw"));
+        assertEquals(4L, params.get("qd"));
+        assertEquals("poll", params.get("wait"));
+        assertEquals(0, Records.notifications(record, "sent"), "a polling backend never asks for notifications");
+    }
+
+    @Test
+    void blkModeWithNotificationsOnAFileWithIndirectSegments() throws IOException
+    {
+        final Path json = dir.resolve("blk.json");
+        final Path image = dir.resolve("disk.img");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "file:" + image, "--size", "8m",
+            "--rw", "randrw", "--bs", "64k", "--indirect", "32", "--persistent", "off", "--wait", "notify",
+            "--queues", "2", "--qd", "2", "--ring-order", "1", "--duration", "150ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        assertTrue(Records.notifications(record, "sent") > 0, "sleeping sides need notifications");
+        final Map<String, Object> params = Records.params(record);
+        assertEquals("file", params.get("store"));
+        assertEquals(65536L, params.get("bs"));
+        assertEquals(2L, params.get("queues"));
+        assertEquals("off", params.get("persistent"));
+        assertTrue(!Files.exists(image), "the image the run created is deleted");
+    }
+
+    @Test
+    void defaultSuiteWritesJsonAndHtmlIntoItsResultsDirectory() throws IOException
+    {
+        final Path out = dir.resolve("suite");
+        final CliRunner run = CliRunner.run("bench", "--duration", "40ms", "--out", out.toString(), "--no-native");
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(out.resolve("results.json"));
+        final Set<String> configs = new TreeSet<>();
+        for (final Map<String, Object> record : records)
+        {
+            configs.add(Records.impl(record) + " " + Records.settings(record));
+        }
+        assertEquals(BenchCommand.SUITE_BATCHES.length * 3 + BenchCommand.SUITE_SLOT_BYTES.length * 2
+            + BenchCommand.blkSuite().size(), configs.size(), configs.toString());
+        final String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<svg"), "report has charts");
+        assertTrue(run.out.contains("report:"), run.out);
+    }
+
+    private static List<Map<String, Object>> validRecords(final Path json) throws IOException
+    {
+        final Object doc = Json.parse(Files.readString(json));
+        final List<String> problems = ResultsSchema.check(doc);
+        assertTrue(problems.isEmpty(), problems.toString());
+        @SuppressWarnings("unchecked")
+        final List<Object> list = (List<Object>)((Map<String, Object>)doc).get("records");
+        final List<Map<String, Object>> records = new ArrayList<>();
+        for (final Object record : list)
+        {
+            @SuppressWarnings("unchecked")
+            final Map<String, Object> map = (Map<String, Object>)record;
+            records.add(map);
+        }
+        assertTrue(!records.isEmpty(), "at least one record");
+        return records;
+    }
+
+    private static Set<String> impls(final List<Map<String, Object>> records)
+    {
+        final Set<String> impls = new TreeSet<>();
+        for (final Map<String, Object> record : records)
+        {
+            impls.add(Records.impl(record));
+        }
+        return impls;
+    }
+}
