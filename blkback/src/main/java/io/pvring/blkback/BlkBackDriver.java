@@ -249,13 +249,13 @@ public final class BlkBackDriver implements XenbusBackendDriver
                     return false;
                 }
             }
-            writeConnectKeys(device, persistent);
+            writeConnectKeys(device);
             back.brokenListener(device::requestClose);
             back.start(Math.min(threadsPerDevice, (int)queues), () -> IdleStrategies.create(idleStrategy));
             return true;
         }
 
-        private void writeConnectKeys(final XenbusDevice device, final boolean persistent)
+        private void writeConnectKeys(final XenbusDevice device)
         {
             final boolean readOnly = deviceConfig.readOnly() || deviceConfig.cdrom() || store.isReadOnly();
             final boolean flush = store.canFlush() && !readOnly;
@@ -271,7 +271,8 @@ public final class BlkBackDriver implements XenbusBackendDriver
                     device.write(tx, DISCARD_ALIGNMENT, "0");
                     device.write(tx, DISCARD_SECURE, store.canSecureDiscard() ? "1" : "0");
                 }
-                device.write(tx, FEATURE_PERSISTENT, persistent ? "1" : "0");
+                // The backend's own offer, as Linux writes it; persistent grants are used when both ends say 1.
+                device.write(tx, FEATURE_PERSISTENT, deviceConfig.persistentGrants() ? "1" : "0");
                 device.write(tx, SECTORS, Long.toString(store.sizeBytes() >> BlkifDescriptor.SECTOR_SHIFT));
                 device.write(tx, INFO, Integer.toString(deviceConfig.info() |
                     (readOnly ? BlkifDescriptor.VDISK_READONLY : 0)));
