@@ -43,6 +43,22 @@ class BlkEndToEndTest
     }
 
     @Test
+    void fourKibSectorDisk()
+    {
+        try (Rig rig = new Rig(new MemoryBlockStore(4 << 20, 4096), new BlkBackConfig(), new BlkFrontConfig()))
+        {
+            final UnsafeBuffer data = BlockStoreTest.pattern(11 * 4096, 4);
+            assertEquals(BLKIF_RSP_OKAY, rig.write(64, data), "sector fields stay 512-byte units");
+            final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
+            assertEquals(BLKIF_RSP_OKAY, rig.read(64, back));
+            assertEquals(data, back);
+            final UnsafeBuffer inStore = new UnsafeBuffer(new byte[4096]);
+            rig.store.read(64 * 512, inStore, 0, 4096);
+            assertEquals(data.getByte(0), inStore.getByte(0));
+        }
+    }
+
+    @Test
     void partialPagesAndBothAbisWithoutPersistentGrants()
     {
         for (final String protocol : new String[]{ "x86_32-abi", "x86_64-abi" })

@@ -162,6 +162,64 @@ class HostileFrontendTest
     }
 
     @Test
+    void badIndirectPageGrantsAreErrors()
+    {
+        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
+        try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+        {
+            final Raw raw = new Raw(rig);
+            assertEquals(BLKIF_RSP_ERROR, raw.send((b, o) ->
+            {
+                raw.abi.putIndirect(b, o, BLKIF_OP_READ, 12, 0, raw.id, 0);
+                raw.abi.putIndirectGref(b, o, 0, 7); // never granted
+            }));
+            final int foreign = rig.guest.grants.grantAccess(42, 2, true);
+            assertEquals(BLKIF_RSP_ERROR, raw.send((b, o) ->
+            {
+                raw.abi.putIndirect(b, o, BLKIF_OP_READ, 600, 0, raw.id, 0);
+                raw.abi.putIndirectGref(b, o, 0, raw.grant(2, true));
+                raw.abi.putIndirectGref(b, o, 1, foreign); // the second page is not granted to the backend
+            }));
+            assertEquals(1, rig.guest.mapper.liveMappings());
+            raw.assertStillServing();
+        }
+    }
+
+    @Test
+    void aBadRequestInTheMiddleOfABatchFailsAlone()
+    {
+        try (Rig rig = rig())
+        {
+            final Raw raw = new Raw(rig);
+            final int ref = raw.grant(1, false);
+            raw.page(1).setMemory(0, 4096, (byte)0x71);
+            final FrontRing front = raw.front;
+            final long[] sectors = { 8, DISK, 16 }; // the middle one starts at the disk's end
+            for (int i = 0; i < 3; i++)
+            {
+                raw.abi.putRequest(front.buffer(), front.requestOffset(), BLKIF_OP_WRITE, 1, 0, 500 + i,
+                    sectors[i] / (i == 1 ? 512 : 1));
+                raw.abi.putSegment(front.buffer(), front.requestOffset(), 0, ref, 0, 7);
+                front.nextRequest();
+            }
+            front.pushRequests();
+            assertEquals(3, rig.ring(0).doWork(), "one batch");
+            final int[] expected = { BLKIF_RSP_OKAY, BLKIF_RSP_ERROR, BLKIF_RSP_OKAY };
+            for (int i = 0; i < 3; i++)
+            {
+                assertEquals(500 + i, raw.abi.responseId(front.buffer(), front.responseOffset()));
+                assertEquals(expected[i], raw.abi.responseStatus(front.buffer(), front.responseOffset()));
+                front.nextResponse();
+            }
+            assertEquals(1, rig.ring(0).counters().batches.get());
+            assertEquals(1, rig.ring(0).counters().errors.get());
+            final UnsafeBuffer disk = new UnsafeBuffer(new byte[512]);
+            rig.store.read(16 * 512, disk, 0, 512);
+            assertEquals(0x71, disk.getByte(0));
+        }
+    }
+
+    @Test
     void badSectorBoundsInASegmentAreErrors()
     {
         try (Rig rig = rig())
