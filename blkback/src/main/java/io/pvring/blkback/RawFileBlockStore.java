@@ -36,6 +36,7 @@ public final class RawFileBlockStore implements BlockStore
     private final boolean writeCache;
     private final ThreadLocal<ByteBuffer> bounce = ThreadLocal.withInitial(
         () -> ByteBuffer.allocateDirect(BOUNCE_SIZE));
+    private final ThreadLocal<AddressView> views = ThreadLocal.withInitial(() -> new AddressView(BOUNCE_SIZE));
     private volatile boolean flushFailed;
 
     /**
@@ -123,6 +124,12 @@ public final class RawFileBlockStore implements BlockStore
 
     public int read(final long offset, final MutableDirectBuffer dst, final int dstOffset, final int length)
     {
+        // Straight into the guest page when it is native memory; through a bounce buffer otherwise.
+        final ByteBuffer direct = views.get().point(dst, dstOffset, length);
+        if (direct != null)
+        {
+            return readFully(direct, offset);
+        }
         final ByteBuffer bb = bounce.get();
         try
         {
@@ -160,6 +167,22 @@ public final class RawFileBlockStore implements BlockStore
         {
             return EIO;
         }
+        final ByteBuffer direct = views.get().point(src, srcOffset, length);
+        if (direct != null)
+        {
+            try
+            {
+                while (direct.hasRemaining())
+                {
+                    channel.write(direct, offset + direct.position());
+                }
+                return OK;
+            }
+            catch (final IOException ex)
+            {
+                return EIO;
+            }
+        }
         final ByteBuffer bb = bounce.get();
         try
         {
@@ -174,6 +197,29 @@ public final class RawFileBlockStore implements BlockStore
                     channel.write(bb, offset + done + bb.position());
                 }
                 done += n;
+            }
+            return OK;
+        }
+        catch (final IOException ex)
+        {
+            return EIO;
+        }
+    }
+
+    private int readFully(final ByteBuffer bb, final long offset)
+    {
+        try
+        {
+            while (bb.hasRemaining())
+            {
+                if (channel.read(bb, offset + bb.position()) < 0)
+                {
+                    // Past the end of a file shorter than the disk: a sparse tail reads as zeros.
+                    while (bb.hasRemaining())
+                    {
+                        bb.put((byte)0);
+                    }
+                }
             }
             return OK;
         }

@@ -121,6 +121,33 @@ class BlockStoreTest
     }
 
     @Test
+    void rawFileMovesDataStraightBetweenTheFileAndNativeMemory() throws Exception
+    {
+        assertTrue(AddressView.AVAILABLE, "the zero-copy path works on this JVM");
+        final Path image = dir.resolve("direct.img");
+        Files.write(image, new byte[1 << 20]);
+        try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true))
+        {
+            final UnsafeBuffer page = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(3 * 4096));
+            page.putBytes(0, pattern(3 * 4096, 6), 0, 3 * 4096);
+            assertEquals(BlockStore.OK, store.write(8192, page, 1024, 2048));
+            page.setMemory(0, page.capacity(), (byte)0x13);
+            assertEquals(BlockStore.OK, store.read(8192 - 512, page, 4096, 3072));
+            assertEquals(0x13, page.getByte(4095), "nothing before the range is touched");
+            assertEquals(0, page.getByte(4096));
+            for (int i = 0; i < 2048; i++)
+            {
+                assertEquals(pattern(3 * 4096, 6).getByte(1024 + i), page.getByte(4096 + 512 + i), "byte " + i);
+            }
+            assertEquals(0x13, page.getByte(4096 + 3072), "nothing after the range is touched");
+            assertEquals(BlockStore.OK, store.read((1 << 20) - 512, page, 0, 512), "the last sector");
+        }
+        final byte[] file = Files.readAllBytes(image);
+        assertEquals(pattern(3 * 4096, 6).getByte(1024), file[8192]);
+        assertEquals(0, file[8192 + 2048]);
+    }
+
+    @Test
     void readOnlyImageRefusesWritesAndFlush() throws Exception
     {
         final Path image = dir.resolve("ro.img");

@@ -3,7 +3,8 @@ package io.pvring.blkback;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
-import org.agrona.concurrent.BusySpinIdleStrategy;
+import io.pvring.event.IdleStrategies;
+import org.agrona.concurrent.YieldingIdleStrategy;
 
 /**
  * A hand-run "how fast" loop (not a test): 4 KiB random reads at a queue depth through one queue, polling, the
@@ -11,7 +12,7 @@ import org.agrona.concurrent.BusySpinIdleStrategy;
  * per second.
  * <pre>
  *   java -cp ... io.pvring.blkback.ReadThroughput [seconds=10] [depth=32] [persistent=true] [store=null|PATH]
- *       [threads=1|0]
+ *       [threads=1|0] [idle=poll|backoff|yield]
  * </pre>
  * {@code threads=0} steps the backend agent on the main thread between submits and polls: the cost of the whole
  * path on one core, without the two spinning threads competing for a busy machine.
@@ -30,6 +31,7 @@ public final class ReadThroughput
         final boolean persistent = args.length <= 2 || Boolean.parseBoolean(args[2]);
         final String storeName = args.length > 3 ? args[3] : "null";
         final boolean stepped = args.length > 4 && Integer.parseInt(args[4]) == 0;
+        final String idle = args.length > 5 ? args[5] : IdleStrategies.POLL;
         final BlockStore store = "null".equals(storeName) ?
             new NullBlockStore(8L << 30, 512) : RawFileBlockStore.open(Path.of(storeName), 512, true, true);
         final BlkBackConfig bc = new BlkBackConfig().polling(true).persistentGrants(persistent);
@@ -39,7 +41,8 @@ public final class ReadThroughput
             final BlkRing ring = rig.back.rings().get(0);
             if (!stepped)
             {
-                rig.back.start(1, BusySpinIdleStrategy::new);
+                rig.back.start(1, () -> "yield".equals(idle) ?
+                    new YieldingIdleStrategy() : IdleStrategies.create(idle));
             }
             final BlkFrontQueue queue = rig.front.queue(0);
             final long[] completed = new long[1];
@@ -67,7 +70,10 @@ public final class ReadThroughput
                 {
                     ring.doWork();
                 }
-                queue.poll(handler);
+                if (queue.poll(handler) == 0 && "yield".equals(idle))
+                {
+                    Thread.yield(); // a backend descheduled on this core gets to run
+                }
                 final long now = System.nanoTime();
                 if (now >= nextReport)
                 {
@@ -84,7 +90,7 @@ public final class ReadThroughput
                 }
             }
             System.out.println("store=" + store.describe() + " depth=" + depth + " persistent=" + persistent +
-                " stepped=" + stepped +
+                " stepped=" + stepped + " idle=" + idle +
                 " mean IOPS after 3 s warm-up=" + measured / Math.max(1, seconds - 3) + " best second=" + best);
             System.out.println("counters: " + rig.back.rings().get(0).counters());
         }
