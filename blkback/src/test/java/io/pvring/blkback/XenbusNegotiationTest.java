@@ -304,6 +304,38 @@ class XenbusNegotiationTest
     }
 
     @Test
+    void aConnectThatFailsHalfWayLeavesNothingBehind()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = spec("w", 1L << 20);
+        toolstack.addDevice(spec);
+        pump();
+        // Queue 0 is real (granted ring, unbound port); queue 1 names an event channel that does not exist.
+        final BlkFrontConfig fc = new BlkFrontConfig().queues(2);
+        final io.pvring.event.EventPort port = hypervisor.eventChannels().allocUnbound(guest.domid(), 0);
+        final BlkFront front = new BlkFront(guest.guestMemory(), guest.grantTable(), 0, fc, 256,
+            new io.pvring.event.EventPort[]{ port, null });
+        final XsConnection guestXs = xenstore.connect(guest.domid());
+        final String fe = spec.frontendPath();
+        guestXs.write(fe + "/multi-queue-num-queues", "2");
+        guestXs.write(fe + "/queue-0/ring-ref", Integer.toString(front.queue(0).ringRefs()[0]));
+        guestXs.write(fe + "/queue-0/event-channel", Integer.toString(port.port()));
+        guestXs.write(fe + "/queue-1/ring-ref", Integer.toString(front.queue(1).ringRefs()[0]));
+        guestXs.write(fe + "/queue-1/event-channel", "4000");
+        guestXs.write(fe + "/state", XenbusState.INITIALISED.toXenstore());
+        pump();
+        assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
+        final String error = dom0.readOrNull(XenbusPaths.errorPath(0, spec.backendPath()) + "/error");
+        assertTrue(error != null && error.contains("event-channel 4000"), String.valueOf(error));
+        assertNull(driver.devices().get(0).back());
+        assertEquals(0, hypervisor.openGrantMappers(), "queue 0's ring mapping was released");
+        assertTrue(!port.notifyRemote(), "the backend's end of queue 0's channel is closed");
+        front.close();
+    }
+
+    @Test
     void unusableFrontendKeysCloseTheDevice()
     {
         final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().maxQueues(1), BlkBackDriver.DEFAULT_OPENER,
