@@ -49,4 +49,34 @@ class QemuInteropTest
         assertTrue(info.contains("virtual size: 16 MiB (16777216 bytes)"), info);
         assertTrue(BlockStoreTest.allocatedBytes(image) < (4L << 20), "image stayed sparse");
     }
+
+    @Test
+    void theWholeDevicePathRoundTripsWithQemuIo() throws Exception
+    {
+        ExternalTools.require("qemu-img", "qemu-utils");
+        ExternalTools.require("qemu-io", "qemu-utils");
+        final Path image = dir.resolve("device.img");
+        ExternalTools.run(List.of("qemu-img", "create", "-f", "raw", image.toString(), "8M"));
+        ExternalTools.run(List.of("qemu-io", "-f", "raw", "-c", "write -P 0x3e 2M 300k", image.toString()));
+        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
+        try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true);
+            Rig rig = new Rig(store, new BlkBackConfig(), fc))
+        {
+            final UnsafeBuffer back = new UnsafeBuffer(new byte[300 * 1024]);
+            assertEquals(BlkifDescriptor.BLKIF_RSP_OKAY, rig.read(2 * 2048, back), "blkfront reads qemu's data");
+            for (int i = 0; i < back.capacity(); i++)
+            {
+                assertEquals((byte)0x3e, back.getByte(i), "byte " + i);
+            }
+            final UnsafeBuffer data = new UnsafeBuffer(new byte[1 << 20]);
+            data.setMemory(0, data.capacity(), (byte)0xd7);
+            assertEquals(BlkifDescriptor.BLKIF_RSP_OKAY, rig.write(5 * 2048, data));
+            assertTrue(rig.q(0).flush(9));
+            assertEquals(BlkifDescriptor.BLKIF_RSP_OKAY, rig.runOne());
+        }
+        final String out = ExternalTools.run(List.of("qemu-io", "-f", "raw", "-r",
+            "-c", "read -P 0xd7 5M 1M", "-c", "read -P 0x3e 2M 300k", "-c", "read -P 0 4M 1M", image.toString()));
+        assertTrue(out.contains("read 1048576/1048576 bytes at offset 5242880"), out);
+        assertTrue(!out.contains("Pattern verification failed"), out);
+    }
 }
