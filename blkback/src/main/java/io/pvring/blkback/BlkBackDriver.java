@@ -94,7 +94,11 @@ public final class BlkBackDriver implements XenbusBackendDriver
         final int threadsPerDevice,
         final CountersManager counters)
     {
-        this.config = config.validate();
+        // A ring thread that parks until an event must arm req_event, or nothing ever wakes it: a blocking idle
+        // strategy therefore means notification-driven rings, whatever the config says.
+        final boolean blocking =
+            IdleStrategies.NOTIFY.equals(idleStrategy) || IdleStrategies.BLOCK.equals(idleStrategy);
+        this.config = copy(config.validate()).polling(config.polling() && !blocking);
         this.opener = opener;
         this.idleStrategy = idleStrategy;
         this.threadsPerDevice = threadsPerDevice;
