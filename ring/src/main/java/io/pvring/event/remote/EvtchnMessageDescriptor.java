@@ -1,0 +1,109 @@
+package io.pvring.event.remote;
+
+/**
+ * Layout of one message of the event-channel socket protocol ({@code pvring_evtchn.h}, {@code struct
+ * pvring_evtchn_msg}): every request, reply and pushed event is exactly {@link #MESSAGE_LENGTH} bytes, little
+ * endian, so a client frames the stream by counting bytes.
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-------------------------------+-------------------------------+
+ *  |   size (u16, always 32)       |   op (u16, PVRING_EVTCHN_OP_*)|  0
+ *  +-------------------------------+-------------------------------+
+ *  |   id (u32, the client's, echoed in its reply; 0 in events)    |  4
+ *  +---------------------------------------------------------------+
+ *  |   port (u32, the client's local port)                         |  8
+ *  +---------------------------------------------------------------+
+ *  |   domid (u32: hello = own, alloc/bind = remote domain)        | 12
+ *  +---------------------------------------------------------------+
+ *  |   remote_port (u32: bind's remote port; replies: the peer's)  | 16
+ *  +---------------------------------------------------------------+
+ *  |   status (i32, replies: 0 or a negative errno)                | 20
+ *  +---------------------------------------------------------------+
+ *  |   value (u64: domain_create's memory bytes)                   | 24
+ *  |                                                               |
+ *  +---------------------------------------------------------------+
+ * </pre>
+ * A reply has the request's op with {@link #OP_REPLY} set and the request's id; {@link #OP_EVENT} messages are
+ * pushed by the server. Unused fields are zero in what the server sends and ignored in what it receives.
+ */
+public final class EvtchnMessageDescriptor
+{
+    public static final int SIZE_OFFSET = 0;
+    public static final int OP_OFFSET = 2;
+    public static final int ID_OFFSET = 4;
+    public static final int PORT_OFFSET = 8;
+    public static final int DOMID_OFFSET = 12;
+    public static final int REMOTE_PORT_OFFSET = 16;
+    public static final int STATUS_OFFSET = 20;
+    public static final int VALUE_OFFSET = 24;
+    /** {@code sizeof(struct pvring_evtchn_msg)}; a message whose size field differs ends the connection. */
+    public static final int MESSAGE_LENGTH = 32;
+
+    /** Names the client's domain, once, before any port operation: {@code domid}. */
+    public static final int OP_HELLO = 1;
+    /** {@code EVTCHNOP_alloc_unbound}: a new port that {@code domid} may bind; the reply's {@code port}. */
+    public static final int OP_ALLOC_UNBOUND = 2;
+    /** {@code EVTCHNOP_bind_interdomain} to {@code remote_port} of {@code domid}; the reply's {@code port}. */
+    public static final int OP_BIND_INTERDOMAIN = 3;
+    /** {@code EVTCHNOP_send} on {@code port}: replied to only when it fails, so sends can be pipelined. */
+    public static final int OP_SEND = 4;
+    /** Stops {@link #OP_EVENT} delivery for {@code port}; notifications still set its pending bit. */
+    public static final int OP_MASK = 5;
+    /** Resumes delivery; a notification that arrived while masked is delivered now. */
+    public static final int OP_UNMASK = 6;
+    /** {@code EVTCHNOP_close} of {@code port}: the peer's end becomes unbound. */
+    public static final int OP_CLOSE = 7;
+    /** Creates a guest domain of {@code value} bytes of file-backed memory; the reply's {@code domid}. */
+    public static final int OP_DOMAIN_CREATE = 8;
+    /** Destroys {@code domid}, a domain created with {@link #OP_DOMAIN_CREATE}. */
+    public static final int OP_DOMAIN_DESTROY = 9;
+    /** Pushed by the server: {@code port} became pending (at most one undelivered message per port). */
+    public static final int OP_EVENT = 0x80;
+    /** Set in the op of a reply. */
+    public static final int OP_REPLY = 0x100;
+
+    /** Negative errno values of {@code status}, as Linux and Xen number them. */
+    public static final int EPERM = 1;
+    public static final int ESRCH = 3;
+    public static final int ENOMEM = 12;
+    public static final int EEXIST = 17;
+    public static final int EINVAL = 22;
+    public static final int ENOSPC = 28;
+    public static final int ENOSYS = 38;
+
+    private EvtchnMessageDescriptor()
+    {
+    }
+
+    /** The op's name for messages and logs. */
+    public static String opName(final int op)
+    {
+        final String reply = 0 != (op & OP_REPLY) ? "reply:" : "";
+        switch (op & ~OP_REPLY)
+        {
+            case OP_HELLO:
+                return reply + "hello";
+            case OP_ALLOC_UNBOUND:
+                return reply + "alloc_unbound";
+            case OP_BIND_INTERDOMAIN:
+                return reply + "bind_interdomain";
+            case OP_SEND:
+                return reply + "send";
+            case OP_MASK:
+                return reply + "mask";
+            case OP_UNMASK:
+                return reply + "unmask";
+            case OP_CLOSE:
+                return reply + "close";
+            case OP_DOMAIN_CREATE:
+                return reply + "domain_create";
+            case OP_DOMAIN_DESTROY:
+                return reply + "domain_destroy";
+            case OP_EVENT:
+                return reply + "event";
+            default:
+                return reply + "op" + (op & ~OP_REPLY);
+        }
+    }
+}

@@ -1,0 +1,523 @@
+package io.pvring.event.remote;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.pvring.event.EventChannelTable;
+import io.pvring.event.EventPort;
+import io.pvring.event.EventWaiter;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import static io.pvring.event.remote.EvtchnMessageDescriptor.EEXIST;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.EINVAL;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.ENOSPC;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.ENOSYS;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.EPERM;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.ESRCH;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.MESSAGE_LENGTH;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_ALLOC_UNBOUND;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_BIND_INTERDOMAIN;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_CLOSE;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_DOMAIN_CREATE;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_DOMAIN_DESTROY;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_EVENT;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_HELLO;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_MASK;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_REPLY;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_SEND;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_UNMASK;
+
+/**
+ * One client of the event-channel socket: a process acting for one domain (named by its hello). Requests are
+ * copied out of the stream into private memory, validated, and answered in order; a message whose size field is
+ * not {@link EvtchnMessageDescriptor#MESSAGE_LENGTH} ends the connection (the stream can no longer be framed).
+ * Every other bad request gets a reply with a negative errno, and nothing a client sends can throw out of here.
+ *
+ * <p>Delivery: the handler is the {@link EventWaiter} of all its client's ports. A notification (on any thread)
+ * schedules one drain on the event loop; the drain test-and-clears the pending bit of each unmasked port and
+ * writes one {@link EvtchnMessageDescriptor#OP_EVENT} per port that was pending, so notifications coalesce
+ * exactly like the pending bit: at most one event per port is in the server at any time. While the client does
+ * not read (the channel is not writable) nothing is drained and the pending bits do the coalescing; reading
+ * requests stops too, so a client cannot grow the server's output. No allocation per notification beyond Netty's
+ * pooled buffers.
+ *
+ * <p>Closing the connection closes every port it opened: their peers become unbound, as when a domain's
+ * {@code /dev/xen/evtchn} is closed.
+ */
+public final class EvtchnServerHandler extends ByteToMessageDecoder implements EventWaiter
+{
+    /** Events written per buffer before the channel's writability is looked at again. */
+    static final int EVENTS_PER_WRITE = 64;
+
+    private static final VarHandle DRAIN_SCHEDULED;
+
+    static
+    {
+        try
+        {
+            DRAIN_SCHEDULED = MethodHandles.lookup().findVarHandle(EvtchnServerHandler.class, "drainScheduled",
+                int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    /** A port this client opened, and whether the client masked it. Touched on the event loop only. */
+    private static final class ClientPort
+    {
+        final EventPort port;
+        boolean masked;
+
+        ClientPort(final EventPort port)
+        {
+            this.port = port;
+        }
+    }
+
+    private final EventChannelTable table;
+    private final DomainControl control;
+    private final Int2ObjectHashMap<ClientPort> ports = new Int2ObjectHashMap<>();
+    private final UnsafeBuffer requestBuffer = new UnsafeBuffer(new byte[MESSAGE_LENGTH]);
+    private final UnsafeBuffer replyBuffer = new UnsafeBuffer(new byte[MESSAGE_LENGTH]);
+    private final EvtchnMessage request = new EvtchnMessage().wrap(requestBuffer, 0);
+    private final EvtchnMessage reply = new EvtchnMessage().wrap(replyBuffer, 0);
+    private final Runnable drainTask = this::drain;
+    private ChannelHandlerContext ctx;
+    private int domid = -1;
+    private boolean broken;
+    private boolean draining;
+    private long events;
+    @SuppressWarnings("unused") // accessed through DRAIN_SCHEDULED
+    private volatile int drainScheduled;
+
+    /**
+     * @param table the hypervisor's event channels.
+     * @param control creates and destroys guests for {@code domain_create}/{@code domain_destroy}; null answers
+     *     them with {@code -ENOSYS}.
+     */
+    public EvtchnServerHandler(final EventChannelTable table, final DomainControl control)
+    {
+        this.table = table;
+        this.control = control;
+    }
+
+    /** The domain named by the client's hello, or -1 before it. */
+    public int domid()
+    {
+        return domid;
+    }
+
+    /** Ports the client has open. Event loop only. */
+    public int openPorts()
+    {
+        return ports.size();
+    }
+
+    /** Events written so far. Event loop only. */
+    public long events()
+    {
+        return events;
+    }
+
+    @Override
+    public void handlerAdded(final ChannelHandlerContext ctx)
+    {
+        this.ctx = ctx;
+    }
+
+    @Override
+    protected void decode(final ChannelHandlerContext ctx, final ByteBuf in, final List<Object> out)
+    {
+        while (!broken && in.readableBytes() >= MESSAGE_LENGTH)
+        {
+            in.readBytes(requestBuffer.byteArray(), 0, MESSAGE_LENGTH);
+            if (MESSAGE_LENGTH != request.size())
+            {
+                broken = true;
+                ctx.close();
+            }
+            else
+            {
+                process(ctx);
+            }
+        }
+        if (broken)
+        {
+            in.skipBytes(in.readableBytes());
+        }
+    }
+
+    @Override
+    public void channelReadComplete(final ChannelHandlerContext ctx) throws Exception
+    {
+        ctx.flush();
+        if (!ctx.channel().isWritable())
+        {
+            ctx.channel().config().setAutoRead(false);
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
+    public void channelWritabilityChanged(final ChannelHandlerContext ctx) throws Exception
+    {
+        final boolean writable = ctx.channel().isWritable();
+        ctx.channel().config().setAutoRead(writable);
+        if (writable)
+        {
+            drain();
+        }
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void channelInactive(final ChannelHandlerContext ctx) throws Exception
+    {
+        closePorts();
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    protected void handlerRemoved0(final ChannelHandlerContext ctx)
+    {
+        closePorts();
+    }
+
+    @Override
+    public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+    {
+        // A broken socket: this client only.
+        ctx.close();
+    }
+
+    /** A port of this client became pending (any thread): one drain on the event loop, however many wake-ups. */
+    @Override
+    public void wake()
+    {
+        final ChannelHandlerContext c = ctx;
+        if (null != c && (int)DRAIN_SCHEDULED.getVolatile(this) == 0 && DRAIN_SCHEDULED.compareAndSet(this, 0, 1))
+        {
+            try
+            {
+                c.executor().execute(drainTask);
+            }
+            catch (final RejectedExecutionException ex)
+            {
+                // The server is shutting down: the connection and its ports go with it.
+                DRAIN_SCHEDULED.setVolatile(this, 0);
+            }
+        }
+    }
+
+    private void process(final ChannelHandlerContext ctx)
+    {
+        final int op = request.op();
+        if (domid < 0 && op >= OP_ALLOC_UNBOUND && op <= OP_CLOSE)
+        {
+            reply(ctx, -EPERM, 0, 0, 0, 0);
+            return;
+        }
+        switch (op)
+        {
+            case OP_HELLO:
+                hello(ctx);
+                break;
+            case OP_ALLOC_UNBOUND:
+                allocUnbound(ctx);
+                break;
+            case OP_BIND_INTERDOMAIN:
+                bindInterdomain(ctx);
+                break;
+            case OP_SEND:
+                send(ctx);
+                break;
+            case OP_MASK:
+            case OP_UNMASK:
+                mask(ctx, OP_MASK == op);
+                break;
+            case OP_CLOSE:
+                close(ctx);
+                break;
+            case OP_DOMAIN_CREATE:
+                domainCreate(ctx);
+                break;
+            case OP_DOMAIN_DESTROY:
+                domainDestroy(ctx);
+                break;
+            default:
+                reply(ctx, -ENOSYS, 0, 0, 0, 0);
+                break;
+        }
+    }
+
+    private void hello(final ChannelHandlerContext ctx)
+    {
+        final long requested = request.domid();
+        if (domid >= 0)
+        {
+            reply(ctx, -EEXIST, 0, domid, 0, 0);
+        }
+        else if (requested > Integer.MAX_VALUE || !table.hasDomain((int)requested))
+        {
+            reply(ctx, -ESRCH, 0, requested, 0, 0);
+        }
+        else
+        {
+            domid = (int)requested;
+            reply(ctx, 0, 0, domid, 0, table.maxPorts());
+        }
+    }
+
+    private void allocUnbound(final ChannelHandlerContext ctx)
+    {
+        final long remote = request.domid();
+        if (remote > Integer.MAX_VALUE || !table.hasDomain((int)remote))
+        {
+            reply(ctx, -ESRCH, 0, remote, 0, 0);
+            return;
+        }
+        final EventPort port;
+        try
+        {
+            port = table.allocUnbound(domid, (int)remote);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            reply(ctx, -ESRCH, 0, domid, 0, 0); // this client's domain was destroyed
+            return;
+        }
+        if (null == port)
+        {
+            reply(ctx, -ENOSPC, 0, remote, 0, 0);
+            return;
+        }
+        adopt(port);
+        reply(ctx, 0, port.port(), remote, 0, 0);
+    }
+
+    private void bindInterdomain(final ChannelHandlerContext ctx)
+    {
+        final long remote = request.domid();
+        final long remotePort = request.remotePort();
+        if (remote > Integer.MAX_VALUE || !table.hasDomain((int)remote))
+        {
+            reply(ctx, -ESRCH, 0, remote, remotePort, 0);
+            return;
+        }
+        EventPort port = null;
+        if (remotePort > 0 && remotePort < table.maxPorts())
+        {
+            try
+            {
+                port = table.bindInterdomain(domid, (int)remote, (int)remotePort);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                reply(ctx, -ESRCH, 0, domid, remotePort, 0);
+                return;
+            }
+        }
+        if (null == port)
+        {
+            // Xen's answer to a remote port that is not unbound and allocated for this domain.
+            reply(ctx, -EINVAL, 0, remote, remotePort, 0);
+            return;
+        }
+        adopt(port);
+        reply(ctx, 0, port.port(), remote, remotePort, 0);
+    }
+
+    private void send(final ChannelHandlerContext ctx)
+    {
+        final ClientPort p = clientPort(request.port());
+        if (null == p)
+        {
+            reply(ctx, -EINVAL, request.port(), 0, 0, 0);
+        }
+        else
+        {
+            // An unbound port drops the notification and succeeds, as EVTCHNOP_send does for ECS_UNBOUND.
+            p.port.notifyRemote();
+        }
+    }
+
+    private void mask(final ChannelHandlerContext ctx, final boolean masked)
+    {
+        final ClientPort p = clientPort(request.port());
+        if (null == p)
+        {
+            reply(ctx, -EINVAL, request.port(), 0, 0, 0);
+            return;
+        }
+        p.masked = masked;
+        if (masked)
+        {
+            p.port.mask();
+        }
+        else
+        {
+            p.port.unmask(); // wakes this handler when a notification arrived meanwhile
+        }
+        reply(ctx, 0, request.port(), p.port.remoteDomid(), Math.max(0, p.port.remotePort()), 0);
+    }
+
+    private void close(final ChannelHandlerContext ctx)
+    {
+        final ClientPort p = clientPort(request.port());
+        if (null == p)
+        {
+            reply(ctx, -EINVAL, request.port(), 0, 0, 0);
+            return;
+        }
+        ports.remove(p.port.port());
+        p.port.waiter(null);
+        p.port.close();
+        reply(ctx, 0, request.port(), 0, 0, 0);
+    }
+
+    private void domainCreate(final ChannelHandlerContext ctx)
+    {
+        if (null == control)
+        {
+            reply(ctx, -ENOSYS, 0, 0, 0, 0);
+            return;
+        }
+        final int result = control.createDomain(request.value());
+        reply(ctx, Math.min(0, result), 0, Math.max(0, result), 0, request.value());
+    }
+
+    private void domainDestroy(final ChannelHandlerContext ctx)
+    {
+        if (null == control)
+        {
+            reply(ctx, -ENOSYS, 0, 0, 0, 0);
+            return;
+        }
+        final long target = request.domid();
+        final int result = target > Integer.MAX_VALUE ? -ESRCH : control.destroyDomain((int)target);
+        reply(ctx, result, 0, target, 0, 0);
+    }
+
+    /** The client's open port, or null: never opened here, closed, or gone with a destroyed domain. */
+    private ClientPort clientPort(final long port)
+    {
+        if (port <= 0 || port >= table.maxPorts())
+        {
+            return null;
+        }
+        final ClientPort p = ports.get((int)port);
+        if (null != p && p.port.isClosed())
+        {
+            ports.remove((int)port);
+            return null;
+        }
+        return p;
+    }
+
+    private void adopt(final EventPort port)
+    {
+        final ClientPort stale = ports.put(port.port(), new ClientPort(port));
+        if (null != stale)
+        {
+            stale.port.waiter(null);
+        }
+        port.waiter(this);
+    }
+
+    private void reply(
+        final ChannelHandlerContext ctx, final int status, final long port, final long replyDomid,
+        final long remotePort, final long value)
+    {
+        final int id = request.id();
+        final int op = request.op();
+        reply.clear().op((op | OP_REPLY) & 0xFFFF).id(id).port(port).domid(replyDomid).remotePort(remotePort)
+            .status(status).value(value);
+        ctx.write(ctx.alloc().buffer(MESSAGE_LENGTH, MESSAGE_LENGTH).writeBytes(replyBuffer.byteArray(), 0,
+            MESSAGE_LENGTH));
+    }
+
+    /** On the event loop: one event per pending, unmasked port, while the client keeps reading. */
+    private void drain()
+    {
+        DRAIN_SCHEDULED.setVolatile(this, 0); // before the scan: a later notification schedules another drain
+        final ChannelHandlerContext c = ctx;
+        if (null == c)
+        {
+            return;
+        }
+        final Channel ch = c.channel();
+        if (draining || !ch.isActive() || ports.isEmpty())
+        {
+            return;
+        }
+        draining = true;
+        try
+        {
+            drainPorts(c, ch);
+        }
+        finally
+        {
+            draining = false;
+        }
+        c.flush();
+    }
+
+    private void drainPorts(final ChannelHandlerContext c, final Channel ch)
+    {
+        ByteBuf buf = null;
+        int inBuf = 0;
+        for (final ClientPort p : ports.values())
+        {
+            if (!ch.isWritable())
+            {
+                break; // the rest stay pending; channelWritabilityChanged drains again
+            }
+            if (p.masked || !p.port.consumePending())
+            {
+                continue;
+            }
+            if (null == buf)
+            {
+                buf = c.alloc().buffer(MESSAGE_LENGTH * EVENTS_PER_WRITE, MESSAGE_LENGTH * EVENTS_PER_WRITE);
+            }
+            reply.clear().op(OP_EVENT).port(p.port.port());
+            buf.writeBytes(replyBuffer.byteArray(), 0, MESSAGE_LENGTH);
+            events++;
+            if (++inBuf == EVENTS_PER_WRITE)
+            {
+                c.write(buf);
+                buf = null;
+                inBuf = 0;
+            }
+        }
+        if (null != buf)
+        {
+            c.write(buf);
+        }
+    }
+
+    private void closePorts()
+    {
+        if (ports.isEmpty())
+        {
+            return;
+        }
+        final List<ClientPort> open = new ArrayList<>(ports.values());
+        ports.clear();
+        for (final ClientPort p : open)
+        {
+            p.port.waiter(null);
+            p.port.close();
+        }
+    }
+}
