@@ -1,0 +1,276 @@
+package io.pvring.serve;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.pvring.event.remote.DomainControl;
+import io.pvring.event.remote.EvtchnMessageDescriptor;
+import io.pvring.event.remote.EvtchnServer;
+import io.pvring.host.Domain;
+import io.pvring.host.Host;
+import io.pvring.xenbus.XenbusBackendDriver;
+import io.pvring.xenbus.XenbusDeviceSpec;
+import io.pvring.xenstore.XenStoreServer;
+
+/**
+ * pvring as the Xen PV I/O backend of an emulator in another process (any language): a {@link Host} whose guests
+ * keep their memory and grant table in files of one directory, with the xenstore protocol and event channels on
+ * Unix sockets in the same directory.
+ * <pre>
+ *   DIR/xenstored.sock        xs_wire.h, privileged (dom0): the toolstack's view, XENSTORED_PATH for xenstore-*
+ *   DIR/dom&lt;id&gt;.xenstored.sock  xs_wire.h as guest &lt;id&gt; (unprivileged, paths relative to its home)
+ *   DIR/evtchn.sock           event channels ({@link EvtchnMessageDescriptor}, C: pvring_evtchn.h)
+ *   DIR/dom&lt;id&gt;.mem          guest memory: gfn * 4096 is the file offset
+ *   DIR/dom&lt;id&gt;.gnttab       the guest's grant table, v1 entries ({@code grant_entry_v1_t}) from offset 0
+ *   DIR/pvring_evtchn.h       the C header of the event-channel protocol
+ * </pre>
+ * The directory is made owner-only (0700) and the sockets 0600: whoever can open them acts for any domain, as
+ * with xenstored's socket. Guests are created at start ({@link #createGuest}) or by a client over the event
+ * socket ({@code domain_create}); devices by {@link #addDevice} or by any privileged xenstore client writing the
+ * device directories as libxl does. Thread-safe.
+ */
+public final class ServeHost implements DomainControl, AutoCloseable
+{
+    public static final String XENSTORE_SOCKET = "xenstored.sock";
+    public static final String EVTCHN_SOCKET = "evtchn.sock";
+
+    private final Path directory;
+    private final Host host;
+    private final XenStoreServer xenStore;
+    private final EvtchnServer evtchn;
+    private final Map<Integer, XenStoreServer> guestXenStores = new TreeMap<>();
+    private final List<Integer> remoteGuests = new ArrayList<>();
+    private int remoteNames;
+    private boolean closed;
+
+    private ServeHost(final Path directory, final Host host, final XenStoreServer xenStore, final EvtchnServer evtchn)
+    {
+        this.directory = directory;
+        this.host = host;
+        this.xenStore = xenStore;
+        this.evtchn = evtchn;
+    }
+
+    /**
+     * Creates {@code directory} if needed (owner-only), then serves xenstore and event channels there, with the
+     * backend drivers on dom0's xenbus.
+     *
+     * @throws UncheckedIOException when the directory or a socket cannot be made.
+     */
+    public static ServeHost start(final Path directory, final XenbusBackendDriver... drivers)
+    {
+        try
+        {
+            Files.createDirectories(directory);
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot prepare " + directory, ex);
+        }
+        final Host host = Host.start(drivers);
+        XenStoreServer xs = null;
+        try
+        {
+            xs = host.serveXenStore(directory.resolve(XENSTORE_SOCKET));
+            ownerOnly(xs.socketPath());
+            final ServeHost[] self = new ServeHost[1];
+            final EvtchnServer ev = EvtchnServer.start(host.hypervisor().eventChannelTable(), new DomainControl()
+            {
+                @Override
+                public int createDomain(final long memoryBytes)
+                {
+                    return self[0].createDomain(memoryBytes);
+                }
+
+                @Override
+                public int destroyDomain(final int domid)
+                {
+                    return self[0].destroyDomain(domid);
+                }
+            }, directory.resolve(EVTCHN_SOCKET));
+            EvtchnServer.writeCHeader(directory);
+            self[0] = new ServeHost(directory, host, xs, ev);
+            return self[0];
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            host.close();
+            throw ex instanceof IOException ? new UncheckedIOException((IOException)ex) : (RuntimeException)ex;
+        }
+    }
+
+    public Path directory()
+    {
+        return directory;
+    }
+
+    public Host host()
+    {
+        return host;
+    }
+
+    /** The privileged xenstore socket: {@code XENSTORED_PATH} for xenstore-* tools and libxenstore. */
+    public Path xenStoreSocket()
+    {
+        return xenStore.socketPath();
+    }
+
+    public Path evtchnSocket()
+    {
+        return evtchn.socketPath();
+    }
+
+    /** The C header written into the directory. */
+    public Path cHeader()
+    {
+        return directory.resolve(EvtchnServer.C_HEADER);
+    }
+
+    /** Guest {@code domid}'s own (unprivileged) xenstore socket. */
+    public Path guestXenStoreSocket(final int domid)
+    {
+        return directory.resolve("dom" + domid + ".xenstored.sock");
+    }
+
+    /**
+     * A guest with {@code memoryBytes} of memory in {@code DIR/dom<id>.mem}, its grant table in
+     * {@code DIR/dom<id>.gnttab}, and its own xenstore socket.
+     */
+    public synchronized Domain createGuest(final String name, final long memoryBytes)
+    {
+        checkOpen();
+        final Domain guest = host.createDomain(name, memoryBytes, directory);
+        try
+        {
+            final Path socket = guestXenStoreSocket(guest.domid());
+            final XenStoreServer server = XenStoreServer.startForDomain(host.xenStore(), socket, guest.domid());
+            ownerOnly(socket);
+            guestXenStores.put(guest.domid(), server);
+            return guest;
+        }
+        catch (final IOException ex)
+        {
+            host.destroyDomain(guest);
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** A guest's devices, both directories written as libxl does; dom0's backend bus probes the device. */
+    public void addDevice(final XenbusDeviceSpec spec)
+    {
+        host.addDevice(spec);
+    }
+
+    /** Destroys a guest: its devices disconnect first, its xenstore socket and files go. */
+    public synchronized void destroyGuest(final Domain guest)
+    {
+        final XenStoreServer server = guestXenStores.remove(guest.domid());
+        if (null != server)
+        {
+            server.close();
+        }
+        remoteGuests.remove(Integer.valueOf(guest.domid()));
+        host.destroyDomain(guest);
+    }
+
+    /** {@code domain_create} over the event socket: a guest named {@code remote-<n>}. */
+    @Override
+    public synchronized int createDomain(final long memoryBytes)
+    {
+        if (closed)
+        {
+            return -EvtchnMessageDescriptor.ESRCH;
+        }
+        if (memoryBytes <= 0 || memoryBytes % 4096 != 0)
+        {
+            return -EvtchnMessageDescriptor.EINVAL;
+        }
+        try
+        {
+            final Domain guest = createGuest("remote-" + ++remoteNames, memoryBytes);
+            remoteGuests.add(guest.domid());
+            return guest.domid();
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return -EvtchnMessageDescriptor.EINVAL;
+        }
+        catch (final RuntimeException ex)
+        {
+            return -EvtchnMessageDescriptor.ENOMEM;
+        }
+    }
+
+    /** {@code domain_destroy} over the event socket: only guests that {@code domain_create} made. */
+    @Override
+    public synchronized int destroyDomain(final int domid)
+    {
+        final Domain guest = host.hypervisor().domain(domid);
+        if (closed || null == guest || !remoteGuests.contains(domid))
+        {
+            return -EvtchnMessageDescriptor.ESRCH;
+        }
+        destroyGuest(guest);
+        return 0;
+    }
+
+    /** One line an emulator's user can paste to attach a tool or frontend. */
+    public String attachHint()
+    {
+        return "XENSTORED_PATH=" + xenStoreSocket() + " xenstore-ls /local/domain";
+    }
+
+    /** Closes the event socket (clients' ports close), the xenstore sockets, then the host (devices, memory). */
+    @Override
+    public void close()
+    {
+        synchronized (this)
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+        }
+        // Outside the lock: the event loop may be waiting for it in domain_create, and closing joins that loop.
+        evtchn.close();
+        synchronized (this)
+        {
+            for (final XenStoreServer server : guestXenStores.values())
+            {
+                server.close();
+            }
+            guestXenStores.clear();
+        }
+        host.close();
+        try
+        {
+            Files.deleteIfExists(cHeader());
+        }
+        catch (final IOException ex)
+        {
+            // The directory is the user's; a leftover header is harmless.
+        }
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("serve host closed");
+        }
+    }
+
+    private static void ownerOnly(final Path socket) throws IOException
+    {
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+    }
+}
