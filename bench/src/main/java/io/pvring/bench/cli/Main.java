@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
     version = "pvring 0.1.0",
     description = "Xen paravirtualized I/O (shared rings, blkif, netif) emulated in Java, with benchmarks that set "
         + "every figure beside a baseline measured in the same run.",
-    subcommands = {BenchCommand.class, ReportCommand.class, JmhCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {BenchCommand.class, ReportCommand.class, JmhCommand.class, ServeCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {
         "",
         "Examples:",

@@ -1,0 +1,411 @@
+package io.pvring.bench.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.channel.unix.DomainSocketAddress;
+import io.pvring.blkback.BlkBackConfig;
+import io.pvring.blkback.BlkBackDriver;
+import io.pvring.event.IdleStrategies;
+import io.pvring.host.Domain;
+import io.pvring.netback.NetBackConfig;
+import io.pvring.netback.NetBackDriver;
+import io.pvring.netback.uplink.StreamUplink;
+import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.serve.ServeHost;
+import io.pvring.xenbus.XenbusBackendDriver;
+import io.pvring.xenbus.XenbusDeviceSpec;
+import org.agrona.concurrent.SystemNanoClock;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code pvring serve}: pvring as the Xen PV I/O backend of an emulator in another process (docs/OUT-OF-PROCESS.md):
+ * xenstore and event channels on Unix sockets, guest memory and grant tables as files, blkback and netback serving
+ * the devices given on the command line or written into xenstore by the emulator.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = "Serve Xen PV I/O backends (blkback, netback) to an emulator in another process: the xenstore "
+        + "protocol and event channels on Unix sockets, guest memory and grant tables as files in --dir. Runs until "
+        + "interrupted (or for --for). See docs/OUT-OF-PROCESS.md.",
+    footer = {
+        "",
+        "Specs:",
+        "  --guest NAME:SIZE       a guest domain with SIZE of memory in DIR/dom<id>.mem (e.g. guest:256m)",
+        "  --disk KIND:ARG[,vdev=xvdX][,guest=NAME][,ro]",
+        "                          KIND:ARG = file:PATH (a raw image), memory:SIZE or null:SIZE; vdev defaults to",
+        "                          xvda, xvdb, ... per guest; guest defaults to the first one",
+        "  --vif [mac=MAC][,guest=NAME][,devid=N]   a NIC on pvring's switch (all vifs share it)",
+        "Without --guest, devices go to one guest 'guest' of 256m; without devices, guests come from --guest or from",
+        "a domain_create request on the event socket.",
+        "",
+        "Examples:",
+        "  pvring serve                                     xenstore + event channels, no guest yet",
+        "  pvring serve --disk file:/var/tmp/disk.img       a 256m guest with one disk, xvda",
+        "  pvring serve --dir /dev/shm/vm1 --guest vm1:1g --disk memory:64m --vif mac=00:16:3e:00:00:01",
+        "  XENSTORED_PATH=/dev/shm/vm1/xenstored.sock xenstore-ls /local/domain"})
+public final class ServeCommand implements Callable<Integer>
+{
+    static final long DEFAULT_GUEST_BYTES = 256L << 20;
+    static final String DEFAULT_GUEST = "guest";
+    /** {@code XEN_XVD_MAJOR}: xvd disks are 202:(16 * index). */
+    static final int XVD_MAJOR = 202;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--dir", paramLabel = "DIR",
+        description = "directory for the sockets and the guests' memory and grant-table files, made owner-only "
+            + "(default: /dev/shm/pvring-<pid>, removed at exit)")
+    private Path dir;
+
+    @Option(names = "--guest", paramLabel = "NAME:SIZE", description = "a guest domain (repeatable)")
+    private List<String> guests = new ArrayList<>();
+
+    @Option(names = "--disk", paramLabel = "SPEC", description = "a virtual disk (repeatable), served by blkback")
+    private List<String> disks = new ArrayList<>();
+
+    @Option(names = "--vif", paramLabel = "SPEC", description = "a virtual NIC (repeatable), served by netback")
+    private List<String> vifs = new ArrayList<>();
+
+    @Option(names = "--net-socket", paramLabel = "PATH",
+        description = "also connect the vifs' switch to QEMU -netdev stream peers connecting to this Unix socket")
+    private Path netSocket;
+
+    @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "notify",
+        description = "backend threads poll their rings or sleep on event channels (default ${DEFAULT-VALUE})")
+    private WaitMode wait;
+
+    @Option(names = "--for", paramLabel = "D", converter = DurationConverter.class,
+        description = "serve for this long, then stop (default: until interrupted)")
+    private Duration duration;
+
+    /** A parsed {@code --guest}. */
+    record GuestSpec(String name, long bytes)
+    {
+        static GuestSpec parse(final String text)
+        {
+            final int colon = text.lastIndexOf(':');
+            if (colon <= 0 || colon == text.length() - 1)
+            {
+                throw new IllegalArgumentException("--guest expects NAME:SIZE, got '" + text + "'");
+            }
+            final long bytes = SizeConverter.parse(text.substring(colon + 1));
+            if (bytes % 4096 != 0)
+            {
+                throw new IllegalArgumentException("--guest size must be a multiple of 4k, got '" + text + "'");
+            }
+            return new GuestSpec(text.substring(0, colon), bytes);
+        }
+    }
+
+    /** A parsed {@code --disk}: the blkback backend keys and where it goes. */
+    record DiskSpec(String type, String params, String vdev, String guest, boolean readOnly)
+    {
+        static DiskSpec parse(final String text)
+        {
+            final String[] parts = text.split(",");
+            final int colon = parts[0].indexOf(':');
+            if (colon <= 0 || colon == parts[0].length() - 1)
+            {
+                throw new IllegalArgumentException("--disk expects file:PATH, memory:SIZE or null:SIZE first, got '" +
+                    text + "'");
+            }
+            final String kind = parts[0].substring(0, colon).toLowerCase(Locale.ROOT);
+            final String arg = parts[0].substring(colon + 1);
+            final String params;
+            switch (kind)
+            {
+                case "file":
+                    if (!Files.isRegularFile(Path.of(arg)))
+                    {
+                        throw new IllegalArgumentException("--disk file " + arg + " is not a regular file");
+                    }
+                    params = Path.of(arg).toAbsolutePath().toString();
+                    break;
+                case "memory":
+                case "null":
+                    final long bytes = SizeConverter.parse(arg);
+                    if (bytes % 512 != 0)
+                    {
+                        throw new IllegalArgumentException("--disk size must be a multiple of 512, got '" + text + "'");
+                    }
+                    params = Long.toString(bytes);
+                    break;
+                default:
+                    throw new IllegalArgumentException("--disk kind must be file, memory or null, got '" + kind + "'");
+            }
+            final Map<String, String> options = options(text, parts, "ro");
+            final String vdev = options.get("vdev");
+            if (null != vdev)
+            {
+                devid(vdev);
+            }
+            return new DiskSpec(kind, params, vdev, options.get("guest"), options.containsKey("ro"));
+        }
+
+        /** {@code xvdX} as Linux numbers it: 202:(16 * index), index 0..15. */
+        static int devid(final String vdev)
+        {
+            if (!vdev.matches("xvd[a-p]"))
+            {
+                throw new IllegalArgumentException("vdev must be xvda..xvdp, got '" + vdev + "'");
+            }
+            return (XVD_MAJOR << 8) | ((vdev.charAt(3) - 'a') << 4);
+        }
+    }
+
+    /** A parsed {@code --vif}. */
+    record VifSpec(String mac, String guest, String devid)
+    {
+        static VifSpec parse(final String text)
+        {
+            final Map<String, String> options = options(text, text.isEmpty() ? new String[0] : text.split(","),
+                "auto");
+            final String devid = options.get("devid");
+            if (null != devid && !devid.matches("\\d{1,5}"))
+            {
+                throw new IllegalArgumentException("--vif devid must be a number, got '" + devid + "'");
+            }
+            return new VifSpec(options.get("mac"), options.get("guest"), devid);
+        }
+    }
+
+    private static Map<String, String> options(final String text, final String[] parts, final String flag)
+    {
+        final Map<String, String> options = new LinkedHashMap<>();
+        for (int i = "auto".equals(flag) ? 0 : 1; i < parts.length; i++)
+        {
+            final String part = parts[i];
+            final int eq = part.indexOf('=');
+            if (part.equals(flag))
+            {
+                options.put(flag, "1");
+            }
+            else if (eq > 0 && List.of("vdev", "guest", "mac", "devid").contains(part.substring(0, eq)))
+            {
+                options.put(part.substring(0, eq), part.substring(eq + 1));
+            }
+            else
+            {
+                throw new IllegalArgumentException("unknown option '" + part + "' in '" + text + "'");
+            }
+        }
+        return options;
+    }
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final List<GuestSpec> guestSpecs = new ArrayList<>();
+        final List<DiskSpec> diskSpecs = new ArrayList<>();
+        final List<VifSpec> vifSpecs = new ArrayList<>();
+        try
+        {
+            for (final String g : guests)
+            {
+                guestSpecs.add(GuestSpec.parse(g));
+            }
+            for (final String d : disks)
+            {
+                diskSpecs.add(DiskSpec.parse(d));
+            }
+            for (final String v : vifs)
+            {
+                vifSpecs.add(VifSpec.parse(v));
+            }
+            if (guestSpecs.isEmpty() && !(diskSpecs.isEmpty() && vifSpecs.isEmpty()))
+            {
+                guestSpecs.add(new GuestSpec(DEFAULT_GUEST, DEFAULT_GUEST_BYTES));
+            }
+            for (final DiskSpec d : diskSpecs)
+            {
+                checkGuest(guestSpecs, d.guest());
+            }
+            for (final VifSpec v : vifSpecs)
+            {
+                checkGuest(guestSpecs, v.guest());
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+
+        final PrintWriter out = spec.commandLine().getOut();
+        final boolean ownDir = null == dir;
+        final Path directory = ownDir ? defaultDirectory() : dir.toAbsolutePath();
+        final String idle = wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.NOTIFY;
+        final BlkBackDriver blkback = new BlkBackDriver(new BlkBackConfig().polling(wait == WaitMode.POLL),
+            BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
+        final VirtualSwitch vswitch = new VirtualSwitch();
+        // netback's one runner serves every vif; a sleeping runner is only stopped by AgentRunner's 5 s close
+        // timeout, so "notify" backs off instead (parks of at most 1 ms between polls).
+        final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
+            SystemNanoClock.INSTANCE, wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.BACKOFF);
+        final CountDownLatch stop = new CountDownLatch(1);
+        final CountDownLatch stopped = new CountDownLatch(1);
+        final Thread hook = new Thread(() ->
+        {
+            stop.countDown();
+            try
+            {
+                stopped.await(30, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }, "pvring-serve-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        StreamUplink uplink = null;
+        try (ServeHost serve = ServeHost.start(directory, new XenbusBackendDriver[]{blkback, netback}))
+        {
+            out.println("pvring serve: " + directory);
+            out.println("  xenstore  " + serve.xenStoreSocket() + "   (privileged, xs_wire.h)");
+            out.println("  evtchn    " + serve.evtchnSocket() + "   (C header " + serve.cHeader() + ")");
+            final Map<String, Domain> byName = new LinkedHashMap<>();
+            for (final GuestSpec g : guestSpecs)
+            {
+                final Domain guest = serve.createGuest(g.name(), g.bytes());
+                byName.put(g.name(), guest);
+                out.println("  guest " + g.name() + " domid " + guest.domid() + ": memory " + guest.memory().path() +
+                    " (" + g.bytes() + " bytes), grants " + guest.sharedGrantTable().path() + ", xenstore " +
+                    serve.guestXenStoreSocket(guest.domid()));
+            }
+            addDisks(serve, out, byName, diskSpecs);
+            addVifs(serve, out, byName, vifSpecs);
+            if (null != netSocket)
+            {
+                uplink = StreamUplink.listen(vswitch, "uplink", new DomainSocketAddress(netSocket.toFile()));
+                out.println("  net       " + netSocket + "   (QEMU -netdev stream,addr.type=unix,addr.path=" +
+                    netSocket + ")");
+            }
+            out.println("attach: " + serve.attachHint());
+            out.println(null == duration ? "serving until interrupted (Ctrl-C)" :
+                "serving for " + duration.toMillis() + " ms");
+            out.flush();
+            if (null == duration)
+            {
+                stop.await();
+            }
+            else
+            {
+                stop.await(duration.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
+        finally
+        {
+            if (null != uplink)
+            {
+                uplink.close();
+            }
+            netback.close();
+            if (ownDir)
+            {
+                deleteIfEmpty(directory);
+            }
+            stopped.countDown();
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // Already shutting down: the hook is running and has been released.
+            }
+        }
+        out.println("pvring serve: stopped");
+        return Main.EXIT_OK;
+    }
+
+    private static void addDisks(
+        final ServeHost serve, final PrintWriter out, final Map<String, Domain> byName, final List<DiskSpec> disks)
+    {
+        final Map<String, Integer> nextIndex = new LinkedHashMap<>();
+        for (final DiskSpec d : disks)
+        {
+            final Domain guest = guest(byName, d.guest());
+            final int index = nextIndex.merge(guest.name(), 1, Integer::sum) - 1;
+            final String vdev = null != d.vdev() ? d.vdev() : "xvd" + (char)('a' + Math.min(index, 15));
+            final String devid = Integer.toString(DiskSpec.devid(vdev));
+            final XenbusDeviceSpec device = new XenbusDeviceSpec("vbd", 0, guest.domid(), devid,
+                Map.of("mode", d.readOnly() ? "r" : "w", "params", d.params(), "type", d.type()),
+                Map.of("virtual-device", devid, "device-type", "disk"));
+            serve.addDevice(device);
+            out.println("  vbd " + devid + " (" + vdev + ") of domid " + guest.domid() + ": " + d.type() + " " +
+                d.params() + (d.readOnly() ? " read-only" : "") + ", frontend " + device.frontendPath());
+        }
+    }
+
+    private static void addVifs(
+        final ServeHost serve, final PrintWriter out, final Map<String, Domain> byName, final List<VifSpec> vifs)
+    {
+        final Map<String, Integer> nextIndex = new LinkedHashMap<>();
+        for (final VifSpec v : vifs)
+        {
+            final Domain guest = guest(byName, v.guest());
+            final int index = nextIndex.merge(guest.name(), 1, Integer::sum) - 1;
+            final String devid = null != v.devid() ? v.devid() : Integer.toString(index);
+            final String mac = null != v.mac() ? v.mac() :
+                String.format("00:16:3e:%02x:%02x:%02x", guest.domid() >> 8 & 0xFF, guest.domid() & 0xFF, index);
+            final XenbusDeviceSpec device = new XenbusDeviceSpec(NetBackDriver.TYPE, 0, guest.domid(), devid,
+                Map.of("mac", mac, "handle", devid), Map.of("mac", mac, "handle", devid));
+            serve.addDevice(device);
+            out.println("  vif " + devid + " of domid " + guest.domid() + ": mac " + mac + ", frontend " +
+                device.frontendPath());
+        }
+    }
+
+    private static Domain guest(final Map<String, Domain> byName, final String name)
+    {
+        return null == name ? byName.values().iterator().next() : byName.get(name);
+    }
+
+    private static void checkGuest(final List<GuestSpec> guests, final String name)
+    {
+        if (null != name && guests.stream().noneMatch(g -> g.name().equals(name)))
+        {
+            throw new IllegalArgumentException("no --guest named '" + name + "'");
+        }
+    }
+
+    private static Path defaultDirectory()
+    {
+        final Path shm = Path.of("/dev/shm");
+        final Path base = Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+        return base.resolve("pvring-" + ProcessHandle.current().pid());
+    }
+
+    private static void deleteIfEmpty(final Path directory)
+    {
+        try
+        {
+            Files.deleteIfExists(directory);
+        }
+        catch (final IOException ex)
+        {
+            if (!(ex instanceof java.nio.file.DirectoryNotEmptyException))
+            {
+                throw new UncheckedIOException(ex);
+            }
+        }
+    }
+}

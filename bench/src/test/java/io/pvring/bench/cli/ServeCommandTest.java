@@ -1,0 +1,85 @@
+package io.pvring.bench.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code pvring serve}: what it prints and makes, bad specs rejected before anything starts. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ServeCommandTest
+{
+    @Test
+    void withoutDevicesServesXenstoreAndEventChannelsAndSaysHowToAttach(@TempDir final Path tmp)
+    {
+        final Path dir = tmp.resolve("srv");
+        final CliRunner r = CliRunner.run("serve", "--dir", dir.toString(), "--for", "1ms");
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("xenstore  " + dir.resolve("xenstored.sock")), r.out);
+        assertTrue(r.out.contains("evtchn    " + dir.resolve("evtchn.sock")), r.out);
+        assertTrue(r.out.contains("attach: XENSTORED_PATH=" + dir.resolve("xenstored.sock")), r.out);
+        assertFalse(r.out.contains("guest "), "no guest without --guest or devices: " + r.out);
+        assertFalse(Files.exists(dir.resolve("evtchn.sock")), "sockets removed on exit");
+    }
+
+    @Test
+    void devicesGetADefaultGuestAndLinuxDeviceNumbers(@TempDir final Path tmp) throws Exception
+    {
+        final Path dir = tmp.resolve("srv");
+        final Path image = Files.createFile(tmp.resolve("disk.img"));
+        Files.write(image, new byte[1 << 20]);
+        final CliRunner r = CliRunner.run("serve", "--dir", dir.toString(), "--for", "1ms",
+            "--disk", "memory:1m", "--disk", "file:" + image + ",ro", "--vif", "auto", "--wait", "poll");
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("guest guest domid 1: memory " + dir.resolve("dom1.mem")), r.out);
+        assertTrue(r.out.contains("vbd 51712 (xvda) of domid 1: memory 1048576"), r.out);
+        assertTrue(r.out.contains("vbd 51728 (xvdb) of domid 1: file " + image + " read-only"), r.out);
+        assertTrue(r.out.contains("vif 0 of domid 1: mac 00:16:3e:00:01:00"), r.out);
+        assertFalse(Files.exists(dir.resolve("dom1.mem")), "guest files removed on exit");
+    }
+
+    @Test
+    void namedGuestsTakeTheirDevices(@TempDir final Path tmp)
+    {
+        final CliRunner r = CliRunner.run("serve", "--dir", tmp.resolve("srv").toString(), "--for", "1ms",
+            "--guest", "a:8m", "--guest", "b:16m", "--disk", "null:1g,guest=b,vdev=xvdc",
+            "--vif", "guest=a,mac=02:00:00:00:00:0a");
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("guest a domid 1"), r.out);
+        assertTrue(r.out.contains("guest b domid 2"), r.out);
+        assertTrue(r.out.contains("vbd 51744 (xvdc) of domid 2: null 1073741824"), r.out);
+        assertTrue(r.out.contains("vif 0 of domid 1: mac 02:00:00:00:00:0a"), r.out);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "--disk disk                       | --disk expects file:PATH, memory:SIZE or null:SIZE first, got 'disk'",
+        "--disk tape:1m                    | --disk kind must be file, memory or null, got 'tape'",
+        "--disk memory:1000                | --disk size must be a multiple of 512, got 'memory:1000'",
+        "--disk file:/nonexistent/img      | --disk file /nonexistent/img is not a regular file",
+        "--disk memory:1m,vdev=hda         | vdev must be xvda..xvdp, got 'hda'",
+        "--disk memory:1m,speed=9          | unknown option 'speed=9' in 'memory:1m,speed=9'",
+        "--disk memory:1m,guest=nope       | no --guest named 'nope'",
+        "--guest lonely                    | --guest expects NAME:SIZE, got 'lonely'",
+        "--guest g:1000                    | --guest size must be a multiple of 4k, got 'g:1000'",
+        "--vif devid=x                     | --vif devid must be a number, got 'x'",
+        "--wait sometimes                  | '--wait': expected one of [POLL, NOTIFY]"})
+    void badSpecsGiveOneLineAndStartNothing(final String args, final String expected, @TempDir final Path tmp)
+    {
+        final String[] words = ("serve --dir " + tmp.resolve("srv") + " --for 1ms " + args.trim()).split(" +");
+        final CliRunner r = CliRunner.run(words);
+        assertEquals(Main.EXIT_USAGE, r.exitCode, r.toString());
+        assertTrue(r.err.contains(expected), r.err);
+        assertEquals(1, r.err.lines().count(), r.err);
+        assertFalse(Files.exists(tmp.resolve("srv")), "nothing started");
+    }
+}
