@@ -96,6 +96,7 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
     private int domid = -1;
     private boolean broken;
     private boolean draining;
+    private ByteBuf eventBuffer;
     private long events;
     @SuppressWarnings("unused") // accessed through DRAIN_SCHEDULED
     private volatile int drainScheduled;
@@ -184,6 +185,7 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
     public void channelInactive(final ChannelHandlerContext ctx) throws Exception
     {
         closePorts();
+        releaseEventBuffer();
         super.channelInactive(ctx);
     }
 
@@ -191,6 +193,7 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
     protected void handlerRemoved0(final ChannelHandlerContext ctx)
     {
         closePorts();
+        releaseEventBuffer();
     }
 
     @Override
@@ -488,21 +491,49 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
             }
             if (null == buf)
             {
-                buf = c.alloc().buffer(MESSAGE_LENGTH * EVENTS_PER_WRITE, MESSAGE_LENGTH * EVENTS_PER_WRITE);
+                buf = eventBuffer(c);
             }
             reply.clear().op(OP_EVENT).port(p.port.port());
             buf.writeBytes(replyBuffer.byteArray(), 0, MESSAGE_LENGTH);
             events++;
             if (++inBuf == EVENTS_PER_WRITE)
             {
-                c.write(buf);
+                c.write(buf, c.voidPromise()); // no promise object per write: a failure reaches exceptionCaught
                 buf = null;
                 inBuf = 0;
             }
         }
         if (null != buf)
         {
-            c.write(buf);
+            c.write(buf, c.voidPromise());
+        }
+    }
+
+    /**
+     * The buffer for the next batch of events, retained for the write: the one kept from last time when the transport
+     * has released it (its only reference is ours again), so a steady stream of events allocates nothing; a new one
+     * while the last is still queued behind a slow reader.
+     */
+    private ByteBuf eventBuffer(final ChannelHandlerContext c)
+    {
+        if (null != eventBuffer && 1 == eventBuffer.refCnt())
+        {
+            return eventBuffer.clear().retain();
+        }
+        if (null != eventBuffer)
+        {
+            eventBuffer.release(); // the queued write holds its own reference
+        }
+        eventBuffer = c.alloc().directBuffer(MESSAGE_LENGTH * EVENTS_PER_WRITE, MESSAGE_LENGTH * EVENTS_PER_WRITE);
+        return eventBuffer.retain();
+    }
+
+    private void releaseEventBuffer()
+    {
+        if (null != eventBuffer)
+        {
+            eventBuffer.release();
+            eventBuffer = null;
         }
     }
 
