@@ -123,6 +123,34 @@ class EvtchnServerTest
     }
 
     @Test
+    void aClientThatWritesWithoutReadingLosesNoReplyAndHarmsNoOne() throws Exception
+    {
+        final int requests = 50_000; // 1.6 MB of replies: far beyond the socket buffers and the write high-water mark
+        try (EvtchnTestClient flooder = client(socket, GUEST); EvtchnTestClient other = client(socket, GUEST))
+        {
+            final Thread writer = new Thread(() ->
+            {
+                for (int i = 0; i < requests; i++)
+                {
+                    flooder.post(OP_SEND, 99, 0, 0, 0);
+                }
+            }, "flooder");
+            writer.start();
+            // Whatever the flooder does, another client is served.
+            assertEquals(0, other.call(OP_ALLOC_UNBOUND, 0, DOM0, 0, 0).status());
+            for (int i = 0; i < requests; i++)
+            {
+                final var reply = flooder.read();
+                assertEquals(OP_SEND | EvtchnMessageDescriptor.OP_REPLY, reply.op());
+                assertEquals(-EINVAL, reply.status());
+                assertEquals(i + 2, reply.id(), "replies in order, none lost");
+            }
+            writer.join();
+            assertEquals(0, flooder.call(OP_ALLOC_UNBOUND, 0, DOM0, 0, 0).status());
+        }
+    }
+
+    @Test
     void garbageEndsOnlyThatConnection()
     {
         try (EvtchnTestClient good = client(socket, GUEST); EvtchnTestClient bad = EvtchnTestClient.connect(socket))
