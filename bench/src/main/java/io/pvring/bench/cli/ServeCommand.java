@@ -322,7 +322,9 @@ public final class ServeCommand implements Callable<Integer>
             {
                 deleteIfEmpty(directory);
             }
-            stopped.countDown();
+            out.println("pvring serve: stopped");
+            out.flush();
+            stopped.countDown(); // a shutdown hook waiting for this lets the JVM exit now
             try
             {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -332,7 +334,6 @@ public final class ServeCommand implements Callable<Integer>
                 // Already shutting down: the hook is running and has been released.
             }
         }
-        out.println("pvring serve: stopped");
         return Main.EXIT_OK;
     }
 
