@@ -7,9 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.pvring.event.EventChannelTable;
+import io.pvring.event.remote.EvtchnMessage;
+import io.pvring.event.remote.EvtchnMessageDescriptor;
+import io.pvring.event.remote.EvtchnTestClient;
 import io.pvring.host.Domain;
 import io.pvring.serve.ServeHost;
 import io.pvring.testing.CProgram;
@@ -24,6 +28,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,33 +64,19 @@ class ServeInteropTest
         final Path dir = tmp.resolve("srv");
         final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false),
             BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
-        final Path binary = compile(tmp, dir);
+        final Path binary = compile(tmp);
         try (ServeHost serve = ServeHost.start(dir, driver))
         {
             final Domain guest = serve.createGuest("c-guest", 16L << 20);
             final XenbusDeviceSpec spec = new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID,
-                java.util.Map.of("mode", "w", "params", image.toString(), "type", "file"),
-                java.util.Map.of("virtual-device", DEVID, "device-type", "disk"));
+                Map.of("mode", "w", "params", image.toString(), "type", "file"),
+                Map.of("virtual-device", DEVID, "device-type", "disk"));
             serve.addDevice(spec);
 
             final CValues out = run(binary, serve.guestXenStoreSocket(guest.domid()), serve.evtchnSocket().toString(),
                 guest.memory().path().toString(), guest.sharedGrantTable().path().toString(),
                 Integer.toString(guest.domid()), DEVID, Long.toString(START_SECTOR));
-
-            assertEquals(1, out.get("backend_initwait"));
-            assertEquals(32, out.get("ring_entries"), "__CONST_RING_SIZE(blkif, 4096)");
-            assertEquals((16L << 20) / 512, out.get("sectors"));
-            assertEquals(512, out.get("sector_size"));
-            assertEquals(1, out.get("feature_flush_cache"));
-            assertEquals(0, out.get("write_failed"));
-            assertEquals(0, out.get("read_failed"));
-            assertEquals(BYTES, out.get("bytes"));
-            assertEquals(1, out.get("read_back_ok"));
-            assertEquals(BlkifDescriptor.BLKIF_RSP_OKAY, out.get("flush_status"));
-            assertEquals(1, out.get("backend_closed"));
-            assertEquals(1, out.get("ring_ref_ended"), "the backend unmapped the ring before going Closed");
-            assertEquals(1, out.get("evtchn_closed"));
-            assertTrue(out.get("events") >= 3, "responses arrived as event-channel notifications");
+            assertFrontendDidIo(out);
 
             // The backend is torn down: Closed, no connection, no mappings, no ports on either side.
             assertEquals(XenbusState.CLOSED, serve.host().toolstack().backendState(spec));
@@ -97,6 +88,104 @@ class ServeInteropTest
             assertEquals(0, table.openPorts(guest.domid()), "the C frontend closed its end");
         }
         assertImageHoldsThePattern(image);
+    }
+
+    /**
+     * Everything from outside: the guest is made by a {@code domain_create} on the event socket, its disk by
+     * Xen's {@code xenstore-write} and {@code xenstore-chmod} writing both device directories with libxl's
+     * permissions, and its frontend is the C program; {@code domain_destroy} removes the device and the files.
+     */
+    @Test
+    void guestAndDiskMadeFromOutsideWithXenstoreTools(@TempDir final Path tmp) throws Exception
+    {
+        CProgram.assumeToolsPresent();
+        if (!Files.isReadable(XENSTORE_H))
+        {
+            missing(XENSTORE_H + " not found: install the Debian package libxen-dev (libxenstore)");
+        }
+        final String xenstoreWrite = tool("xenstore-write");
+        final String xenstoreChmod = tool("xenstore-chmod");
+        final Path image = tmp.resolve("disk.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw"))
+        {
+            f.setLength(16L << 20);
+        }
+        final Path dir = tmp.resolve("srv");
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false),
+            BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
+        final Path binary = compile(tmp);
+        try (ServeHost serve = ServeHost.start(dir, driver);
+            EvtchnTestClient control = EvtchnTestClient.connect(serve.evtchnSocket()))
+        {
+            final EvtchnMessage created = control.call(EvtchnMessageDescriptor.OP_DOMAIN_CREATE, 0, 0, 0, 16L << 20);
+            assertEquals(0, created.status());
+            final int domid = (int)created.domid();
+            final String fe = "/local/domain/" + domid + "/device/vbd/" + DEVID;
+            final String be = "/local/domain/0/backend/vbd/" + domid + "/" + DEVID;
+            final Map<String, String> env =
+                Map.of(XenStoreServer.XENSTORED_PATH_ENV, serve.xenStoreSocket().toString());
+            // libxl__device_generic_add: both directories in one transaction, then libxl's permissions.
+            runTool(env, List.of(xenstoreWrite,
+                fe + "/backend", be, fe + "/backend-id", "0", fe + "/state", "1", fe + "/virtual-device", DEVID,
+                fe + "/device-type", "disk",
+                be + "/frontend", fe, be + "/frontend-id", Integer.toString(domid), be + "/online", "1",
+                be + "/state", "1", be + "/params", image.toString(), be + "/type", "file", be + "/mode", "w"));
+            runTool(env, List.of(xenstoreChmod, "-r", fe, "n" + domid, "r0"));
+            runTool(env, List.of(xenstoreChmod, "-r", be, "n0", "r" + domid));
+
+            final CValues out = run(binary, serve.guestXenStoreSocket(domid), serve.evtchnSocket().toString(),
+                dir.resolve("dom" + domid + ".mem").toString(), dir.resolve("dom" + domid + ".gnttab").toString(),
+                Integer.toString(domid), DEVID, Long.toString(START_SECTOR));
+            assertFrontendDidIo(out);
+            assertEquals(0, serve.host().hypervisor().openGrantMappers());
+
+            assertEquals(0, control.call(EvtchnMessageDescriptor.OP_DOMAIN_DESTROY, 0, domid, 0, 0).status());
+            assertEquals(List.of(), driver.devices(), "the vbd went with its domain");
+            assertFalse(Files.exists(dir.resolve("dom" + domid + ".mem")));
+            assertFalse(Files.exists(serve.guestXenStoreSocket(domid)));
+        }
+        assertImageHoldsThePattern(image);
+    }
+
+    private static void assertFrontendDidIo(final CValues out)
+    {
+        assertEquals(1, out.get("backend_initwait"));
+        assertEquals(32, out.get("ring_entries"), "__CONST_RING_SIZE(blkif, 4096)");
+        assertEquals((16L << 20) / 512, out.get("sectors"));
+        assertEquals(512, out.get("sector_size"));
+        assertEquals(1, out.get("feature_flush_cache"));
+        assertEquals(0, out.get("write_failed"));
+        assertEquals(0, out.get("read_failed"));
+        assertEquals(BYTES, out.get("bytes"));
+        assertEquals(1, out.get("read_back_ok"));
+        assertEquals(BlkifDescriptor.BLKIF_RSP_OKAY, out.get("flush_status"));
+        assertEquals(1, out.get("backend_closed"));
+        assertEquals(1, out.get("ring_ref_ended"), "the backend unmapped the ring before going Closed");
+        assertEquals(1, out.get("evtchn_closed"));
+        assertTrue(out.get("events") >= 3, "responses arrived as event-channel notifications");
+    }
+
+    private static String tool(final String name)
+    {
+        if (!ExternalTools.findOnPath(name))
+        {
+            missing(name + " not found on PATH: install the Debian package xenstore-utils");
+        }
+        return name;
+    }
+
+    private static void runTool(final Map<String, String> env, final List<String> command) throws Exception
+    {
+        final ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        final Process p = pb.start();
+        final String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS))
+        {
+            p.destroyForcibly();
+            Assertions.fail(command + " did not finish in 30 s");
+        }
+        assertEquals(0, p.exitValue(), command + ": " + output);
     }
 
     /** The same bytes the C program wrote, computed here, are in the image at START_SECTOR. */
@@ -119,7 +208,7 @@ class ServeInteropTest
         }
     }
 
-    private static Path compile(final Path tmp, final Path serveDir) throws Exception
+    private static Path compile(final Path tmp) throws Exception
     {
         final Path include = Files.createDirectories(tmp.resolve("include"));
         Files.writeString(include.resolve(io.pvring.event.remote.EvtchnServer.C_HEADER),
