@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import io.netty.channel.unix.DomainSocketAddress;
 import io.pvring.blkback.BlkBackConfig;
@@ -235,14 +236,21 @@ public final class ServeCommand implements Callable<Integer>
             {
                 guestSpecs.add(new GuestSpec(DEFAULT_GUEST, DEFAULT_GUEST_BYTES));
             }
+            checkUnique(guestSpecs.stream().map(GuestSpec::name).toList(), "--guest name");
+            final List<String> diskIds = new ArrayList<>();
             for (final DiskSpec d : diskSpecs)
             {
                 checkGuest(guestSpecs, d.guest());
+                diskIds.add(guestOf(guestSpecs, d.guest()) + " " + vdev(d, diskSpecs, guestSpecs));
             }
+            checkUnique(diskIds, "--disk vdev for guest");
+            final List<String> vifIds = new ArrayList<>();
             for (final VifSpec v : vifSpecs)
             {
                 checkGuest(guestSpecs, v.guest());
+                vifIds.add(guestOf(guestSpecs, v.guest()) + " " + vifDevid(v, vifSpecs, guestSpecs));
             }
+            checkUnique(vifIds, "--vif devid for guest");
         }
         catch (final IllegalArgumentException ex)
         {
@@ -340,12 +348,11 @@ public final class ServeCommand implements Callable<Integer>
     private static void addDisks(
         final ServeHost serve, final PrintWriter out, final Map<String, Domain> byName, final List<DiskSpec> disks)
     {
-        final Map<String, Integer> nextIndex = new LinkedHashMap<>();
+        final List<GuestSpec> guests = byName.values().stream().map(g -> new GuestSpec(g.name(), 0)).toList();
         for (final DiskSpec d : disks)
         {
             final Domain guest = guest(byName, d.guest());
-            final int index = nextIndex.merge(guest.name(), 1, Integer::sum) - 1;
-            final String vdev = null != d.vdev() ? d.vdev() : "xvd" + (char)('a' + Math.min(index, 15));
+            final String vdev = vdev(d, disks, guests);
             final String devid = Integer.toString(DiskSpec.devid(vdev));
             final XenbusDeviceSpec device = new XenbusDeviceSpec("vbd", 0, guest.domid(), devid,
                 Map.of("mode", d.readOnly() ? "r" : "w", "params", d.params(), "type", d.type()),
@@ -359,12 +366,12 @@ public final class ServeCommand implements Callable<Integer>
     private static void addVifs(
         final ServeHost serve, final PrintWriter out, final Map<String, Domain> byName, final List<VifSpec> vifs)
     {
-        final Map<String, Integer> nextIndex = new LinkedHashMap<>();
+        final List<GuestSpec> guests = byName.values().stream().map(g -> new GuestSpec(g.name(), 0)).toList();
         for (final VifSpec v : vifs)
         {
             final Domain guest = guest(byName, v.guest());
-            final int index = nextIndex.merge(guest.name(), 1, Integer::sum) - 1;
-            final String devid = null != v.devid() ? v.devid() : Integer.toString(index);
+            final int index = indexAmongGuest(v, vifs, guests, VifSpec::guest);
+            final String devid = vifDevid(v, vifs, guests);
             final String mac = null != v.mac() ? v.mac() :
                 String.format("00:16:3e:%02x:%02x:%02x", guest.domid() >> 8 & 0xFF, guest.domid() & 0xFF, index);
             final XenbusDeviceSpec device = new XenbusDeviceSpec(NetBackDriver.TYPE, 0, guest.domid(), devid,
@@ -372,6 +379,58 @@ public final class ServeCommand implements Callable<Integer>
             serve.addDevice(device);
             out.println("  vif " + devid + " of domid " + guest.domid() + ": mac " + mac + ", frontend " +
                 device.frontendPath());
+        }
+    }
+
+    /** The disk's vdev: its own, or xvda, xvdb, ... by its position among the guest's disks. */
+    private static String vdev(final DiskSpec d, final List<DiskSpec> disks, final List<GuestSpec> guests)
+    {
+        if (null != d.vdev())
+        {
+            return d.vdev();
+        }
+        return "xvd" + (char)('a' + Math.min(indexAmongGuest(d, disks, guests, DiskSpec::guest), 15));
+    }
+
+    private static String vifDevid(final VifSpec v, final List<VifSpec> vifs, final List<GuestSpec> guests)
+    {
+        return null != v.devid() ? v.devid() : Integer.toString(indexAmongGuest(v, vifs, guests, VifSpec::guest));
+    }
+
+    /** Position of {@code item} among the items of the same guest (by identity: specs may be equal). */
+    private static <T> int indexAmongGuest(
+        final T item, final List<T> all, final List<GuestSpec> guests, final Function<T, String> guestName)
+    {
+        final String guest = guestOf(guests, guestName.apply(item));
+        int index = 0;
+        for (final T other : all)
+        {
+            if (other == item)
+            {
+                return index;
+            }
+            if (guest.equals(guestOf(guests, guestName.apply(other))))
+            {
+                index++;
+            }
+        }
+        throw new IllegalArgumentException("not listed: " + item);
+    }
+
+    private static String guestOf(final List<GuestSpec> guests, final String name)
+    {
+        return null == name ? guests.get(0).name() : name;
+    }
+
+    private static void checkUnique(final List<String> keys, final String what)
+    {
+        final java.util.Set<String> seen = new java.util.HashSet<>();
+        for (final String key : keys)
+        {
+            if (!seen.add(key))
+            {
+                throw new IllegalArgumentException(what + " given twice: " + key);
+            }
         }
     }
 

@@ -72,6 +72,9 @@ class ServeCommandTest
         "--guest lonely                    | --guest expects NAME:SIZE, got 'lonely'",
         "--guest g:1000                    | --guest size must be a multiple of 4k, got 'g:1000'",
         "--vif devid=x                     | --vif devid must be a number, got 'x'",
+        "--guest a:8m --guest a:4m         | --guest name given twice: a",
+        "--disk null:1m --disk null:1m,vdev=xvda | --disk vdev for guest given twice: guest xvda",
+        "--vif auto --vif devid=0          | --vif devid for guest given twice: guest 0",
         "--wait sometimes                  | '--wait': expected one of [POLL, NOTIFY]"})
     void badSpecsGiveOneLineAndStartNothing(final String args, final String expected, @TempDir final Path tmp)
     {
