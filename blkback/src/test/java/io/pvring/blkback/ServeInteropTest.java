@@ -1,7 +1,6 @@
 package io.pvring.blkback;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,14 +14,13 @@ import io.pvring.event.remote.EvtchnMessage;
 import io.pvring.event.remote.EvtchnMessageDescriptor;
 import io.pvring.event.remote.EvtchnTestClient;
 import io.pvring.host.Domain;
+import io.pvring.serve.CFrontendProcess;
 import io.pvring.serve.ServeHost;
-import io.pvring.testing.CProgram;
 import io.pvring.testing.CValues;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusState;
 import io.pvring.xenstore.XenStoreServer;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,16 +44,10 @@ class ServeInteropTest
     private static final String DEVID = "51712";
     private static final long START_SECTOR = 2048;
     private static final int BYTES = 16 * 4096;
-    private static final Path XENSTORE_H = Path.of("/usr/include/xenstore.h");
 
     @Test
     void cBlkfrontAttachesThroughFilesAndSockets(@TempDir final Path tmp) throws Exception
     {
-        CProgram.assumeToolsPresent();
-        if (!Files.isReadable(XENSTORE_H))
-        {
-            missing(XENSTORE_H + " not found: install the Debian package libxen-dev (libxenstore)");
-        }
         final Path image = tmp.resolve("disk.img");
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw"))
         {
@@ -64,7 +56,7 @@ class ServeInteropTest
         final Path dir = tmp.resolve("srv");
         final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false),
             BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
-        final Path binary = compile(tmp);
+        final CFrontendProcess blkfront = CFrontendProcess.compile(ServeInteropTest.class, "serve_blkfront.c", tmp);
         try (ServeHost serve = ServeHost.start(dir, driver))
         {
             final Domain guest = serve.createGuest("c-guest", 16L << 20);
@@ -73,9 +65,10 @@ class ServeInteropTest
                 Map.of("virtual-device", DEVID, "device-type", "disk"));
             serve.addDevice(spec);
 
-            final CValues out = run(binary, serve.guestXenStoreSocket(guest.domid()), serve.evtchnSocket().toString(),
-                guest.memory().path().toString(), guest.sharedGrantTable().path().toString(),
-                Integer.toString(guest.domid()), DEVID, Long.toString(START_SECTOR));
+            final CValues out = blkfront.start(serve.guestXenStoreSocket(guest.domid()),
+                serve.evtchnSocket().toString(), guest.memory().path().toString(),
+                guest.sharedGrantTable().path().toString(), Integer.toString(guest.domid()), DEVID,
+                Long.toString(START_SECTOR)).await(90);
             assertFrontendDidIo(out);
 
             // The backend is torn down: Closed, no connection, no mappings, no ports on either side.
@@ -98,11 +91,6 @@ class ServeInteropTest
     @Test
     void guestAndDiskMadeFromOutsideWithXenstoreTools(@TempDir final Path tmp) throws Exception
     {
-        CProgram.assumeToolsPresent();
-        if (!Files.isReadable(XENSTORE_H))
-        {
-            missing(XENSTORE_H + " not found: install the Debian package libxen-dev (libxenstore)");
-        }
         final String xenstoreWrite = tool("xenstore-write");
         final String xenstoreChmod = tool("xenstore-chmod");
         final Path image = tmp.resolve("disk.img");
@@ -113,7 +101,7 @@ class ServeInteropTest
         final Path dir = tmp.resolve("srv");
         final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false),
             BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
-        final Path binary = compile(tmp);
+        final CFrontendProcess blkfront = CFrontendProcess.compile(ServeInteropTest.class, "serve_blkfront.c", tmp);
         try (ServeHost serve = ServeHost.start(dir, driver);
             EvtchnTestClient control = EvtchnTestClient.connect(serve.evtchnSocket()))
         {
@@ -133,9 +121,9 @@ class ServeInteropTest
             runTool(env, List.of(xenstoreChmod, "-r", fe, "n" + domid, "r0"));
             runTool(env, List.of(xenstoreChmod, "-r", be, "n0", "r" + domid));
 
-            final CValues out = run(binary, serve.guestXenStoreSocket(domid), serve.evtchnSocket().toString(),
+            final CValues out = blkfront.start(serve.guestXenStoreSocket(domid), serve.evtchnSocket().toString(),
                 dir.resolve("dom" + domid + ".mem").toString(), dir.resolve("dom" + domid + ".gnttab").toString(),
-                Integer.toString(domid), DEVID, Long.toString(START_SECTOR));
+                Integer.toString(domid), DEVID, Long.toString(START_SECTOR)).await(90);
             assertFrontendDidIo(out);
             assertEquals(0, serve.host().hypervisor().openGrantMappers());
 
@@ -169,7 +157,7 @@ class ServeInteropTest
     {
         if (!ExternalTools.findOnPath(name))
         {
-            missing(name + " not found on PATH: install the Debian package xenstore-utils");
+            CFrontendProcess.missing(name + " not found on PATH: install the Debian package xenstore-utils");
         }
         return name;
     }
@@ -208,66 +196,4 @@ class ServeInteropTest
         }
     }
 
-    private static Path compile(final Path tmp) throws Exception
-    {
-        final Path include = Files.createDirectories(tmp.resolve("include"));
-        Files.writeString(include.resolve(io.pvring.event.remote.EvtchnServer.C_HEADER),
-            io.pvring.event.remote.EvtchnServer.cHeader(), StandardCharsets.US_ASCII);
-        final Path source = tmp.resolve("serve_blkfront.c");
-        try (InputStream in = ServeInteropTest.class.getResourceAsStream("serve_blkfront.c"))
-        {
-            Files.copy(in, source);
-        }
-        final Path binary = tmp.resolve("serve_blkfront");
-        final Path log = tmp.resolve("gcc.log");
-        final List<String> command = List.of("gcc", "-std=gnu11", "-O2", "-Wall", "-Werror", "-I/usr/include",
-            "-I" + include, "-o", binary.toString(), source.toString(), "-lxenstore");
-        final Process gcc = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!gcc.waitFor(120, TimeUnit.SECONDS))
-        {
-            gcc.destroyForcibly();
-            Assertions.fail("gcc timed out");
-        }
-        final String output = Files.readString(log);
-        if (0 != gcc.exitValue())
-        {
-            if (output.contains("cannot find -lxenstore"))
-            {
-                missing("libxenstore not found: install the Debian package libxen-dev\n" + output);
-            }
-            Assertions.fail("gcc failed: " + String.join(" ", command) + "\n" + output);
-        }
-        return binary;
-    }
-
-    private static CValues run(final Path binary, final Path xenStoreSocket, final String... args) throws Exception
-    {
-        final Path out = binary.resolveSibling("out.txt");
-        final Path err = binary.resolveSibling("err.txt");
-        final List<String> command = new java.util.ArrayList<>();
-        command.add(binary.toString());
-        command.addAll(List.of(args));
-        final ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().put(XenStoreServer.XENSTORED_PATH_ENV, xenStoreSocket.toString());
-        final Process process = pb.start();
-        if (!process.waitFor(90, TimeUnit.SECONDS))
-        {
-            process.destroyForcibly().waitFor();
-            Assertions.fail("serve_blkfront did not finish in 90 s; stdout:\n" + Files.readString(out) +
-                "\nstderr:\n" + Files.readString(err));
-        }
-        final String stdout = Files.readString(out);
-        assertEquals(0, process.exitValue(), "serve_blkfront failed; stdout:\n" + stdout + "\nstderr:\n" +
-            Files.readString(err));
-        return CValues.parse(stdout);
-    }
-
-    private static void missing(final String message)
-    {
-        if (CProgram.toolsRequired())
-        {
-            Assertions.fail(message + " (required because " + CProgram.REQUIRE_TOOLS_ENV + "=1)");
-        }
-        Assumptions.abort(message + " (test skipped; set " + CProgram.REQUIRE_TOOLS_ENV + "=1 to make this a failure)");
-    }
 }
