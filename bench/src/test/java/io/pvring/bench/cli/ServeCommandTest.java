@@ -38,12 +38,14 @@ class ServeCommandTest
         final Path image = Files.createFile(tmp.resolve("disk.img"));
         Files.write(image, new byte[1 << 20]);
         final CliRunner r = CliRunner.run("serve", "--dir", dir.toString(), "--for", "1ms",
-            "--disk", "memory:1m", "--disk", "file:" + image + ",ro", "--vif", "auto", "--wait", "poll");
+            "--disk", "memory:1m", "--disk", "file:" + image + ",ro", "--vif", "auto", "--wait", "poll",
+            "--net-socket", tmp.resolve("net.sock").toString());
         assertEquals(0, r.exitCode, r.toString());
         assertTrue(r.out.contains("guest guest domid 1: memory " + dir.resolve("dom1.mem")), r.out);
         assertTrue(r.out.contains("vbd 51712 (xvda) of domid 1: memory 1048576"), r.out);
         assertTrue(r.out.contains("vbd 51728 (xvdb) of domid 1: file " + image + " read-only"), r.out);
         assertTrue(r.out.contains("vif 0 of domid 1: mac 00:16:3e:00:01:00"), r.out);
+        assertTrue(r.out.contains("net       " + tmp.resolve("net.sock")), r.out);
         assertFalse(Files.exists(dir.resolve("dom1.mem")), "guest files removed on exit");
     }
 
