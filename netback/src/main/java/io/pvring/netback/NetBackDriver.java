@@ -106,6 +106,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         device.write("feature-dynamic-multicast-control", flag(config.featureMulticastControl()));
         device.write("feature-split-event-channels", flag(config.featureSplitEventChannels()));
         device.write("multi-queue-max-queues", Integer.toString(config.maxQueues()));
+        device.write("feature-ctrl-ring", "1");
         return new Device(vifConfig);
     }
 
@@ -215,6 +216,19 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             {
                 device.fatal(error[0]);
                 return false;
+            }
+            final long ctrlRef = device.readOtherendLong("ctrl-ring-ref", -1);
+            if (ctrlRef >= 0)
+            {
+                final long ctrlEvent = device.readOtherendLong("event-channel-ctrl", -1);
+                if (ctrlRef > Integer.MAX_VALUE || ctrlEvent < 0 || ctrlEvent > Integer.MAX_VALUE
+                    || !vif.connectCtrl(device.hypervisor().eventChannels(), device.backendDomid(),
+                    device.frontendDomid(), (int)ctrlRef, (int)ctrlEvent, device::requestClose, error))
+                {
+                    vif.close();
+                    device.fatal(error[0] == null ? "bad event-channel-ctrl" : error[0]);
+                    return false;
+                }
             }
             synchronized (NetBackDriver.this)
             {
