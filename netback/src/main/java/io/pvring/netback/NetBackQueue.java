@@ -89,6 +89,8 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private int rxAvailable;
     private int rxPlaced;
 
+    private boolean txArmed;
+    private boolean rxArmed;
     private volatile boolean disabled;
     private volatile String fatalReason;
     private boolean closed;
@@ -171,6 +173,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             return 0;
         }
         nowNanos = clock.nanoTime();
+        ingress.tick();
         if (txEvent.isPending())
         {
             txEvent.consumePending();
@@ -181,12 +184,21 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         }
         int work = txWork();
         work += rxWork();
-        if (work == 0 && !disabled)
+        if (work > 0)
         {
-            // going idle: ask for a notification at the next request, then look once more
+            txArmed = false;
+        }
+        else if (!txArmed && !disabled)
+        {
+            // going idle: ask for a notification at the next request, then look once more. Only once per idle
+            // spell: re-arming on every idle spin would bounce the ring header's cache line to the frontend.
             if (txRing.finalCheckForRequests())
             {
                 work += txWork();
+            }
+            else
+            {
+                txArmed = true;
             }
         }
         return work;
@@ -569,6 +581,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         final int read = backlog.controlledRead(rxHandler, BATCH);
         if (rxPlaced > 0)
         {
+            rxArmed = false;
             final boolean notify = rxRing.pushResponsesAndCheckNotify();
             if (notify)
             {
@@ -576,13 +589,14 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             }
             counters.onRxNotify(notify);
         }
-        else if (backlog.size() > 0)
+        else if (!rxArmed && backlog.size() > 0)
         {
             // waiting for buffers: ask the frontend to notify us when it posts some (feature-rx-notify)
             if (rxRing.finalCheckForRequests())
             {
                 return 1;
             }
+            rxArmed = true;
         }
         return read;
     }

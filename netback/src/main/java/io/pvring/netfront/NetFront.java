@@ -54,6 +54,7 @@ public final class NetFront implements AutoCloseable
     private final int[] rxPosted = new int[RING_SIZE];
     private final int[] rxToRepost = new int[RING_SIZE];
     private int rxToRepostCount;
+    private int txPublished;
     private final EventPort txEvent;
     private final EventPort rxEvent;
 
@@ -242,10 +243,14 @@ public final class NetFront implements AutoCloseable
     /** Publishes queued TX requests and RX reposts, notifying the backend only where the ring asks for it. */
     public void flush()
     {
-        if (txRing.pushRequestsAndCheckNotify())
+        if (txRing.reqProdPvt() != txPublished)
         {
-            notifications++;
-            txEvent.notifyRemote();
+            txPublished = txRing.reqProdPvt();
+            if (txRing.pushRequestsAndCheckNotify())
+            {
+                notifications++;
+                txEvent.notifyRemote();
+            }
         }
         repostRx();
     }
@@ -270,7 +275,9 @@ public final class NetFront implements AutoCloseable
         int consumed = 0;
         while (txRing.unconsumedResponses() > 0)
         {
-            txRing.copyResponse(responseCopy, 0);
+            // the 4-byte response copied out in one read (RING_COPY_RESPONSE), then parsed from the copy
+            responseCopy.putInt(0, txRing.buffer().getInt(txRing.responseOffset()));
+            txRing.nextResponse();
             txResponse.wrap(responseCopy, 0);
             consumed++;
             final int status = txResponse.status();
@@ -331,7 +338,7 @@ public final class NetFront implements AutoCloseable
         final int available = rxRing.unconsumedResponses();
         final int index = rxRing.rspCons();
         rxResponse.wrap(responseCopy, 0);
-        rxRing.buffer().getBytes(rxRing.geometry().slotOffset(index), responseCopy, 0, RxResponse.LENGTH);
+        responseCopy.putLong(0, rxRing.buffer().getLong(rxRing.geometry().slotOffset(index)));
         final int firstFlags = rxResponse.flags();
         final int firstStatus = rxResponse.status();
         final int firstBuffer = rxPosted[index & (RING_SIZE - 1)];
@@ -389,8 +396,7 @@ public final class NetFront implements AutoCloseable
                     continue;
                 }
                 final int slotIndex = index + s;
-                rxRing.buffer().getBytes(rxRing.geometry().slotOffset(slotIndex), responseCopy, 0,
-                    RxResponse.LENGTH);
+                responseCopy.putLong(0, rxRing.buffer().getLong(rxRing.geometry().slotOffset(slotIndex)));
                 final int status = rxResponse.status();
                 final int pageOffset = rxResponse.pageOffset();
                 if (status < 0 || pageOffset + status > PAGE_SIZE)

@@ -2,20 +2,22 @@ package io.pvring.netback.perf;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.pvring.event.IdleStrategies;
 import io.pvring.netback.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;
 import io.pvring.netfront.FrameHandler;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Hand-run throughput measurement (not a unit test): netfront A -> netback A -> switch -> netback B -> netfront B,
  * one queue each. Thread 1 runs both backends (busy spin); the calling thread runs both frontends (send a batch,
- * flush, receive). Usage: {@code NetPathThroughput <frameBytes> <seconds>}.
+ * flush, receive). Usage: {@code NetPathThroughput <frameBytes> [seconds] [batch] [single|two] [poll|backoff]}:
+ * "single" runs backends and frontends on one thread (the CPU cost of the whole path per packet); "backoff" lets
+ * both threads yield when idle (for a machine with fewer free cores than threads).
  */
 public final class NetPathThroughput
 {
@@ -29,6 +31,7 @@ public final class NetPathThroughput
         final int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         final int batch = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         final boolean single = args.length > 3 && "single".equals(args[3]);
+        final boolean yieldWhenIdle = args.length > 4 && !IdleStrategies.POLL.equals(args[4]);
         try (NetRig rig = new NetRig())
         {
             rig.nanos = 0;
@@ -44,7 +47,8 @@ public final class NetPathThroughput
             final long[] bytes = new long[1];
             final FrameHandler sink = (buf, o, l, f, t, s) -> bytes[0] += l;
             final AtomicBoolean running = new AtomicBoolean(true);
-            final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null,
+            final String idle = args.length > 4 ? args[4] : IdleStrategies.POLL;
+            final AgentRunner runner = new AgentRunner(IdleStrategies.create(idle), Throwable::printStackTrace, null,
                 new CompositeAgent(a.vif.agent(), b.vif.agent()));
             if (!single)
             {
@@ -72,7 +76,12 @@ public final class NetPathThroughput
                     a.vif.doWork();
                     b.vif.doWork();
                 }
-                received += b.front.receive(sink, 256);
+                final int got = b.front.receive(sink, 256);
+                received += got;
+                if (got == 0 && yieldWhenIdle)
+                {
+                    Thread.yield();
+                }
                 final long now = System.nanoTime();
                 if (!measuring && now > warmupEnd)
                 {
