@@ -4,11 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import io.pvring.event.EventChannels;
-import io.pvring.grant.GrantMapper;
-import io.pvring.grant.GrantTable;
 import io.pvring.host.Hypervisor;
-import io.pvring.memory.GuestMemory;
 import io.pvring.netback.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
@@ -45,32 +41,7 @@ class XenbusNetTest
     private final XsConnection dom0 = store.connect(0);
     private final XenbusToolstack toolstack = new XenbusToolstack(dom0);
     private final VirtualSwitch vswitch = new VirtualSwitch();
-    private final HypervisorServices services = new HypervisorServices()
-    {
-        @Override
-        public EventChannels eventChannels()
-        {
-            return hypervisor.eventChannels();
-        }
-
-        @Override
-        public GrantTable grantTable(final int domid)
-        {
-            return hypervisor.domain(domid).grantTable();
-        }
-
-        @Override
-        public GrantMapper grantMapper(final int backendDomid, final int frontendDomid)
-        {
-            return hypervisor.grantMapper(backendDomid, frontendDomid);
-        }
-
-        @Override
-        public GuestMemory guestMemory(final int domid)
-        {
-            return hypervisor.domain(domid).memory();
-        }
-    };
+    private final HypervisorServices services = hypervisor;
     private final NetBackDriver netback =
         new NetBackDriver(NetBackConfig.builder().build(), vswitch, SystemNanoClock.INSTANCE, null);
     private final XenbusBackend backendBus = new XenbusBackend(store.connect(0), services);
