@@ -144,6 +144,41 @@ class XenbusNetTest
     }
 
     @Test
+    void multiQueueKeysUnderQueueDirectories()
+    {
+        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true, 2);
+        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final XenbusDevice da = guest("a", a, null);
+        guest("b", b, null);
+        assertEquals(XenbusState.CONNECTED, da.otherendState());
+        assertEquals(2, a.queues());
+        assertEquals("2", dom0.readString(da.nodePath() + "/multi-queue-num-queues"));
+        assertNotNull(dom0.readString(da.nodePath() + "/queue-1/event-channel-rx"));
+        final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
+        assertEquals(2, vif.queueCount());
+        // many flows from b spread over a's two queues, each received by the queue's own netfront
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[200]);
+        int delivered = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            final int length = TestFrames.udp(frame, false, 50);
+            TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_B, Ethernet.TYPE_IPV4);
+            frame.putByte(14 + 12 + 3, (byte)i); // another source address: another flow
+            assertTrue(b.netFront().send(frame, 0, length, 0, 0, 0));
+            b.netFront().flush();
+            pump();
+        }
+        final int[] perQueue = new int[2];
+        for (int q = 0; q < 2; q++)
+        {
+            perQueue[q] = a.netFront(q).receive((buf, o, l, f, t, s) -> { }, 1000);
+            delivered += perQueue[q];
+        }
+        assertEquals(64, delivered);
+        assertTrue(perQueue[0] > 0 && perQueue[1] > 0, "both queues used: " + perQueue[0] + "/" + perQueue[1]);
+    }
+
+    @Test
     void frontendWithoutRxCopyIsRefused()
     {
         final int domid = hypervisor.createDomain("old", 64L << 20).domid();
