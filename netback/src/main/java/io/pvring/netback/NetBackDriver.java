@@ -20,7 +20,8 @@ import org.agrona.concurrent.NanoClock;
  * key is written in probe, before InitWait; the device connects when the frontend reaches Connected (netfront does
  * not stop at Initialised); the frontend's keys ({@code request-rx-copy}, {@code feature-sg}, GSO, checksum,
  * {@code feature-rx-notify}, {@code multi-queue-num-queues} with {@code queue-N/}, {@code event-channel} or
- * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}) are hostile input, checked before use;
+ * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}, sampled at connect: the dynamic variant
+ * is not advertised) are hostile input, checked before use;
  * the toolstack's {@code mac} and {@code rate} configure the vif. Every connected vif's queues run on one agent
  * runner owned by the driver (or are stepped by the caller with {@link #doWork()} when no thread was asked for).
  */
@@ -103,7 +104,6 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         device.write("feature-rx-copy", "1");
         device.write("feature-rx-flip", "0");
         device.write("feature-multicast-control", flag(config.featureMulticastControl()));
-        device.write("feature-dynamic-multicast-control", flag(config.featureMulticastControl()));
         device.write("feature-split-event-channels", flag(config.featureSplitEventChannels()));
         device.write("multi-queue-max-queues", Integer.toString(config.maxQueues()));
         device.write("feature-ctrl-ring", "1");

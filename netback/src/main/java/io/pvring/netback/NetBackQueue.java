@@ -314,7 +314,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             // a multicast control request rides on a dummy packet that carries no data
             final int status = multicastUpdate(mcastOp, mcastAddr) ? Netif.NETIF_RSP_OKAY : Netif.NETIF_RSP_ERROR;
             answerTx(1, extras, status);
-            counters.onTxError(0);
+            counters.onTxControl(1 + extras);
             return skipChain(firstFlags, available, consumed);
         }
 

@@ -60,6 +60,11 @@ public final class QueueCounters
         add(TX_SLOTS, slots);
     }
 
+    void onTxControl(final int slots)
+    {
+        add(TX_SLOTS, slots);
+    }
+
     void onTxNotify(final boolean sent)
     {
         add(sent ? TX_NOTIFY_SENT : TX_NOTIFY_SUPPRESSED, 1);

@@ -240,6 +240,34 @@ public final class NetFront implements AutoCloseable
         return true;
     }
 
+    /**
+     * Queues a multicast filter change (netif.h: a dummy TX request carrying an {@code XEN_NETIF_EXTRA_TYPE_MCAST_ADD}
+     * or {@code _DEL} extra); the backend applies it if the vif negotiated {@code request-multicast-control}.
+     *
+     * @return false when the ring has no room now.
+     */
+    public boolean multicast(final boolean add, final long mac)
+    {
+        if (txFreeSlots() < 2)
+        {
+            reclaimTx();
+            if (txFreeSlots() < 2)
+            {
+                return false;
+            }
+        }
+        final int id = txFree[--txFreeCount];
+        txInFlight[id] = true;
+        txRequest.wrap(txRing.buffer(), txRing.requestOffset())
+            .gref(txRefs[id]).pageOffset(0).flags(Netif.NETTXF_EXTRA_INFO).id(id).size(0);
+        txRing.nextRequest();
+        extra.wrap(txRing.buffer(), txRing.requestOffset()).clear()
+            .type(add ? Netif.XEN_NETIF_EXTRA_TYPE_MCAST_ADD : Netif.XEN_NETIF_EXTRA_TYPE_MCAST_DEL).mcastAddr(mac);
+        txRing.buffer().putInt(txRing.requestOffset() + ExtraInfo.LENGTH, 0);
+        txRing.nextRequest();
+        return true;
+    }
+
     /** Publishes queued TX requests and RX reposts, notifying the backend only where the ring asks for it. */
     public void flush()
     {
