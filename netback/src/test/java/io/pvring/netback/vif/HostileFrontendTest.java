@@ -360,6 +360,45 @@ class HostileFrontendTest
         assertOthersStillTalk();
     }
 
+    @Test
+    void framesWaitingLongerThanTheDrainTimeoutAreDropped()
+    {
+        try (NetRig quiet = new NetRig())
+        {
+            final FrontendFeatures noRxNotify = new FrontendFeatures(true, true, true, true, true, false, false);
+            final NetRig.Guest sender = quiet.addGuest("s", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            final NetRig.Guest sleepy = quiet.addGuest("z", NetBackConfig.builder().build(), noRxNotify);
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[100]);
+            TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+            for (int i = 0; i < 300; i++)
+            {
+                assertTrue(sender.front.send(frame, 0, 100, 0, 0, 0));
+                if (i % 100 == 99)
+                {
+                    sender.front.flush();
+                    quiet.pump();
+                }
+            }
+            assertEquals(256, sleepy.vif.queue(0).counters().rxPackets());
+            assertTrue(sleepy.vif.queue(0).rxBacklogBytes() > 0);
+            quiet.nanos += NetBackConfig.DEFAULT_RX_DRAIN_NANOS + 1;
+            quiet.pump();
+            assertEquals(0, sleepy.vif.queue(0).rxBacklogBytes(), "drained");
+            assertEquals(44, sleepy.vif.queue(0).counters().rxDrops());
+            assertFalse(sleepy.vif.queue(0).isRxStalled(), "no stall detection without feature-rx-notify");
+        }
+    }
+
+    @Test
+    void netfrontStopsTrustingABackendThatOverflowsItsResponses()
+    {
+        final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
+        assertTrue(b.domain.memory().wrap(rx, NetRig.FIRST_GFN + 1, 1));
+        rx.putIntRelease(SharedRingDescriptor.RSP_PROD_OFFSET, 1000);
+        assertEquals(0, b.front.receive(this::collect, 10));
+        assertTrue(b.front.brokenReason().contains("overflow"), b.front.brokenReason());
+    }
+
     private boolean flushAndRetry(final UnsafeBuffer frame)
     {
         c.front.flush();
