@@ -14,6 +14,7 @@ import io.pvring.netif.TxRequest;
 import io.pvring.netif.TxResponse;
 import io.pvring.ring.FrontRing;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.pvring.ring.SharedRingDescriptor.PAGE_SIZE;
@@ -55,6 +56,7 @@ public final class NetFront implements AutoCloseable
     private final int[] rxToRepost = new int[RING_SIZE];
     private int rxToRepostCount;
     private int txPublished;
+    private int claimed = -1;
     private final EventPort txEvent;
     private final EventPort rxEvent;
 
@@ -238,6 +240,41 @@ public final class NetFront implements AutoCloseable
         }
         txPackets++;
         return true;
+    }
+
+    /**
+     * Zero-copy send, step 1: the TX buffer page the next one-slot frame ({@code length <= 4096}) is built in, at
+     * offset 0, or null when the ring has no room now. Nothing is queued until {@link #commitSend}; a claimed page
+     * that is not committed is reused by the next claim.
+     */
+    public MutableDirectBuffer claimSend()
+    {
+        if (txFreeSlots() < 1)
+        {
+            reclaimTx();
+            if (txFreeSlots() < 1)
+            {
+                return null;
+            }
+        }
+        claimed = txFree[txFreeCount - 1];
+        return txPages[claimed];
+    }
+
+    /** Zero-copy send, step 2: queues the frame built in the page {@link #claimSend()} returned. */
+    public void commitSend(final int length, final int txFlags)
+    {
+        if (claimed < 0 || length < 1 || length > PAGE_SIZE)
+        {
+            throw new IllegalStateException("claimed=" + claimed + " length=" + length);
+        }
+        final int id = txFree[--txFreeCount];
+        txInFlight[id] = true;
+        claimed = -1;
+        txRequest.wrap(txRing.buffer(), txRing.requestOffset()).gref(txRefs[id]).pageOffset(0)
+            .flags(txFlags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED)).id(id).size(length);
+        txRing.nextRequest();
+        txPackets++;
     }
 
     /**

@@ -79,6 +79,24 @@ class NetPathTest
     }
 
     @Test
+    void zeroCopySendBuildsTheFrameInTheTxPage()
+    {
+        final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+        final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+        final org.agrona.MutableDirectBuffer page = a.front.claimSend();
+        TestFrames.ethernet(page, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+        TestFrames.fillPayload(page, 14, 1000, 9);
+        a.front.commitSend(1014, 0);
+        a.front.flush();
+        rig.pump();
+        final Received got = new Received();
+        assertEquals(1, b.front.receive(got::add, 10));
+        final byte[] expected = new byte[1014];
+        page.getBytes(0, expected);
+        assertArrayEquals(expected, got.frames.get(0));
+    }
+
+    @Test
     void manyFramesBothWaysWithRingWrap()
     {
         final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
