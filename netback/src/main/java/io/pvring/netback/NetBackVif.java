@@ -102,8 +102,8 @@ public final class NetBackVif implements AutoCloseable
                 final QueueKeys k = keys[q];
                 final UnsafeBuffer tx = new UnsafeBuffer(0, 0);
                 final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
-                handles[2 * q] = new int[1];
-                handles[2 * q + 1] = new int[1];
+                handles[2 * q] = new int[]{-1};
+                handles[2 * q + 1] = new int[]{-1};
                 ref[0] = k.txRingRef();
                 int status = mapper.mapRing(ref, 1, tx, handles[2 * q]);
                 if (status != GrantStatus.GNTST_OKAY)

@@ -220,6 +220,36 @@ class XenbusNetTest
     }
 
     @Test
+    void secondQueueWithABadRingReleasesTheFirstQueuesMappings()
+    {
+        final int domid = hypervisor.createDomain("half", 64L << 20).domid();
+        toolstack.createDomain(domid, "half");
+        final XenbusDeviceSpec spec = spec(domid, "00:16:3e:00:00:0b", null);
+        toolstack.addDevice(spec);
+        pump();
+        final NetFront good = new NetFront(domid, hypervisor.domain(domid).memory(),
+            hypervisor.domain(domid).grantTable(), hypervisor.eventChannels(), 0, 0x100, FrontendFeatures.LINUX,
+            false);
+        final XsConnection guestXs = store.connect(domid);
+        final String fe = spec.frontendPath();
+        guestXs.write(fe + "/multi-queue-num-queues", "2");
+        guestXs.write(fe + "/queue-0/tx-ring-ref", Integer.toString(good.txRingRef()));
+        guestXs.write(fe + "/queue-0/rx-ring-ref", Integer.toString(good.rxRingRef()));
+        guestXs.write(fe + "/queue-0/event-channel", Integer.toString(good.txEventPort().port()));
+        guestXs.write(fe + "/queue-1/tx-ring-ref", Integer.toString(good.txRingRef() + 100_000));
+        guestXs.write(fe + "/queue-1/rx-ring-ref", Integer.toString(good.rxRingRef()));
+        guestXs.write(fe + "/queue-1/event-channel", Integer.toString(good.txEventPort().port()));
+        guestXs.write(fe + "/request-rx-copy", "1");
+        guestXs.write(fe + "/state", XenbusState.CONNECTED.toXenstore());
+        pump();
+        assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
+        assertTrue(hypervisor.domain(domid).grantTable().endForeignAccessRef(good.txRingRef()),
+            "queue 0's ring is no longer mapped by the backend");
+        assertTrue(hypervisor.domain(domid).grantTable().endForeignAccessRef(good.rxRingRef()));
+        assertEquals(0, vswitch.ports().length);
+    }
+
+    @Test
     void unplugDisconnectsAndReleasesEverything()
     {
         final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
