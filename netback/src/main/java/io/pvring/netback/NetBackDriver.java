@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.pvring.event.EventWaiter;
 import io.pvring.event.IdleStrategies;
 import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
@@ -13,6 +14,7 @@ import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.DynamicCompositeAgent;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
 
 /**
@@ -34,6 +36,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     private final NanoClock clock;
     private final DynamicCompositeAgent agents;
     private final AgentRunner runner;
+    private final EventWaiter waiter;
     private final Map<XenbusDevice, NetBackVif> vifs = new HashMap<>();
     /** Without a runner: the vifs {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
     private NetBackVif[] stepped = new NetBackVif[0];
@@ -51,11 +54,14 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         this.agents = new DynamicCompositeAgent("netback");
         if (idleStrategy != null)
         {
-            runner = new AgentRunner(IdleStrategies.create(idleStrategy), Throwable::printStackTrace, null, agents);
+            final IdleStrategy strategy = IdleStrategies.create(idleStrategy);
+            waiter = IdleStrategies.waiter(strategy);
+            runner = new AgentRunner(strategy, Throwable::printStackTrace, null, agents);
             AgentRunner.startOnThread(runner);
         }
         else
         {
+            waiter = null;
             runner = null;
         }
     }
@@ -230,6 +236,10 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                     return false;
                 }
             }
+            if (waiter != null)
+            {
+                vif.waiter(waiter);
+            }
             synchronized (NetBackDriver.this)
             {
                 vifs.put(device, vif);
@@ -242,11 +252,11 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             }
             while (!agents.tryAdd(vif.agent()))
             {
-                Thread.onSpinWait(); // another vif's add is being applied by the runner
+                wakeRunner(); // another vif's add is being applied by the runner
             }
             while (!agents.hasAddAgentCompleted())
             {
-                Thread.onSpinWait();
+                wakeRunner(); // a parked runner applies the add only once woken
             }
             return true;
         }
@@ -279,11 +289,11 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                     // the ring pages are unmapped only after the runner let go of the queues
                     while (!agents.tryRemove(vif.agent()))
                     {
-                        Thread.onSpinWait();
+                        wakeRunner();
                     }
                     while (!agents.hasRemoveAgentCompleted() && !runner.isClosed())
                     {
-                        Thread.onSpinWait();
+                        wakeRunner();
                     }
                 }
                 vif.close();
@@ -300,6 +310,15 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         {
             disconnect(device);
         }
+    }
+
+    private void wakeRunner()
+    {
+        if (waiter != null)
+        {
+            waiter.wake();
+        }
+        Thread.onSpinWait();
     }
 
     private static boolean otherendFlag(final XenbusDevice device, final String key, final boolean defaultValue)

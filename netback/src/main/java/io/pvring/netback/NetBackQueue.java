@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 import io.pvring.event.EventPort;
+import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.netback.packet.Ethernet;
@@ -91,6 +92,8 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
 
     private boolean txArmed;
     private boolean rxArmed;
+    private volatile EventWaiter waiter;
+    private boolean creditStalled;
     private volatile boolean disabled;
     private volatile String fatalReason;
     private boolean closed;
@@ -141,6 +144,12 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return features;
     }
 
+    /** Who to wake when frames arrive for the guest from another thread (the runner's idle strategy), or null. */
+    public void waiter(final EventWaiter waiter)
+    {
+        this.waiter = waiter;
+    }
+
     /** True once the frontend was found malicious; the queue does nothing more. */
     public boolean isDisabled()
     {
@@ -182,8 +191,14 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         {
             rxEvent.consumePending();
         }
+        creditStalled = false;
         int work = txWork();
         work += rxWork();
+        if (creditStalled)
+        {
+            // no timer wheel: while the shaper holds packets back, report work so a sleeping runner polls on
+            return work + 1;
+        }
         if (work > 0)
         {
             txArmed = false;
@@ -230,7 +245,11 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
                     & 0xFFFF;
                 if (!shaper.tryConsume(peekSize, nowNanos))
                 {
-                    counters.onTxCreditStall();
+                    if (!creditStalled)
+                    {
+                        counters.onTxCreditStall();
+                    }
+                    creditStalled = true;
                     break;
                 }
             }
@@ -530,6 +549,11 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         buffer.putLong(index + RX_TIME_OFFSET, nowNanos);
         buffer.putBytes(index + RX_HEADER, frame, offset, length);
         backlog.commit(index);
+        final EventWaiter w = waiter;
+        if (w != null)
+        {
+            w.wake(); // the RX agent may be parked by a notify idle strategy: work arrived from another thread
+        }
         return true;
     }
 

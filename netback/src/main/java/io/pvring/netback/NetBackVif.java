@@ -2,6 +2,7 @@ package io.pvring.netback;
 
 import io.pvring.event.EventChannels;
 import io.pvring.event.EventPort;
+import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.netback.ctrl.HashConfig;
@@ -226,6 +227,29 @@ public final class NetBackVif implements AutoCloseable
         sink.ctrl = c;
         ctrl = c;
         return true;
+    }
+
+    /**
+     * Registers the runner's waiter (a notify idle strategy) on every event channel of the vif and on its queues'
+     * RX backlogs, so guest kicks and frames from other vifs wake a parked runner.
+     */
+    public void waiter(final EventWaiter waiter)
+    {
+        for (final EventPort p : ports)
+        {
+            if (p != null)
+            {
+                p.waiter(waiter);
+            }
+        }
+        if (ctrlPort != null)
+        {
+            ctrlPort.waiter(waiter);
+        }
+        for (final NetBackQueue q : queues)
+        {
+            q.waiter(waiter);
+        }
     }
 
     /** The control ring, or null when the frontend has none. */

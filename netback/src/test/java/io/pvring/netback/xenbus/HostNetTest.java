@@ -16,8 +16,9 @@ import io.pvring.netfront.NetFrontDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,13 +26,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The embedding API: a Host with netback on its own threads, two guests, traffic, teardown. */
 class HostNetTest
 {
-    @Test
+    @ParameterizedTest
+    @ValueSource(strings = {IdleStrategies.BACKOFF, IdleStrategies.NOTIFY, IdleStrategies.POLL})
     @Timeout(60)
-    void twoGuestsTalkThroughNetbackOnItsOwnThreads()
+    void twoGuestsTalkThroughNetbackOnItsOwnThreads(final String idle)
     {
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, IdleStrategies.BACKOFF);
+            SystemNanoClock.INSTANCE, idle);
         final NetFrontDriver fa = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true);
         final NetFrontDriver fb = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
         try (Host host = Host.start(netback); netback)
