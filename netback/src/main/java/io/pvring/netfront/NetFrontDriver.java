@@ -21,6 +21,8 @@ public final class NetFrontDriver implements XenbusFrontendDriver
     private final boolean wantSplit;
     private final int wantQueues;
     private volatile NetFront[] fronts = new NetFront[0];
+    private long ctrlGfn = -1;
+    private volatile NetFrontCtrl ctrl;
     private volatile NetFront front;
     private volatile boolean backendConnected;
 
@@ -48,6 +50,22 @@ public final class NetFrontDriver implements XenbusFrontendDriver
         this.wanted = wanted;
         this.wantSplit = wantSplit;
         this.wantQueues = queues;
+    }
+
+    /**
+     * Asks for a control ring in guest frame {@code gfn} when the backend offers {@code feature-ctrl-ring}; call
+     * before attaching.
+     */
+    public NetFrontDriver controlRing(final long gfn)
+    {
+        this.ctrlGfn = gfn;
+        return this;
+    }
+
+    /** The control ring once connected, or null (not asked for, or not offered by the backend). */
+    public NetFrontCtrl ctrl()
+    {
+        return ctrl;
     }
 
     /** Queue {@code index}'s frontend once connected (queue 0 is {@link #netFront()}). */
@@ -97,6 +115,12 @@ public final class NetFrontDriver implements XenbusFrontendDriver
         }
         fronts = created;
         front = created[0];
+        if (ctrlGfn >= 0 && backendFlag(device, "feature-ctrl-ring"))
+        {
+            ctrl = new NetFrontCtrl(domid, device.hypervisor().guestMemory(domid),
+                device.hypervisor().grantTable(domid), device.hypervisor().eventChannels(), device.backendDomid(),
+                ctrlGfn);
+        }
     }
 
     private static boolean backendFlag(final XenbusDevice device, final String key)
@@ -129,6 +153,12 @@ public final class NetFrontDriver implements XenbusFrontendDriver
                 device.write(tx, prefix + "event-channel", Integer.toString(f.txEventPort().port()));
             }
         }
+        final NetFrontCtrl c = ctrl;
+        if (c != null)
+        {
+            device.write(tx, "ctrl-ring-ref", Integer.toString(c.ringRef()));
+            device.write(tx, "event-channel-ctrl", Integer.toString(c.eventPort().port()));
+        }
         device.write(tx, "request-rx-copy", "1");
         device.write(tx, "feature-rx-notify", features.rxNotify() ? "1" : "0");
         device.write(tx, "feature-sg", features.sg() ? "1" : "0");
@@ -156,6 +186,12 @@ public final class NetFrontDriver implements XenbusFrontendDriver
         final NetFront[] all = fronts;
         fronts = new NetFront[0];
         front = null;
+        final NetFrontCtrl c = ctrl;
+        ctrl = null;
+        if (c != null)
+        {
+            c.close();
+        }
         for (final NetFront f : all)
         {
             f.close();

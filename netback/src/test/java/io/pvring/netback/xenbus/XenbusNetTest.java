@@ -14,6 +14,7 @@ import io.pvring.netback.test.TestFrames;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
 import io.pvring.netfront.NetFrontDriver;
+import io.pvring.netif.Netif;
 import io.pvring.xenbus.HypervisorServices;
 import io.pvring.xenbus.XenbusBackend;
 import io.pvring.xenbus.XenbusDevice;
@@ -176,6 +177,29 @@ class XenbusNetTest
         }
         assertEquals(64, delivered);
         assertTrue(perQueue[0] > 0 && perQueue[1] > 0, "both queues used: " + perQueue[0] + "/" + perQueue[1]);
+    }
+
+    @Test
+    void controlRingNegotiatedThroughXenstoreSteersQueues()
+    {
+        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false, 2).controlRing(0x3F00);
+        final XenbusDevice da = guest("a", a, null);
+        assertEquals(XenbusState.CONNECTED, da.otherendState(),
+            dom0.readOrNull("/local/domain/0/error/backend/vif/" + da.frontendDomid() + "/0/error"));
+        assertNotNull(a.ctrl());
+        assertNotNull(dom0.readString(da.nodePath() + "/ctrl-ring-ref"));
+        final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
+        assertNotNull(vif.ctrl());
+        final long[] out = new long[4];
+        a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0,
+            0);
+        a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE, 0, 0, 0);
+        pump();
+        assertTrue(a.ctrl().poll(out));
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, out[2]);
+        assertTrue(a.ctrl().poll(out));
+        assertEquals(128, out[3]);
+        assertEquals(Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, vif.ctrl().hashConfig().algorithm());
     }
 
     @Test
