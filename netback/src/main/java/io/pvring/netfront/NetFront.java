@@ -384,17 +384,18 @@ public final class NetFront implements AutoCloseable
             brokenReason = "RX rsp_prod overflow " + Integer.toUnsignedString(rspProd);
             return 0;
         }
-        int frames = 0;
-        while (frames < limit && rxRing.unconsumedResponses() > 0)
+        int consumed = 0;
+        final long deliveredBefore = rxPackets;
+        while (consumed < limit && rxRing.unconsumedResponses() > 0)
         {
             if (!receiveOne(handler))
             {
                 break;
             }
-            frames++;
+            consumed++;
         }
         repostRx();
-        return frames;
+        return (int)(rxPackets - deliveredBefore);
     }
 
     /** One packet: its slots must all be there (the backend publishes whole packets). */
@@ -444,12 +445,13 @@ public final class NetFront implements AutoCloseable
             slots++;
             dataSlots++;
         }
-        boolean error = firstStatus < 0;
+        // a hostile backend may claim any offset and size: both must stay inside the posted page
+        boolean error = firstStatus < 0 || rxResponse.pageOffset() + firstStatus > PAGE_SIZE;
         if (dataSlots == 1 && !error)
         {
-            final int length = Math.min(firstStatus, PAGE_SIZE - rxResponse.pageOffset());
-            handler.onFrame(rxPages[firstBuffer], rxResponse.pageOffset(), length, firstFlags, gsoType, gsoSize);
-            rxBytes += length;
+            handler.onFrame(rxPages[firstBuffer], rxResponse.pageOffset(), firstStatus, firstFlags, gsoType,
+                gsoSize);
+            rxBytes += firstStatus;
         }
         else if (!error)
         {

@@ -399,6 +399,19 @@ class HostileFrontendTest
         assertTrue(b.front.brokenReason().contains("overflow"), b.front.brokenReason());
     }
 
+    @Test
+    void netfrontRejectsAResponseOutsideItsPage()
+    {
+        final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
+        assertTrue(b.domain.memory().wrap(rx, NetRig.FIRST_GFN + 1, 1));
+        new io.pvring.netif.RxResponse().wrap(rx, NetifRings.RX.slotOffset(0)).id(0).pageOffset(4000).flags(0)
+            .status(500);
+        rx.putIntRelease(SharedRingDescriptor.RSP_PROD_OFFSET, 1);
+        assertEquals(0, b.front.receive(this::collect, 10));
+        assertEquals(1, b.front.rxErrors());
+        assertTrue(atB.isEmpty());
+    }
+
     private boolean flushAndRetry(final UnsafeBuffer frame)
     {
         c.front.flush();
