@@ -466,7 +466,7 @@ public final class NetFront implements AutoCloseable
                 responseCopy.putLong(0, rxRing.buffer().getLong(rxRing.geometry().slotOffset(slotIndex)));
                 final int status = rxResponse.status();
                 final int pageOffset = rxResponse.pageOffset();
-                if (status < 0 || pageOffset + status > PAGE_SIZE)
+                if (status < 0 || pageOffset + status > PAGE_SIZE || length + status > assembly.capacity())
                 {
                     error = true;
                     break;

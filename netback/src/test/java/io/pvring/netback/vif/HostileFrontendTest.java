@@ -412,6 +412,21 @@ class HostileFrontendTest
         assertTrue(atB.isEmpty());
     }
 
+    @Test
+    void netfrontRejectsAnRxChainLongerThanAnyFrame()
+    {
+        final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
+        assertTrue(b.domain.memory().wrap(rx, NetRig.FIRST_GFN + 1, 1));
+        for (int i = 0; i < 18; i++)
+        {
+            new io.pvring.netif.RxResponse().wrap(rx, NetifRings.RX.slotOffset(i)).id(i).pageOffset(0)
+                .flags(i < 17 ? Netif.NETRXF_MORE_DATA : 0).status(4096);
+        }
+        rx.putIntRelease(SharedRingDescriptor.RSP_PROD_OFFSET, 18);
+        assertEquals(0, b.front.receive(this::collect, 10));
+        assertEquals(1, b.front.rxErrors(), "18 x 4096 bytes is more than any frame: refused, not overrun");
+    }
+
     private boolean flushAndRetry(final UnsafeBuffer frame)
     {
         c.front.flush();
