@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
+import io.pvring.event.EventWaiter;
 import io.pvring.event.IdleStrategies;
 import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
@@ -13,6 +14,7 @@ import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.DynamicCompositeAgent;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
 
 /**
@@ -20,7 +22,8 @@ import org.agrona.concurrent.NanoClock;
  * key is written in probe, before InitWait; the device connects when the frontend reaches Connected (netfront does
  * not stop at Initialised); the frontend's keys ({@code request-rx-copy}, {@code feature-sg}, GSO, checksum,
  * {@code feature-rx-notify}, {@code multi-queue-num-queues} with {@code queue-N/}, {@code event-channel} or
- * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}) are hostile input, checked before use;
+ * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}, sampled at connect: the dynamic variant
+ * is not advertised) are hostile input, checked before use;
  * the toolstack's {@code mac} and {@code rate} configure the vif. Every connected vif's queues run on one agent
  * runner owned by the driver (or are stepped by the caller with {@link #doWork()} when no thread was asked for).
  */
@@ -33,6 +36,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     private final NanoClock clock;
     private final DynamicCompositeAgent agents;
     private final AgentRunner runner;
+    private final EventWaiter waiter;
     private final Map<XenbusDevice, NetBackVif> vifs = new HashMap<>();
     /** Without a runner: the vifs {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
     private NetBackVif[] stepped = new NetBackVif[0];
@@ -50,11 +54,14 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         this.agents = new DynamicCompositeAgent("netback");
         if (idleStrategy != null)
         {
-            runner = new AgentRunner(IdleStrategies.create(idleStrategy), Throwable::printStackTrace, null, agents);
+            final IdleStrategy strategy = IdleStrategies.create(idleStrategy);
+            waiter = IdleStrategies.waiter(strategy);
+            runner = new AgentRunner(strategy, Throwable::printStackTrace, null, agents);
             AgentRunner.startOnThread(runner);
         }
         else
         {
+            waiter = null;
             runner = null;
         }
     }
@@ -103,9 +110,9 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         device.write("feature-rx-copy", "1");
         device.write("feature-rx-flip", "0");
         device.write("feature-multicast-control", flag(config.featureMulticastControl()));
-        device.write("feature-dynamic-multicast-control", flag(config.featureMulticastControl()));
         device.write("feature-split-event-channels", flag(config.featureSplitEventChannels()));
         device.write("multi-queue-max-queues", Integer.toString(config.maxQueues()));
+        device.write("feature-ctrl-ring", "1");
         return new Device(vifConfig);
     }
 
@@ -216,6 +223,23 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                 device.fatal(error[0]);
                 return false;
             }
+            final long ctrlRef = device.readOtherendLong("ctrl-ring-ref", -1);
+            if (ctrlRef >= 0)
+            {
+                final long ctrlEvent = device.readOtherendLong("event-channel-ctrl", -1);
+                if (ctrlRef > Integer.MAX_VALUE || ctrlEvent < 0 || ctrlEvent > Integer.MAX_VALUE
+                    || !vif.connectCtrl(device.hypervisor().eventChannels(), device.backendDomid(),
+                    device.frontendDomid(), (int)ctrlRef, (int)ctrlEvent, device::requestClose, error))
+                {
+                    vif.close();
+                    device.fatal(error[0] == null ? "bad event-channel-ctrl" : error[0]);
+                    return false;
+                }
+            }
+            if (waiter != null)
+            {
+                vif.waiter(waiter);
+            }
             synchronized (NetBackDriver.this)
             {
                 vifs.put(device, vif);
@@ -228,11 +252,11 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             }
             while (!agents.tryAdd(vif.agent()))
             {
-                Thread.onSpinWait(); // another vif's add is being applied by the runner
+                wakeRunner(); // another vif's add is being applied by the runner
             }
             while (!agents.hasAddAgentCompleted())
             {
-                Thread.onSpinWait();
+                wakeRunner(); // a parked runner applies the add only once woken
             }
             return true;
         }
@@ -265,11 +289,11 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                     // the ring pages are unmapped only after the runner let go of the queues
                     while (!agents.tryRemove(vif.agent()))
                     {
-                        Thread.onSpinWait();
+                        wakeRunner();
                     }
                     while (!agents.hasRemoveAgentCompleted() && !runner.isClosed())
                     {
-                        Thread.onSpinWait();
+                        wakeRunner();
                     }
                 }
                 vif.close();
@@ -286,6 +310,15 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         {
             disconnect(device);
         }
+    }
+
+    private void wakeRunner()
+    {
+        if (waiter != null)
+        {
+            waiter.wake();
+        }
+        Thread.onSpinWait();
     }
 
     private static boolean otherendFlag(final XenbusDevice device, final String key, final boolean defaultValue)

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 import io.pvring.event.EventPort;
+import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.netback.packet.Ethernet;
@@ -89,6 +90,10 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private int rxAvailable;
     private int rxPlaced;
 
+    private boolean txArmed;
+    private boolean rxArmed;
+    private volatile EventWaiter waiter;
+    private boolean creditStalled;
     private volatile boolean disabled;
     private volatile String fatalReason;
     private boolean closed;
@@ -139,6 +144,12 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return features;
     }
 
+    /** Who to wake when frames arrive for the guest from another thread (the runner's idle strategy), or null. */
+    public void waiter(final EventWaiter waiter)
+    {
+        this.waiter = waiter;
+    }
+
     /** True once the frontend was found malicious; the queue does nothing more. */
     public boolean isDisabled()
     {
@@ -171,6 +182,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             return 0;
         }
         nowNanos = clock.nanoTime();
+        ingress.tick();
         if (txEvent.isPending())
         {
             txEvent.consumePending();
@@ -179,14 +191,29 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         {
             rxEvent.consumePending();
         }
+        creditStalled = false;
         int work = txWork();
         work += rxWork();
-        if (work == 0 && !disabled)
+        if (creditStalled)
         {
-            // going idle: ask for a notification at the next request, then look once more
+            // no timer wheel: while the shaper holds packets back, report work so a sleeping runner polls on
+            return work + 1;
+        }
+        if (work > 0)
+        {
+            txArmed = false;
+        }
+        else if (!txArmed && !disabled)
+        {
+            // going idle: ask for a notification at the next request, then look once more. Only once per idle
+            // spell: re-arming on every idle spin would bounce the ring header's cache line to the frontend.
             if (txRing.finalCheckForRequests())
             {
                 work += txWork();
+            }
+            else
+            {
+                txArmed = true;
             }
         }
         return work;
@@ -218,7 +245,11 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
                     & 0xFFFF;
                 if (!shaper.tryConsume(peekSize, nowNanos))
                 {
-                    counters.onTxCreditStall();
+                    if (!creditStalled)
+                    {
+                        counters.onTxCreditStall();
+                    }
+                    creditStalled = true;
                     break;
                 }
             }
@@ -302,7 +333,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             // a multicast control request rides on a dummy packet that carries no data
             final int status = multicastUpdate(mcastOp, mcastAddr) ? Netif.NETIF_RSP_OKAY : Netif.NETIF_RSP_ERROR;
             answerTx(1, extras, status);
-            counters.onTxError(0);
+            counters.onTxControl(1 + extras);
             return skipChain(firstFlags, available, consumed);
         }
 
@@ -518,6 +549,11 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         buffer.putLong(index + RX_TIME_OFFSET, nowNanos);
         buffer.putBytes(index + RX_HEADER, frame, offset, length);
         backlog.commit(index);
+        final EventWaiter w = waiter;
+        if (w != null)
+        {
+            w.wake(); // the RX agent may be parked by a notify idle strategy: work arrived from another thread
+        }
         return true;
     }
 
@@ -569,6 +605,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         final int read = backlog.controlledRead(rxHandler, BATCH);
         if (rxPlaced > 0)
         {
+            rxArmed = false;
             final boolean notify = rxRing.pushResponsesAndCheckNotify();
             if (notify)
             {
@@ -576,13 +613,14 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             }
             counters.onRxNotify(notify);
         }
-        else if (backlog.size() > 0)
+        else if (!rxArmed && backlog.size() > 0)
         {
             // waiting for buffers: ask the frontend to notify us when it posts some (feature-rx-notify)
             if (rxRing.finalCheckForRequests())
             {
                 return 1;
             }
+            rxArmed = true;
         }
         return read;
     }

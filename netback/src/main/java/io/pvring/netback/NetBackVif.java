@@ -2,15 +2,18 @@ package io.pvring.netback;
 
 import io.pvring.event.EventChannels;
 import io.pvring.event.EventPort;
+import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
+import io.pvring.netback.ctrl.HashConfig;
+import io.pvring.netback.ctrl.NetCtrl;
 import io.pvring.netback.packet.Ethernet;
+import io.pvring.netback.packet.PacketInfo;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -35,19 +38,37 @@ public final class NetBackVif implements AutoCloseable
     private final int[][] ringHandles;
     private final SwitchPort port;
     private final Agent agent;
+    private final VifSink sink;
+    private volatile NetCtrl ctrl;
+    private EventPort ctrlPort;
+    private int[] ctrlHandle;
     private boolean closed;
 
     private NetBackVif(
         final String name, final GrantMapper mapper, final NetBackQueue[] queues, final EventPort[] ports,
-        final int[][] ringHandles, final SwitchPort port)
+        final int[][] ringHandles, final SwitchPort port, final VifSink sink)
     {
+        this.sink = sink;
         this.name = name;
         this.mapper = mapper;
         this.queues = queues;
         this.ports = ports;
         this.ringHandles = ringHandles;
         this.port = port;
-        this.agent = queues.length == 1 ? queues[0] : new CompositeAgent(queues);
+        this.agent = new Agent()
+        {
+            @Override
+            public int doWork()
+            {
+                return NetBackVif.this.doWork();
+            }
+
+            @Override
+            public String roleName()
+            {
+                return name;
+            }
+        };
     }
 
     /**
@@ -82,8 +103,8 @@ public final class NetBackVif implements AutoCloseable
                 final QueueKeys k = keys[q];
                 final UnsafeBuffer tx = new UnsafeBuffer(0, 0);
                 final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
-                handles[2 * q] = new int[1];
-                handles[2 * q + 1] = new int[1];
+                handles[2 * q] = new int[]{-1};
+                handles[2 * q + 1] = new int[]{-1};
                 ref[0] = k.txRingRef();
                 int status = mapper.mapRing(ref, 1, tx, handles[2 * q]);
                 if (status != GrantStatus.GNTST_OKAY)
@@ -118,7 +139,7 @@ public final class NetBackVif implements AutoCloseable
                     port.newIngress(), features, clock, fatalHandler);
             }
             ok = true;
-            return new NetBackVif(name, mapper, queues, ports, handles, port);
+            return new NetBackVif(name, mapper, queues, ports, handles, port, sink);
         }
         finally
         {
@@ -174,10 +195,78 @@ public final class NetBackVif implements AutoCloseable
         return agent;
     }
 
-    /** One duty cycle of every queue, on the calling thread (what {@link #agent()} does). */
+    /**
+     * Maps the control ring ({@code ctrl-ring-ref}) and binds {@code event-channel-ctrl}; from then on the
+     * frontend's Toeplitz configuration steers frames to queues.
+     *
+     * @return false (nothing kept) when the ref or port is unusable; {@code error[0]} says why.
+     */
+    public boolean connectCtrl(
+        final EventChannels channels, final int backendDomid, final int frontendDomid, final int ctrlRingRef,
+        final int eventChannelCtrl, final FatalHandler fatalHandler, final String[] error)
+    {
+        final UnsafeBuffer page = new UnsafeBuffer(0, 0);
+        final int[] handle = new int[1];
+        final int status = mapper.mapRing(new int[]{ctrlRingRef}, 1, page, handle);
+        if (status != GrantStatus.GNTST_OKAY)
+        {
+            error[0] = "ctrl-ring-ref=" + ctrlRingRef + ": " + GrantStatus.describe(status);
+            return false;
+        }
+        final EventPort port = channels.bindInterdomain(backendDomid, frontendDomid, eventChannelCtrl);
+        if (port == null)
+        {
+            mapper.unmap(handle[0]);
+            error[0] = "event-channel-ctrl=" + eventChannelCtrl + " cannot be bound";
+            return false;
+        }
+        ctrlHandle = handle;
+        ctrlPort = port;
+        final NetCtrl c = new NetCtrl(page, mapper, port, queues.length,
+            () -> fatalHandler.onFatal(name + ": control ring req_prod overflow"));
+        sink.ctrl = c;
+        ctrl = c;
+        return true;
+    }
+
+    /**
+     * Registers the runner's waiter (a notify idle strategy) on every event channel of the vif and on its queues'
+     * RX backlogs, so guest kicks and frames from other vifs wake a parked runner.
+     */
+    public void waiter(final EventWaiter waiter)
+    {
+        for (final EventPort p : ports)
+        {
+            if (p != null)
+            {
+                p.waiter(waiter);
+            }
+        }
+        if (ctrlPort != null)
+        {
+            ctrlPort.waiter(waiter);
+        }
+        for (final NetBackQueue q : queues)
+        {
+            q.waiter(waiter);
+        }
+    }
+
+    /** The control ring, or null when the frontend has none. */
+    public NetCtrl ctrl()
+    {
+        return ctrl;
+    }
+
+    /** One duty cycle of every queue (and the control ring), on the calling thread (what {@link #agent()} does). */
     public int doWork()
     {
         int work = 0;
+        final NetCtrl c = ctrl;
+        if (c != null)
+        {
+            work += c.doWork();
+        }
         for (final NetBackQueue q : queues)
         {
             work += q.doWork();
@@ -216,12 +305,19 @@ public final class NetBackVif implements AutoCloseable
             q.close();
         }
         release(mapper, ports, ringHandles);
+        if (ctrlPort != null)
+        {
+            ctrlPort.close();
+            mapper.unmap(ctrlHandle[0]);
+        }
     }
 
     /** Spreads a vif's frames over its queues by flow; set before the port is used. */
     private static final class VifSink implements PortSink
     {
         private final NetBackQueue[] queues;
+        private final ThreadLocal<Steering> steering = ThreadLocal.withInitial(Steering::new);
+        volatile NetCtrl ctrl;
 
         VifSink(final NetBackQueue[] queues)
         {
@@ -239,6 +335,21 @@ public final class NetBackVif implements AutoCloseable
 
         private int select(final DirectBuffer frame, final int offset, final int length)
         {
+            final NetCtrl c = ctrl;
+            if (c != null)
+            {
+                final HashConfig hash = c.hashConfig();
+                if (hash.algorithm() != HashConfig.NONE.algorithm())
+                {
+                    final Steering s = steering.get();
+                    s.info.parse(frame, offset, length);
+                    final int queue = hash.selectQueue(frame, s.info, s.scratch, queues.length);
+                    if (queue >= 0 && queue < queues.length)
+                    {
+                        return queue;
+                    }
+                }
+            }
             long h = Ethernet.source(frame, offset) * 31 + Ethernet.destination(frame, offset);
             if (length >= 34)
             {
@@ -250,5 +361,12 @@ public final class NetBackVif implements AutoCloseable
             h ^= h >>> 32;
             return (int)((h & 0x7FFF_FFFFL) % queues.length);
         }
+    }
+
+    /** Per forwarding thread: parsed headers and the hash input. */
+    private static final class Steering
+    {
+        final PacketInfo info = new PacketInfo();
+        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[64]);
     }
 }

@@ -8,7 +8,6 @@ import java.lang.invoke.VarHandle;
  * thread sees whole values) and read by anyone. Grouped into TX and RX blocks padded apart from each other and from
  * neighbouring objects. {@link #rxDrops()} is the exception: also bumped by forwarding threads, with an atomic add.
  */
-@SuppressWarnings("unused")
 public final class QueueCounters
 {
     private static final VarHandle LONG;
@@ -58,6 +57,11 @@ public final class QueueCounters
     void onTxError(final int slots)
     {
         add(TX_ERRORS, 1);
+        add(TX_SLOTS, slots);
+    }
+
+    void onTxControl(final int slots)
+    {
         add(TX_SLOTS, slots);
     }
 

@@ -14,6 +14,7 @@ import io.pvring.netif.TxRequest;
 import io.pvring.netif.TxResponse;
 import io.pvring.ring.FrontRing;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.pvring.ring.SharedRingDescriptor.PAGE_SIZE;
@@ -54,6 +55,8 @@ public final class NetFront implements AutoCloseable
     private final int[] rxPosted = new int[RING_SIZE];
     private final int[] rxToRepost = new int[RING_SIZE];
     private int rxToRepostCount;
+    private int txPublished;
+    private int claimed = -1;
     private final EventPort txEvent;
     private final EventPort rxEvent;
 
@@ -239,13 +242,80 @@ public final class NetFront implements AutoCloseable
         return true;
     }
 
+    /**
+     * Zero-copy send, step 1: the TX buffer page the next one-slot frame ({@code length <= 4096}) is built in, at
+     * offset 0, or null when the ring has no room now. Nothing is queued until {@link #commitSend}; a claimed page
+     * that is not committed is reused by the next claim.
+     */
+    public MutableDirectBuffer claimSend()
+    {
+        if (txFreeSlots() < 1)
+        {
+            reclaimTx();
+            if (txFreeSlots() < 1)
+            {
+                return null;
+            }
+        }
+        claimed = txFree[txFreeCount - 1];
+        return txPages[claimed];
+    }
+
+    /** Zero-copy send, step 2: queues the frame built in the page {@link #claimSend()} returned. */
+    public void commitSend(final int length, final int txFlags)
+    {
+        if (claimed < 0 || length < 1 || length > PAGE_SIZE)
+        {
+            throw new IllegalStateException("claimed=" + claimed + " length=" + length);
+        }
+        final int id = txFree[--txFreeCount];
+        txInFlight[id] = true;
+        claimed = -1;
+        txRequest.wrap(txRing.buffer(), txRing.requestOffset()).gref(txRefs[id]).pageOffset(0)
+            .flags(txFlags & (Netif.NETTXF_CSUM_BLANK | Netif.NETTXF_DATA_VALIDATED)).id(id).size(length);
+        txRing.nextRequest();
+        txPackets++;
+    }
+
+    /**
+     * Queues a multicast filter change (netif.h: a dummy TX request carrying an {@code XEN_NETIF_EXTRA_TYPE_MCAST_ADD}
+     * or {@code _DEL} extra); the backend applies it if the vif negotiated {@code request-multicast-control}.
+     *
+     * @return false when the ring has no room now.
+     */
+    public boolean multicast(final boolean add, final long mac)
+    {
+        if (txFreeSlots() < 2)
+        {
+            reclaimTx();
+            if (txFreeSlots() < 2)
+            {
+                return false;
+            }
+        }
+        final int id = txFree[--txFreeCount];
+        txInFlight[id] = true;
+        txRequest.wrap(txRing.buffer(), txRing.requestOffset())
+            .gref(txRefs[id]).pageOffset(0).flags(Netif.NETTXF_EXTRA_INFO).id(id).size(0);
+        txRing.nextRequest();
+        extra.wrap(txRing.buffer(), txRing.requestOffset()).clear()
+            .type(add ? Netif.XEN_NETIF_EXTRA_TYPE_MCAST_ADD : Netif.XEN_NETIF_EXTRA_TYPE_MCAST_DEL).mcastAddr(mac);
+        txRing.buffer().putInt(txRing.requestOffset() + ExtraInfo.LENGTH, 0);
+        txRing.nextRequest();
+        return true;
+    }
+
     /** Publishes queued TX requests and RX reposts, notifying the backend only where the ring asks for it. */
     public void flush()
     {
-        if (txRing.pushRequestsAndCheckNotify())
+        if (txRing.reqProdPvt() != txPublished)
         {
-            notifications++;
-            txEvent.notifyRemote();
+            txPublished = txRing.reqProdPvt();
+            if (txRing.pushRequestsAndCheckNotify())
+            {
+                notifications++;
+                txEvent.notifyRemote();
+            }
         }
         repostRx();
     }
@@ -270,7 +340,9 @@ public final class NetFront implements AutoCloseable
         int consumed = 0;
         while (txRing.unconsumedResponses() > 0)
         {
-            txRing.copyResponse(responseCopy, 0);
+            // the 4-byte response copied out in one read (RING_COPY_RESPONSE), then parsed from the copy
+            responseCopy.putInt(0, txRing.buffer().getInt(txRing.responseOffset()));
+            txRing.nextResponse();
             txResponse.wrap(responseCopy, 0);
             consumed++;
             final int status = txResponse.status();
@@ -312,17 +384,18 @@ public final class NetFront implements AutoCloseable
             brokenReason = "RX rsp_prod overflow " + Integer.toUnsignedString(rspProd);
             return 0;
         }
-        int frames = 0;
-        while (frames < limit && rxRing.unconsumedResponses() > 0)
+        int consumed = 0;
+        final long deliveredBefore = rxPackets;
+        while (consumed < limit && rxRing.unconsumedResponses() > 0)
         {
             if (!receiveOne(handler))
             {
                 break;
             }
-            frames++;
+            consumed++;
         }
         repostRx();
-        return frames;
+        return (int)(rxPackets - deliveredBefore);
     }
 
     /** One packet: its slots must all be there (the backend publishes whole packets). */
@@ -331,7 +404,7 @@ public final class NetFront implements AutoCloseable
         final int available = rxRing.unconsumedResponses();
         final int index = rxRing.rspCons();
         rxResponse.wrap(responseCopy, 0);
-        rxRing.buffer().getBytes(rxRing.geometry().slotOffset(index), responseCopy, 0, RxResponse.LENGTH);
+        responseCopy.putLong(0, rxRing.buffer().getLong(rxRing.geometry().slotOffset(index)));
         final int firstFlags = rxResponse.flags();
         final int firstStatus = rxResponse.status();
         final int firstBuffer = rxPosted[index & (RING_SIZE - 1)];
@@ -372,12 +445,13 @@ public final class NetFront implements AutoCloseable
             slots++;
             dataSlots++;
         }
-        boolean error = firstStatus < 0;
+        // a hostile backend may claim any offset and size: both must stay inside the posted page
+        boolean error = firstStatus < 0 || rxResponse.pageOffset() + firstStatus > PAGE_SIZE;
         if (dataSlots == 1 && !error)
         {
-            final int length = Math.min(firstStatus, PAGE_SIZE - rxResponse.pageOffset());
-            handler.onFrame(rxPages[firstBuffer], rxResponse.pageOffset(), length, firstFlags, gsoType, gsoSize);
-            rxBytes += length;
+            handler.onFrame(rxPages[firstBuffer], rxResponse.pageOffset(), firstStatus, firstFlags, gsoType,
+                gsoSize);
+            rxBytes += firstStatus;
         }
         else if (!error)
         {
@@ -389,11 +463,10 @@ public final class NetFront implements AutoCloseable
                     continue;
                 }
                 final int slotIndex = index + s;
-                rxRing.buffer().getBytes(rxRing.geometry().slotOffset(slotIndex), responseCopy, 0,
-                    RxResponse.LENGTH);
+                responseCopy.putLong(0, rxRing.buffer().getLong(rxRing.geometry().slotOffset(slotIndex)));
                 final int status = rxResponse.status();
                 final int pageOffset = rxResponse.pageOffset();
-                if (status < 0 || pageOffset + status > PAGE_SIZE)
+                if (status < 0 || pageOffset + status > PAGE_SIZE || length + status > assembly.capacity())
                 {
                     error = true;
                     break;

@@ -10,13 +10,19 @@ import io.pvring.xenbus.XenbusState;
  * {@code feature-*} keys, keeps what both sides support, sets up the rings and event channel(s) (split when the
  * backend offers {@code feature-split-event-channels} and this driver asks for it), writes {@code tx-ring-ref},
  * {@code rx-ring-ref}, {@code event-channel} (or {@code -tx}/{@code -rx}), {@code request-rx-copy} and its feature
- * requests in one transaction, and goes straight to Connected. One queue.
+ * requests in one transaction, and goes straight to Connected. With more than one queue (and the backend's
+ * {@code multi-queue-max-queues} allowing it) it writes {@code multi-queue-num-queues} and each queue's keys under
+ * {@code queue-N/}, as Linux {@code xennet_create_queues} and {@code write_queue_xenstore_keys} do.
  */
 public final class NetFrontDriver implements XenbusFrontendDriver
 {
     private final long firstGfn;
     private final FrontendFeatures wanted;
     private final boolean wantSplit;
+    private final int wantQueues;
+    private volatile NetFront[] fronts = new NetFront[0];
+    private long ctrlGfn = -1;
+    private volatile NetFrontCtrl ctrl;
     private volatile NetFront front;
     private volatile boolean backendConnected;
 
@@ -26,9 +32,52 @@ public final class NetFrontDriver implements XenbusFrontendDriver
      */
     public NetFrontDriver(final long firstGfn, final FrontendFeatures wanted, final boolean wantSplit)
     {
+        this(firstGfn, wanted, wantSplit, 1);
+    }
+
+    /**
+     * @param queues queues wanted; queue {@code i} uses the {@link NetFront#PAGES} frames from
+     *     {@code firstGfn + i * PAGES}.
+     */
+    public NetFrontDriver(final long firstGfn, final FrontendFeatures wanted, final boolean wantSplit,
+        final int queues)
+    {
+        if (queues < 1 || queues > 64)
+        {
+            throw new IllegalArgumentException("queues=" + queues);
+        }
         this.firstGfn = firstGfn;
         this.wanted = wanted;
         this.wantSplit = wantSplit;
+        this.wantQueues = queues;
+    }
+
+    /**
+     * Asks for a control ring in guest frame {@code gfn} when the backend offers {@code feature-ctrl-ring}; call
+     * before attaching.
+     */
+    public NetFrontDriver controlRing(final long gfn)
+    {
+        this.ctrlGfn = gfn;
+        return this;
+    }
+
+    /** The control ring once connected, or null (not asked for, or not offered by the backend). */
+    public NetFrontCtrl ctrl()
+    {
+        return ctrl;
+    }
+
+    /** Queue {@code index}'s frontend once connected (queue 0 is {@link #netFront()}). */
+    public NetFront netFront(final int index)
+    {
+        return fronts[index];
+    }
+
+    /** Queues negotiated (0 before the transport is set up). */
+    public int queues()
+    {
+        return fronts.length;
     }
 
     /** The frontend, once the transport is set up (null before and after a connection). */
@@ -55,8 +104,23 @@ public final class NetFrontDriver implements XenbusFrontendDriver
             wanted.multicastControl() && backendFlag(device, "feature-multicast-control"));
         final boolean split = wantSplit && backendFlag(device, "feature-split-event-channels");
         final int domid = device.ownDomid();
-        front = new NetFront(domid, device.hypervisor().guestMemory(domid), device.hypervisor().grantTable(domid),
-            device.hypervisor().eventChannels(), device.backendDomid(), firstGfn, features, split);
+        final long maxQueues = device.readOtherendLong("multi-queue-max-queues", 1);
+        final int queues = (int)Math.max(1, Math.min(wantQueues, maxQueues));
+        final NetFront[] created = new NetFront[queues];
+        for (int q = 0; q < queues; q++)
+        {
+            created[q] = new NetFront(domid, device.hypervisor().guestMemory(domid),
+                device.hypervisor().grantTable(domid), device.hypervisor().eventChannels(), device.backendDomid(),
+                firstGfn + (long)q * NetFront.PAGES, features, split);
+        }
+        fronts = created;
+        front = created[0];
+        if (ctrlGfn >= 0 && backendFlag(device, "feature-ctrl-ring"))
+        {
+            ctrl = new NetFrontCtrl(domid, device.hypervisor().guestMemory(domid),
+                device.hypervisor().grantTable(domid), device.hypervisor().eventChannels(), device.backendDomid(),
+                ctrlGfn);
+        }
     }
 
     private static boolean backendFlag(final XenbusDevice device, final String key)
@@ -67,18 +131,33 @@ public final class NetFrontDriver implements XenbusFrontendDriver
     @Override
     public XenbusState writeTransportKeys(final XenbusDevice device, final int tx)
     {
-        final NetFront f = front;
-        final FrontendFeatures features = f.features();
-        device.write(tx, "tx-ring-ref", Integer.toString(f.txRingRef()));
-        device.write(tx, "rx-ring-ref", Integer.toString(f.rxRingRef()));
-        if (f.splitEvents())
+        final NetFront[] all = fronts;
+        final FrontendFeatures features = all[0].features();
+        if (all.length > 1)
         {
-            device.write(tx, "event-channel-tx", Integer.toString(f.txEventPort().port()));
-            device.write(tx, "event-channel-rx", Integer.toString(f.rxEventPort().port()));
+            device.write(tx, "multi-queue-num-queues", Integer.toString(all.length));
         }
-        else
+        for (int q = 0; q < all.length; q++)
         {
-            device.write(tx, "event-channel", Integer.toString(f.txEventPort().port()));
+            final NetFront f = all[q];
+            final String prefix = all.length == 1 ? "" : "queue-" + q + "/";
+            device.write(tx, prefix + "tx-ring-ref", Integer.toString(f.txRingRef()));
+            device.write(tx, prefix + "rx-ring-ref", Integer.toString(f.rxRingRef()));
+            if (f.splitEvents())
+            {
+                device.write(tx, prefix + "event-channel-tx", Integer.toString(f.txEventPort().port()));
+                device.write(tx, prefix + "event-channel-rx", Integer.toString(f.rxEventPort().port()));
+            }
+            else
+            {
+                device.write(tx, prefix + "event-channel", Integer.toString(f.txEventPort().port()));
+            }
+        }
+        final NetFrontCtrl c = ctrl;
+        if (c != null)
+        {
+            device.write(tx, "ctrl-ring-ref", Integer.toString(c.ringRef()));
+            device.write(tx, "event-channel-ctrl", Integer.toString(c.eventPort().port()));
         }
         device.write(tx, "request-rx-copy", "1");
         device.write(tx, "feature-rx-notify", features.rxNotify() ? "1" : "0");
@@ -104,9 +183,16 @@ public final class NetFrontDriver implements XenbusFrontendDriver
     public void disconnect(final XenbusDevice device)
     {
         backendConnected = false;
-        final NetFront f = front;
+        final NetFront[] all = fronts;
+        fronts = new NetFront[0];
         front = null;
-        if (f != null)
+        final NetFrontCtrl c = ctrl;
+        ctrl = null;
+        if (c != null)
+        {
+            c.close();
+        }
+        for (final NetFront f : all)
         {
             f.close();
         }

@@ -1,5 +1,7 @@
 package io.pvring.netback.uplink;
 
+import java.util.concurrent.CompletableFuture;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,6 +24,8 @@ public final class StreamHandler extends SimpleChannelInboundHandler<ByteBuf> im
     private final ByteBufFrames frames = new ByteBufFrames(StreamFraming.MAX_FRAME_LENGTH);
     private volatile Channel channel;
     private volatile SwitchPort port;
+    private final CompletableFuture<SwitchPort> attached =
+        new CompletableFuture<>();
 
     public StreamHandler(final VirtualSwitch vswitch, final String name)
     {
@@ -34,11 +38,18 @@ public final class StreamHandler extends SimpleChannelInboundHandler<ByteBuf> im
         return port;
     }
 
+    /** Completes with the port once the connection is active and attached to the switch. */
+    public CompletableFuture<SwitchPort> attached()
+    {
+        return attached;
+    }
+
     @Override
     public void channelActive(final ChannelHandlerContext ctx) throws Exception
     {
         channel = ctx.channel();
         port = vswitch.attach(name, this, Offload.CAP_NONE);
+        attached.complete(port);
         super.channelActive(ctx);
     }
 

@@ -1,7 +1,9 @@
 package io.pvring.netback.uplink;
 
 import java.net.SocketAddress;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -66,7 +68,10 @@ public final class StreamUplink implements AutoCloseable
         }
     }
 
-    /** Connects to a peer listening on {@code address}; the connection is one switch port. */
+    /**
+     * Connects to a peer listening on {@code address}; the connection is one switch port, attached when this
+     * returns.
+     */
     public static StreamUplink connect(final VirtualSwitch vswitch, final String name, final SocketAddress address)
     {
         final boolean unix = address instanceof DomainSocketAddress;
@@ -74,11 +79,20 @@ public final class StreamUplink implements AutoCloseable
             unix ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         try
         {
+            final StreamHandler handler = new StreamHandler(vswitch, name + "-" + address);
             final Channel client = new Bootstrap()
                 .group(group)
                 .channel(unix ? EpollDomainSocketChannel.class : NioSocketChannel.class)
-                .handler(initializer(vswitch, name))
+                .handler(new ChannelInitializer<Channel>()
+                {
+                    @Override
+                    protected void initChannel(final Channel ch)
+                    {
+                        ch.pipeline().addLast(new StreamFrameDecoder(), handler);
+                    }
+                })
                 .connect(address).sync().channel();
+            handler.attached().get(10, TimeUnit.SECONDS);
             return new StreamUplink(group, client);
         }
         catch (final InterruptedException ex)
@@ -86,6 +100,11 @@ public final class StreamUplink implements AutoCloseable
             Thread.currentThread().interrupt();
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw new IllegalStateException("interrupted connecting to " + address, ex);
+        }
+        catch (final ExecutionException | TimeoutException ex)
+        {
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+            throw new IllegalStateException("connection to " + address + " never became active", ex);
         }
         catch (final RuntimeException ex)
         {

@@ -1,6 +1,7 @@
 package io.pvring.netback.uplink;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -68,13 +69,13 @@ public final class VxlanUplink implements AutoCloseable
         {
             Thread.currentThread().interrupt();
             port.detach();
-            group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw new IllegalStateException("interrupted binding " + local, ex);
         }
         catch (final RuntimeException ex)
         {
             port.detach();
-            group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw new IllegalStateException("cannot bind vxlan uplink to " + local, ex);
         }
     }
@@ -99,6 +100,6 @@ public final class VxlanUplink implements AutoCloseable
     {
         port.detach();
         channel.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

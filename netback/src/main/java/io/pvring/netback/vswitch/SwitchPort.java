@@ -185,9 +185,22 @@ public final class SwitchPort
         private final SegmentForwarder segmentForwarder = new SegmentForwarder();
         private boolean parsed;
         private boolean checksumReady;
+        private boolean ticked;
+        private long cachedNow;
 
         private Ingress()
         {
+        }
+
+        /**
+         * Reads the switch clock once for the frames that follow, for an owner that forwards in batches (a netback
+         * queue calls it once per duty cycle): MAC learning and aging then cost no clock read per frame. An ingress
+         * that is never ticked reads the clock for every frame.
+         */
+        public void tick()
+        {
+            cachedNow = vswitch.now();
+            ticked = true;
         }
 
         /** The port this ingress feeds. */
@@ -219,7 +232,8 @@ public final class SwitchPort
             }
             parsed = false;
             checksumReady = false;
-            return vswitch.forward(this, frame, offset, length, flags, gsoType, gsoSize);
+            return vswitch.forward(this, ticked ? cachedNow : vswitch.now(), frame, offset, length, flags, gsoType,
+                gsoSize);
         }
 
         private PacketInfo parse(final DirectBuffer frame, final int offset, final int length)

@@ -106,17 +106,17 @@ public final class VirtualSwitch
         return macTable.size(now());
     }
 
-    private long now()
+    long now()
     {
         return clock.nanoTime() - epochNanos;
     }
 
     int forward(
-        final SwitchPort.Ingress ingress, final DirectBuffer frame, final int offset, final int length, final int flags,
+        final SwitchPort.Ingress ingress, final long now, final DirectBuffer frame, final int offset, final int length,
+        final int flags,
         final int gsoType, final int gsoSize)
     {
         final SwitchPort from = ingress.port();
-        final long now = now();
         final long src = Ethernet.source(frame, offset);
         if (!Ethernet.isMulticast(src))
         {

@@ -2,20 +2,24 @@ package io.pvring.netback.perf;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.pvring.event.IdleStrategies;
 import io.pvring.netback.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;
 import io.pvring.netfront.FrameHandler;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Hand-run throughput measurement (not a unit test): netfront A -> netback A -> switch -> netback B -> netfront B,
  * one queue each. Thread 1 runs both backends (busy spin); the calling thread runs both frontends (send a batch,
- * flush, receive). Usage: {@code NetPathThroughput <frameBytes> <seconds>}.
+ * flush, receive). Usage: {@code NetPathThroughput <frameBytes> [seconds] [batch] [single|two] [poll|backoff]}:
+ * "single" runs backends and frontends on one thread (the CPU cost of the whole path per packet); "backoff" lets
+ * both threads yield when idle (for a machine with fewer free cores than threads); a sixth argument "zerocopy"
+ * builds frames in place with {@link io.pvring.netfront.NetFront#claimSend()} (only the header is written).
  */
 public final class NetPathThroughput
 {
@@ -29,6 +33,8 @@ public final class NetPathThroughput
         final int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         final int batch = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         final boolean single = args.length > 3 && "single".equals(args[3]);
+        final boolean yieldWhenIdle = args.length > 4 && !IdleStrategies.POLL.equals(args[4]);
+        final boolean zeroCopy = args.length > 5 && "zerocopy".equals(args[5]);
         try (NetRig rig = new NetRig())
         {
             rig.nanos = 0;
@@ -44,7 +50,8 @@ public final class NetPathThroughput
             final long[] bytes = new long[1];
             final FrameHandler sink = (buf, o, l, f, t, s) -> bytes[0] += l;
             final AtomicBoolean running = new AtomicBoolean(true);
-            final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null,
+            final String idle = args.length > 4 ? args[4] : IdleStrategies.POLL;
+            final AgentRunner runner = new AgentRunner(IdleStrategies.create(idle), Throwable::printStackTrace, null,
                 new CompositeAgent(a.vif.agent(), b.vif.agent()));
             if (!single)
             {
@@ -61,7 +68,18 @@ public final class NetPathThroughput
             {
                 for (int i = 0; i < batch; i++)
                 {
-                    if (!a.front.send(frame, 0, length, 0, 0, 0))
+                    if (zeroCopy)
+                    {
+                        // the generator writes only the header into the TX page: the payload stays in place
+                        final MutableDirectBuffer page = a.front.claimSend();
+                        if (page == null)
+                        {
+                            break;
+                        }
+                        page.putBytes(0, frame, 0, 14);
+                        a.front.commitSend(length, 0);
+                    }
+                    else if (!a.front.send(frame, 0, length, 0, 0, 0))
                     {
                         break;
                     }
@@ -72,7 +90,12 @@ public final class NetPathThroughput
                     a.vif.doWork();
                     b.vif.doWork();
                 }
-                received += b.front.receive(sink, 256);
+                final int got = b.front.receive(sink, 256);
+                received += got;
+                if (got == 0 && yieldWhenIdle)
+                {
+                    Thread.yield();
+                }
                 final long now = System.nanoTime();
                 if (!measuring && now > warmupEnd)
                 {
@@ -93,7 +116,7 @@ public final class NetPathThroughput
             }
             final double pps = (received - startReceived) * 1e9 / elapsed;
             final double gbps = (bytes[0] - startBytes) * 8 / (double)elapsed;
-            System.out.printf((single ? "one thread: " : "two threads: ")
+            System.out.printf((single ? "one thread: " : "two threads: ") + (zeroCopy ? "zero-copy send: " : "")
                 + "frame=%d B  %.3f Mpps  %.2f Gbit/s (frame bytes)  drops=%d  txNotify=%d/%d "
                 + "rxNotify=%d/%d%n", length, pps / 1e6, gbps, b.vif.queue(0).counters().rxDrops(),
                 a.vif.queue(0).counters().txNotifySent(), a.vif.queue(0).counters().txNotifySuppressed(),

@@ -57,6 +57,19 @@ public final class NetRig implements AutoCloseable
         return g;
     }
 
+    /** Runs every backend agent and frontend TX reclaim {@code rounds} times (for queues that never settle). */
+    public void pump(final int rounds)
+    {
+        for (int round = 0; round < rounds; round++)
+        {
+            for (final Guest g : guests)
+            {
+                g.vif.doWork();
+                g.front.reclaimTx();
+            }
+        }
+    }
+
     /** Runs every backend agent and frontend TX reclaim until nothing moves (bounded). */
     public int pump()
     {

@@ -10,9 +10,9 @@ import io.pvring.netback.packet.EchoResponder;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.pcap.PcapWriter;
 import io.pvring.netback.test.RequiredTools;
-import io.pvring.netback.vswitch.Offload;
-import io.pvring.netback.vswitch.PortSink;
-import io.pvring.netback.vswitch.SwitchPort;
+import io.pvring.netback.FrontendFeatures;
+import io.pvring.netback.NetBackConfig;
+import io.pvring.netback.test.NetRig;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The Linux kernel's vxlan device talks to our VXLAN uplink. Everything lives in a network namespace this test
  * creates plus one veth pair (private 10.250.x.0/30 addresses); both are deleted afterwards, even on failure. Inside
  * the namespace a vxlan device points at the uplink; a JVM started there with {@code ip netns exec} pings an address
- * owned by an {@link EchoResponder} on the switch (the kernel resolves it with ARP first) and exchanges a UDP
+ * owned by a guest whose netfront (behind netback, on the switch) answers with an {@link EchoResponder} (the kernel
+ * resolves it with ARP first) and exchanges a UDP
  * datagram whose checksum the responder verifies, and the kernel verifies on the way back. A pcap tap on the uplink
  * port is decoded by tshark.
  */
@@ -43,16 +44,29 @@ class VxlanKernelInteropTest
 
     private final List<List<String>> cleanup = new ArrayList<>();
     private VxlanUplink uplink;
+    private NetRig rig;
 
-    /** A switch port with an {@link EchoResponder} behind it. */
-    static final class ResponderPort implements PortSink
+    /** A guest whose netfront answers with an {@link EchoResponder}. */
+    static final class ResponderGuest
     {
         final EchoResponder responder = new EchoResponder(RESPONDER_MAC, 0xC0A8_4D01);
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[VirtualSwitch.MAX_FRAME_LENGTH]);
-        SwitchPort port;
+        final NetRig.Guest guest;
 
-        @Override
-        public synchronized boolean deliver(
+        ResponderGuest(final NetRig.Guest guest)
+        {
+            this.guest = guest;
+        }
+
+        /** One turn of the guest's loop: answer what arrived, send the replies. */
+        void poll()
+        {
+            guest.front.receive(this::onFrame, 64);
+            guest.front.flush();
+            guest.front.reclaimTx();
+        }
+
+        private void onFrame(
             final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
             final int gsoSize)
         {
@@ -60,9 +74,8 @@ class VxlanKernelInteropTest
             final int reply = responder.respond(buffer, 0, length);
             if (reply > 0)
             {
-                port.transmit(buffer, 0, reply, 0, 0, 0);
+                guest.front.send(buffer, 0, reply, 0, 0, 0);
             }
-            return true;
         }
     }
 
@@ -72,6 +85,10 @@ class VxlanKernelInteropTest
         if (uplink != null)
         {
             uplink.close();
+        }
+        if (rig != null)
+        {
+            rig.close();
         }
         for (int i = cleanup.size() - 1; i >= 0; i--)
         {
@@ -113,10 +130,13 @@ class VxlanKernelInteropTest
         ip("-n", ns, "addr", "add", nsIp + "/30", "dev", vethNs);
         ip("-n", ns, "link", "set", vethNs, "up");
 
-        final VirtualSwitch vswitch = new VirtualSwitch();
-        final ResponderPort responder = new ResponderPort();
-        // no offloads: the switch completes the kernel's partial checksums before the responder verifies them
-        responder.port = vswitch.attach("responder", responder, Offload.CAP_NONE);
+        rig = new NetRig();
+        final VirtualSwitch vswitch = rig.vswitch;
+        // a netfront without checksum offload: the switch completes the kernel's partial checksums before the
+        // responder verifies them, as netback does for a frontend with feature-no-csum-offload
+        final ResponderGuest responder = new ResponderGuest(rig.addGuest("responder",
+            NetBackConfig.builder().build(), FrontendFeatures.MINIMAL));
+        rig.nanos = System.nanoTime();
         uplink = VxlanUplink.start(vswitch, "vxlan0", new InetSocketAddress(hostIp, 0),
             new InetSocketAddress(nsIp, 0), VNI);
         final int port = uplink.localAddress().getPort();
@@ -136,8 +156,23 @@ class VxlanKernelInteropTest
         final String java = ProcessHandle.current().info().command().orElse("java");
         final String classes = Path.of(InteropProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI())
             .toString();
-        final RequiredTools.Result probe = RequiredTools.run(List.of("ip", "netns", "exec", ns, java, "-cp", classes,
-            InteropProbe.class.getName(), RESPONDER_IP, "1200"), 90);
+        final Process process = new ProcessBuilder("ip", "netns", "exec", ns, java, "-cp", classes,
+            InteropProbe.class.getName(), RESPONDER_IP, "1200").redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        final long deadline = System.nanoTime() + 90_000_000_000L;
+        while (process.isAlive() && System.nanoTime() < deadline)
+        {
+            // the guest and its backend run on this thread while the kernel talks to them
+            rig.nanos = System.nanoTime();
+            rig.pump();
+            responder.poll();
+        }
+        if (process.isAlive())
+        {
+            process.destroyForcibly();
+        }
+        final String output = new String(process.getInputStream().readAllBytes());
+        final RequiredTools.Result probe = new RequiredTools.Result(process.exitValue(), output, "");
         writer.close();
         final String debug = RequiredTools.run(List.of(tshark, "-n", "-r", pcap.toString(), "-o",
             "udp.check_checksum:TRUE", "-V", "udp"), 60).output();
@@ -148,6 +183,8 @@ class VxlanKernelInteropTest
         assertTrue(responder.responder.echoReplies() >= 3);
         assertEquals(1, responder.responder.udpReplies());
         assertEquals(0, responder.responder.badChecksums());
+        assertTrue(responder.guest.vif.queue(0).counters().rxPackets() >= 5, "frames reached the netfront");
+        assertTrue(responder.guest.vif.queue(0).counters().txPackets() >= 5, "replies left through netback");
         assertEquals(0, uplink.handler().malformed());
         assertEquals(RESPONDER_MAC, Ethernet.parse(Ethernet.format(RESPONDER_MAC)));
 

@@ -360,6 +360,73 @@ class HostileFrontendTest
         assertOthersStillTalk();
     }
 
+    @Test
+    void framesWaitingLongerThanTheDrainTimeoutAreDropped()
+    {
+        try (NetRig quiet = new NetRig())
+        {
+            final FrontendFeatures noRxNotify = new FrontendFeatures(true, true, true, true, true, false, false);
+            final NetRig.Guest sender = quiet.addGuest("s", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            final NetRig.Guest sleepy = quiet.addGuest("z", NetBackConfig.builder().build(), noRxNotify);
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[100]);
+            TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+            for (int i = 0; i < 300; i++)
+            {
+                assertTrue(sender.front.send(frame, 0, 100, 0, 0, 0));
+                if (i % 100 == 99)
+                {
+                    sender.front.flush();
+                    quiet.pump();
+                }
+            }
+            assertEquals(256, sleepy.vif.queue(0).counters().rxPackets());
+            assertTrue(sleepy.vif.queue(0).rxBacklogBytes() > 0);
+            quiet.nanos += NetBackConfig.DEFAULT_RX_DRAIN_NANOS + 1;
+            quiet.pump();
+            assertEquals(0, sleepy.vif.queue(0).rxBacklogBytes(), "drained");
+            assertEquals(44, sleepy.vif.queue(0).counters().rxDrops());
+            assertFalse(sleepy.vif.queue(0).isRxStalled(), "no stall detection without feature-rx-notify");
+        }
+    }
+
+    @Test
+    void netfrontStopsTrustingABackendThatOverflowsItsResponses()
+    {
+        final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
+        assertTrue(b.domain.memory().wrap(rx, NetRig.FIRST_GFN + 1, 1));
+        rx.putIntRelease(SharedRingDescriptor.RSP_PROD_OFFSET, 1000);
+        assertEquals(0, b.front.receive(this::collect, 10));
+        assertTrue(b.front.brokenReason().contains("overflow"), b.front.brokenReason());
+    }
+
+    @Test
+    void netfrontRejectsAResponseOutsideItsPage()
+    {
+        final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
+        assertTrue(b.domain.memory().wrap(rx, NetRig.FIRST_GFN + 1, 1));
+        new io.pvring.netif.RxResponse().wrap(rx, NetifRings.RX.slotOffset(0)).id(0).pageOffset(4000).flags(0)
+            .status(500);
+        rx.putIntRelease(SharedRingDescriptor.RSP_PROD_OFFSET, 1);
+        assertEquals(0, b.front.receive(this::collect, 10));
+        assertEquals(1, b.front.rxErrors());
+        assertTrue(atB.isEmpty());
+    }
+
+    @Test
+    void netfrontRejectsAnRxChainLongerThanAnyFrame()
+    {
+        final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
+        assertTrue(b.domain.memory().wrap(rx, NetRig.FIRST_GFN + 1, 1));
+        for (int i = 0; i < 18; i++)
+        {
+            new io.pvring.netif.RxResponse().wrap(rx, NetifRings.RX.slotOffset(i)).id(i).pageOffset(0)
+                .flags(i < 17 ? Netif.NETRXF_MORE_DATA : 0).status(4096);
+        }
+        rx.putIntRelease(SharedRingDescriptor.RSP_PROD_OFFSET, 18);
+        assertEquals(0, b.front.receive(this::collect, 10));
+        assertEquals(1, b.front.rxErrors(), "18 x 4096 bytes is more than any frame: refused, not overrun");
+    }
+
     private boolean flushAndRetry(final UnsafeBuffer frame)
     {
         c.front.flush();

@@ -79,6 +79,24 @@ class NetPathTest
     }
 
     @Test
+    void zeroCopySendBuildsTheFrameInTheTxPage()
+    {
+        final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+        final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+        final org.agrona.MutableDirectBuffer page = a.front.claimSend();
+        TestFrames.ethernet(page, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+        TestFrames.fillPayload(page, 14, 1000, 9);
+        a.front.commitSend(1014, 0);
+        a.front.flush();
+        rig.pump();
+        final Received got = new Received();
+        assertEquals(1, b.front.receive(got::add, 10));
+        final byte[] expected = new byte[1014];
+        page.getBytes(0, expected);
+        assertArrayEquals(expected, got.frames.get(0));
+    }
+
+    @Test
     void manyFramesBothWaysWithRingWrap()
     {
         final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
@@ -178,6 +196,41 @@ class NetPathTest
         assertTrue(info.parse(v, 0, length));
         assertTrue(Offloads.verifyChecksum(v, info));
         assertEquals(Netif.NETRXF_DATA_VALIDATED, atC.meta.get(0)[0]);
+    }
+
+    @Test
+    void multicastControlFiltersGroupsTheGuestDidNotJoin()
+    {
+        final FrontendFeatures filtering = new FrontendFeatures(true, true, true, true, true, true, true);
+        final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+        final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), filtering);
+        final long group = 0x0100_5E00_0001L;
+        final Received atB = new Received();
+        TestFrames.ethernet(frame, group, TestFrames.MAC_A, 0x88B5);
+        assertTrue(a.front.send(frame, 0, 60, 0, 0, 0));
+        a.front.flush();
+        rig.pump();
+        assertEquals(0, b.front.receive(atB::add, 10), "not joined: filtered");
+        assertTrue(b.front.multicast(true, group));
+        b.front.flush();
+        rig.pump();
+        assertEquals(0, b.front.txErrors());
+        assertEquals(NetFrontSlots.slots(0), b.front.txFreeSlots());
+        assertTrue(a.front.send(frame, 0, 60, 0, 0, 0));
+        TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+        assertTrue(a.front.send(frame, 0, 60, 0, 0, 0));
+        a.front.flush();
+        rig.pump();
+        assertEquals(2, b.front.receive(atB::add, 10), "joined group and broadcast");
+        assertTrue(b.front.multicast(false, group));
+        b.front.flush();
+        rig.pump();
+        TestFrames.ethernet(frame, group, TestFrames.MAC_A, 0x88B5);
+        assertTrue(a.front.send(frame, 0, 60, 0, 0, 0));
+        a.front.flush();
+        rig.pump();
+        assertEquals(0, b.front.receive(atB::add, 10), "left the group");
+        assertEquals(0, b.vif.queue(0).counters().txErrors());
     }
 
     @Test

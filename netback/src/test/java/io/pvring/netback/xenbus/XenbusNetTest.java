@@ -4,11 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import io.pvring.event.EventChannels;
-import io.pvring.grant.GrantMapper;
-import io.pvring.grant.GrantTable;
 import io.pvring.host.Hypervisor;
-import io.pvring.memory.GuestMemory;
 import io.pvring.netback.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
@@ -18,6 +14,7 @@ import io.pvring.netback.test.TestFrames;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
 import io.pvring.netfront.NetFrontDriver;
+import io.pvring.netif.Netif;
 import io.pvring.xenbus.HypervisorServices;
 import io.pvring.xenbus.XenbusBackend;
 import io.pvring.xenbus.XenbusDevice;
@@ -45,32 +42,7 @@ class XenbusNetTest
     private final XsConnection dom0 = store.connect(0);
     private final XenbusToolstack toolstack = new XenbusToolstack(dom0);
     private final VirtualSwitch vswitch = new VirtualSwitch();
-    private final HypervisorServices services = new HypervisorServices()
-    {
-        @Override
-        public EventChannels eventChannels()
-        {
-            return hypervisor.eventChannels();
-        }
-
-        @Override
-        public GrantTable grantTable(final int domid)
-        {
-            return hypervisor.domain(domid).grantTable();
-        }
-
-        @Override
-        public GrantMapper grantMapper(final int backendDomid, final int frontendDomid)
-        {
-            return hypervisor.grantMapper(backendDomid, frontendDomid);
-        }
-
-        @Override
-        public GuestMemory guestMemory(final int domid)
-        {
-            return hypervisor.domain(domid).memory();
-        }
-    };
+    private final HypervisorServices services = hypervisor;
     private final NetBackDriver netback =
         new NetBackDriver(NetBackConfig.builder().build(), vswitch, SystemNanoClock.INSTANCE, null);
     private final XenbusBackend backendBus = new XenbusBackend(store.connect(0), services);
@@ -173,6 +145,64 @@ class XenbusNetTest
     }
 
     @Test
+    void multiQueueKeysUnderQueueDirectories()
+    {
+        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true, 2);
+        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final XenbusDevice da = guest("a", a, null);
+        guest("b", b, null);
+        assertEquals(XenbusState.CONNECTED, da.otherendState());
+        assertEquals(2, a.queues());
+        assertEquals("2", dom0.readString(da.nodePath() + "/multi-queue-num-queues"));
+        assertNotNull(dom0.readString(da.nodePath() + "/queue-1/event-channel-rx"));
+        final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
+        assertEquals(2, vif.queueCount());
+        // many flows from b spread over a's two queues, each received by the queue's own netfront
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[200]);
+        int delivered = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            final int length = TestFrames.udp(frame, false, 50);
+            TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_B, Ethernet.TYPE_IPV4);
+            frame.putByte(14 + 12 + 3, (byte)i); // another source address: another flow
+            assertTrue(b.netFront().send(frame, 0, length, 0, 0, 0));
+            b.netFront().flush();
+            pump();
+        }
+        final int[] perQueue = new int[2];
+        for (int q = 0; q < 2; q++)
+        {
+            perQueue[q] = a.netFront(q).receive((buf, o, l, f, t, s) -> { }, 1000);
+            delivered += perQueue[q];
+        }
+        assertEquals(64, delivered);
+        assertTrue(perQueue[0] > 0 && perQueue[1] > 0, "both queues used: " + perQueue[0] + "/" + perQueue[1]);
+    }
+
+    @Test
+    void controlRingNegotiatedThroughXenstoreSteersQueues()
+    {
+        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false, 2).controlRing(0x3F00);
+        final XenbusDevice da = guest("a", a, null);
+        assertEquals(XenbusState.CONNECTED, da.otherendState(),
+            dom0.readOrNull("/local/domain/0/error/backend/vif/" + da.frontendDomid() + "/0/error"));
+        assertNotNull(a.ctrl());
+        assertNotNull(dom0.readString(da.nodePath() + "/ctrl-ring-ref"));
+        final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
+        assertNotNull(vif.ctrl());
+        final long[] out = new long[4];
+        a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0,
+            0);
+        a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE, 0, 0, 0);
+        pump();
+        assertTrue(a.ctrl().poll(out));
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, out[2]);
+        assertTrue(a.ctrl().poll(out));
+        assertEquals(128, out[3]);
+        assertEquals(Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, vif.ctrl().hashConfig().algorithm());
+    }
+
+    @Test
     void frontendWithoutRxCopyIsRefused()
     {
         final int domid = hypervisor.createDomain("old", 64L << 20).domid();
@@ -210,6 +240,36 @@ class XenbusNetTest
         pump();
         assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
         assertTrue(dom0.readString("/local/domain/0/error/backend/vif/" + domid + "/0/error").contains("tx-ring-ref"));
+        assertEquals(0, vswitch.ports().length);
+    }
+
+    @Test
+    void secondQueueWithABadRingReleasesTheFirstQueuesMappings()
+    {
+        final int domid = hypervisor.createDomain("half", 64L << 20).domid();
+        toolstack.createDomain(domid, "half");
+        final XenbusDeviceSpec spec = spec(domid, "00:16:3e:00:00:0b", null);
+        toolstack.addDevice(spec);
+        pump();
+        final NetFront good = new NetFront(domid, hypervisor.domain(domid).memory(),
+            hypervisor.domain(domid).grantTable(), hypervisor.eventChannels(), 0, 0x100, FrontendFeatures.LINUX,
+            false);
+        final XsConnection guestXs = store.connect(domid);
+        final String fe = spec.frontendPath();
+        guestXs.write(fe + "/multi-queue-num-queues", "2");
+        guestXs.write(fe + "/queue-0/tx-ring-ref", Integer.toString(good.txRingRef()));
+        guestXs.write(fe + "/queue-0/rx-ring-ref", Integer.toString(good.rxRingRef()));
+        guestXs.write(fe + "/queue-0/event-channel", Integer.toString(good.txEventPort().port()));
+        guestXs.write(fe + "/queue-1/tx-ring-ref", Integer.toString(good.txRingRef() + 100_000));
+        guestXs.write(fe + "/queue-1/rx-ring-ref", Integer.toString(good.rxRingRef()));
+        guestXs.write(fe + "/queue-1/event-channel", Integer.toString(good.txEventPort().port()));
+        guestXs.write(fe + "/request-rx-copy", "1");
+        guestXs.write(fe + "/state", XenbusState.CONNECTED.toXenstore());
+        pump();
+        assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
+        assertTrue(hypervisor.domain(domid).grantTable().endForeignAccessRef(good.txRingRef()),
+            "queue 0's ring is no longer mapped by the backend");
+        assertTrue(hypervisor.domain(domid).grantTable().endForeignAccessRef(good.rxRingRef()));
         assertEquals(0, vswitch.ports().length);
     }
 
