@@ -158,6 +158,41 @@ class BenchSmokeTest
     }
 
     @Test
+    void netModeCarriesFramesBetweenTwoVifs() throws IOException
+    {
+        final Path json = dir.resolve("net.json");
+        final CliRunner run = CliRunner.run("bench", "net", "--duration", "150ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertEquals("net", Records.benchmark(record));
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        assertEquals(Records.number(record, "ops_per_sec") * 64, Records.number(record, "bytes_per_sec"),
+            Records.number(record, "bytes_per_sec") * 1e-6);
+        final Map<String, Object> params = Records.params(record);
+        assertEquals(64L, params.get("frame"));
+        assertEquals("poll", params.get("wait"));
+        assertTrue(Records.latency(record, "p50") > 0, "one-way latency from the stamp in each frame");
+    }
+
+    @Test
+    void netModeWithGsoSuperFramesNotificationsAndTwoQueues() throws IOException
+    {
+        final Path json = dir.resolve("net.json");
+        final CliRunner run = CliRunner.run("bench", "net", "--frame", "20000", "--gso", "on", "--csum", "off",
+            "--queues", "2", "--wait", "notify", "--duration", "150ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        assertTrue(Records.notifications(record, "sent") > 0, "sleeping sides need notifications");
+        final Map<String, Object> params = Records.params(record);
+        assertEquals("on", params.get("gso"));
+        assertEquals("off", params.get("csum"));
+        assertEquals(2L, params.get("queues"));
+    }
+
+    @Test
     void defaultSuiteWritesJsonAndHtmlIntoItsResultsDirectory() throws IOException
     {
         final Path out = dir.resolve("suite");
@@ -171,7 +206,7 @@ class BenchSmokeTest
             configs.add(Records.impl(record) + " " + Records.settings(record));
         }
         assertEquals(BenchCommand.SUITE_BATCHES.length * 3 + BenchCommand.SUITE_SLOT_BYTES.length * 2
-            + BenchCommand.blkSuite().size(), configs.size(), configs.toString());
+            + BenchCommand.blkSuite().size() + BenchCommand.netSuite().size(), configs.size(), configs.toString());
         final String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<svg"), "report has charts");
         assertTrue(run.out.contains("report:"), run.out);
