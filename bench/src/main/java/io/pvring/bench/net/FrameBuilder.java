@@ -13,7 +13,7 @@ import io.pvring.netback.packet.Ethernet;
  * software for every frame, as a guest without {@code csum_blank} must; with it, only the pseudo-header sum goes in
  * (Linux's {@code CHECKSUM_PARTIAL}).
  */
-final class FrameBuilder
+public final class FrameBuilder
 {
     static final int IP_OFFSET = Ethernet.HEADER_LENGTH;
     static final int L4_OFFSET = IP_OFFSET + 20;
@@ -30,7 +30,7 @@ final class FrameBuilder
     private final int l4Length;
     private final long pseudoSum;
 
-    FrameBuilder(final long srcMac, final long dstMac, final int srcIp, final int dstIp, final int length,
+    public FrameBuilder(final long srcMac, final long dstMac, final int srcIp, final int dstIp, final int length,
         final boolean tcp, final boolean csumOffload)
     {
         this.frame = new UnsafeBuffer(new byte[length]);
@@ -73,7 +73,7 @@ final class FrameBuilder
         this.pseudoSum = pseudo;
     }
 
-    int length()
+    public int length()
     {
         return length;
     }
@@ -84,7 +84,7 @@ final class FrameBuilder
     }
 
     /** Stamps the frame and fills in its L4 checksum (full, or the pseudo-header part under offload). */
-    UnsafeBuffer stamp(final long stamp)
+    public UnsafeBuffer stamp(final long stamp)
     {
         frame.putLong(stampOffset, stamp, ByteOrder.LITTLE_ENDIAN);
         final int checksumOffset = L4_OFFSET + (tcp ? 16 : 6);
