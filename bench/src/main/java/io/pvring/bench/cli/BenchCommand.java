@@ -182,17 +182,19 @@ public final class BenchCommand implements Callable<Integer>
     }
 
     /**
-     * The blk part of the suite: 4 KiB random reads from the null store at queue depths 1..32 with polling, the
-     * same at qd 16 with notifications and without persistent grants, and a temporary raw file.
+     * The blk part of the suite: 4 KiB random reads from the null store at queue depths 1..32, polling and with
+     * notifications; qd 16 without persistent grants; random reads and writes on a temporary raw file.
      */
     static List<BlkBenchConfig> blkSuite()
     {
         final List<BlkBenchConfig> configs = new ArrayList<>();
-        for (final int qd : SUITE_QUEUE_DEPTHS)
+        for (final boolean poll : new boolean[] {true, false})
         {
-            configs.add(blk("null", BlkPattern.RANDREAD, qd, true, true));
+            for (final int qd : SUITE_QUEUE_DEPTHS)
+            {
+                configs.add(blk("null", BlkPattern.RANDREAD, qd, true, poll));
+            }
         }
-        configs.add(blk("null", BlkPattern.RANDREAD, 16, true, false));
         configs.add(blk("null", BlkPattern.RANDREAD, 16, false, true));
         final String file = "file:" + Path.of(System.getProperty("java.io.tmpdir"),
             "pvring-bench-" + ProcessHandle.current().pid() + ".img");
