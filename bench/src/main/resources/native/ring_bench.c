@@ -6,7 +6,7 @@
  * when they go idle, then spin reading the producer index, exactly as the Java workload does.
  *
  * Build: gcc -O2 -pthread -DSLOT_BYTES=112 ring_bench.c -o ring_bench
- * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS
+ * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS [single]
  * Prints one line: ops=.. seconds=.. p50_ns=.. p99_ns=.. p999_ns=.. max_ns=.. sent=.. suppressed=.. entries=..
  */
 #define _GNU_SOURCE
@@ -289,11 +289,79 @@ static int sleep_until(uint64_t deadline)
     }
 }
 
+/*
+ * Single-thread mode: one thread plays front and back in turn (write a batch, push; copy out and answer, push;
+ * read the responses). No core-to-core transfer and no scheduler in the way: the cost of the ring.h code itself,
+ * to set beside JMH's RingStepBenchmark.
+ */
+static int single_thread(uintptr_t order, uint64_t warmup_ms, uint64_t duration_ms)
+{
+    struct bench_front_ring front;
+    struct bench_back_ring back;
+    struct bench_request req;
+    uint64_t next_id = 0;
+    uint64_t round_trips = 0;
+    uint64_t checksum = 0;
+    FRONT_RING_ATTACH(&front, sring, 0, PAGE_SIZE << order);
+    BACK_RING_ATTACH(&back, sring, 0, PAGE_SIZE << order);
+    uint64_t start = now_ns();
+    uint64_t measure_from = start + warmup_ms * 1000000ULL;
+    uint64_t end = measure_from + duration_ms * 1000000ULL;
+    uint64_t measured_start = 0;
+    for (uint64_t now = start; now < end && !interrupted; now = now_ns())
+    {
+        if (measured_start == 0 && now >= measure_from)
+        {
+            measured_start = now;
+            round_trips = 0;
+        }
+        for (int k = 0; k < 64; k++)
+        {
+            int notify;
+            for (int i = 0; i < batch; i++)
+            {
+                struct bench_request *r = RING_GET_REQUEST(&front, front.req_prod_pvt);
+                memcpy(r, payload, SLOT_BYTES);
+                r->id = next_id++;
+                r->stamp = now;
+                front.req_prod_pvt++;
+            }
+            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&front, notify);
+            RING_IDX rc = back.req_cons;
+            RING_IDX rp = back.sring->req_prod;
+            rmb();
+            while (rc != rp)
+            {
+                RING_COPY_REQUEST(&back, rc, &req);
+                back.req_cons = ++rc;
+                struct bench_response *rsp = RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
+                rsp->id = req.id;
+                rsp->stamp = req.stamp;
+                back.rsp_prod_pvt++;
+            }
+            RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&back, notify);
+            RING_IDX rsp_prod = front.sring->rsp_prod;
+            rmb();
+            while (front.rsp_cons != rsp_prod)
+            {
+                checksum += RING_GET_RESPONSE(&front, front.rsp_cons)->id;
+                front.rsp_cons++;
+                round_trips++;
+            }
+            (void)notify;
+        }
+    }
+    double seconds = measured_start ? (double)(now_ns() - measured_start) / 1e9 : 0.0;
+    printf("ops=%llu seconds=%.6f checksum=%llu\n", (unsigned long long)round_trips, seconds,
+        (unsigned long long)checksum);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 5)
+    if (argc != 5 && !(argc == 6 && strcmp(argv[5], "single") == 0))
     {
-        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS\n", argv[0]);
+        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS [single]\n", argv[0]);
         return 2;
     }
     batch = atoi(argv[1]);
@@ -324,6 +392,13 @@ int main(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+
+    if (argc == 6)
+    {
+        int rc = single_thread(order, warmup_ms, duration_ms);
+        free(sring);
+        return rc;
+    }
 
     pthread_t front, back;
     pthread_create(&back, NULL, back_thread, (void *)order);
