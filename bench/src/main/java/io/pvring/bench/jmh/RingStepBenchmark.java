@@ -53,11 +53,17 @@ public class RingStepBenchmark
     @Param({"1", "8", "32"})
     public int batch;
 
+    /** How the front writes the payload: one {@code putBytes} (a copy-memory stub call) or a loop of longs. */
+    @Param({"bytes", "longs"})
+    public String copy;
+
     private UnsafeBuffer shared;
     private FrontRing front;
     private BackRing back;
     private UnsafeBuffer request;
     private byte[] payload;
+    private long[] payloadLongs;
+    private boolean longs;
     private long nextId;
 
     /** Round trips completed (the score to read). */
@@ -84,6 +90,13 @@ public class RingStepBenchmark
         back = new BackRing(shared, geometry).init();
         request = new UnsafeBuffer(new byte[slotBytes]);
         payload = RingHandoffBenchmark.payload(slotBytes);
+        payloadLongs = new long[slotBytes / 8];
+        final UnsafeBuffer view = new UnsafeBuffer(payload);
+        for (int i = 0; i < payloadLongs.length; i++)
+        {
+            payloadLongs[i] = view.getLong(i * 8);
+        }
+        longs = "longs".equals(copy);
     }
 
     @Benchmark
@@ -95,7 +108,17 @@ public class RingStepBenchmark
         for (int i = 0; i < batch; i++)
         {
             final int offset = f.requestOffset();
-            buffer.putBytes(offset, payload, 0, slotBytes);
+            if (longs)
+            {
+                for (int w = 0; w < payloadLongs.length; w++)
+                {
+                    buffer.putLong(offset + (w << 3), payloadLongs[w]);
+                }
+            }
+            else
+            {
+                buffer.putBytes(offset, payload, 0, slotBytes);
+            }
             buffer.putLong(offset + ID_OFFSET, nextId++);
             buffer.putLong(offset + STAMP_OFFSET, nextId);
             f.nextRequest();
