@@ -132,6 +132,9 @@ public final class BenchCommand implements Callable<Integer>
     {
         final long nanos = duration.toNanos();
         final Progress progress = Progress.stderr();
+        final int ringImpls = SUITE_BATCHES.length * (withNative ? 4 : 3)
+            + SUITE_SLOT_BYTES.length * (withNative ? 3 : 2);
+        progress.expectRuns(rounds * ringImpls + blkSuite().size() + netSuite().size());
         if (!runRings(withNative, out, records, nanos, progress))
         {
             return;
