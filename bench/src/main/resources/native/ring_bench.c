@@ -6,7 +6,7 @@
  * when they go idle, then spin reading the producer index, exactly as the Java workload does.
  *
  * Build: gcc -O2 -pthread -DSLOT_BYTES=112 ring_bench.c -o ring_bench
- * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS [single]
+ * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff [single]
  * Prints one line: ops=.. seconds=.. p50_ns=.. p99_ns=.. p999_ns=.. max_ns=.. sent=.. suppressed=.. entries=..
  */
 #define _GNU_SOURCE
@@ -24,6 +24,42 @@
 #define rmb() __asm__ __volatile__("" ::: "memory")
 #define wmb() __asm__ __volatile__("" ::: "memory")
 #define cpu_relax() __asm__ __volatile__("pause" ::: "memory")
+
+#include <sched.h>
+
+/* --idle as the Java side has it: spin (pause), yield (sched_yield), backoff (Agrona's BackoffIdleStrategy:
+ * 10 spins, 5 yields, then sleeps from 1 us doubling to 1 ms). */
+enum { IDLE_SPIN = 0, IDLE_YIELD = 1, IDLE_BACKOFF = 2 };
+static int idle_mode = IDLE_SPIN;
+
+static void idle(int *state)
+{
+    if (idle_mode == IDLE_SPIN)
+    {
+        cpu_relax();
+        return;
+    }
+    if (idle_mode == IDLE_YIELD)
+    {
+        sched_yield();
+        return;
+    }
+    int n = (*state)++;
+    if (n < 10)
+    {
+        cpu_relax();
+    }
+    else if (n < 15)
+    {
+        sched_yield();
+    }
+    else
+    {
+        int shift = n - 15 < 10 ? n - 15 : 10;
+        struct timespec ts = { 0, 1000L << shift };
+        nanosleep(&ts, NULL);
+    }
+}
 
 #include <xen/io/ring.h>
 
@@ -112,6 +148,7 @@ static void *front_thread(void *arg)
     uint64_t next_id = 0;
     int seen = WARMUP;
     int armed = 0;
+    int idle_state = 0;
     (void)arg;
     FRONT_RING_ATTACH(&front, sring, 0, PAGE_SIZE << (uintptr_t)arg);
     for (;;)
@@ -175,6 +212,7 @@ static void *front_thread(void *arg)
         if (work > 0)
         {
             armed = 0;
+            idle_state = 0;
         }
         else if (!armed)
         {
@@ -186,7 +224,7 @@ static void *front_thread(void *arg)
         }
         else
         {
-            cpu_relax();
+            idle(&idle_state);
         }
     }
     return NULL;
@@ -198,6 +236,7 @@ static void *back_thread(void *arg)
     struct bench_request req;
     int seen = WARMUP;
     int armed = 0;
+    int idle_state = 0;
     BACK_RING_ATTACH(&back, sring, 0, PAGE_SIZE << (uintptr_t)arg);
     for (;;)
     {
@@ -253,11 +292,12 @@ static void *back_thread(void *arg)
         }
         else
         {
-            cpu_relax();
+            idle(&idle_state);
         }
         if (n > 0)
         {
             armed = 0;
+            idle_state = 0;
         }
     }
     return NULL;
@@ -359,11 +399,14 @@ static int single_thread(uintptr_t order, uint64_t warmup_ms, uint64_t duration_
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 && !(argc == 6 && strcmp(argv[5], "single") == 0))
+    if (argc < 6 || argc > 7 || (argc == 7 && strcmp(argv[6], "single") != 0)
+        || (strcmp(argv[5], "spin") != 0 && strcmp(argv[5], "yield") != 0 && strcmp(argv[5], "backoff") != 0))
     {
-        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS [single]\n", argv[0]);
+        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff [single]\n", argv[0]);
         return 2;
     }
+    idle_mode = strcmp(argv[5], "yield") == 0 ? IDLE_YIELD : strcmp(argv[5], "backoff") == 0 ? IDLE_BACKOFF
+        : IDLE_SPIN;
     batch = atoi(argv[1]);
     uintptr_t order = (uintptr_t)atoi(argv[2]);
     uint64_t warmup_ms = strtoull(argv[3], NULL, 10);
@@ -393,7 +436,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    if (argc == 6)
+    if (argc == 7)
     {
         int rc = single_thread(order, warmup_ms, duration_ms);
         free(sring);
