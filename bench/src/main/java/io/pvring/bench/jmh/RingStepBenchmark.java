@@ -26,8 +26,8 @@ import io.pvring.ring.SharedRingDescriptor;
 /**
  * The ring's own cost, without a second core: one thread plays front and back in turn (write a batch and push,
  * copy each request out and answer, push, read the responses). The native baseline's single-thread mode
- * ({@code ring_bench BATCH 0 WARMUP_MS DURATION_MS spin single}, the C source in this jar under {@code native/}) runs the
- * same steps over Xen's {@code ring.h} macros, so the two scores compare the Java ring with the C macros
+ * ({@code ring_bench BATCH 0 WARMUP_MS DURATION_MS spin single}, the C source in this jar under {@code native/})
+ * runs the same steps over Xen's {@code ring.h} macros, so the two scores compare the Java ring with the C macros
  * instruction for instruction; neither is disturbed by the scheduler the way a spinning pair on two shared vCPUs is.
  * Read {@code roundTrips}.
  */
