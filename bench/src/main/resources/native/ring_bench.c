@@ -2,11 +2,11 @@
  * pvring native baseline: the `pvring bench ring` workload in C over Xen's own io/ring.h macros.
  * A front thread writes SLOT_BYTES requests (id, send stamp, payload) in batches with
  * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY and reads 16-byte responses; a back thread copies each request out with
- * RING_COPY_REQUEST and answers with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY. Both run RING_FINAL_CHECK_FOR_* before
- * idling (spinning), exactly as the Java workload does.
+ * RING_COPY_REQUEST and answers with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY. Both run RING_FINAL_CHECK_FOR_* once
+ * when they go idle, then spin reading the producer index, exactly as the Java workload does.
  *
  * Build: gcc -O2 -pthread -DSLOT_BYTES=112 ring_bench.c -o ring_bench
- * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS
+ * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff [single]
  * Prints one line: ops=.. seconds=.. p50_ns=.. p99_ns=.. p999_ns=.. max_ns=.. sent=.. suppressed=.. entries=..
  */
 #define _GNU_SOURCE
@@ -24,6 +24,42 @@
 #define rmb() __asm__ __volatile__("" ::: "memory")
 #define wmb() __asm__ __volatile__("" ::: "memory")
 #define cpu_relax() __asm__ __volatile__("pause" ::: "memory")
+
+#include <sched.h>
+
+/* --idle as the Java side has it: spin (pause), yield (sched_yield), backoff (Agrona's BackoffIdleStrategy:
+ * 10 spins, 5 yields, then sleeps from 1 us doubling to 1 ms). */
+enum { IDLE_SPIN = 0, IDLE_YIELD = 1, IDLE_BACKOFF = 2 };
+static int idle_mode = IDLE_SPIN;
+
+static void idle(int *state)
+{
+    if (idle_mode == IDLE_SPIN)
+    {
+        cpu_relax();
+        return;
+    }
+    if (idle_mode == IDLE_YIELD)
+    {
+        sched_yield();
+        return;
+    }
+    int n = (*state)++;
+    if (n < 10)
+    {
+        cpu_relax();
+    }
+    else if (n < 15)
+    {
+        sched_yield();
+    }
+    else
+    {
+        int shift = n - 15 < 10 ? n - 15 : 10;
+        struct timespec ts = { 0, 1000L << shift };
+        nanosleep(&ts, NULL);
+    }
+}
 
 #include <xen/io/ring.h>
 
@@ -111,6 +147,8 @@ static void *front_thread(void *arg)
     struct bench_front_ring front;
     uint64_t next_id = 0;
     int seen = WARMUP;
+    int armed = 0;
+    int idle_state = 0;
     (void)arg;
     FRONT_RING_ATTACH(&front, sring, 0, PAGE_SIZE << (uintptr_t)arg);
     for (;;)
@@ -171,14 +209,22 @@ static void *front_thread(void *arg)
                 work++;
             }
         }
-        if (work == 0)
+        if (work > 0)
         {
+            armed = 0;
+            idle_state = 0;
+        }
+        else if (!armed)
+        {
+            /* going idle: arm rsp_event once, then only read rsp_prod while idle */
             int more;
+            armed = 1;
             RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
-            if (!more)
-            {
-                cpu_relax();
-            }
+            (void)more;
+        }
+        else
+        {
+            idle(&idle_state);
         }
     }
     return NULL;
@@ -189,6 +235,8 @@ static void *back_thread(void *arg)
     struct bench_back_ring back;
     struct bench_request req;
     int seen = WARMUP;
+    int armed = 0;
+    int idle_state = 0;
     BACK_RING_ATTACH(&back, sring, 0, PAGE_SIZE << (uintptr_t)arg);
     for (;;)
     {
@@ -234,14 +282,22 @@ static void *back_thread(void *arg)
                 back_suppressed++;
             }
         }
+        else if (!armed)
+        {
+            /* going idle: arm req_event once, then only read req_prod while idle */
+            int more;
+            armed = 1;
+            RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
+            (void)more;
+        }
         else
         {
-            int more;
-            RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
-            if (!more)
-            {
-                cpu_relax();
-            }
+            idle(&idle_state);
+        }
+        if (n > 0)
+        {
+            armed = 0;
+            idle_state = 0;
         }
     }
     return NULL;
@@ -273,13 +329,84 @@ static int sleep_until(uint64_t deadline)
     }
 }
 
+/*
+ * Single-thread mode: one thread plays front and back in turn (write a batch, push; copy out and answer, push;
+ * read the responses). No core-to-core transfer and no scheduler in the way: the cost of the ring.h code itself,
+ * to set beside JMH's RingStepBenchmark.
+ */
+static int single_thread(uintptr_t order, uint64_t warmup_ms, uint64_t duration_ms)
+{
+    struct bench_front_ring front;
+    struct bench_back_ring back;
+    struct bench_request req;
+    uint64_t next_id = 0;
+    uint64_t round_trips = 0;
+    uint64_t checksum = 0;
+    FRONT_RING_ATTACH(&front, sring, 0, PAGE_SIZE << order);
+    BACK_RING_ATTACH(&back, sring, 0, PAGE_SIZE << order);
+    uint64_t start = now_ns();
+    uint64_t measure_from = start + warmup_ms * 1000000ULL;
+    uint64_t end = measure_from + duration_ms * 1000000ULL;
+    uint64_t measured_start = 0;
+    for (uint64_t now = start; now < end && !interrupted; now = now_ns())
+    {
+        if (measured_start == 0 && now >= measure_from)
+        {
+            measured_start = now;
+            round_trips = 0;
+        }
+        for (int k = 0; k < 64; k++)
+        {
+            int notify;
+            for (int i = 0; i < batch; i++)
+            {
+                struct bench_request *r = RING_GET_REQUEST(&front, front.req_prod_pvt);
+                memcpy(r, payload, SLOT_BYTES);
+                r->id = next_id++;
+                r->stamp = now;
+                front.req_prod_pvt++;
+            }
+            RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&front, notify);
+            RING_IDX rc = back.req_cons;
+            RING_IDX rp = back.sring->req_prod;
+            rmb();
+            while (rc != rp)
+            {
+                RING_COPY_REQUEST(&back, rc, &req);
+                back.req_cons = ++rc;
+                struct bench_response *rsp = RING_GET_RESPONSE(&back, back.rsp_prod_pvt);
+                rsp->id = req.id;
+                rsp->stamp = req.stamp;
+                back.rsp_prod_pvt++;
+            }
+            RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&back, notify);
+            RING_IDX rsp_prod = front.sring->rsp_prod;
+            rmb();
+            while (front.rsp_cons != rsp_prod)
+            {
+                checksum += RING_GET_RESPONSE(&front, front.rsp_cons)->id;
+                front.rsp_cons++;
+                round_trips++;
+            }
+            (void)notify;
+        }
+    }
+    double seconds = measured_start ? (double)(now_ns() - measured_start) / 1e9 : 0.0;
+    printf("ops=%llu seconds=%.6f checksum=%llu\n", (unsigned long long)round_trips, seconds,
+        (unsigned long long)checksum);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 5)
+    if (argc < 6 || argc > 7 || (argc == 7 && strcmp(argv[6], "single") != 0)
+        || (strcmp(argv[5], "spin") != 0 && strcmp(argv[5], "yield") != 0 && strcmp(argv[5], "backoff") != 0))
     {
-        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS\n", argv[0]);
+        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff [single]\n", argv[0]);
         return 2;
     }
+    idle_mode = strcmp(argv[5], "yield") == 0 ? IDLE_YIELD : strcmp(argv[5], "backoff") == 0 ? IDLE_BACKOFF
+        : IDLE_SPIN;
     batch = atoi(argv[1]);
     uintptr_t order = (uintptr_t)atoi(argv[2]);
     uint64_t warmup_ms = strtoull(argv[3], NULL, 10);
@@ -308,6 +435,13 @@ int main(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+
+    if (argc == 7)
+    {
+        int rc = single_thread(order, warmup_ms, duration_ms);
+        free(sring);
+        return rc;
+    }
 
     pthread_t front, back;
     pthread_create(&back, NULL, back_thread, (void *)order);

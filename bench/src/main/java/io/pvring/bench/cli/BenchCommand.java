@@ -12,6 +12,8 @@ import java.util.concurrent.Callable;
 import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
+import io.pvring.bench.net.NetBench;
+import io.pvring.bench.net.NetBenchConfig;
 import io.pvring.bench.report.HtmlReport;
 import io.pvring.bench.report.ResultsFile;
 import io.pvring.bench.ring.IdleKind;
@@ -38,9 +40,10 @@ import picocli.CommandLine.Spec;
     description = "Benchmarks. Without a subcommand: the default suite (about a minute): the pvring ring against "
         + "Agrona, ArrayBlockingQueue and Xen's C ring.h for batch sizes 1/8/32 and slot sizes 64..480 bytes; "
         + "blkfront/blkback 4k random reads at queue depths 1..32, polling vs notifications, persistent grants on "
-        + "vs off, null store vs a temporary raw file; a summary table here, results.json and report.html in "
+        + "vs off, null store vs a temporary raw file; netfront/netback frames of 64..9000 bytes between two vifs, "
+        + "notifications, checksum offload off, GSO; a summary table here, results.json and report.html in "
         + "results/<timestamp>/.",
-    subcommands = {RingCommand.class, BlkCommand.class},
+    subcommands = {RingCommand.class, BlkCommand.class, NetCommand.class},
     footer = {
         "",
         "Examples:",
@@ -54,11 +57,12 @@ public final class BenchCommand implements Callable<Integer>
     static final int SUITE_SLOT_BATCH = 8;
     static final int[] SUITE_QUEUE_DEPTHS = {1, 4, 16, 32};
     static final long SUITE_DISK_BYTES = 256L << 20;
+    static final int[] SUITE_FRAMES = {64, 512, 1514, 9000};
 
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--duration", paramLabel = "D", defaultValue = "1500ms", converter = DurationConverter.class,
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "1200ms", converter = DurationConverter.class,
         description = "measured time of each run in the suite (default ${DEFAULT-VALUE})")
     private Duration duration;
 
@@ -128,6 +132,9 @@ public final class BenchCommand implements Callable<Integer>
     {
         final long nanos = duration.toNanos();
         final Progress progress = Progress.stderr();
+        final int ringImpls = SUITE_BATCHES.length * (withNative ? 4 : 3)
+            + SUITE_SLOT_BYTES.length * (withNative ? 3 : 2);
+        progress.expectRuns(rounds * ringImpls + blkSuite().size() + netSuite().size());
         if (!runRings(withNative, out, records, nanos, progress))
         {
             return;
@@ -145,20 +152,52 @@ public final class BenchCommand implements Callable<Integer>
                 return;
             }
         }
+        for (final NetBenchConfig config : netSuite())
+        {
+            if (Interruption.requested())
+            {
+                return;
+            }
+            final BenchRecord record = NetBench.run(config, nanos, progress);
+            records.add(record);
+            if (record.partial())
+            {
+                return;
+            }
+        }
     }
 
     /**
-     * The blk part of the suite: 4 KiB random reads from the null store at queue depths 1..32 with polling, the
-     * same at qd 16 with notifications and without persistent grants, and a temporary raw file.
+     * The net part of the suite: frames between two vifs from 64 bytes to 9000 with polling, 1514-byte frames with
+     * notifications and without checksum offload, and 64 KB GSO super-frames.
+     */
+    static List<NetBenchConfig> netSuite()
+    {
+        final List<NetBenchConfig> configs = new ArrayList<>();
+        for (final int frame : SUITE_FRAMES)
+        {
+            configs.add(new NetBenchConfig(frame, 1, true, false, true, true, 0));
+        }
+        configs.add(new NetBenchConfig(1514, 1, true, false, true, false, 0));
+        configs.add(new NetBenchConfig(1514, 1, true, false, false, true, 0));
+        configs.add(new NetBenchConfig(65000, 1, true, true, true, true, 0));
+        return configs;
+    }
+
+    /**
+     * The blk part of the suite: 4 KiB random reads from the null store at queue depths 1..32, polling and with
+     * notifications; qd 16 without persistent grants; random reads and writes on a temporary raw file.
      */
     static List<BlkBenchConfig> blkSuite()
     {
         final List<BlkBenchConfig> configs = new ArrayList<>();
-        for (final int qd : SUITE_QUEUE_DEPTHS)
+        for (final boolean poll : new boolean[] {true, false})
         {
-            configs.add(blk("null", BlkPattern.RANDREAD, qd, true, true));
+            for (final int qd : SUITE_QUEUE_DEPTHS)
+            {
+                configs.add(blk("null", BlkPattern.RANDREAD, qd, true, poll));
+            }
         }
-        configs.add(blk("null", BlkPattern.RANDREAD, 16, true, false));
         configs.add(blk("null", BlkPattern.RANDREAD, 16, false, true));
         final String file = "file:" + Path.of(System.getProperty("java.io.tmpdir"),
             "pvring-bench-" + ProcessHandle.current().pid() + ".img");

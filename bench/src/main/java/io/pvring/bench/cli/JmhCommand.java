@@ -12,9 +12,9 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "jmh",
-    description = "Run the JMH benchmarks in this jar (pvring ring vs Agrona OneToOneRingBuffer vs "
-        + "ArrayBlockingQueue); every argument goes to JMH. Try: pvring jmh -l, pvring jmh -h, "
-        + "pvring jmh -prof gc RingHandoff")
+    description = "Run the JMH benchmarks in this jar: RingHandoffBenchmark (pvring ring vs Agrona "
+        + "OneToOneRingBuffer vs ArrayBlockingQueue), BlkHotPathBenchmark, NetHotPathBenchmark; every argument goes "
+        + "to JMH. Try: pvring jmh -l, pvring jmh -h, pvring jmh -prof gc BlkHotPath")
 public final class JmhCommand implements Runnable
 {
     @Parameters(paramLabel = "JMH_ARGS", description = "arguments for org.openjdk.jmh.Main")

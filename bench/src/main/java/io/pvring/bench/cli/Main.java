@@ -27,8 +27,11 @@ import picocli.CommandLine.Spec;
         "  pvring bench ring --batch 8 --native      pvring ring vs Agrona, ArrayBlockingQueue and C ring.h",
         "  pvring bench ring --slot-bytes 64 --ring-order 2 --duration 10s --json ring.json",
         "  pvring bench ring --rate 2000000          open loop at 2 M round trips/s (no coordinated omission)",
+        "  pvring bench blk --qd 1                   one 4 KiB read at a time through blkfront/blkback",
+        "  pvring bench net --frame 1514 --wait notify   frames between two vifs, event channels",
         "  pvring report results/*                   HTML report with charts comparing runs",
-        "  pvring jmh -prof gc RingHandoff           JMH benchmarks (allocation per operation with -prof gc)"})
+        "  pvring jmh -prof gc RingHandoff           JMH benchmarks (allocation per operation with -prof gc)",
+        "  pvring bench <ring|blk|net> --help        every option of a benchmark"})
 public final class Main implements Runnable
 {
     static final int EXIT_OK = 0;

@@ -11,6 +11,7 @@ import io.pvring.bench.report.ResultsFile;
 import io.pvring.bench.report.TerminalTable;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Environment;
+import io.pvring.bench.run.Interruption;
 
 /** Printing and saving what a bench command measured. */
 final class Outputs
@@ -33,6 +34,35 @@ final class Outputs
     {
         out.print(TerminalTable.render(json(records)));
         out.flush();
+    }
+
+    /** One measurement that may fail with any exception. */
+    interface Run
+    {
+        BenchRecord run() throws Exception;
+    }
+
+    /** Runs {@code rounds} times (stopping at Ctrl-C) and keeps the fastest complete run, marked best_of. */
+    static BenchRecord bestOf(final int rounds, final Run run) throws Exception
+    {
+        BenchRecord best = null;
+        for (int i = 0; i < rounds; i++)
+        {
+            final BenchRecord record = run.run();
+            if (best == null || best.partial() || (!record.partial() && record.opsPerSec() > best.opsPerSec()))
+            {
+                best = record;
+            }
+            if (record.partial() || Interruption.requested())
+            {
+                break;
+            }
+        }
+        if (rounds > 1)
+        {
+            best.params().put("best_of", rounds);
+        }
+        return best;
     }
 
     static void warnIfBusy(final PrintWriter out)

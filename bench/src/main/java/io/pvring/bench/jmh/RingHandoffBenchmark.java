@@ -164,6 +164,8 @@ public class RingHandoffBenchmark
         private final int slotBytes;
         private final int batch;
         private long nextId;
+        private boolean frontArmed;
+        private boolean backArmed;
 
         PvringSteps(final int slotBytes, final int batch)
         {
@@ -200,8 +202,14 @@ public class RingHandoffBenchmark
             {
                 ring.nextResponse();
             }
-            if (responses == 0)
+            if (responses > 0)
             {
+                frontArmed = false;
+            }
+            else if (!frontArmed)
+            {
+                // Going idle: arm rsp_event once, as the CLI workload and the C baseline do.
+                frontArmed = true;
                 ring.finalCheckForResponses();
             }
             return responses;
@@ -214,9 +222,14 @@ public class RingHandoffBenchmark
             final int available = ring.unconsumedRequests();
             if (available <= 0)
             {
-                ring.finalCheckForRequests();
+                if (!backArmed)
+                {
+                    backArmed = true;
+                    ring.finalCheckForRequests();
+                }
                 return 0;
             }
+            backArmed = false;
             final int n = Math.min(available, batch);
             for (int i = 0; i < n; i++)
             {

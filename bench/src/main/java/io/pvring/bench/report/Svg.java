@@ -15,11 +15,11 @@ public final class Svg
 {
     public static final int WIDTH = 960;
     public static final int HALF_WIDTH = 560;
-    static final int HEIGHT = 380;
+    static final int HEIGHT = 400;
     private static final int LEFT = 78;
     private static final int RIGHT = 20;
     private static final int TOP = 66;
-    private static final int BOTTOM = 78;
+    private static final int BOTTOM = 92;
     private static final String[] PALETTE = {
         "#1f5fbf", "#e8812c", "#8a8f98", "#2e9e5b", "#b03a8c", "#c9a227", "#4bb6c9", "#7a5230", "#d94848"};
     private static final Map<String, String> FIXED = Map.of(
@@ -30,17 +30,43 @@ public final class Svg
     {
     }
 
-    /** A series colour: fixed for known names (also as a prefix, "pvring @ run"), else by position. */
-    static String color(final String series, final int index)
+    /**
+     * Colours for a chart's series: fixed for known names (also as a prefix, "pvring @ run"), so pvring and each
+     * baseline look the same everywhere; a name whose fixed colour is already taken in this chart (two pvring
+     * series with different settings) gets the next free palette colour.
+     */
+    static List<String> colors(final List<String> series)
     {
-        for (final Map.Entry<String, String> fixed : FIXED.entrySet())
+        final List<String> colors = new ArrayList<>();
+        for (final String name : series)
         {
-            if (series.equals(fixed.getKey()) || series.startsWith(fixed.getKey() + " "))
+            String color = null;
+            for (final Map.Entry<String, String> fixed : FIXED.entrySet())
             {
-                return fixed.getValue();
+                if (name.equals(fixed.getKey()) || name.startsWith(fixed.getKey() + " "))
+                {
+                    color = fixed.getValue();
+                }
             }
+            if (color == null || colors.contains(color))
+            {
+                color = null;
+                for (int i = 0; i < PALETTE.length && color == null; i++)
+                {
+                    final String candidate = PALETTE[(i + 4) % PALETTE.length];
+                    if (!colors.contains(candidate))
+                    {
+                        color = candidate;
+                    }
+                }
+                if (color == null)
+                {
+                    color = PALETTE[colors.size() % PALETTE.length];
+                }
+            }
+            colors.add(color);
         }
-        return PALETTE[(index + 4) % PALETTE.length];
+        return colors;
     }
 
     /**
@@ -71,9 +97,10 @@ public final class Svg
         }
         final Axis axis = log ? Axis.log(min == Double.MAX_VALUE ? 1 : min, Math.max(max, 1e-9))
             : Axis.linear(max);
+        final List<String> colors = colors(series);
         final StringBuilder svg = open(title, width);
         yAxis(svg, axis, yLabel, microseconds, width);
-        legend(svg, series, width);
+        legend(svg, series, colors, width);
         final double plotWidth = width - LEFT - RIGHT;
         final double groupWidth = plotWidth / Math.max(1, groups.size());
         final double barWidth = Math.min(46, groupWidth * 0.8 / Math.max(1, series.size()));
@@ -94,7 +121,7 @@ public final class Svg
                 final double base = axis.y(axis.min);
                 svg.append(String.format(Locale.ROOT,
                     "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='%s'><title>%s, %s: %s</title></rect>%n",
-                    x + 1, Math.min(y, base), barWidth - 2, Math.abs(base - y), color(series.get(s), s),
+                    x + 1, Math.min(y, base), barWidth - 2, Math.abs(base - y), colors.get(s),
                     esc(series.get(s)), esc(groups.get(g)), esc(format(v, microseconds))));
                 if (labels)
                 {
@@ -103,7 +130,7 @@ public final class Svg
                         esc(shortFormat(v, microseconds))));
                 }
             }
-            xLabel(svg, groupX + groupWidth / 2, groups.get(g));
+            xLabel(svg, groupX + groupWidth / 2, groups.get(g), (int)Math.max(6, groupWidth / 6.4));
         }
         return close(svg);
     }
@@ -132,9 +159,11 @@ public final class Svg
         final double x0 = logX ? Math.log(minX) / Math.log(2) : minX;
         final double x1 = logX ? Math.log(maxX) / Math.log(2) : maxX;
         final double plotWidth = WIDTH - LEFT - RIGHT - 40;
+        final List<String> names = new ArrayList<>(series.keySet());
+        final List<String> colors = colors(names);
         final StringBuilder svg = open(title, WIDTH);
         yAxis(svg, axis, yLabel, false, WIDTH);
-        legend(svg, new ArrayList<>(series.keySet()), WIDTH);
+        legend(svg, names, colors, WIDTH);
         final List<Double> ticks = new ArrayList<>();
         for (final List<double[]> points : series.values())
         {
@@ -160,7 +189,7 @@ public final class Svg
         int s = 0;
         for (final Map.Entry<String, List<double[]>> entry : series.entrySet())
         {
-            final String color = color(entry.getKey(), s++);
+            final String color = colors.get(s++);
             final StringBuilder path = new StringBuilder();
             final List<double[]> points = new ArrayList<>(entry.getValue());
             points.sort((a, b) -> Double.compare(a[0], b[0]));
@@ -224,7 +253,8 @@ public final class Svg
             (TOP + HEIGHT - BOTTOM) / 2, esc(label)));
     }
 
-    private static void legend(final StringBuilder svg, final List<String> series, final int width)
+    private static void legend(
+        final StringBuilder svg, final List<String> series, final List<String> colors, final int width)
     {
         double x = width - RIGHT;
         for (int s = series.size() - 1; s >= 0; s--)
@@ -233,11 +263,11 @@ public final class Svg
             x -= 22 + name.length() * 7.2;
             svg.append(String.format(Locale.ROOT,
                 "<rect x='%.1f' y='36' width='12' height='12' fill='%s'/><text x='%.1f' y='47' class='leg'>%s</text>%n",
-                x, color(name, s), x + 16, esc(name)));
+                x, colors.get(s), x + 16, esc(name)));
         }
     }
 
-    private static void xLabel(final StringBuilder svg, final double x, final String label)
+    private static void xLabel(final StringBuilder svg, final double x, final String label, final int maxChars)
     {
         final String[] words = label.split(" ");
         int line = 0;
@@ -245,7 +275,7 @@ public final class Svg
         final List<String> lines = new ArrayList<>();
         for (final String word : words)
         {
-            if (current.length() > 0 && current.length() + word.length() > 18)
+            if (current.length() > 0 && current.length() + 1 + word.length() > maxChars)
             {
                 lines.add(current.toString());
                 current = new StringBuilder();

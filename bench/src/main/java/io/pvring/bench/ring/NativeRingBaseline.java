@@ -99,7 +99,8 @@ public final class NativeRingBaseline
             final long warmupMillis = TimeUnit.NANOSECONDS.toMillis(Measurement.warmupFor(durationNanos));
             final long durationMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(durationNanos));
             final String out = exec(List.of(binary.toString(), Integer.toString(config.batch()),
-                Integer.toString(config.ringOrder()), Long.toString(warmupMillis), Long.toString(durationMillis)),
+                Integer.toString(config.ringOrder()), Long.toString(warmupMillis), Long.toString(durationMillis),
+                config.idle().label()),
                 warmupMillis + durationMillis + EXTRA_WAIT_MILLIS);
             return parse(out.trim());
         }

@@ -14,8 +14,9 @@ import io.pvring.ring.SharedRingDescriptor;
  * The workload over one pvring shared ring, used as a Xen frontend and backend use it: requests written in place
  * and published with {@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY}, copied out whole by the back
  * ({@code RING_COPY_REQUEST}), responses written field by field and published with
- * {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}; each side runs {@code RING_FINAL_CHECK_FOR_*} before it idles,
- * so the notification counts are those a sleeping peer would need.
+ * {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}; each side runs {@code RING_FINAL_CHECK_FOR_*} once when it goes
+ * idle (as a driver does before it sleeps) and then only reads the producer index until work arrives, so the
+ * notification counts are those a sleeping peer would need.
  */
 public final class PvringHandoff extends RingHandoff
 {
@@ -55,6 +56,7 @@ public final class PvringHandoff extends RingHandoff
         final IdleStrategy idle = config.idle().newStrategy();
         long nextId = 0;
         long ops = 0;
+        boolean armed = false;
         long sent = 0;
         long suppressed = 0;
         int seen = RunControl.WARMUP;
@@ -111,9 +113,15 @@ public final class PvringHandoff extends RingHandoff
                 frontCounters.set(OPS, ops);
                 work += responses;
             }
-            if (work == 0 && ring.finalCheckForResponses())
+            if (work > 0)
             {
-                work = 1;
+                armed = false;
+            }
+            else if (!armed)
+            {
+                // Going idle: arm rsp_event once (a write to the shared header line), then only read while idle.
+                armed = true;
+                work = ring.finalCheckForResponses() ? 1 : 0;
             }
             idle.idle(work);
         }
@@ -127,6 +135,7 @@ public final class PvringHandoff extends RingHandoff
         final UnsafeBuffer request = new UnsafeBuffer(new byte[config.slotBytes()]);
         final int batch = config.batch();
         final IdleStrategy idle = config.idle().newStrategy();
+        boolean armed = false;
         long sent = 0;
         long suppressed = 0;
         int seen = RunControl.WARMUP;
@@ -170,10 +179,13 @@ public final class PvringHandoff extends RingHandoff
                     backCounters.set(SUPPRESSED, ++suppressed);
                 }
                 work = n;
+                armed = false;
             }
-            else if (ring.finalCheckForRequests())
+            else if (!armed)
             {
-                work = 1;
+                // Going idle: arm req_event once, then only read req_prod while idle.
+                armed = true;
+                work = ring.finalCheckForRequests() ? 1 : 0;
             }
             idle.idle(work);
         }

@@ -71,11 +71,6 @@ public abstract class RingHandoff
     /** The back thread's loop: until the phase is {@link RunControl#STOP}. */
     protected abstract void runBack();
 
-    /** Releases off-heap memory. */
-    protected void close()
-    {
-    }
-
     /** Front side, at the start of the measured interval: forget the warm-up. */
     protected final void frontMeasureStart()
     {
@@ -150,23 +145,16 @@ public abstract class RingHandoff
         {
             Thread.currentThread().interrupt();
         }
-        try
+        if (control.failure() != null)
         {
-            if (control.failure() != null)
-            {
-                throw new IllegalStateException(impl() + " ring workload failed: " + control.failure(),
-                    control.failure());
-            }
-            if (front.isAlive() || back.isAlive())
-            {
-                throw new IllegalStateException(impl() + " ring workload did not stop within " + JOIN_MILLIS + " ms");
-            }
-            return record(measurement);
+            throw new IllegalStateException(impl() + " ring workload failed: " + control.failure(),
+                control.failure());
         }
-        finally
+        if (front.isAlive() || back.isAlive())
         {
-            close();
+            throw new IllegalStateException(impl() + " ring workload did not stop within " + JOIN_MILLIS + " ms");
         }
+        return record(measurement);
     }
 
     /** Short description for the progress line. */

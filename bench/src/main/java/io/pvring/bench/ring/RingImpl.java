@@ -1,7 +1,5 @@
 package io.pvring.bench.ring;
 
-import java.util.Locale;
-
 /** The ring implementations a ring run can measure, with the factory for each Java one. */
 public enum RingImpl
 {
@@ -34,7 +32,7 @@ public enum RingImpl
             case JUC_ABQ:
                 return new QueueHandoff(config);
             default:
-                throw new IllegalArgumentException("impl=" + label.toLowerCase(Locale.ROOT) + " is not a Java ring");
+                throw new IllegalArgumentException("impl=" + label + " is not a Java ring");
         }
     }
 }

@@ -97,6 +97,7 @@ public final class RingRuns
                 }
                 return null;
             }
+            progress.runStarted();
             return new NativeRingBaseline(config).run(durationNanos);
         }
         return impl.newHandoff(config).run(durationNanos, progress);

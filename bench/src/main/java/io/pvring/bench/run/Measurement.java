@@ -41,6 +41,7 @@ public final class Measurement
      */
     public void run(final RunControl control, final LongSupplier ops)
     {
+        progress.runStarted();
         final long start = System.nanoTime();
         if (!sleepUntil(control, start + warmupNanos))
         {
@@ -53,7 +54,8 @@ public final class Measurement
         final long measureStart = System.nanoTime();
         final long end = measureStart + durationNanos;
         final boolean showProgress = durationNanos >= Progress.MIN_RUN_NANOS;
-        long nextTick = measureStart + SECOND_NANOS;
+        // The first line comes after half a second, so a short run of a suite still shows what it measures.
+        long nextTick = measureStart + SECOND_NANOS / 2;
         long lastOps = ops.getAsLong();
         long lastTick = measureStart;
         boolean complete = true;

@@ -10,11 +10,13 @@ import java.util.Locale;
 public final class Progress
 {
     /** Runs shorter than this print no progress. */
-    public static final long MIN_RUN_NANOS = 2_000_000_000L;
+    public static final long MIN_RUN_NANOS = 1_000_000_000L;
 
     private final PrintStream out;
     private final boolean tty;
     private int lastLength;
+    private int runs;
+    private int runsStarted;
 
     public Progress(final PrintStream out, final boolean tty)
     {
@@ -34,14 +36,28 @@ public final class Progress
         return new Progress(null, false);
     }
 
+    /** A sequence of {@code runs} measurements follows (the suite): lines get a [n/runs] prefix. */
+    public void expectRuns(final int runs)
+    {
+        this.runs = runs;
+        this.runsStarted = 0;
+    }
+
+    /** One measurement of the sequence starts. */
+    public void runStarted()
+    {
+        runsStarted++;
+    }
+
     public void update(final String label, final double elapsedSec, final double totalSec, final double opsPerSec)
     {
         if (out == null)
         {
             return;
         }
-        final String line = String.format(Locale.ROOT, "  %-40s %5.1f/%.0f s  %s ops/s",
-            label, elapsedSec, totalSec, Units.si(opsPerSec));
+        final String prefix = runs > 0 ? String.format(Locale.ROOT, "[%d/%d] ", runsStarted, runs) : "";
+        final String line = String.format(Locale.ROOT, "  %s%-40s %5.1f/%.1f s  %s ops/s",
+            prefix, label, elapsedSec, totalSec, Units.si(opsPerSec));
         if (tty)
         {
             out.print('\r' + line + " ".repeat(Math.max(0, lastLength - line.length())));

@@ -35,6 +35,12 @@ class BadOptionsTest
         "bench blk --wait sometimes      | '--wait': expected one of [POLL, NOTIFY]",
         "bench blk --rw sideways         | '--rw': expected one of [READ, WRITE, RANDREAD, RANDWRITE, RANDRW]",
         "bench blk --queues 0            | --queues must be 1..16, got 0",
+        "bench net --frame 10            | --frame must be 64..65535 bytes, got 10",
+        "bench net --frame 9000 --sg off  | --frame 9000 needs --sg on (one slot carries at most 4096 bytes)",
+        "bench net --gso on --sg off     | --gso on needs --sg on",
+        "bench net --gso on --frame 1000 | --gso on needs --frame above 1502",
+        "bench net --queues 9            | --queues must be 1..8, got 9",
+        "bench net --csum maybe          | '--csum': expected one of [ON, OFF]",
         "report                          | Missing required parameter: 'DIR'",
         "report /nonexistent/results     | /nonexistent/results: no such file or directory"})
     void badOptionGivesOneLineNamingTheOption(final String args, final String expected)
@@ -67,6 +73,19 @@ class BadOptionsTest
         assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
         for (final String option : new String[] {
             "--slot-bytes", "--ring-order", "--batch", "--duration", "--idle", "--rate", "--native", "--json"})
+        {
+            assertTrue(run.out.contains(option), option + " in\n" + run.out);
+        }
+    }
+
+    @Test
+    void netHelpListsEveryOption()
+    {
+        final CliRunner run = CliRunner.run("bench", "net", "--help");
+
+        assertEquals(Main.EXIT_OK, run.exitCode, run.toString());
+        for (final String option : new String[] {
+            "--frame", "--queues", "--sg", "--gso", "--csum", "--wait", "--rate", "--duration", "--json"})
         {
             assertTrue(run.out.contains(option), option + " in\n" + run.out);
         }

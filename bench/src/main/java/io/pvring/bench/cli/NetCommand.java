@@ -1,0 +1,127 @@
+package io.pvring.bench.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import io.pvring.bench.net.NetBench;
+import io.pvring.bench.net.NetBenchConfig;
+import io.pvring.bench.run.BenchRecord;
+import io.pvring.bench.run.Interruption;
+import io.pvring.bench.run.Progress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code pvring bench net}: frames between two vifs on the virtual switch, iperf-like. */
+@Command(
+    name = "net",
+    mixinStandardHelpOptions = true,
+    description = "Frames between two guests through pvring's netfront and netback on one virtual switch: "
+        + "guest A sends, guest B receives; packets/s at B, one-way latency from a stamp in each frame.",
+    footer = {
+        "",
+        "Examples:",
+        "  pvring bench net                                  64-byte UDP frames, polling",
+        "  pvring bench net --frame 1514 --csum off          the guest computes checksums itself",
+        "  pvring bench net --frame 65000 --gso on           TCP super-frames kept whole (GSO)",
+        "  pvring bench net --queues 2 --wait notify --rate 500000"})
+public final class NetCommand implements Callable<Integer>
+{
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--frame", paramLabel = "BYTES", defaultValue = "64",
+        description = "Ethernet frame length, 64..65535 (default ${DEFAULT-VALUE})")
+    private int frame;
+
+    @Option(names = "--queues", paramLabel = "N", defaultValue = "1",
+        description = "queues per vif (multi-queue), 1..8 (default ${DEFAULT-VALUE})")
+    private int queues;
+
+    @Option(names = "--sg", paramLabel = "on|off", defaultValue = "on",
+        description = "scatter-gather: frames over several slots (default ${DEFAULT-VALUE})")
+    private OnOff sg;
+
+    @Option(names = "--gso", paramLabel = "on|off", defaultValue = "off",
+        description = "send TCP super-frames with a GSO extra; B takes them whole (default ${DEFAULT-VALUE})")
+    private OnOff gso;
+
+    @Option(names = "--csum", paramLabel = "on|off", defaultValue = "on",
+        description = "checksum offload; off: the sending guest computes every L4 checksum (default ${DEFAULT-VALUE})")
+    private OnOff csum;
+
+    @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "poll",
+        description = "poll: both threads spin; notify: both sleep on event channels (default ${DEFAULT-VALUE})")
+    private WaitMode wait;
+
+    @Option(names = "--rate", paramLabel = "PPS", defaultValue = "0",
+        description = "offered packets per second, stamped with their intended send time (default: closed loop)")
+    private long rate;
+
+    @Option(names = "--duration", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
+        description = "measured time, e.g. 500ms, 10s, 2m (default ${DEFAULT-VALUE})")
+    private Duration duration;
+
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
+        description = "run N times and keep the best (a shared machine's bursts then cost less) "
+            + "(default ${DEFAULT-VALUE})")
+    private int rounds;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
+    private Path json;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        final NetBenchConfig config;
+        try
+        {
+            config = new NetBenchConfig(frame, queues, sg.on(), gso.on(), csum.on(), wait == WaitMode.POLL, rate);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new ParameterException(spec.commandLine(), ex.getMessage());
+        }
+        if (rounds < 1 || rounds > 100)
+        {
+            throw new ParameterException(spec.commandLine(), "--rounds must be 1..100, got " + rounds);
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        out.println("net: " + frame + "-byte frames, " + queues + " queue(s), sg " + lower(sg) + ", gso " + lower(gso)
+            + ", csum " + lower(csum) + ", " + wait.name().toLowerCase(Locale.ROOT) + ", " + duration.toMillis()
+            + " ms");
+        Outputs.warnIfBusy(out);
+        final List<BenchRecord> records = new ArrayList<>();
+        final Interruption interruption = Interruption.install();
+        try
+        {
+            records.add(Outputs.bestOf(rounds, () -> NetBench.run(config, duration.toNanos(), Progress.stderr())));
+            Outputs.table(out, records);
+            if (json != null)
+            {
+                Outputs.writeJson(out, json, records);
+            }
+            if (records.get(0).partial())
+            {
+                out.println("interrupted: partial results above");
+            }
+        }
+        finally
+        {
+            interruption.resultsWritten();
+        }
+        return Main.EXIT_OK;
+    }
+
+    private static String lower(final OnOff value)
+    {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,147 @@
+package io.pvring.bench.jmh;
+
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.pvring.ring.BackRing;
+import io.pvring.ring.FrontRing;
+import io.pvring.ring.RingGeometry;
+import io.pvring.ring.SharedRingDescriptor;
+
+/**
+ * The ring's own cost, without a second core: one thread plays front and back in turn (write a batch and push,
+ * copy each request out and answer, push, read the responses). The native baseline's single-thread mode
+ * ({@code ring_bench BATCH 0 WARMUP_MS DURATION_MS spin single}, the C source in this jar under {@code native/})
+ * runs the same steps over Xen's {@code ring.h} macros, so the two scores compare the Java ring with the C macros
+ * instruction for instruction; neither is disturbed by the scheduler the way a spinning pair on two shared vCPUs is.
+ * Read {@code roundTrips}.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 2, jvmArgsAppend = {
+    "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+    "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+    "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+    "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+    "-Xms1g", "-Xmx1g"})
+@State(Scope.Thread)
+public class RingStepBenchmark
+{
+    static final int ID_OFFSET = 0;
+    static final int STAMP_OFFSET = 8;
+
+    @Param({"112"})
+    public int slotBytes;
+
+    @Param({"1", "8", "32"})
+    public int batch;
+
+    /** How the front writes the payload: one {@code putBytes} (a copy-memory stub call) or a loop of longs. */
+    @Param({"bytes", "longs"})
+    public String copy;
+
+    private UnsafeBuffer shared;
+    private FrontRing front;
+    private BackRing back;
+    private UnsafeBuffer request;
+    private byte[] payload;
+    private long[] payloadLongs;
+    private boolean longs;
+    private long nextId;
+
+    /** Round trips completed (the score to read). */
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    @State(Scope.Thread)
+    public static class RoundTrips
+    {
+        public long roundTrips;
+
+        @Setup(Level.Iteration)
+        public void reset()
+        {
+            roundTrips = 0;
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setup()
+    {
+        final RingGeometry geometry = RingGeometry.of(slotBytes, 0);
+        shared = new UnsafeBuffer(BufferUtil.allocateDirectAligned(geometry.ringBytes(),
+            SharedRingDescriptor.PAGE_SIZE));
+        front = new FrontRing(shared, geometry).init();
+        back = new BackRing(shared, geometry).init();
+        request = new UnsafeBuffer(new byte[slotBytes]);
+        payload = RingHandoffBenchmark.payload(slotBytes);
+        payloadLongs = new long[slotBytes / 8];
+        final UnsafeBuffer view = new UnsafeBuffer(payload);
+        for (int i = 0; i < payloadLongs.length; i++)
+        {
+            payloadLongs[i] = view.getLong(i * 8);
+        }
+        longs = "longs".equals(copy);
+    }
+
+    @Benchmark
+    public long step(final RoundTrips counters)
+    {
+        final FrontRing f = front;
+        final BackRing b = back;
+        final UnsafeBuffer buffer = shared;
+        for (int i = 0; i < batch; i++)
+        {
+            final int offset = f.requestOffset();
+            if (longs)
+            {
+                for (int w = 0; w < payloadLongs.length; w++)
+                {
+                    buffer.putLong(offset + (w << 3), payloadLongs[w]);
+                }
+            }
+            else
+            {
+                buffer.putBytes(offset, payload, 0, slotBytes);
+            }
+            buffer.putLong(offset + ID_OFFSET, nextId++);
+            buffer.putLong(offset + STAMP_OFFSET, nextId);
+            f.nextRequest();
+        }
+        f.pushRequestsAndCheckNotify();
+        final int available = b.unconsumedRequests();
+        for (int i = 0; i < available; i++)
+        {
+            b.copyRequest(request, 0);
+            final int offset = b.responseOffset();
+            buffer.putLong(offset + ID_OFFSET, request.getLong(ID_OFFSET));
+            buffer.putLong(offset + STAMP_OFFSET, request.getLong(STAMP_OFFSET));
+            b.nextResponse();
+        }
+        b.pushResponsesAndCheckNotify();
+        final int responses = f.unconsumedResponses();
+        long checksum = 0;
+        for (int i = 0; i < responses; i++)
+        {
+            checksum += buffer.getLong(f.responseOffset() + ID_OFFSET);
+            f.nextResponse();
+        }
+        counters.roundTrips += responses;
+        return checksum;
+    }
+}
