@@ -166,7 +166,7 @@ public final class BackRing
         }
         available--;
         final int index = reqCons++;
-        buffer.getBytes(geometry.slotOffset(index), dst, dstOffset, geometry.slotBytes());
+        SlotCopy.copy(buffer, geometry.slotOffset(index), dst, dstOffset, geometry.slotBytes());
         return index;
     }
 

@@ -165,7 +165,7 @@ public final class FrontRing
     public int copyResponse(final MutableDirectBuffer dst, final int dstOffset)
     {
         final int index = rspCons++;
-        buffer.getBytes(geometry.slotOffset(index), dst, dstOffset, geometry.slotBytes());
+        SlotCopy.copy(buffer, geometry.slotOffset(index), dst, dstOffset, geometry.slotBytes());
         return index;
     }
 
