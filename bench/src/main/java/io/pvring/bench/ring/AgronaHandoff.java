@@ -35,8 +35,10 @@ public final class AgronaHandoff extends RingHandoff
     private static OneToOneRingBuffer newRing(final int messages, final int messageBytes)
     {
         final int record = BitUtil.align(messageBytes + RecordDescriptor.HEADER_LENGTH, RecordDescriptor.ALIGNMENT);
-        // Twice the in-flight bytes: a record never wraps, so the end of the buffer may hold a padding record.
-        final int capacity = BitUtil.findNextPositivePowerOfTwo(messages * record) * 2;
+        // The consumer frees space only when its read() batch returns, while the producer already has responses
+        // for part of it and sends more: up to two windows in the buffer, plus a padding record where a record
+        // would wrap.
+        final int capacity = BitUtil.findNextPositivePowerOfTwo((2 * messages + 1) * record);
         return new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             capacity + RingBufferDescriptor.TRAILER_LENGTH, 4096)));
     }
