@@ -77,6 +77,11 @@ public final class BenchCommand implements Callable<Integer>
         description = "ring runs: implementations in turn N times, best kept (default ${DEFAULT-VALUE})")
     private int rounds;
 
+    @Option(names = "--idle", paramLabel = "HOW", defaultValue = "spin",
+        description = "how idle ring sides wait: ${COMPLETION-CANDIDATES}; yield gives repeatable ring figures on a "
+            + "busy machine (default ${DEFAULT-VALUE})")
+    private IdleKind idle;
+
     @Option(names = "--no-native", description = "skip the C baseline even when gcc and libxen-dev are there")
     private boolean noNative;
 
@@ -222,7 +227,7 @@ public final class BenchCommand implements Callable<Integer>
             {
                 impls.add(RingImpl.NATIVE_C);
             }
-            final RingConfig config = new RingConfig(RingConfig.DEFAULT_SLOT_BYTES, 0, batch, IdleKind.SPIN, 0);
+            final RingConfig config = new RingConfig(RingConfig.DEFAULT_SLOT_BYTES, 0, batch, idle, 0);
             if (!RingRuns.run(config, impls, rounds, nanos, progress, out, records::add))
             {
                 return false;
@@ -235,7 +240,7 @@ public final class BenchCommand implements Callable<Integer>
             {
                 impls.add(RingImpl.NATIVE_C);
             }
-            final RingConfig config = new RingConfig(slotBytes, 0, SUITE_SLOT_BATCH, IdleKind.SPIN, 0);
+            final RingConfig config = new RingConfig(slotBytes, 0, SUITE_SLOT_BATCH, idle, 0);
             if (!RingRuns.run(config, impls, rounds, nanos, progress, out, records::add))
             {
                 return false;

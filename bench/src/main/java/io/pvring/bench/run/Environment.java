@@ -52,7 +52,8 @@ public final class Environment
         if (load > cpus * 0.75)
         {
             return String.format(java.util.Locale.ROOT, "warning: the machine is busy (load average %.1f on %d CPUs):"
-                + " absolute figures will be low and noisy; ratios measured in the same run still compare", load,
+                + " absolute figures will be low and noisy (polling pairs lose whole time slices; --idle yield or"
+                + " --wait notify suffer less); ratios measured in the same run still compare", load,
                 cpus);
         }
         return null;
