@@ -77,9 +77,9 @@ public final class BenchCommand implements Callable<Integer>
         description = "ring runs: implementations in turn N times, best kept (default ${DEFAULT-VALUE})")
     private int rounds;
 
-    @Option(names = "--idle", paramLabel = "HOW", defaultValue = "spin",
-        description = "how idle ring sides wait: ${COMPLETION-CANDIDATES}; yield gives repeatable ring figures on a "
-            + "busy machine (default ${DEFAULT-VALUE})")
+    @Option(names = "--idle", paramLabel = "HOW", defaultValue = "yield",
+        description = "how idle ring sides wait: ${COMPLETION-CANDIDATES}; spin needs a free core per side, or a "
+            + "spinning side waits out whole scheduler slices (default ${DEFAULT-VALUE})")
     private IdleKind idle;
 
     @Option(names = "--no-native", description = "skip the C baseline even when gcc and libxen-dev are there")

@@ -51,8 +51,9 @@ public final class RingCommand implements Callable<Integer>
         description = "requests per push, 1..ring entries (default ${DEFAULT-VALUE})")
     private int batch;
 
-    @Option(names = "--idle", paramLabel = "HOW", defaultValue = "spin",
-        description = "how an idle side waits: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
+    @Option(names = "--idle", paramLabel = "HOW", defaultValue = "yield",
+        description = "how an idle side waits: ${COMPLETION-CANDIDATES}; spin needs a free core per side "
+            + "(default ${DEFAULT-VALUE})")
     private IdleKind idle;
 
     @Option(names = "--rate", paramLabel = "OPS", defaultValue = "0",
