@@ -6,13 +6,16 @@ import java.util.Map;
 
 import io.pvring.event.EventWaiter;
 import io.pvring.event.IdleStrategies;
+import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.DynamicCompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
@@ -36,6 +39,9 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     private final NanoClock clock;
     private final DynamicCompositeAgent agents;
     private final AgentRunner runner;
+    private final Thread runnerThread;
+    /** Set by {@link #close()}: the runner's next duty cycle ends its loop without an interrupt. */
+    private volatile boolean terminating;
     private final EventWaiter waiter;
     private final Map<XenbusDevice, NetBackVif> vifs = new HashMap<>();
     /** Without a runner: the vifs {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
@@ -56,13 +62,14 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         {
             final IdleStrategy strategy = IdleStrategies.create(idleStrategy);
             waiter = IdleStrategies.waiter(strategy);
-            runner = new AgentRunner(strategy, Throwable::printStackTrace, null, agents);
-            AgentRunner.startOnThread(runner);
+            runner = new AgentRunner(strategy, NetBackDriver::onRunnerError, null, new Terminable());
+            runnerThread = AgentRunner.startOnThread(runner);
         }
         else
         {
             waiter = null;
             runner = null;
+            runnerThread = null;
         }
     }
 
@@ -151,11 +158,79 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         }
         if (runner != null)
         {
-            runner.close();
+            stopRunner();
         }
         for (final NetBackVif vif : open)
         {
             vif.close();
+        }
+    }
+
+    /**
+     * Ends the runner's loop from inside (the agent throws {@link AgentTerminationException} once
+     * {@link #terminating} is set) and wakes a parked runner so it sees that at once: {@code AgentRunner.close()}
+     * alone would wait out its 5 s timeout before interrupting a thread parked by the notify strategy.
+     */
+    private void stopRunner()
+    {
+        terminating = true;
+        wakeRunner();
+        runner.close(); // the agents' onClose runs on the runner thread
+        boolean interrupted = false;
+        while (runnerThread.isAlive())
+        {
+            try
+            {
+                runnerThread.join(); // a runner closed before its thread ran returns at once
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void onRunnerError(final Throwable error)
+    {
+        if (!(error instanceof AgentTerminationException))
+        {
+            error.printStackTrace();
+        }
+    }
+
+    /** The runner's agent: every vif's queues, until {@link #close()} asks the loop to end. */
+    private final class Terminable implements Agent
+    {
+        @Override
+        public void onStart()
+        {
+            agents.onStart();
+        }
+
+        @Override
+        public int doWork() throws Exception
+        {
+            if (terminating)
+            {
+                throw new AgentTerminationException("netback driver closed");
+            }
+            return agents.doWork();
+        }
+
+        @Override
+        public void onClose()
+        {
+            agents.onClose();
+        }
+
+        @Override
+        public String roleName()
+        {
+            return agents.roleName();
         }
     }
 
@@ -301,6 +376,10 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             if (mapper != null)
             {
                 mapper.unmapAll();
+                if (mapper instanceof BackendGrantMapper)
+                {
+                    ((BackendGrantMapper)mapper).close(); // the hypervisor forgets it: reconnects do not pile up
+                }
                 mapper = null;
             }
         }

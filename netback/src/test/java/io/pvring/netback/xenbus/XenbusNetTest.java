@@ -241,6 +241,7 @@ class XenbusNetTest
         assertEquals(XenbusState.CLOSING, toolstack.backendState(spec));
         assertTrue(dom0.readString("/local/domain/0/error/backend/vif/" + domid + "/0/error").contains("tx-ring-ref"));
         assertEquals(0, vswitch.ports().length);
+        assertEquals(0, hypervisor.openGrantMappers(), "a failed connect closes its grant mapper");
     }
 
     @Test
@@ -280,9 +281,11 @@ class XenbusNetTest
         final XenbusDevice da = guest("a", a, "10000000,50000");
         assertEquals(XenbusState.CONNECTED, da.otherendState());
         assertEquals(1, vswitch.ports().length);
+        assertEquals(1, hypervisor.openGrantMappers());
         toolstack.requestRemove(spec(da.frontendDomid(), "00:16:3e:00:00:01", null));
         pump();
         assertEquals(0, vswitch.ports().length);
+        assertEquals(0, hypervisor.openGrantMappers(), "the vif's grant mapper was closed");
         assertNull(a.netFront());
         assertEquals(XenbusState.CLOSED, toolstack.frontendState(spec(da.frontendDomid(), "x", null)));
     }
