@@ -264,10 +264,8 @@ public final class ServeCommand implements Callable<Integer>
         final BlkBackDriver blkback = new BlkBackDriver(new BlkBackConfig().polling(wait == WaitMode.POLL),
             BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
         final VirtualSwitch vswitch = new VirtualSwitch();
-        // netback's one runner serves every vif; a sleeping runner is only stopped by AgentRunner's 5 s close
-        // timeout, so "notify" backs off instead (parks of at most 1 ms between polls).
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.BACKOFF);
+            SystemNanoClock.INSTANCE, idle);
         final CountDownLatch stop = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(() ->

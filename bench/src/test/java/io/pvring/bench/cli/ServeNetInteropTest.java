@@ -57,7 +57,7 @@ class ServeNetInteropTest
             return seen.offer(copy);
         }, Offload.CAP_NONE);
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, IdleStrategies.BACKOFF);
+            SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY);
         try (netback; ServeHost serve = ServeHost.start(tmp.resolve("srv"), netback))
         {
             final Domain guest = serve.createGuest("c-guest", 16L << 20);
@@ -116,6 +116,7 @@ class ServeNetInteropTest
                 final EventChannelTable table = serve.host().hypervisor().eventChannelTable();
                 assertEquals(0, table.openPorts(0), "netback closed its end");
                 assertEquals(0, table.openPorts(guest.domid()), "the C netfront closed its end");
+                assertEquals(0, serve.host().hypervisor().openGrantMappers(), "netback closed its grant mapper");
             }
             finally
             {
