@@ -33,6 +33,11 @@ import org.agrona.concurrent.NanoClock;
 public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
 {
     public static final String TYPE = "vif";
+    /** Backend key naming the toolstack's hotplug script; its presence makes the device wait for the script. */
+    public static final String SCRIPT = "script";
+    /** Backend key the hotplug script writes when done. */
+    public static final String HOTPLUG_STATUS = "hotplug-status";
+    public static final String HOTPLUG_CONNECTED = "connected";
 
     private final NetBackConfig config;
     private final VirtualSwitch vswitch;
@@ -242,6 +247,17 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         Device(final NetBackConfig vifConfig)
         {
             this.vifConfig = vifConfig;
+        }
+
+        /**
+         * As Linux xen-netback: when the toolstack runs a hotplug {@code script} for the vif, the device waits for
+         * the script's {@code hotplug-status = connected} (the host side of the vif is plumbed) before InitWait;
+         * without a script key there is nothing to wait for.
+         */
+        @Override
+        public boolean readyForInitWait(final XenbusDevice device)
+        {
+            return device.read(SCRIPT) == null || HOTPLUG_CONNECTED.equals(device.read(HOTPLUG_STATUS));
         }
 
         @Override

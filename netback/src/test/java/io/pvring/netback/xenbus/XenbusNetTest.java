@@ -275,6 +275,45 @@ class XenbusNetTest
     }
 
     @Test
+    void hotplugScriptHoldsInitWaitUntilHotplugStatusConnected()
+    {
+        final int domid = hypervisor.createDomain("hp", 64L << 20).domid();
+        toolstack.createDomain(domid, "hp");
+        final XenbusDeviceSpec spec = new XenbusDeviceSpec("vif", 0, domid, "0",
+            Map.of("mac", "00:16:3e:00:00:0c", "handle", "0", "script", "vif-bridge"),
+            Map.of("mac", "00:16:3e:00:00:0c"));
+        toolstack.addDevice(spec);
+        pump();
+        assertEquals("1", dom0.readString(spec.backendPath() + "/feature-sg"), "probed");
+        assertTrue(toolstack.backendState(spec) != XenbusState.INIT_WAIT, "held while the script runs");
+        dom0.write(spec.backendPath() + "/hotplug-status", "busy");
+        pump();
+        assertTrue(toolstack.backendState(spec) != XenbusState.INIT_WAIT, "only 'connected' releases it");
+        dom0.write(spec.backendPath() + "/hotplug-status", "connected");
+        pump();
+        assertEquals(XenbusState.INIT_WAIT, toolstack.backendState(spec));
+        final NetFrontDriver front = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final XenbusFrontend bus = new XenbusFrontend(store.connect(domid), services);
+        frontendBuses.add(bus);
+        final XenbusDevice device = bus.attach("vif", "0", front, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, device.otherendState());
+        assertTrue(front.isBackendConnected());
+    }
+
+    @Test
+    void withoutAScriptKeyInitWaitIsImmediate()
+    {
+        final int domid = hypervisor.createDomain("noscript", 64L << 20).domid();
+        toolstack.createDomain(domid, "noscript");
+        final XenbusDeviceSpec spec = spec(domid, "00:16:3e:00:00:0d", null);
+        toolstack.addDevice(spec);
+        pump();
+        assertNull(dom0.readOrNull(spec.backendPath() + "/hotplug-status"));
+        assertEquals(XenbusState.INIT_WAIT, toolstack.backendState(spec));
+    }
+
+    @Test
     void unplugDisconnectsAndReleasesEverything()
     {
         final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
