@@ -3,7 +3,9 @@ package io.pvring.netback;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.LongConsumer;
 
+import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventWaiter;
 import io.pvring.event.IdleStrategies;
 import io.pvring.grant.BackendGrantMapper;
@@ -48,6 +50,8 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     /** Set by {@link #close()}: the runner's next duty cycle ends its loop without an interrupt. */
     private volatile boolean terminating;
     private final EventWaiter waiter;
+    /** The notify strategy's timed park, for vifs whose shaper waits for credit; null for other strategies. */
+    private final LongConsumer parkBound;
     private final Map<XenbusDevice, NetBackVif> vifs = new HashMap<>();
     /** Without a runner: the vifs {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
     private NetBackVif[] stepped = new NetBackVif[0];
@@ -67,12 +71,15 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         {
             final IdleStrategy strategy = IdleStrategies.create(idleStrategy);
             waiter = IdleStrategies.waiter(strategy);
+            parkBound = strategy instanceof BlockingIdleStrategy ?
+                ((BlockingIdleStrategy)strategy)::boundNextPark : null;
             runner = new AgentRunner(strategy, NetBackDriver::onRunnerError, null, new Terminable());
             runnerThread = AgentRunner.startOnThread(runner);
         }
         else
         {
             waiter = null;
+            parkBound = null;
             runner = null;
             runnerThread = null;
         }
@@ -330,6 +337,10 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             if (waiter != null)
             {
                 vif.waiter(waiter);
+            }
+            if (parkBound != null)
+            {
+                vif.parkBound(parkBound);
             }
             synchronized (NetBackDriver.this)
             {

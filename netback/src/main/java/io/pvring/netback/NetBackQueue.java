@@ -168,6 +168,15 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return rxStalled;
     }
 
+    /**
+     * While the credit shaper holds guest TX back (as of the last {@link #doWork()}), the time from then until its
+     * next top-up, when this queue has work again without any event; {@link Long#MAX_VALUE} otherwise.
+     */
+    public long nanosUntilCredit()
+    {
+        return creditStalled ? shaper.nanosUntilCredit(nowNanos) : Long.MAX_VALUE;
+    }
+
     /** Frames waiting for RX buffers, in bytes (for stats). */
     public int rxBacklogBytes()
     {
@@ -196,8 +205,9 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         work += rxWork();
         if (creditStalled)
         {
-            // no timer wheel: while the shaper holds packets back, report work so a sleeping runner polls on
-            return work + 1;
+            // requests wait for credit, not for an event: no re-arm, and no work reported (the runner may sleep
+            // until nanosUntilCredit() says the shaper tops up)
+            return work;
         }
         if (work > 0)
         {

@@ -1,5 +1,7 @@
 package io.pvring.netback;
 
+import java.util.function.LongConsumer;
+
 import io.pvring.event.EventChannels;
 import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
@@ -38,6 +40,7 @@ public final class NetBackVif implements AutoCloseable
     private final int[][] ringHandles;
     private final SwitchPort port;
     private final Agent agent;
+    private volatile LongConsumer parkBound;
     private final VifSink sink;
     private volatile NetCtrl ctrl;
     private EventPort ctrlPort;
@@ -60,7 +63,17 @@ public final class NetBackVif implements AutoCloseable
             @Override
             public int doWork()
             {
-                return NetBackVif.this.doWork();
+                final int work = NetBackVif.this.doWork();
+                final LongConsumer bound = parkBound;
+                if (work == 0 && bound != null)
+                {
+                    final long nanos = nanosUntilWork();
+                    if (nanos != Long.MAX_VALUE)
+                    {
+                        bound.accept(nanos); // a sleeping runner wakes when the shaper tops up
+                    }
+                }
+                return work;
             }
 
             @Override
@@ -250,6 +263,27 @@ public final class NetBackVif implements AutoCloseable
         {
             q.waiter(waiter);
         }
+    }
+
+    /**
+     * Registers the runner's park bound (a notify idle strategy's {@code boundNextPark}): when {@link #agent()} finds
+     * no work but a queue waits for TX credit, it bounds the runner's next sleep to the shaper's next top-up.
+     * Set before the agent runs.
+     */
+    public void parkBound(final LongConsumer parkBound)
+    {
+        this.parkBound = parkBound;
+    }
+
+    /** The earliest {@link NetBackQueue#nanosUntilCredit()} of the queues, {@link Long#MAX_VALUE} if none waits. */
+    public long nanosUntilWork()
+    {
+        long nanos = Long.MAX_VALUE;
+        for (final NetBackQueue q : queues)
+        {
+            nanos = Math.min(nanos, q.nanosUntilCredit());
+        }
+        return nanos;
     }
 
     /** The control ring, or null when the frontend has none. */

@@ -54,6 +54,8 @@ public final class BlockingIdleStrategy implements IdleStrategy, EventWaiter
     @SuppressWarnings("unused") // accessed through PARKED
     private volatile int parked;
     private volatile Thread owner;
+    /** Upper bound on the next park, set by the idling thread's agents (a timer due); 0 = unbounded. */
+    private long nextParkBoundNanos;
     private final AtomicLong unparks = new AtomicLong();
     private final AtomicLong parks = new AtomicLong();
 
@@ -79,14 +81,37 @@ public final class BlockingIdleStrategy implements IdleStrategy, EventWaiter
         {
             owner = thread;
         }
+        final long bound = nextParkBoundNanos;
+        nextParkBoundNanos = 0;
         PARKED.setVolatile(this, 1);
         if (0 == (int)SIGNALLED.getVolatile(this))
         {
             parks.lazySet(parks.get() + 1);
-            LockSupport.park(this);
+            if (bound > 0)
+            {
+                LockSupport.parkNanos(this, bound);
+            }
+            else
+            {
+                LockSupport.park(this);
+            }
         }
         PARKED.setVolatile(this, 0);
         SIGNALLED.getAndSet(this, 0);
+    }
+
+    /**
+     * Bounds the next park to {@code nanos} (the earliest of several calls wins): an agent with a timer due (a
+     * rate limiter waiting for credit) calls it from its duty cycle, on the idling thread only, so the runner wakes
+     * for the timer without any event. Consumed by the next {@link #idle()}; the wake-up protocol is unchanged.
+     */
+    public void boundNextPark(final long nanos)
+    {
+        final long bound = Math.max(1, nanos);
+        if (nextParkBoundNanos == 0 || bound < nextParkBoundNanos)
+        {
+            nextParkBoundNanos = bound;
+        }
     }
 
     @Override

@@ -39,6 +39,28 @@ class BlockingIdleStrategyTest
     }
 
     @Test
+    void aBoundedParkEndsWithoutAWakeAndTheBoundIsUsedOnce()
+    {
+        final BlockingIdleStrategy idle = new BlockingIdleStrategy();
+        idle.boundNextPark(5_000_000L);
+        idle.boundNextPark(1_000_000L); // the earliest timer wins
+        assertTimeoutPreemptively(ofSeconds(10), () -> idle.idle(0));
+        assertEquals(1, idle.parks());
+        assertEquals(0, idle.unparks());
+        final Thread sleeper = new Thread(() -> idle.idle(0), "sleeper");
+        assertTimeoutPreemptively(ofSeconds(30), () ->
+        {
+            sleeper.start();
+            while (sleeper.getState() != Thread.State.WAITING)
+            {
+                Thread.onSpinWait(); // WAITING, not TIMED_WAITING: the bound was consumed by the first park
+            }
+            idle.wake();
+            sleeper.join();
+        });
+    }
+
+    @Test
     void wakeUnparksAParkedThread()
     {
         final BlockingIdleStrategy idle = new BlockingIdleStrategy();

@@ -1,13 +1,19 @@
 package io.pvring.netback.vif;
 
+import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.netback.CreditShaper;
 import io.pvring.netback.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,13 +47,15 @@ class CreditShaperTest
     }
 
     @Test
-    void guestTxStopsWhenCreditRunsOutAndResumesLater()
+    void guestTxStopsWhenCreditRunsOutAndResumesLater() throws Exception
     {
         try (NetRig rig = new NetRig())
         {
             final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().rate(150_000, 100_000).build(),
                 FrontendFeatures.LINUX);
             final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            final long[] bound = {-1};
+            a.vif.parkBound(nanos -> bound[0] = nanos);
             final UnsafeBuffer frame = new UnsafeBuffer(new byte[1500]);
             TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
             for (int i = 0; i < 200; i++)
@@ -55,13 +63,83 @@ class CreditShaperTest
                 assertTrue(a.front.send(frame, 0, 1500, 0, 0, 0));
             }
             a.front.flush();
-            rig.pump(100); // a credit-stalled queue reports work (it has no timer): step it a fixed number of times
+            assertEquals(Long.MAX_VALUE, a.vif.nanosUntilWork(), "nothing held back before the first duty cycle");
+            rig.pump(); // settles: a credit-stalled queue reports no work, so the runner may sleep
             assertEquals(100, a.vif.queue(0).counters().txPackets(), "150000 bytes of credit = 100 frames");
             assertTrue(a.vif.queue(0).counters().txCreditStalls() > 0);
-            rig.nanos += 100_000_000L;
-            rig.pump(100);
+            assertEquals(100_000_000L, a.vif.nanosUntilWork(), "the next top-up is one period after the first");
+
+            rig.nanos += 40_000_000L;
+            assertEquals(0, a.vif.agent().doWork(), "still throttled: no work");
+            assertEquals(60_000_000L, bound[0], "the agent bounds the runner's park to the top-up");
+            assertEquals(100, a.vif.queue(0).counters().txPackets());
+
+            rig.nanos += 60_000_000L;
+            bound[0] = -1;
+            assertTrue(a.vif.agent().doWork() > 0, "credit topped up: the held requests move");
+            rig.pump();
             assertEquals(200, a.vif.queue(0).counters().txPackets());
+            assertEquals(Long.MAX_VALUE, a.vif.nanosUntilWork(), "nothing waits for credit any more");
+            assertEquals(0, a.vif.agent().doWork());
+            assertEquals(-1, bound[0], "no bound when nothing waits for credit");
             assertTrue(b.vif.queue(0).counters().rxPackets() + b.vif.queue(0).counters().rxDrops() >= 200);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aSleepingNotifyRunnerWakesForTheTopUp()
+    {
+        // real threads and the real clock: the notify runner parks while the vif is throttled and still moves the
+        // second burst once the (10 ms) period tops the credit up, with no event from the frontend
+        try (NetRig rig = new NetRig())
+        {
+            final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().rate(15_000, 10_000).build(),
+                FrontendFeatures.LINUX);
+            final BlockingIdleStrategy idle = new BlockingIdleStrategy();
+            a.vif.waiter(idle);
+            a.vif.parkBound(idle::boundNextPark);
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[1500]);
+            TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+            for (int i = 0; i < 20; i++)
+            {
+                assertTrue(a.front.send(frame, 0, 1500, 0, 0, 0));
+            }
+            final NanoClock clock = SystemNanoClock.INSTANCE;
+            rig.nanos = clock.nanoTime();
+            final AgentRunner runner = new AgentRunner(idle, Throwable::printStackTrace, null, new Agent()
+            {
+                @Override
+                public int doWork() throws Exception
+                {
+                    rig.nanos = clock.nanoTime();
+                    return a.vif.agent().doWork();
+                }
+
+                @Override
+                public String roleName()
+                {
+                    return "shaped";
+                }
+            });
+            a.front.flush();
+            AgentRunner.startOnThread(runner);
+            try
+            {
+                final long deadline = System.nanoTime() + 30_000_000_000L;
+                while (a.vif.queue(0).counters().txPackets() < 20 && System.nanoTime() < deadline)
+                {
+                    Thread.yield();
+                }
+                assertEquals(20, a.vif.queue(0).counters().txPackets(), "the throttled burst completed");
+                assertTrue(a.vif.queue(0).counters().txCreditStalls() > 0, "it was throttled");
+                assertTrue(idle.parks() > 0, "the runner slept while throttled");
+            }
+            finally
+            {
+                idle.wake();
+                runner.close();
+            }
         }
     }
 }
