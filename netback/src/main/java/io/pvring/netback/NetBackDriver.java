@@ -21,6 +21,7 @@ import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.DynamicCompositeAgent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.status.CountersManager;
 
 /**
  * The xenbus backend driver for {@code vif} devices, negotiating as Linux xen-netback does: every {@code feature-*}
@@ -44,6 +45,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     private final NetBackConfig config;
     private final VirtualSwitch vswitch;
     private final NanoClock clock;
+    private final CountersManager counters;
     private final DynamicCompositeAgent agents;
     private final AgentRunner runner;
     private final Thread runnerThread;
@@ -63,6 +65,23 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     public NetBackDriver(
         final NetBackConfig config, final VirtualSwitch vswitch, final NanoClock clock, final String idleStrategy)
     {
+        this(config, vswitch, clock, idleStrategy, null);
+    }
+
+    /**
+     * @param idleStrategy {@link IdleStrategies} name for the runner thread, or null to run no thread.
+     * @param counters where every vif queue publishes its counters (e.g. a
+     *     {@link io.pvring.netback.stats.CountersFile} another process reads); null for none. Allocated and freed
+     *     on the xenbus thread.
+     */
+    public NetBackDriver(
+        final NetBackConfig config,
+        final VirtualSwitch vswitch,
+        final NanoClock clock,
+        final String idleStrategy,
+        final CountersManager counters)
+    {
+        this.counters = counters;
         this.config = config;
         this.vswitch = vswitch;
         this.clock = clock;
@@ -341,6 +360,10 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             if (parkBound != null)
             {
                 vif.parkBound(parkBound);
+            }
+            if (counters != null)
+            {
+                vif.publishCounters(counters);
             }
             synchronized (NetBackDriver.this)
             {

@@ -24,6 +24,7 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.ControlledMessageHandler;
+import io.pvring.netback.stats.VifCounters;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
@@ -94,6 +95,8 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private boolean rxArmed;
     private volatile EventWaiter waiter;
     private boolean creditStalled;
+    private VifCounters published;
+    private long publishedEvents;
     private volatile boolean disabled;
     private volatile String fatalReason;
     private boolean closed;
@@ -183,8 +186,37 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return backlog.size();
     }
 
+    /**
+     * Publishes this queue's counters to {@code published} (a counters file another process reads) at the end of
+     * every duty cycle that moved something; null to stop. Set before the queue's agent runs.
+     */
+    public void publishTo(final VifCounters published)
+    {
+        this.published = published;
+        this.publishedEvents = -1;
+    }
+
     @Override
     public int doWork()
+    {
+        final int work = dutyCycle();
+        final VifCounters p = published;
+        if (p != null)
+        {
+            // a batch boundary: copy the private counters out once per busy cycle, or when an idle cycle (or
+            // another thread: rx drops) counted an event
+            final long events = counters.txCreditStalls() + counters.rxDrops() + counters.rxStalls()
+                + counters.txErrors() + counters.rxErrors();
+            if (work > 0 || events != publishedEvents)
+            {
+                publishedEvents = events;
+                p.publish(counters);
+            }
+        }
+        return work;
+    }
+
+    private int dutyCycle()
     {
         if (disabled || closed)
         {

@@ -13,11 +13,13 @@ import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.packet.PacketInfo;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
+import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
 
 /**
  * One connected vif: its queues (each with its rings mapped and event channels bound) and its port on the
@@ -41,6 +43,7 @@ public final class NetBackVif implements AutoCloseable
     private final SwitchPort port;
     private final Agent agent;
     private volatile LongConsumer parkBound;
+    private VifCounters[] published;
     private final VifSink sink;
     private volatile NetCtrl ctrl;
     private EventPort ctrlPort;
@@ -286,6 +289,26 @@ public final class NetBackVif implements AutoCloseable
         return nanos;
     }
 
+    /**
+     * Publishes every queue's counters to {@code manager} (e.g. a {@link io.pvring.netback.stats.CountersFile}),
+     * labelled {@code "<vif> q<n> ..."}, until {@link #close()} frees them. Called once, on the thread that owns
+     * {@code manager}'s allocation, before the agent runs.
+     */
+    public void publishCounters(final CountersManager manager)
+    {
+        if (published != null)
+        {
+            throw new IllegalStateException("counters already published: vif=" + name);
+        }
+        final VifCounters[] counters = new VifCounters[queues.length];
+        for (int q = 0; q < queues.length; q++)
+        {
+            counters[q] = new VifCounters(manager, name, q);
+            queues[q].publishTo(counters[q]);
+        }
+        published = counters;
+    }
+
     /** The control ring, or null when the frontend has none. */
     public NetCtrl ctrl()
     {
@@ -337,6 +360,15 @@ public final class NetBackVif implements AutoCloseable
         for (final NetBackQueue q : queues)
         {
             q.close();
+        }
+        if (published != null)
+        {
+            for (int q = 0; q < queues.length; q++)
+            {
+                queues[q].publishTo(null);
+                published[q].close();
+            }
+            published = null;
         }
         release(mapper, ports, ringHandles);
         if (ctrlPort != null)

@@ -1,5 +1,6 @@
 package io.pvring.netback.xenbus;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,8 @@ import io.pvring.xenstore.XenStore;
 import io.pvring.xenstore.XsConnection;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,8 +46,11 @@ class XenbusNetTest
     private final XenbusToolstack toolstack = new XenbusToolstack(dom0);
     private final VirtualSwitch vswitch = new VirtualSwitch();
     private final HypervisorServices services = hypervisor;
+    private final CountersManager counters = new CountersManager(
+        new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.METADATA_LENGTH)),
+        new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.COUNTER_LENGTH)));
     private final NetBackDriver netback =
-        new NetBackDriver(NetBackConfig.builder().build(), vswitch, SystemNanoClock.INSTANCE, null);
+        new NetBackDriver(NetBackConfig.builder().build(), vswitch, SystemNanoClock.INSTANCE, null, counters);
     private final XenbusBackend backendBus = new XenbusBackend(store.connect(0), services);
     private final List<XenbusFrontend> frontendBuses = new ArrayList<>();
 
@@ -142,6 +148,21 @@ class XenbusNetTest
         assertEquals(100, fb.receive((buf, o, l, f, t, s) -> got[0]++, 1000));
         final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
         assertEquals(100, vif.queue(0).counters().txPackets());
+        assertEquals(100, counters.getCounterValue(counterId(vif.name() + " q0 tx packets")),
+            "the driver publishes the queue's counters");
+    }
+
+    private int counterId(final String label)
+    {
+        final int[] found = {-1};
+        counters.forEach((id, typeId, key, l) ->
+        {
+            if (label.equals(l))
+            {
+                found[0] = id;
+            }
+        });
+        return found[0];
     }
 
     @Test
@@ -321,10 +342,13 @@ class XenbusNetTest
         assertEquals(XenbusState.CONNECTED, da.otherendState());
         assertEquals(1, vswitch.ports().length);
         assertEquals(1, hypervisor.openGrantMappers());
+        final String name = "vif" + da.frontendDomid() + ".0";
+        assertTrue(counterId(name + " q0 rx packets") >= 0);
         toolstack.requestRemove(spec(da.frontendDomid(), "00:16:3e:00:00:01", null));
         pump();
         assertEquals(0, vswitch.ports().length);
         assertEquals(0, hypervisor.openGrantMappers(), "the vif's grant mapper was closed");
+        assertEquals(-1, counterId(name + " q0 rx packets"), "its counters were freed");
         assertNull(a.netFront());
         assertEquals(XenbusState.CLOSED, toolstack.frontendState(spec(da.frontendDomid(), "x", null)));
     }

@@ -1,0 +1,91 @@
+package io.pvring.netback.stats;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.pvring.netback.FrontendFeatures;
+import io.pvring.netback.NetBackConfig;
+import io.pvring.netback.packet.Ethernet;
+import io.pvring.netback.test.NetRig;
+import io.pvring.netback.test.TestFrames;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersReader;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Vif counters published to a counters file, read through a second, independent mapping as a monitor would. */
+class CountersFileTest
+{
+    @Test
+    void aMonitorMappingTheFileSeesTheQueuesCountersAtBatchBoundaries(@TempDir final Path tmp)
+    {
+        final Path path = tmp.resolve("netback-counters.dat");
+        try (CountersFile file = CountersFile.create(path, 64);
+            CountersFile monitor = CountersFile.openReader(path);
+            NetRig rig = new NetRig())
+        {
+            final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            a.vif.publishCounters(file.manager());
+            b.vif.publishCounters(file.manager());
+            final CountersReader reader = monitor.reader();
+            final String aName = a.vif.name();
+            final String bName = b.vif.name();
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[1000]);
+            TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+            for (int i = 0; i < 10; i++)
+            {
+                assertTrue(a.front.send(frame, 0, 1000, 0, 0, 0));
+            }
+            a.front.flush();
+            assertEquals(0, value(reader, aName + " q0 tx packets"), "nothing published before a duty cycle");
+            rig.pump();
+            assertEquals(10, value(reader, aName + " q0 tx packets"));
+            assertEquals(10_000, value(reader, aName + " q0 tx bytes"));
+            assertEquals(a.vif.queue(0).counters().txPackets(), value(reader, aName + " q0 tx packets"));
+            assertEquals(b.vif.queue(0).counters().rxPackets(), value(reader, bName + " q0 rx packets"));
+            assertEquals(10, value(reader, bName + " q0 rx packets") + value(reader, bName + " q0 rx drops"));
+
+            a.vif.close();
+            assertNull(find(reader, aName + " q0 tx packets"), "a closed vif frees its counters");
+            assertEquals(10, value(reader, bName + " q0 rx packets") + value(reader, bName + " q0 rx drops"));
+        }
+    }
+
+    @Test
+    void aFileThatIsNotACountersFileIsRefused(@TempDir final Path tmp) throws IOException
+    {
+        final Path path = Files.write(tmp.resolve("junk"), new byte[4096]);
+        assertThrows(IllegalStateException.class, () -> CountersFile.openReader(path));
+        assertThrows(IllegalArgumentException.class, () -> CountersFile.create(tmp.resolve("none"), 0));
+    }
+
+    static long value(final CountersReader reader, final String label)
+    {
+        final Integer id = find(reader, label);
+        if (id == null)
+        {
+            throw new AssertionError("no counter labelled '" + label + "'");
+        }
+        return reader.getCounterValue(id);
+    }
+
+    static Integer find(final CountersReader reader, final String label)
+    {
+        final Integer[] found = new Integer[1];
+        reader.forEach((id, typeId, key, l) ->
+        {
+            if (label.equals(l))
+            {
+                found[0] = id;
+            }
+        });
+        return found[0];
+    }
+}
