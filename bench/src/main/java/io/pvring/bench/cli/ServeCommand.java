@@ -23,6 +23,8 @@ import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
+import io.pvring.netback.stats.CountersFile;
+import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.uplink.StreamUplink;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.serve.ServeHost;
@@ -89,6 +91,11 @@ public final class ServeCommand implements Callable<Integer>
     @Option(names = "--net-socket", paramLabel = "PATH",
         description = "also connect the vifs' switch to QEMU -netdev stream peers connecting to this Unix socket")
     private Path netSocket;
+
+    @Option(names = "--net-counters", paramLabel = "PATH",
+        description = "publish netback's per-queue counters to this Agrona counters file (readable live by another "
+            + "process; left in place on exit)")
+    private Path netCounters;
 
     @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "notify",
         description = "backend threads poll their rings or sleep on event channels (default ${DEFAULT-VALUE})")
@@ -212,6 +219,18 @@ public final class ServeCommand implements Callable<Integer>
         return options;
     }
 
+    private CountersFile createCounters(final Path path, final int queues)
+    {
+        try
+        {
+            return CountersFile.create(path, queues * VifCounters.COUNTERS_PER_QUEUE);
+        }
+        catch (final Exception ex) // Agrona rethrows the IOException unchecked
+        {
+            throw new ParameterException(spec.commandLine(), "--net-counters: cannot create " + path + ": " + ex);
+        }
+    }
+
     @Override
     public Integer call() throws Exception
     {
@@ -264,8 +283,11 @@ public final class ServeCommand implements Callable<Integer>
         final BlkBackDriver blkback = new BlkBackDriver(new BlkBackConfig().polling(wait == WaitMode.POLL),
             BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
         final VirtualSwitch vswitch = new VirtualSwitch();
-        final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, idle);
+        final NetBackConfig netConfig = NetBackConfig.builder().build();
+        final CountersFile countersFile = null == netCounters ? null :
+            createCounters(netCounters, Math.max(1, vifSpecs.size()) * netConfig.maxQueues());
+        final NetBackDriver netback = new NetBackDriver(netConfig, vswitch, SystemNanoClock.INSTANCE, idle,
+            null == countersFile ? null : countersFile.manager());
         final CountDownLatch stop = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(() ->
@@ -287,6 +309,10 @@ public final class ServeCommand implements Callable<Integer>
             out.println("pvring serve: " + directory);
             out.println("  xenstore  " + serve.xenStoreSocket() + "   (privileged, xs_wire.h)");
             out.println("  evtchn    " + serve.evtchnSocket() + "   (C header " + serve.cHeader() + ")");
+            if (null != countersFile)
+            {
+                out.println("  counters  " + netCounters + "   (netback, Agrona counters file)");
+            }
             final Map<String, Domain> byName = new LinkedHashMap<>();
             for (final GuestSpec g : guestSpecs)
             {
@@ -324,6 +350,10 @@ public final class ServeCommand implements Callable<Integer>
                 uplink.close();
             }
             netback.close();
+            if (null != countersFile)
+            {
+                countersFile.close();
+            }
             if (ownDir)
             {
                 deleteIfEmpty(directory);

@@ -4,6 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import io.pvring.netback.stats.CountersFile;
+import io.pvring.netback.stats.VifCounters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,6 +49,20 @@ class ServeCommandTest
         assertTrue(r.out.contains("vif 0 of domid 1: mac 00:16:3e:00:01:00"), r.out);
         assertTrue(r.out.contains("net       " + tmp.resolve("net.sock")), r.out);
         assertFalse(Files.exists(dir.resolve("dom1.mem")), "guest files removed on exit");
+    }
+
+    @Test
+    void netCountersFileIsCreatedAndReadableByAMonitor(@TempDir final Path tmp)
+    {
+        final Path counters = tmp.resolve("net-counters.dat");
+        final CliRunner r = CliRunner.run("serve", "--dir", tmp.resolve("srv").toString(), "--for", "1ms",
+            "--vif", "auto", "--net-counters", counters.toString());
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("counters  " + counters), r.out);
+        try (CountersFile monitor = CountersFile.openReader(counters))
+        {
+            assertTrue(monitor.reader().maxCounterId() >= VifCounters.COUNTERS_PER_QUEUE, "room for a queue");
+        }
     }
 
     @Test

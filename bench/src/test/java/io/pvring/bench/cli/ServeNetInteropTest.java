@@ -11,6 +11,7 @@ import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
+import io.pvring.netback.stats.CountersFile;
 import io.pvring.netback.vswitch.Offload;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.vswitch.VirtualSwitch;
@@ -21,6 +22,7 @@ import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusState;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,9 +58,11 @@ class ServeNetInteropTest
             frame.getBytes(offset, copy);
             return seen.offer(copy);
         }, Offload.CAP_NONE);
+        final CountersFile counters = CountersFile.create(tmp.resolve("net-counters.dat"), 64);
+        final CountersFile monitor = CountersFile.openReader(tmp.resolve("net-counters.dat"));
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY);
-        try (netback; ServeHost serve = ServeHost.start(tmp.resolve("srv"), netback))
+            SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY, counters.manager());
+        try (counters; monitor; netback; ServeHost serve = ServeHost.start(tmp.resolve("srv"), netback))
         {
             final Domain guest = serve.createGuest("c-guest", 16L << 20);
             final XenbusDeviceSpec spec = new XenbusDeviceSpec(NetBackDriver.TYPE, 0, guest.domid(), DEVID,
@@ -83,6 +87,15 @@ class ServeNetInteropTest
                 {
                     assertEquals((byte)(i * 3 + 5), sent[ETH_HLEN + i], "payload byte " + i);
                 }
+
+                // A monitor mapping the counters file sees the frame counted (published after the TX batch).
+                final String txLabel = "vif" + guest.domid() + "." + DEVID + " q0 tx packets";
+                final long countDeadline = System.nanoTime() + 30_000_000_000L;
+                while (counterValue(monitor.reader(), txLabel) < 1 && System.nanoTime() < countDeadline)
+                {
+                    Thread.yield();
+                }
+                assertEquals(1, counterValue(monitor.reader(), txLabel));
 
                 // The answer, to the MAC the switch just learned on the vif's port.
                 final byte[] answer = new byte[ETH_HLEN + RX_PAYLOAD];
@@ -123,6 +136,19 @@ class ServeNetInteropTest
                 netfront.destroy();
             }
         }
+    }
+
+    private static long counterValue(final CountersReader reader, final String label)
+    {
+        final long[] value = {-1};
+        reader.forEach((id, typeId, key, l) ->
+        {
+            if (label.equals(l))
+            {
+                value[0] = reader.getCounterValue(id);
+            }
+        });
+        return value[0];
     }
 
     private static String mac(final byte[] frame, final int offset)

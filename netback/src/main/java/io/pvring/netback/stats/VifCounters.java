@@ -12,6 +12,9 @@ import org.agrona.concurrent.status.CountersManager;
  */
 public final class VifCounters implements AutoCloseable
 {
+    /** Counters each queue allocates (for sizing a counters file). */
+    public static final int COUNTERS_PER_QUEUE = 11;
+
     private final AtomicCounter txPackets;
     private final AtomicCounter txBytes;
     private final AtomicCounter txErrors;
