@@ -47,11 +47,13 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     /** Requests handled per {@link #doWork()} and direction, so TX and RX share the thread fairly. */
     public static final int BATCH = 64;
 
-    private static final int RX_HEADER = 16;
+    private static final int RX_HEADER = 24;
     private static final int RX_FLAGS_OFFSET = 0;
     private static final int RX_GSO_TYPE_OFFSET = 2;
     private static final int RX_GSO_SIZE_OFFSET = 4;
     private static final int RX_TIME_OFFSET = 8;
+    /** The control-ring hash ({@code HashConfig.hash}: type and value), or -1 for no hash extra. */
+    private static final int RX_HASH_OFFSET = 16;
     private static final int RX_MSG_TYPE = 1;
     private static final int MAX_MCAST = 64;
 
@@ -573,6 +575,17 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
         final int gsoSize)
     {
+        return deliver(frame, offset, length, flags, gsoType, gsoSize, -1);
+    }
+
+    /**
+     * {@link #deliver(DirectBuffer, int, int, int, int, int)} with the frame's control-ring hash
+     * ({@code HashConfig.hash}), which the guest receives in an {@code XEN_NETIF_EXTRA_TYPE_HASH} extra; -1 for none.
+     */
+    public boolean deliver(
+        final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
+        final int gsoSize, final long hash)
+    {
         if (disabled || closed || rxStalled || !fitsGuest(length, gsoType) || !multicastWanted(frame, offset))
         {
             counters.onRxDrop();
@@ -589,6 +602,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         buffer.putShort(index + RX_GSO_TYPE_OFFSET, (short)gsoType);
         buffer.putInt(index + RX_GSO_SIZE_OFFSET, gsoSize);
         buffer.putLong(index + RX_TIME_OFFSET, nowNanos);
+        buffer.putLong(index + RX_HASH_OFFSET, hash);
         buffer.putBytes(index + RX_HEADER, frame, offset, length);
         backlog.commit(index);
         final EventWaiter w = waiter;
@@ -672,7 +686,9 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     {
         final int frameLength = length - RX_HEADER;
         final int gsoType = buffer.getShort(index + RX_GSO_TYPE_OFFSET);
-        final int needed = (frameLength + PAGE_SIZE - 1) / PAGE_SIZE + (gsoType != 0 ? 1 : 0);
+        final long hash = buffer.getLong(index + RX_HASH_OFFSET);
+        final int extras = (gsoType != 0 ? 1 : 0) + (hash >= 0 ? 1 : 0);
+        final int needed = (frameLength + PAGE_SIZE - 1) / PAGE_SIZE + extras;
         if (rxAvailable < needed)
         {
             if (rxAvailable == 0 || rxPlaced == 0)
@@ -708,7 +724,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             {
                 slotFlags |= Netif.NETRXF_MORE_DATA;
             }
-            if (slot == 0 && gsoType != 0)
+            if (slot == 0 && extras != 0)
             {
                 slotFlags |= Netif.NETRXF_EXTRA_INFO;
             }
@@ -721,8 +737,18 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             {
                 // the GSO extra takes the next posted slot; its response carries no id (netfront ignores it)
                 rxRing.copyRequest(rxRequestCopy, 0);
-                extra.wrap(ring, rxRing.responseOffset()).clear().type(Netif.XEN_NETIF_EXTRA_TYPE_GSO).flags(0)
+                extra.wrap(ring, rxRing.responseOffset()).clear().type(Netif.XEN_NETIF_EXTRA_TYPE_GSO)
+                    .flags(hash >= 0 ? Netif.XEN_NETIF_EXTRA_FLAG_MORE : 0)
                     .gsoSize(gsoSize).gsoType(gsoType).gsoFeatures(0);
+                rxRing.nextResponse();
+            }
+            if (slot == 0 && hash >= 0)
+            {
+                // Linux xenvif_rx_next_skb: the hash extra follows the GSO one (algorithm, type bit, u32 value)
+                rxRing.copyRequest(rxRequestCopy, 0);
+                extra.wrap(ring, rxRing.responseOffset()).clear().type(Netif.XEN_NETIF_EXTRA_TYPE_HASH).flags(0)
+                    .hashType((int)(hash >>> 32)).hashAlgorithm(Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ)
+                    .hashValue((int)hash);
                 rxRing.nextResponse();
             }
             position += chunk;

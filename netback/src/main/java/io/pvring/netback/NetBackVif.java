@@ -395,27 +395,33 @@ public final class NetBackVif implements AutoCloseable
             final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
             final int gsoSize)
         {
+            // with a control-ring hash configured, as Linux: steer by it and hand it to the guest (RX hash extra)
+            final NetCtrl c = ctrl;
+            long hash = -1;
+            if (c != null)
+            {
+                final HashConfig config = c.hashConfig();
+                if (config.algorithm() != HashConfig.NONE.algorithm())
+                {
+                    final Steering s = steering.get();
+                    s.info.parse(frame, offset, length);
+                    hash = config.hash(frame, s.info, s.scratch);
+                }
+                if (hash >= 0 && queues.length > 1)
+                {
+                    final int queue = config.queueOf(hash, queues.length);
+                    if (queue >= 0 && queue < queues.length)
+                    {
+                        return queues[queue].deliver(frame, offset, length, flags, gsoType, gsoSize, hash);
+                    }
+                }
+            }
             final NetBackQueue q = queues.length == 1 ? queues[0] : queues[select(frame, offset, length)];
-            return q != null && q.deliver(frame, offset, length, flags, gsoType, gsoSize);
+            return q != null && q.deliver(frame, offset, length, flags, gsoType, gsoSize, hash);
         }
 
         private int select(final DirectBuffer frame, final int offset, final int length)
         {
-            final NetCtrl c = ctrl;
-            if (c != null)
-            {
-                final HashConfig hash = c.hashConfig();
-                if (hash.algorithm() != HashConfig.NONE.algorithm())
-                {
-                    final Steering s = steering.get();
-                    s.info.parse(frame, offset, length);
-                    final int queue = hash.selectQueue(frame, s.info, s.scratch, queues.length);
-                    if (queue >= 0 && queue < queues.length)
-                    {
-                        return queue;
-                    }
-                }
-            }
             long h = Ethernet.source(frame, offset) * 31 + Ethernet.destination(frame, offset);
             if (length >= 34)
             {

@@ -65,6 +65,7 @@ public final class NetFront implements AutoCloseable
     private final RxRequest rxRequest = new RxRequest();
     private final RxResponse rxResponse = new RxResponse();
     private final ExtraInfo extra = new ExtraInfo();
+    private long rxHash = -1;
     private final UnsafeBuffer responseCopy = new UnsafeBuffer(new byte[16]);
     private final UnsafeBuffer assembly = new UnsafeBuffer(new byte[Netif.MAX_TX_SIZE + PAGE_SIZE]);
 
@@ -409,23 +410,37 @@ public final class NetFront implements AutoCloseable
         final int firstStatus = rxResponse.status();
         final int firstBuffer = rxPosted[index & (RING_SIZE - 1)];
         int slots = 1;
-        final boolean hasExtra = (firstFlags & Netif.NETRXF_EXTRA_INFO) != 0;
+        int extras = 0;
         int gsoType = Netif.XEN_NETIF_GSO_TYPE_NONE;
         int gsoSize = 0;
-        if (hasExtra)
+        long hash = -1;
+        boolean moreExtras = (firstFlags & Netif.NETRXF_EXTRA_INFO) != 0;
+        while (moreExtras)
         {
-            if (available < 2)
+            // netfront's xennet_get_extras: a chain linked by XEN_NETIF_EXTRA_FLAG_MORE, one slot each
+            if (slots >= available || extras >= Netif.XEN_NETIF_EXTRA_TYPE_MAX - 1)
             {
+                if (extras >= Netif.XEN_NETIF_EXTRA_TYPE_MAX - 1)
+                {
+                    brokenReason = "RX extra info chain longer than " + (Netif.XEN_NETIF_EXTRA_TYPE_MAX - 1);
+                }
                 return false;
             }
-            rxRing.buffer().getBytes(rxRing.geometry().slotOffset(index + 1), responseCopy, 8, ExtraInfo.LENGTH);
+            rxRing.buffer().getBytes(rxRing.geometry().slotOffset(index + slots), responseCopy, 8,
+                ExtraInfo.LENGTH);
             extra.wrap(responseCopy, 8);
             if (extra.type() == Netif.XEN_NETIF_EXTRA_TYPE_GSO)
             {
                 gsoType = extra.gsoType();
                 gsoSize = extra.gsoSize();
             }
+            else if (extra.type() == Netif.XEN_NETIF_EXTRA_TYPE_HASH)
+            {
+                hash = ((long)extra.hashType() << 32) | (extra.hashValue() & 0xFFFF_FFFFL);
+            }
+            moreExtras = (extra.flags() & Netif.XEN_NETIF_EXTRA_FLAG_MORE) != 0;
             slots++;
+            extras++;
         }
         // walk the more_data chain to see the whole packet is published before consuming anything
         int flags = firstFlags;
@@ -445,6 +460,7 @@ public final class NetFront implements AutoCloseable
             slots++;
             dataSlots++;
         }
+        rxHash = hash;
         // a hostile backend may claim any offset and size: both must stay inside the posted page
         boolean error = firstStatus < 0 || rxResponse.pageOffset() + firstStatus > PAGE_SIZE;
         if (dataSlots == 1 && !error)
@@ -458,7 +474,7 @@ public final class NetFront implements AutoCloseable
             int length = 0;
             for (int s = 0; s < slots; s++)
             {
-                if (s == 1 && hasExtra)
+                if (s >= 1 && s <= extras)
                 {
                     continue;
                 }
@@ -494,6 +510,16 @@ public final class NetFront implements AutoCloseable
             rxRing.nextResponse();
         }
         return true;
+    }
+
+    /**
+     * The RX hash extra of the frame being handed to a {@link FrameHandler} (call from {@code onFrame}):
+     * {@code (type << 32) | value} with the {@code _XEN_NETIF_CTRL_HASH_TYPE_*} bit number and the unsigned
+     * 32-bit hash, or -1 when the backend sent none.
+     */
+    public long rxHash()
+    {
+        return rxHash;
     }
 
     private void postRx(final int buffer)

@@ -42,6 +42,11 @@ public final class Netif
     /** Filler response for an extra-info slot. */
     public static final int NETIF_RSP_NULL = 1;
 
+    /** {@code _XEN_NETIF_CTRL_HASH_TYPE_*}: bit numbers of the hash types, what the RX hash extra's type holds. */
+    public static final int XEN_NETIF_CTRL_HASH_TYPE_IPV4_BIT = 0;
+    public static final int XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP_BIT = 1;
+    public static final int XEN_NETIF_CTRL_HASH_TYPE_IPV6_BIT = 2;
+    public static final int XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP_BIT = 3;
     public static final int XEN_NETIF_CTRL_HASH_TYPE_IPV4 = 1;
     public static final int XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP = 1 << 1;
     public static final int XEN_NETIF_CTRL_HASH_TYPE_IPV6 = 1 << 2;

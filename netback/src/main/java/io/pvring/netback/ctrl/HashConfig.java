@@ -93,16 +93,35 @@ public final class HashConfig
     public int selectQueue(final DirectBuffer frame, final PacketInfo info, final UnsafeBuffer scratch,
         final int queues)
     {
+        final long hash = hash(frame, info, scratch);
+        return hash < 0 ? -1 : queueOf(hash, queues);
+    }
+
+    /**
+     * Linux {@code xenvif_set_skb_hash}: the frame's Toeplitz hash with its type, or -1 when this configuration
+     * hashes nothing for it.
+     *
+     * @return {@code (type << 32) | value}: the {@code _XEN_NETIF_CTRL_HASH_TYPE_*} bit number the RX hash extra
+     *     carries, and the unsigned 32-bit hash.
+     */
+    public long hash(final DirectBuffer frame, final PacketInfo info, final UnsafeBuffer scratch)
+    {
         if (algorithm != Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ || types == 0)
         {
             return -1;
         }
-        final int length = hashInput(frame, info, scratch);
-        if (length == 0)
+        final int input = hashInput(frame, info, scratch);
+        if (input == 0)
         {
             return -1;
         }
-        final int hash = Toeplitz.hash(key, MAX_KEY_SIZE, scratch, 0, length);
+        final int hash = Toeplitz.hash(key, MAX_KEY_SIZE, scratch, 0, input & 0xFF);
+        return ((long)(input >>> 8) << 32) | (hash & 0xFFFF_FFFFL);
+    }
+
+    /** The queue of a {@link #hash} result: through the mapping table, or modulo the queues without one. */
+    public int queueOf(final long hash, final int queues)
+    {
         final long unsigned = hash & 0xFFFF_FFFFL;
         if (mapping.length == 0)
         {
@@ -111,7 +130,11 @@ public final class HashConfig
         return mapping[(int)(unsigned % mapping.length)];
     }
 
-    /** Linux {@code xenvif_set_skb_hash}: the TCP 4-tuple when enabled and present, else the address pair. */
+    /**
+     * Linux {@code xenvif_set_skb_hash}: the TCP 4-tuple when enabled and present, else the address pair.
+     *
+     * @return the input length, with the hash type's bit number in bits 8..15; 0 for none.
+     */
     private int hashInput(final DirectBuffer frame, final PacketInfo info, final UnsafeBuffer scratch)
     {
         final boolean tcp = info.l4Protocol() == PacketInfo.PROTO_TCP;
@@ -125,9 +148,10 @@ public final class HashConfig
             if (tcp && (types & Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP) != 0)
             {
                 scratch.putInt(8, frame.getInt(info.l4Offset(), ByteOrder.BIG_ENDIAN), ByteOrder.BIG_ENDIAN);
-                return 12;
+                return 12 | Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP_BIT << 8;
             }
-            return (types & Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4) != 0 ? 8 : 0;
+            return (types & Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4) != 0 ?
+                8 | Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4_BIT << 8 : 0;
         }
         if (info.isIpv6())
         {
@@ -139,9 +163,10 @@ public final class HashConfig
             if (tcp && (types & Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP) != 0)
             {
                 scratch.putInt(32, frame.getInt(info.l4Offset(), ByteOrder.BIG_ENDIAN), ByteOrder.BIG_ENDIAN);
-                return 36;
+                return 36 | Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP_BIT << 8;
             }
-            return (types & Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV6) != 0 ? 32 : 0;
+            return (types & Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV6) != 0 ?
+                32 | Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV6_BIT << 8 : 0;
         }
         return 0;
     }

@@ -14,6 +14,7 @@ import io.pvring.netback.test.TestFrames;
 import io.pvring.netback.vswitch.Offload;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.netfront.FrameHandler;
 import io.pvring.netfront.NetFront;
 import io.pvring.netif.CtrlRequest;
 import io.pvring.netif.CtrlResponse;
@@ -175,6 +176,55 @@ class NetCtrlTest
         assertEquals(0, vif.queue(0).counters().rxPackets());
         assertEquals(10, vif.queue(1).counters().rxPackets());
         assertEquals(10, q1.receive((b, o, l, f, t, s) -> { }, 100));
+    }
+
+    @Test
+    void rxFramesCarryTheToeplitzHashExtraOnceAHashIsConfigured()
+    {
+        final SwitchPort sender = vswitch.attach("sender", (b, o, l, f, t, s) -> true, Offload.CAP_ALL);
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[200]);
+        final int length = TestFrames.tcp(frame, false, 20, 0x10);
+        TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, Ethernet.TYPE_IPV4);
+        final long[] hashes = new long[4];
+        final int[] count = new int[1];
+        final FrameHandler onQ0 = (b, o, l, f, t, s) ->
+        {
+            hashes[count[0]++] = q0.rxHash();
+            assertEquals(length, l, "an extra slot is not data");
+        };
+        final FrameHandler onQ1 = (b, o, l, f, t, s) -> hashes[count[0]++] = q1.rxHash();
+
+        sender.transmit(frame, 0, length, 0, 0, 0);
+        vif.doWork();
+        assertEquals(1, q0.receive(onQ0, 10) + q1.receive(onQ1, 10));
+        assertEquals(-1, hashes[0], "no hash configured: no hash extra");
+
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS,
+            status(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0));
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, status(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS,
+            Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4 | Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP, 0, 0));
+        keyPage.putBytes(0, java.util.HexFormat.of().parseHex(RSS_KEY));
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS,
+            status(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_KEY, keyRef, 40, 0));
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS,
+            status(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 1, 0, 0));
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, status(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING,
+            mapRef, 1, 0)); // mapPage is zeroed: every hash to queue 0
+        count[0] = 0;
+        final long slotsBefore = vif.queue(0).counters().rxSlots();
+        sender.transmit(frame, 0, length, 0, 0, 0);
+        vif.doWork();
+        assertEquals(1, q0.receive(onQ0, 10), "the mapping steers it to queue 0");
+        assertEquals(2, vif.queue(0).counters().rxSlots() - slotsBefore, "a data slot and the hash extra's slot");
+
+        // the expected value, computed from the frame's 4-tuple by the Toeplitz function (checked against
+        // Microsoft's RSS verification suite in ToeplitzTest)
+        final UnsafeBuffer input = new UnsafeBuffer(new byte[12]);
+        input.putBytes(0, frame, 14 + 12, 8); // IPv4 source and destination
+        input.putBytes(8, frame, 14 + 20, 4); // TCP source and destination ports
+        final byte[] key = java.util.HexFormat.of().parseHex(RSS_KEY);
+        final long expected = Toeplitz.hash(key, key.length, input, 0, 12) & 0xFFFF_FFFFL;
+        assertEquals(((long)Netif.XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP_BIT << 32) | expected, hashes[0]);
     }
 
     @Test
