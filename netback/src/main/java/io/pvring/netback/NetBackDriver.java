@@ -15,6 +15,7 @@ import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
+import io.pvring.xenbus.XenbusState;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
@@ -28,8 +29,9 @@ import org.agrona.concurrent.status.CountersManager;
  * key is written in probe, before InitWait; the device connects when the frontend reaches Connected (netfront does
  * not stop at Initialised); the frontend's keys ({@code request-rx-copy}, {@code feature-sg}, GSO, checksum,
  * {@code feature-rx-notify}, {@code multi-queue-num-queues} with {@code queue-N/}, {@code event-channel} or
- * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}, sampled at connect: the dynamic variant
- * is not advertised) are hostile input, checked before use;
+ * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}, read at connect and again when the frontend
+ * reconfigures: {@code feature-dynamic-multicast-control}) are hostile input, checked before use; with a
+ * toolstack hotplug {@code script} the device waits for {@code hotplug-status = connected} before InitWait;
  * the toolstack's {@code mac} and {@code rate} configure the vif. Every connected vif's queues run on one agent
  * runner owned by the driver (or are stepped by the caller with {@link #doWork()} when no thread was asked for).
  */
@@ -148,6 +150,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         device.write("feature-rx-copy", "1");
         device.write("feature-rx-flip", "0");
         device.write("feature-multicast-control", flag(config.featureMulticastControl()));
+        device.write("feature-dynamic-multicast-control", flag(config.featureMulticastControl()));
         device.write("feature-split-event-channels", flag(config.featureSplitEventChannels()));
         device.write("multi-queue-max-queues", Integer.toString(config.maxQueues()));
         device.write("feature-ctrl-ring", "1");
@@ -384,6 +387,27 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                 wakeRunner(); // a parked runner applies the add only once woken
             }
             return true;
+        }
+
+        /**
+         * Netfront rewrites its keys around Reconfiguring (XDP headroom): as Linux's {@code xen_mcast_ctrl_changed}
+         * (feature-dynamic-multicast-control), {@code request-multicast-control} is re-read then and applied to the
+         * running vif.
+         */
+        @Override
+        public XenbusState reconfigure(final XenbusDevice device, final XenbusState frontendState)
+        {
+            final NetBackVif vif;
+            synchronized (NetBackDriver.this)
+            {
+                vif = vifs.get(device);
+            }
+            if (vif != null)
+            {
+                vif.multicastControl(vifConfig.featureMulticastControl() &&
+                    otherendFlag(device, "request-multicast-control", false));
+            }
+            return XenbusBackendDevice.super.reconfigure(device, frontendState);
         }
 
         @Override

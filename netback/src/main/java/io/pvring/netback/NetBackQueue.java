@@ -87,6 +87,8 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private final ControlledMessageHandler rxHandler = this::placeRx;
     private final long[] multicast = new long[MAX_MCAST];
     private int multicastCount;
+    /** {@code request-multicast-control}, negotiated at connect and re-read later (dynamic multicast control). */
+    private volatile boolean multicastControl;
     private volatile long nowNanos;
     private volatile boolean rxStalled;
     private long rxStallStart;
@@ -124,6 +126,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         this.rxEvent = rxEvent;
         this.ingress = ingress;
         this.features = features;
+        this.multicastControl = features.multicastControl();
         this.clock = clock;
         this.fatalHandler = fatalHandler;
         this.shaper = new CreditShaper(config.creditBytes(), config.creditUsec());
@@ -196,6 +199,20 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     {
         this.published = published;
         this.publishedEvents = -1;
+    }
+
+    /**
+     * Turns multicast filtering on or off ({@code feature-dynamic-multicast-control}: the frontend changed
+     * {@code request-multicast-control}); any thread. The group list stays, as in Linux.
+     */
+    public void multicastControl(final boolean on)
+    {
+        multicastControl = on;
+    }
+
+    public boolean multicastControl()
+    {
+        return multicastControl;
     }
 
     @Override
@@ -621,7 +638,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
 
     private boolean multicastWanted(final DirectBuffer frame, final int offset)
     {
-        if (!features.multicastControl())
+        if (!multicastControl)
         {
             return true;
         }

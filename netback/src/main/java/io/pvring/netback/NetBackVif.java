@@ -309,6 +309,15 @@ public final class NetBackVif implements AutoCloseable
         published = counters;
     }
 
+    /** Multicast filtering on or off for every queue (the frontend re-negotiated it; any thread). */
+    public void multicastControl(final boolean on)
+    {
+        for (final NetBackQueue q : queues)
+        {
+            q.multicastControl(on);
+        }
+    }
+
     /** The control ring, or null when the frontend has none. */
     public NetCtrl ctrl()
     {

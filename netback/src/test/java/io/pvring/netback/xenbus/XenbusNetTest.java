@@ -33,6 +33,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -293,6 +294,42 @@ class XenbusNetTest
             "queue 0's ring is no longer mapped by the backend");
         assertTrue(hypervisor.domain(domid).grantTable().endForeignAccessRef(good.rxRingRef()));
         assertEquals(0, vswitch.ports().length);
+    }
+
+    @Test
+    void multicastControlIsReReadWhenTheFrontendReconfigures()
+    {
+        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final XenbusDevice da = guest("a", a, null);
+        guest("b", b, null);
+        assertEquals("1", dom0.readString(da.otherendPath() + "/feature-dynamic-multicast-control"));
+        final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
+        assertFalse(vif.queue(0).multicastControl(), "not requested at connect");
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[100]);
+        TestFrames.ethernet(frame, 0x01005E000001L, TestFrames.MAC_B, 0x88B5); // a group a never joined
+        assertTrue(b.netFront().send(frame, 0, 100, 0, 0, 0));
+        b.netFront().flush();
+        pump();
+        assertEquals(1, a.netFront().receive((buf, o, l, f, t, s) -> { }, 10), "unfiltered: delivered");
+
+        final XsConnection guestXs = store.connect(da.frontendDomid());
+        guestXs.write(da.nodePath() + "/request-multicast-control", "1");
+        guestXs.write(da.nodePath() + "/state", XenbusState.RECONFIGURING.toXenstore());
+        pump();
+        assertEquals(XenbusState.RECONFIGURED, da.otherendState());
+        assertTrue(vif.queue(0).multicastControl(), "re-read on reconfigure");
+        final long dropsBefore = vif.queue(0).counters().rxDrops();
+        assertTrue(b.netFront().send(frame, 0, 100, 0, 0, 0));
+        b.netFront().flush();
+        pump();
+        assertEquals(0, a.netFront().receive((buf, o, l, f, t, s) -> { }, 10), "filtered now");
+        assertEquals(dropsBefore + 1, vif.queue(0).counters().rxDrops());
+
+        guestXs.write(da.nodePath() + "/request-multicast-control", "0");
+        guestXs.write(da.nodePath() + "/state", XenbusState.RECONFIGURING.toXenstore());
+        pump();
+        assertFalse(vif.queue(0).multicastControl(), "and off again");
     }
 
     @Test
