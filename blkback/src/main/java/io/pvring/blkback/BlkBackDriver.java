@@ -150,7 +150,9 @@ public final class BlkBackDriver implements XenbusBackendDriver
     {
         return new BlkBackConfig().maxIndirectSegments(c.maxIndirectSegments()).maxRingPageOrder(c.maxRingPageOrder())
             .maxQueues(c.maxQueues()).persistentGrants(c.persistentGrants())
-            .maxPersistentGrants(c.maxPersistentGrants()).readOnly(c.readOnly()).cdrom(c.cdrom())
+            .maxPersistentGrants(c.maxPersistentGrants())
+            .persistentGrantUnusedSeconds(c.persistentGrantUnusedSeconds()).nanoClock(c.nanoClock())
+            .readOnly(c.readOnly()).cdrom(c.cdrom())
             .discard(c.discard()).polling(c.polling()).batchLimit(c.batchLimit());
     }
 

@@ -7,6 +7,7 @@ import io.pvring.ring.RingGeometry;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.pvring.blkback.BlkifDescriptor.BLKIF_DISCARD_SECURE;
@@ -64,6 +65,7 @@ public final class BlkRing implements Agent
     private final BlkRingCounters counters;
     private final Listener listener;
     private final PersistentGrantCache persistent;
+    private final NanoClock nanoClock;
     private final boolean polling;
     private final boolean readOnly;
     private final boolean flushOffered;
@@ -118,7 +120,9 @@ public final class BlkRing implements Agent
         this.port = port;
         this.counters = counters;
         this.listener = listener;
-        this.persistent = persistentGrants ? new PersistentGrantCache(config.maxPersistentGrants()) : null;
+        this.nanoClock = config.nanoClock();
+        this.persistent = persistentGrants ? new PersistentGrantCache(config.maxPersistentGrants(),
+            config.persistentGrantUnusedSeconds() * 1_000_000_000L, nanoClock.nanoTime()) : null;
         this.polling = config.polling();
         this.readOnly = config.readOnly() || config.cdrom() || store.isReadOnly();
         this.flushOffered = store.canFlush() && !readOnly;
@@ -192,6 +196,8 @@ public final class BlkRing implements Agent
             }
             return 0;
         }
+        // Between requests nothing is mapped for a request in flight: the purge can only drop idle mappings.
+        final int purged = persistent == null ? 0 : persistent.purge(nanoClock.nanoTime(), mapper);
         if (!polling && port != null)
         {
             port.consumePending();
@@ -199,7 +205,7 @@ public final class BlkRing implements Agent
         int available = back.unconsumedRequests();
         if (available == 0 && !polling && !back.finalCheckForRequests())
         {
-            return 0;
+            return purged;
         }
         if (available == 0)
         {
@@ -214,7 +220,7 @@ public final class BlkRing implements Agent
         }
         if (available == 0)
         {
-            return 0;
+            return purged;
         }
         final int batch = Math.min(available, batchLimit);
         for (int i = 0; i < batch; i++)
@@ -223,7 +229,7 @@ public final class BlkRing implements Agent
             serve();
         }
         publish(batch);
-        return batch;
+        return batch + purged;
     }
 
     private void publish(final int batch)
@@ -486,6 +492,10 @@ public final class BlkRing implements Agent
             if (handle < 0)
             {
                 release(i);
+                if (persistent != null)
+                {
+                    persistent.endRequest();
+                }
                 return BLKIF_RSP_ERROR;
             }
         }
@@ -506,6 +516,10 @@ public final class BlkRing implements Agent
             position += length;
         }
         release(nseg);
+        if (persistent != null)
+        {
+            persistent.endRequest();
+        }
         return status;
     }
 
