@@ -42,6 +42,17 @@ import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LENGTH;
  * {@link Listener} disconnects the device. Requests execute synchronously in ring order, so nothing is in flight
  * when a barrier or flush starts: the "drain" of a barrier is implicit.
  *
+ * <p>A {@code BLKIF_OP_WRITE_BARRIER} orders the requests of its own ring only, not those of the device's other
+ * queues. That is Linux xen-blkback's behaviour: {@code dispatch_rw_block_io} calls
+ * {@code xen_blk_drain_io(pending_req->ring)} for a barrier, and {@code xen_blk_drain_io} waits until
+ * {@code atomic_read(&ring->inflight) == 0}, the in-flight count of that one {@code xen_blkif_ring}
+ * (drivers/block/xen-blkback/blkback.c); a frontend that needs ordering across queues must wait for the
+ * responses itself, as Linux blkfront does (it never offers barriers with several queues in flight).
+ *
+ * <p>Persistent grants are purged from this loop, not from another thread: at most every 100 ms (Linux
+ * {@code LRU_INTERVAL}) the ring unmaps mappings unused for {@link BlkBackConfig#persistentGrantUnusedSeconds()}
+ * and, after the cache overflowed, the 5 % least recently used, timed by {@link BlkBackConfig#nanoClock()}.
+ *
  * <p>Single-threaded: one thread runs {@link #doWork()}; nothing on that path allocates or locks.
  */
 public final class BlkRing implements Agent
