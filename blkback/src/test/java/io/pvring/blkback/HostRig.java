@@ -1,0 +1,110 @@
+package io.pvring.blkback;
+
+import io.pvring.event.EventPort;
+import io.pvring.grant.BackendGrantMapper;
+import io.pvring.grant.FaultInjectingGrantMapper;
+import io.pvring.grant.GrantTable;
+import io.pvring.host.Domain;
+import io.pvring.host.Hypervisor;
+import io.pvring.memory.GuestMemory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/**
+ * A blkfront in a guest domain connected to a blkback in dom0 on the real hypervisor core (grant table with Xen's
+ * checks, event channels), stepped by hand (no threads). The backend maps through a
+ * {@link FaultInjectingGrantMapper}, so tests can fail the n-th map or copy and change guest memory right after
+ * the backend copied it. Guest frames below {@link #FIRST_GFN} are free for the test's own pages.
+ */
+final class HostRig implements AutoCloseable
+{
+    static final long FIRST_GFN = 16;
+
+    final Hypervisor hypervisor;
+    private final boolean ownsHypervisor;
+    final Domain domain;
+    final GuestMemory memory;
+    final GrantTable grants;
+    final BackendGrantMapper realMapper;
+    final FaultInjectingGrantMapper mapper;
+    final BlockStore store;
+    final BlkBack back;
+    final BlkFront front;
+    private final EventPort[] frontPorts;
+    private final EventPort[] backPorts;
+
+    HostRig(final BlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
+    {
+        this(new Hypervisor(), true, "hostile", store, backConfig, frontConfig);
+    }
+
+    /** A guest domain {@code name} on a hypervisor the caller owns (several devices side by side). */
+    HostRig(final Hypervisor hypervisor, final String name, final BlockStore store)
+    {
+        this(hypervisor, false, name, store, new BlkBackConfig(), new BlkFrontConfig());
+    }
+
+    private HostRig(
+        final Hypervisor hypervisor,
+        final boolean ownsHypervisor,
+        final String name,
+        final BlockStore store,
+        final BlkBackConfig backConfig,
+        final BlkFrontConfig frontConfig)
+    {
+        this.hypervisor = hypervisor;
+        this.ownsHypervisor = ownsHypervisor;
+        this.store = store;
+        final long frames = BlkFront.framesNeeded(frontConfig.validate());
+        domain = hypervisor.createDomain(name, (FIRST_GFN + frames + 16) * 4096);
+        memory = domain.guestMemory();
+        grants = domain.grantTable();
+        realMapper = hypervisor.grantMapper(Hypervisor.DOM0, domain.domid(), BackendGrantMapper.DEFAULT_MAX_MAPPINGS);
+        mapper = new FaultInjectingGrantMapper(realMapper);
+        final int queues = frontConfig.queues();
+        frontPorts = new EventPort[queues];
+        backPorts = new EventPort[queues];
+        for (int q = 0; q < queues; q++)
+        {
+            frontPorts[q] = hypervisor.eventChannels().allocUnbound(domain.domid(), Hypervisor.DOM0);
+            backPorts[q] = hypervisor.eventChannels().bindInterdomain(
+                Hypervisor.DOM0, domain.domid(), frontPorts[q].port());
+        }
+        back = new BlkBack("blkback-" + domain.domid() + "-51712", store, backConfig, mapper, null);
+        front = new BlkFront(memory, grants, Hypervisor.DOM0, frontConfig, FIRST_GFN, frontPorts);
+        for (int q = 0; q < queues; q++)
+        {
+            assertNotNull(back.connectRing(q, front.queue(q).ringRefs(), frontConfig.ringPageOrder(),
+                frontConfig.protocol(), backPorts[q], frontConfig.persistentGrants()), "ring " + q + " connects");
+        }
+    }
+
+    BlkFrontQueue q(final int index)
+    {
+        return front.queue(index);
+    }
+
+    BlkRing ring(final int index)
+    {
+        return back.rings().get(index);
+    }
+
+    public void close()
+    {
+        back.close();
+        front.close();
+        assertEquals(0, realMapper.liveMappings(), "no mapping left behind");
+        for (int q = 0; q < frontPorts.length; q++)
+        {
+            frontPorts[q].close();
+            backPorts[q].close();
+        }
+        realMapper.close();
+        hypervisor.destroyDomain(domain.domid());
+        if (ownsHypervisor)
+        {
+            hypervisor.close();
+        }
+    }
+}
