@@ -1,5 +1,8 @@
 package io.pvring.blkback;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.pvring.event.EventPort;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.FaultInjectingGrantMapper;
@@ -7,9 +10,11 @@ import io.pvring.grant.GrantTable;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import io.pvring.memory.GuestMemory;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A blkfront in a guest domain connected to a blkback in dom0 on the real hypervisor core (grant table with Xen's
@@ -31,6 +36,7 @@ final class HostRig implements AutoCloseable
     final BlockStore store;
     final BlkBack back;
     final BlkFront front;
+    final List<long[]> completions = new ArrayList<>();
     private final EventPort[] frontPorts;
     private final EventPort[] backPorts;
 
@@ -88,6 +94,44 @@ final class HostRig implements AutoCloseable
     BlkRing ring(final int index)
     {
         return back.rings().get(index);
+    }
+
+    static HostRig memory(final long bytes)
+    {
+        return new HostRig(new MemoryBlockStore(bytes, 512), new BlkBackConfig(), new BlkFrontConfig());
+    }
+
+    /** Pushes, lets every ring work until idle, and polls every queue; returns completions collected. */
+    List<long[]> run()
+    {
+        for (int q = 0; q < front.queueCount(); q++)
+        {
+            front.queue(q).push();
+        }
+        boolean progress = true;
+        while (progress)
+        {
+            progress = false;
+            for (final BlkRing ring : back.rings())
+            {
+                progress |= ring.doWork() > 0;
+            }
+        }
+        for (int q = 0; q < front.queueCount(); q++)
+        {
+            front.queue(q).poll((cookie, op, status) -> completions.add(new long[]{ cookie, op, status }));
+        }
+        return completions;
+    }
+
+    /** Reads into {@code into} with one request on queue 0 and returns its status. */
+    int read(final long sector, final UnsafeBuffer into)
+    {
+        assertTrue(q(0).read(sector, into.capacity() >> 9, into, 0, 2));
+        completions.clear();
+        run();
+        assertEquals(1, completions.size(), "one completion");
+        return (int)completions.get(0)[2];
     }
 
     public void close()
