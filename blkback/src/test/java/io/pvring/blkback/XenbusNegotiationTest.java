@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_ERROR;
 import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -470,6 +471,81 @@ class XenbusNegotiationTest
         assertEquals(1024, driver.devices().get(0).store().logicalSectorSize());
         assertEquals(4096, driver.devices().get(0).physicalSectorSize(), "absent: the raw store's own 4096");
         toolstack.destroyDevice(good);
+        pump();
+    }
+
+    /** The grant ref of segment 0 of the request most recently put on {@code queue}'s ring. */
+    private static int lastSegmentRef(final BlkFrontQueue queue)
+    {
+        final io.pvring.ring.FrontRing ring = queue.frontRing();
+        final int slot = ring.geometry().slotOffset(ring.reqProdPvt() - 1);
+        return ring.buffer().getInt(slot + queue.abi().segmentOffset(0) + BlkifDescriptor.SEGMENT_GREF_OFFSET,
+            java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Whether dom0 can map {@code ref} of the guest right now (unmapped again at once). */
+    private boolean backendCanMap(final int ref)
+    {
+        try (io.pvring.grant.BackendGrantMapper probe = hypervisor.grantMapper(0, guest.domid(), 16))
+        {
+            final int handle = probe.map(ref, false);
+            if (handle < 0)
+            {
+                return false;
+            }
+            probe.unmap(handle);
+            return true;
+        }
+    }
+
+    @Test
+    void aFrontendWhoseBackendRefusesPersistentGrantsGrantsPerRequest()
+    {
+        persistentGrantNegotiation(false);
+    }
+
+    @Test
+    void aFrontendWhoseBackendTakesPersistentGrantsReusesThem()
+    {
+        persistentGrantNegotiation(true);
+    }
+
+    private void persistentGrantNegotiation(final boolean backendPersistent)
+    {
+        final BlkBackDriver driver = new BlkBackDriver(
+            new BlkBackConfig().polling(false).persistentGrants(backendPersistent), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.NOTIFY, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = spec("w", 1L << 20);
+        toolstack.addDevice(spec);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig().persistentGrants(true), 256);
+        final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, device.state());
+        assertEquals("1", fe(spec, "feature-persistent"), "the frontend offered persistent grants");
+        assertEquals(backendPersistent ? "1" : "0", be(spec, "feature-persistent"));
+        final BlkFrontQueue queue = blkfront.front().queue(0);
+        assertEquals(backendPersistent, queue.persistentGrants());
+
+        final UnsafeBuffer data = BlockStoreTest.pattern(4096, 2);
+        assertEquals(BLKIF_RSP_OKAY, submit(queue, true, 0, 8, data));
+        final int first = lastSegmentRef(queue);
+        assertEquals(backendPersistent, backendCanMap(first),
+            "between requests the pool page stays granted only with persistent grants");
+        assertEquals(BLKIF_RSP_OKAY, submit(queue, false, 0, 8, new UnsafeBuffer(new byte[4096])));
+        final BlkRing ring = driver.devices().get(0).back().rings().get(0);
+        if (backendPersistent)
+        {
+            assertEquals(first, lastSegmentRef(queue), "the same grant serves the next request");
+            assertEquals(1, ring.counters().persistentHits.get());
+        }
+        else
+        {
+            assertFalse(backendCanMap(lastSegmentRef(queue)), "the read's grant ended with the read");
+            assertEquals(0, ring.counters().persistentHits.get());
+            assertEquals(0, ring.persistentGrants());
+        }
+        toolstack.destroyDevice(spec);
         pump();
     }
 }
