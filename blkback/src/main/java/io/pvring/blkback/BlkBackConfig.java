@@ -1,6 +1,8 @@
 package io.pvring.blkback;
 
 import io.pvring.ring.SharedRingDescriptor;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 /**
  * Settings of one blkback device, validated by {@link #validate()} before anything starts. Fluent setters; the
@@ -14,6 +16,8 @@ public final class BlkBackConfig
     public static final int DEFAULT_MAX_RING_PAGE_ORDER = SharedRingDescriptor.MAX_RING_PAGE_ORDER;
     /** Linux {@code max_persistent_grants}. */
     public static final int DEFAULT_MAX_PERSISTENT_GRANTS = 1056;
+    /** Linux {@code persistent_grant_unused_seconds} default. */
+    public static final int DEFAULT_PERSISTENT_GRANT_UNUSED_SECONDS = 60;
     public static final int DEFAULT_MAX_QUEUES = 4;
     public static final int DEFAULT_BATCH_LIMIT = 64;
 
@@ -22,6 +26,8 @@ public final class BlkBackConfig
     private int maxQueues = DEFAULT_MAX_QUEUES;
     private boolean persistentGrants = true;
     private int maxPersistentGrants = DEFAULT_MAX_PERSISTENT_GRANTS;
+    private int persistentGrantUnusedSeconds = DEFAULT_PERSISTENT_GRANT_UNUSED_SECONDS;
+    private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private boolean readOnly;
     private boolean cdrom;
     private boolean discard = true;
@@ -86,6 +92,33 @@ public final class BlkBackConfig
     public int maxPersistentGrants()
     {
         return maxPersistentGrants;
+    }
+
+    /**
+     * Linux {@code persistent_grant_unused_seconds}: a persistent mapping unused this long is unmapped by the ring's
+     * periodic purge.
+     */
+    public BlkBackConfig persistentGrantUnusedSeconds(final int value)
+    {
+        persistentGrantUnusedSeconds = value;
+        return this;
+    }
+
+    public int persistentGrantUnusedSeconds()
+    {
+        return persistentGrantUnusedSeconds;
+    }
+
+    /** The clock the rings read once per duty cycle to time persistent-grant purges; injectable for tests. */
+    public BlkBackConfig nanoClock(final NanoClock value)
+    {
+        nanoClock = value;
+        return this;
+    }
+
+    public NanoClock nanoClock()
+    {
+        return nanoClock;
     }
 
     /** {@code mode=r}: every write-like request is answered {@code BLKIF_RSP_ERROR}. */
@@ -169,6 +202,11 @@ public final class BlkBackConfig
         check(maxQueues >= 1 && maxQueues <= 256, "maxQueues", maxQueues, "1..256");
         check(maxPersistentGrants >= 0 && maxPersistentGrants <= 1 << 20,
             "maxPersistentGrants", maxPersistentGrants, "0..1048576");
+        check(persistentGrantUnusedSeconds >= 1, "persistentGrantUnusedSeconds", persistentGrantUnusedSeconds, "1..");
+        if (nanoClock == null)
+        {
+            throw new IllegalArgumentException("nanoClock=null");
+        }
         check(batchLimit >= 1, "batchLimit", batchLimit, "1..");
         return this;
     }
@@ -185,7 +223,8 @@ public final class BlkBackConfig
     {
         return "BlkBackConfig{maxIndirectSegments=" + maxIndirectSegments + ", maxRingPageOrder=" + maxRingPageOrder +
             ", maxQueues=" + maxQueues + ", persistentGrants=" + persistentGrants + ", maxPersistentGrants=" +
-            maxPersistentGrants + ", readOnly=" + readOnly + ", cdrom=" + cdrom + ", discard=" + discard +
+            maxPersistentGrants + ", persistentGrantUnusedSeconds=" + persistentGrantUnusedSeconds +
+            ", readOnly=" + readOnly + ", cdrom=" + cdrom + ", discard=" + discard +
             ", polling=" + polling + ", batchLimit=" + batchLimit + '}';
     }
 }

@@ -48,31 +48,42 @@ import static io.pvring.blkback.BlkifKeys.TYPE;
  * {@code feature-flush-cache}, {@code feature-barrier}, {@code feature-discard} (+ granularity, alignment, secure),
  * {@code feature-persistent}, {@code sectors}, {@code info}, {@code sector-size} and {@code physical-sector-size}
  * in one transaction, and starts the ring agents. A frontend that breaks a ring gets the device closed.
+ *
+ * <p>Sector size: the toolstack chooses the disk's logical and physical sector size by writing the backend keys
+ * {@code sector-size} and {@code physical-sector-size} (the same keys blkback publishes at connect, so the values
+ * the frontend reads are the ones the toolstack wrote) before the device is probed. Each must be 512, 1024, 2048
+ * or 4096, with {@code physical-sector-size >= sector-size}; absent, the logical size is 512 and the physical size
+ * the store's own. The logical size is handed to the {@link StoreOpener}; request sector fields stay in 512-byte
+ * units as blkif.h says, and requests not aligned to the logical size get {@code BLKIF_RSP_ERROR}.
  */
 public final class BlkBackDriver implements XenbusBackendDriver
 {
-    /** Opens the disk a device names ({@code params}, {@code type}, {@code mode} keys). */
+    /** Opens the disk a device names ({@code params}, {@code type}, {@code mode}, {@code sector-size} keys). */
     @FunctionalInterface
     public interface StoreOpener
     {
-        BlockStore open(String type, String params, boolean readOnly);
+        /** @param sectorSize the logical sector size the store must have (512, 1024, 2048 or 4096). */
+        BlockStore open(String type, String params, boolean readOnly, int sectorSize);
     }
+
+    /** The sector sizes a toolstack may choose, as Linux block devices have them. */
+    private static final int[] SECTOR_SIZES = { 512, 1024, 2048, 4096 };
 
     /**
      * The default opener: {@code type=null} or {@code memory} with {@code params} = size in bytes (benchmarks,
      * RAM disks); anything else ({@code file}, {@code phy}) is a raw image at path {@code params}.
      */
-    public static final StoreOpener DEFAULT_OPENER = (type, params, readOnly) ->
+    public static final StoreOpener DEFAULT_OPENER = (type, params, readOnly, sectorSize) ->
     {
         if ("null".equals(type))
         {
-            return new NullBlockStore(Long.parseLong(params), 512);
+            return new NullBlockStore(Long.parseLong(params), sectorSize);
         }
         if ("memory".equals(type))
         {
-            return new MemoryBlockStore(Long.parseLong(params), 512, readOnly);
+            return new MemoryBlockStore(Long.parseLong(params), sectorSize, readOnly);
         }
-        return RawFileBlockStore.open(Path.of(params), 512, readOnly, true);
+        return RawFileBlockStore.open(Path.of(params), sectorSize, readOnly, true);
     };
 
     private final BlkBackConfig config;
@@ -127,7 +138,23 @@ public final class BlkBackDriver implements XenbusBackendDriver
         {
             throw new IllegalStateException("no params below " + device.nodePath());
         }
-        final BlockStore store = opener.open(device.read(TYPE), params, readOnly);
+        final int sectorSize = sectorSizeKey(device, SECTOR_SIZE, 512);
+        final int physicalKey = sectorSizeKey(device, PHYSICAL_SECTOR_SIZE, 0);
+        if (physicalKey != 0 && physicalKey < sectorSize)
+        {
+            throw new IllegalStateException(PHYSICAL_SECTOR_SIZE + "=" + physicalKey + " below " + SECTOR_SIZE +
+                "=" + sectorSize + " in " + device.nodePath());
+        }
+        final BlockStore store = opener.open(device.read(TYPE), params, readOnly, sectorSize);
+        if (store.logicalSectorSize() != sectorSize)
+        {
+            final String opened = store.describe() + " sector size " + store.logicalSectorSize();
+            store.close();
+            throw new IllegalStateException("the opener gave " + opened + ", not the " + SECTOR_SIZE + "=" +
+                sectorSize + " asked");
+        }
+        final int physicalSectorSize = physicalKey != 0 ? physicalKey :
+            Math.max(sectorSize, store.physicalSectorSize());
         final String discardEnable = device.read(DISCARD_ENABLE);
         final BlkBackConfig deviceConfig = copy(config).readOnly(readOnly || config.readOnly()).cdrom(cdrom)
             .discard(config.discard() && !"0".equals(discardEnable));
@@ -138,7 +165,7 @@ public final class BlkBackDriver implements XenbusBackendDriver
         }
         device.write(MULTI_QUEUE_MAX_QUEUES, Integer.toString(deviceConfig.maxQueues()));
         device.write(MAX_RING_PAGE_ORDER, Integer.toString(deviceConfig.maxRingPageOrder()));
-        final Device d = new Device(device, store, deviceConfig);
+        final Device d = new Device(device, store, deviceConfig, physicalSectorSize);
         synchronized (this)
         {
             devices.add(d);
@@ -146,11 +173,36 @@ public final class BlkBackDriver implements XenbusBackendDriver
         return d;
     }
 
+    /**
+     * A toolstack-written sector size key, validated.
+     *
+     * @param absent the value when the key is not there.
+     */
+    private static int sectorSizeKey(final XenbusDevice device, final String key, final int absent)
+    {
+        final String text = device.read(key);
+        if (text == null)
+        {
+            return absent;
+        }
+        for (final int size : SECTOR_SIZES)
+        {
+            if (Integer.toString(size).equals(text.trim()))
+            {
+                return size;
+            }
+        }
+        throw new IllegalStateException(
+            key + "=" + text + " in " + device.nodePath() + " is not 512, 1024, 2048 or 4096");
+    }
+
     private static BlkBackConfig copy(final BlkBackConfig c)
     {
         return new BlkBackConfig().maxIndirectSegments(c.maxIndirectSegments()).maxRingPageOrder(c.maxRingPageOrder())
             .maxQueues(c.maxQueues()).persistentGrants(c.persistentGrants())
-            .maxPersistentGrants(c.maxPersistentGrants()).readOnly(c.readOnly()).cdrom(c.cdrom())
+            .maxPersistentGrants(c.maxPersistentGrants())
+            .persistentGrantUnusedSeconds(c.persistentGrantUnusedSeconds()).nanoClock(c.nanoClock())
+            .readOnly(c.readOnly()).cdrom(c.cdrom())
             .discard(c.discard()).polling(c.polling()).batchLimit(c.batchLimit());
     }
 
@@ -160,12 +212,18 @@ public final class BlkBackDriver implements XenbusBackendDriver
         private final XenbusDevice xenbus;
         private final BlockStore store;
         private final BlkBackConfig deviceConfig;
+        private final int physicalSectorSize;
         private final List<EventPort> ports = new ArrayList<>();
         private GrantMapper mapper;
         private BlkBack back;
 
-        Device(final XenbusDevice xenbus, final BlockStore store, final BlkBackConfig deviceConfig)
+        Device(
+            final XenbusDevice xenbus,
+            final BlockStore store,
+            final BlkBackConfig deviceConfig,
+            final int physicalSectorSize)
         {
+            this.physicalSectorSize = physicalSectorSize;
             this.xenbus = xenbus;
             this.store = store;
             this.deviceConfig = deviceConfig;
@@ -179,6 +237,12 @@ public final class BlkBackDriver implements XenbusBackendDriver
         public BlockStore store()
         {
             return store;
+        }
+
+        /** The {@code physical-sector-size} published: the toolstack's choice, else the store's. */
+        public int physicalSectorSize()
+        {
+            return physicalSectorSize;
         }
 
         /** The connected device, or null between connections. */
@@ -281,7 +345,7 @@ public final class BlkBackDriver implements XenbusBackendDriver
                 device.write(tx, INFO, Integer.toString(deviceConfig.info() |
                     (readOnly ? BlkifDescriptor.VDISK_READONLY : 0)));
                 device.write(tx, SECTOR_SIZE, Integer.toString(store.logicalSectorSize()));
-                device.write(tx, PHYSICAL_SECTOR_SIZE, Integer.toString(store.physicalSectorSize()));
+                device.write(tx, PHYSICAL_SECTOR_SIZE, Integer.toString(physicalSectorSize));
                 return null;
             });
         }

@@ -116,6 +116,14 @@ public final class BlkFrontDriver implements XenbusFrontendDriver
         barrier = device.readOtherendLong(FEATURE_BARRIER, 0) == 1;
         discard = device.readOtherendLong(FEATURE_DISCARD, 0) == 1;
         backendPersistent = device.readOtherendLong(FEATURE_PERSISTENT, 0) == 1;
+        if (!backendPersistent)
+        {
+            // Our offer was not taken: keeping the pool granted would only leave pages open to the backend.
+            for (int q = 0; q < front.queueCount(); q++)
+            {
+                front.queue(q).dropPersistentGrants();
+            }
+        }
         backendConnects++;
     }
 

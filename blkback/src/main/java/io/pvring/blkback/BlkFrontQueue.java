@@ -26,7 +26,14 @@ import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LENGTH;
 /**
  * One blkfront queue: a front ring in guest memory, a pool of data pages and the shadow of every request in flight.
  * Requests copy data through the pool's pages (granted once when persistent grants are on, per request otherwise),
- * so callers keep their own buffers. Single-threaded and allocation-free: one thread submits and polls.
+ * so callers keep their own buffers.
+ *
+ * <p>The frontend never shares its own memory: the caller's buffers are never granted, only the pool's dedicated
+ * pages (Linux blkfront's {@code trusted=0} bounce mode, here always on, so there is no switch for it). The pool is
+ * zeroed when the queue is built (Linux allocates bounce pages {@code __GFP_ZERO}, XSA-403), so a granted page
+ * only ever holds zeros or data this backend already read or wrote on this queue. Without {@code feature-persistent}
+ * from the backend (see {@code dropPersistentGrants}) a pool page is granted only while a request uses it.
+ * Single-threaded and allocation-free: one thread submits and polls.
  *
  * <p>The backend may be hostile: responses are copied out once, an unknown or idle {@code id} is counted and
  * ignored, and a response producer beyond the ring marks the queue broken.
@@ -40,7 +47,7 @@ public final class BlkFrontQueue
     private final BlkifAbi abi;
     private final GrantTable grants;
     private final int backendDomid;
-    private final boolean persistent;
+    private boolean persistent;
     private final int maxIndirectSegments;
     private final int handle;
     private final FrontRing front;
@@ -114,6 +121,7 @@ public final class BlkFrontQueue
             {
                 throw new IllegalArgumentException("frame gfn=" + gfn + " not in memory");
             }
+            pages[i].setMemory(0, PAGE_SIZE, (byte)0); // frames reused from earlier guest use may hold secrets
             pageGfn[i] = gfn;
             // Persistent grants are writable: the backend keeps one mapping for both directions.
             pageRef[i] = persistent ? claimGrant(gfn, false) : -1;
@@ -471,6 +479,45 @@ public final class BlkFrontQueue
             freePages[freePageCount++] = page;
         }
         shadowPageCount[id] = 0;
+    }
+
+    /** True while the pool's pages stay granted across requests (persistent grants). */
+    public boolean persistentGrants()
+    {
+        return persistent;
+    }
+
+    /**
+     * The backend did not write {@code feature-persistent=1}: ends the pool's standing grants and grants each page
+     * only for the request that uses it from now on, as Linux blkfront does when
+     * {@code blkfront_gather_backend_features} reads {@code feature-persistent=0}. Acts only at connect, before any
+     * request: a backend that flips the key while requests are in flight (a later Connected, such as a resize) is
+     * ignored, as Linux gathers features only on the first Connected. A page whose grant the backend still maps (a
+     * hostile backend) leaves the pool.
+     */
+    void dropPersistentGrants()
+    {
+        if (!persistent || freeIdCount != inFlight.length)
+        {
+            return;
+        }
+        persistent = false;
+        int kept = 0;
+        for (int i = 0; i < freePageCount; i++)
+        {
+            final int page = freePages[i];
+            if (grants.endForeignAccessRef(pageRef[page]))
+            {
+                grants.releaseRef(pageRef[page]);
+                pageRef[page] = -1;
+                freePages[kept++] = page;
+            }
+            else
+            {
+                badResponses++;
+            }
+        }
+        freePageCount = kept;
     }
 
     /** Ends access to the ring and every pool page (teardown after the backend disconnected). */

@@ -7,6 +7,7 @@ import io.pvring.ring.RingGeometry;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.pvring.blkback.BlkifDescriptor.BLKIF_DISCARD_SECURE;
@@ -41,6 +42,17 @@ import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LENGTH;
  * {@link Listener} disconnects the device. Requests execute synchronously in ring order, so nothing is in flight
  * when a barrier or flush starts: the "drain" of a barrier is implicit.
  *
+ * <p>A {@code BLKIF_OP_WRITE_BARRIER} orders the requests of its own ring only, not those of the device's other
+ * queues. That is Linux xen-blkback's behaviour: {@code dispatch_rw_block_io} calls
+ * {@code xen_blk_drain_io(pending_req->ring)} for a barrier, and {@code xen_blk_drain_io} waits until
+ * {@code atomic_read(&ring->inflight) == 0}, the in-flight count of that one {@code xen_blkif_ring}
+ * (drivers/block/xen-blkback/blkback.c); a frontend that needs ordering across queues must wait for the
+ * responses itself, as Linux blkfront does (it never offers barriers with several queues in flight).
+ *
+ * <p>Persistent grants are purged from this loop, not from another thread: at most every 100 ms (Linux
+ * {@code LRU_INTERVAL}) the ring unmaps mappings unused for {@link BlkBackConfig#persistentGrantUnusedSeconds()}
+ * and, after the cache overflowed, the 5 % least recently used, timed by {@link BlkBackConfig#nanoClock()}.
+ *
  * <p>Single-threaded: one thread runs {@link #doWork()}; nothing on that path allocates or locks.
  */
 public final class BlkRing implements Agent
@@ -64,6 +76,7 @@ public final class BlkRing implements Agent
     private final BlkRingCounters counters;
     private final Listener listener;
     private final PersistentGrantCache persistent;
+    private final NanoClock nanoClock;
     private final boolean polling;
     private final boolean readOnly;
     private final boolean flushOffered;
@@ -118,7 +131,9 @@ public final class BlkRing implements Agent
         this.port = port;
         this.counters = counters;
         this.listener = listener;
-        this.persistent = persistentGrants ? new PersistentGrantCache(config.maxPersistentGrants()) : null;
+        this.nanoClock = config.nanoClock();
+        this.persistent = persistentGrants ? new PersistentGrantCache(config.maxPersistentGrants(),
+            config.persistentGrantUnusedSeconds() * 1_000_000_000L, nanoClock.nanoTime()) : null;
         this.polling = config.polling();
         this.readOnly = config.readOnly() || config.cdrom() || store.isReadOnly();
         this.flushOffered = store.canFlush() && !readOnly;
@@ -192,6 +207,8 @@ public final class BlkRing implements Agent
             }
             return 0;
         }
+        // Between requests nothing is mapped for a request in flight: the purge can only drop idle mappings.
+        final int purged = persistent == null ? 0 : persistent.purge(nanoClock.nanoTime(), mapper);
         if (!polling && port != null)
         {
             port.consumePending();
@@ -199,7 +216,7 @@ public final class BlkRing implements Agent
         int available = back.unconsumedRequests();
         if (available == 0 && !polling && !back.finalCheckForRequests())
         {
-            return 0;
+            return purged;
         }
         if (available == 0)
         {
@@ -214,7 +231,7 @@ public final class BlkRing implements Agent
         }
         if (available == 0)
         {
-            return 0;
+            return purged;
         }
         final int batch = Math.min(available, batchLimit);
         for (int i = 0; i < batch; i++)
@@ -223,7 +240,7 @@ public final class BlkRing implements Agent
             serve();
         }
         publish(batch);
-        return batch;
+        return batch + purged;
     }
 
     private void publish(final int batch)
@@ -486,6 +503,10 @@ public final class BlkRing implements Agent
             if (handle < 0)
             {
                 release(i);
+                if (persistent != null)
+                {
+                    persistent.endRequest();
+                }
                 return BLKIF_RSP_ERROR;
             }
         }
@@ -506,6 +527,10 @@ public final class BlkRing implements Agent
             position += length;
         }
         release(nseg);
+        if (persistent != null)
+        {
+            persistent.endRequest();
+        }
         return status;
     }
 

@@ -6,28 +6,56 @@ import org.agrona.collections.Int2IntHashMap;
 /**
  * The backend's persistent mappings of one ring ({@code feature-persistent}): grant ref to mapping handle, bounded
  * like Linux's {@code max_persistent_grants}; when full the least recently used mapping is unmapped to make room.
- * Owned by the ring's agent thread; allocation-free after construction.
+ *
+ * <p>Besides that, {@link #purge(long, GrantMapper)} runs from the ring's agent loop like Linux's
+ * {@code purge_persistent_gnt} (called from {@code xen_blkif_schedule} every {@code LRU_INTERVAL} = 100 ms): it
+ * unmaps every mapping unused for {@code persistent_grant_unused_seconds}, and, when the cache has overflowed
+ * since the last purge, the {@code LRU_PERCENT_CLEAN} = 5 % least recently used. A mapping the current request uses
+ * is never unmapped. Owned by the ring's agent thread; allocation-free after construction.
  */
 final class PersistentGrantCache
 {
+    /** Linux {@code LRU_INTERVAL}: the minimum time between two purges. */
+    static final long PURGE_INTERVAL_NS = 100_000_000L;
+    /** Linux {@code LRU_PERCENT_CLEAN}. */
+    static final int LRU_PERCENT_CLEAN = 5;
+
     private static final int MISSING = -1;
 
     private final Int2IntHashMap slotByRef;
     private final int[] refs;
     private final int[] handles;
     private final long[] lastUse;
+    private final long[] lastUseNs;
     private final int capacity;
+    private final long unusedTimeoutNs;
     private int size;
     private long clock;
-    private long requestStart;
+    private long requestStart = Long.MAX_VALUE;
+    private long nowNs;
+    private long nextPurgeNs;
+    private boolean overflowed;
 
     PersistentGrantCache(final int capacity)
     {
+        this(capacity, BlkBackConfig.DEFAULT_PERSISTENT_GRANT_UNUSED_SECONDS * 1_000_000_000L, 0);
+    }
+
+    /**
+     * @param unusedTimeoutNs a mapping unused this long is unmapped by the next purge.
+     * @param startNs the clock's current reading; the first purge runs one interval later.
+     */
+    PersistentGrantCache(final int capacity, final long unusedTimeoutNs, final long startNs)
+    {
         this.capacity = capacity;
+        this.unusedTimeoutNs = unusedTimeoutNs;
         this.slotByRef = new Int2IntHashMap(Math.max(16, capacity * 2), 0.65f, MISSING);
         this.refs = new int[capacity];
         this.handles = new int[capacity];
         this.lastUse = new long[capacity];
+        this.lastUseNs = new long[capacity];
+        this.nowNs = startNs;
+        this.nextPurgeNs = startNs + PURGE_INTERVAL_NS;
     }
 
     int size()
@@ -46,6 +74,12 @@ final class PersistentGrantCache
         requestStart = clock + 1;
     }
 
+    /** Marks the end of a request: no mapping is in use until the next {@link #beginRequest()}. */
+    void endRequest()
+    {
+        requestStart = Long.MAX_VALUE;
+    }
+
     /** The handle of a live persistent mapping of {@code ref}, or -1. */
     int lookup(final int ref)
     {
@@ -55,6 +89,7 @@ final class PersistentGrantCache
             return MISSING;
         }
         lastUse[slot] = ++clock;
+        lastUseNs[slot] = nowNs;
         return handles[slot];
     }
 
@@ -77,14 +112,8 @@ final class PersistentGrantCache
         }
         else
         {
-            slot = 0;
-            for (int i = 1; i < capacity; i++)
-            {
-                if (lastUse[i] < lastUse[slot])
-                {
-                    slot = i;
-                }
-            }
+            overflowed = true;
+            slot = leastRecentlyUsed();
             if (lastUse[slot] >= requestStart)
             {
                 return false; // every mapping serves the current request: map this one for this request only
@@ -95,8 +124,51 @@ final class PersistentGrantCache
         refs[slot] = ref;
         handles[slot] = handle;
         lastUse[slot] = ++clock;
+        lastUseNs[slot] = nowNs;
         slotByRef.put(ref, slot);
         return true;
+    }
+
+    /**
+     * Called by the ring's agent once per duty cycle with the current time: records it for the next uses and, at
+     * most once per {@link #PURGE_INTERVAL_NS}, unmaps the mappings unused for the timeout and, after an overflow,
+     * the {@link #LRU_PERCENT_CLEAN} % least recently used.
+     *
+     * @return how many mappings were unmapped.
+     */
+    int purge(final long nowNs, final GrantMapper mapper)
+    {
+        this.nowNs = nowNs;
+        if (nowNs - nextPurgeNs < 0)
+        {
+            return 0;
+        }
+        nextPurgeNs = nowNs + PURGE_INTERVAL_NS;
+        int purged = 0;
+        for (int slot = size - 1; slot >= 0; slot--)
+        {
+            if (nowNs - lastUseNs[slot] >= unusedTimeoutNs && lastUse[slot] < requestStart)
+            {
+                remove(slot, mapper);
+                purged++;
+            }
+        }
+        if (overflowed)
+        {
+            overflowed = false;
+            int clean = Math.max(1, capacity / 100 * LRU_PERCENT_CLEAN);
+            while (clean-- > 0 && size > 0)
+            {
+                final int slot = leastRecentlyUsed();
+                if (lastUse[slot] >= requestStart)
+                {
+                    break;
+                }
+                remove(slot, mapper);
+                purged++;
+            }
+        }
+        return purged;
     }
 
     /** Teardown: unmaps everything; returns how many. */
@@ -110,5 +182,34 @@ final class PersistentGrantCache
         slotByRef.clear();
         size = 0;
         return count;
+    }
+
+    private int leastRecentlyUsed()
+    {
+        int slot = 0;
+        for (int i = 1; i < size; i++)
+        {
+            if (lastUse[i] < lastUse[slot])
+            {
+                slot = i;
+            }
+        }
+        return slot;
+    }
+
+    /** Unmaps the mapping in {@code slot} and moves the last slot into its place to keep the arrays dense. */
+    private void remove(final int slot, final GrantMapper mapper)
+    {
+        slotByRef.remove(refs[slot]);
+        mapper.unmap(handles[slot]);
+        final int last = --size;
+        if (slot != last)
+        {
+            refs[slot] = refs[last];
+            handles[slot] = handles[last];
+            lastUse[slot] = lastUse[last];
+            lastUseNs[slot] = lastUseNs[last];
+            slotByRef.put(refs[slot], slot);
+        }
     }
 }

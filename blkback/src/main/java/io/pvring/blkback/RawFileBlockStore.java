@@ -22,7 +22,14 @@ import org.agrona.MutableDirectBuffer;
  * sticky: later flushes fail until the image is reopened, because the kernel may already have dropped the dirty
  * pages it could not write ("fsyncgate").
  *
- * <p>Discard is not offered: {@code FileChannel} cannot punch holes, and zeroing would make sparse images dense.
+ * <p>Discard is not offered ({@link #canDiscard()} is false, so blkback writes {@code feature-discard=0} and answers
+ * {@code BLKIF_OP_DISCARD} with {@code BLKIF_RSP_EOPNOTSUPP}): the JDK has no way to deallocate a file range.
+ * {@code FileChannel} offers read, write, truncate, force, map and lock only; {@code truncate} frees the tail,
+ * never a middle range; {@code Files} and the {@code FileStore} attributes have nothing either. Punching a hole
+ * needs {@code fallocate(FALLOC_FL_PUNCH_HOLE)}, reachable only through native code (JNI, or the foreign function
+ * API that is final only from JDK 22, above this project's Java 17 baseline). Writing zeros instead would make a
+ * sparse image dense, so it is not done. Use {@link MemoryBlockStore} (which frees discarded chunks) or
+ * {@link NullBlockStore} when discard matters.
  */
 public final class RawFileBlockStore implements BlockStore
 {

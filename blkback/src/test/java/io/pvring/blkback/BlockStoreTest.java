@@ -148,6 +148,23 @@ class BlockStoreTest
     }
 
     @Test
+    void rawImageOffersNoDiscardAndNeverZeroFills() throws Exception
+    {
+        final Path image = dir.resolve("nodiscard.img");
+        final byte[] content = new byte[64 * 1024];
+        pattern(content.length, 9).getBytes(0, content);
+        Files.write(image, content);
+        try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true))
+        {
+            assertFalse(store.canDiscard(), "FileChannel cannot punch holes");
+            assertFalse(store.canSecureDiscard());
+            assertEquals(BlockStore.EOPNOTSUPP, store.discard(0, 32 * 1024, false));
+            assertEquals(BlockStore.EOPNOTSUPP, store.discard(0, 32 * 1024, true));
+        }
+        assertTrue(java.util.Arrays.equals(content, Files.readAllBytes(image)), "no byte was zeroed");
+    }
+
+    @Test
     void readOnlyImageRefusesWritesAndFlush() throws Exception
     {
         final Path image = dir.resolve("ro.img");

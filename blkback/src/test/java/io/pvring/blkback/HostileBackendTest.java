@@ -13,13 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** blkfront facing a backend that forges responses: unknown ids are ignored, a runaway rsp_prod breaks the queue. */
+/**
+ * blkfront, in a guest on the real hypervisor core ({@link HostRig}), facing a backend that forges responses:
+ * unknown ids are ignored, a runaway rsp_prod breaks the queue.
+ */
 class HostileBackendTest
 {
     @Test
     void forgedResponsesAreIgnoredAndARunawayProducerBreaksTheQueue()
     {
-        try (Rig rig = Rig.memory(1 << 20))
+        try (HostRig rig = HostRig.memory(1 << 20))
         {
             final BlkFrontQueue queue = rig.q(0);
             final FrontRing front = queue.frontRing();
@@ -52,7 +55,7 @@ class HostileBackendTest
     @Test
     void theRealBackendStillCompletesTheRequest()
     {
-        try (Rig rig = Rig.memory(1 << 20))
+        try (HostRig rig = HostRig.memory(1 << 20))
         {
             final UnsafeBuffer into = new UnsafeBuffer(new byte[4096]);
             assertEquals(BLKIF_RSP_OKAY, rig.read(0, into));

@@ -1,7 +1,7 @@
 package io.pvring.blkback;
 
-import java.util.function.IntConsumer;
-
+import io.pvring.grant.GrantStatus;
+import io.pvring.host.Hypervisor;
 import io.pvring.ring.FrontRing;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -19,22 +19,24 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A frontend that writes whatever it likes into the ring. Each case gets its protocol answer, touches no data, and
- * the device keeps serving (a valid request afterwards succeeds); only a forged producer index stops the device.
+ * A frontend that writes whatever it likes into the ring, on the real hypervisor core ({@link HostRig}: Xen's grant
+ * checks, real event channels, faults injected with the ring test-jar's {@code FaultInjectingGrantMapper}). Each
+ * case gets its protocol answer, touches no data, and the device keeps serving (a valid request afterwards
+ * succeeds); only a forged producer index stops the device.
  */
 class HostileFrontendTest
 {
     private static final long DISK = 1 << 20;
 
-    /** Raw requests over a {@link Rig}'s ring, with data pages from the guest frames below the driver's. */
+    /** Raw requests over a {@link HostRig}'s ring, with data pages from the guest frames below the driver's. */
     static final class Raw
     {
-        final Rig rig;
+        final HostRig rig;
         final BlkifAbi abi;
         final FrontRing front;
         long id = 1000;
 
-        Raw(final Rig rig)
+        Raw(final HostRig rig)
         {
             this.rig = rig;
             this.abi = rig.q(0).abi();
@@ -44,13 +46,13 @@ class HostileFrontendTest
         UnsafeBuffer page(final int gfn)
         {
             final UnsafeBuffer page = new UnsafeBuffer(new byte[0]);
-            rig.guest.memory.wrap(page, gfn, 1);
+            rig.memory.wrap(page, gfn, 1);
             return page;
         }
 
         int grant(final int gfn, final boolean readonly)
         {
-            return rig.guest.grants.grantAccess(TestGuest.BACK_DOMID, gfn, readonly);
+            return rig.grants.grantAccess(Hypervisor.DOM0, gfn, readonly);
         }
 
         /** Writes one request with {@code writer}, lets the backend serve it, returns the response status. */
@@ -94,9 +96,9 @@ class HostileFrontendTest
         }
     }
 
-    private static Rig rig()
+    private static HostRig rig()
     {
-        return new Rig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), new BlkFrontConfig());
+        return new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), new BlkFrontConfig());
     }
 
     private static void assertStoreZero(final BlockStore store)
@@ -112,7 +114,7 @@ class HostileFrontendTest
     @Test
     void unknownOperationGetsEopnotsupp()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -126,7 +128,7 @@ class HostileFrontendTest
     @Test
     void zeroSegmentsForDataOperationsIsAnError()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 0, 0, 0, 0));
@@ -141,7 +143,7 @@ class HostileFrontendTest
     @Test
     void tooManySegmentsIsAnError()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -165,7 +167,7 @@ class HostileFrontendTest
     void badIndirectPageGrantsAreErrors()
     {
         final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
-        try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
         {
             final Raw raw = new Raw(rig);
             assertEquals(BLKIF_RSP_ERROR, raw.send((b, o) ->
@@ -173,14 +175,14 @@ class HostileFrontendTest
                 raw.abi.putIndirect(b, o, BLKIF_OP_READ, 12, 0, raw.id, 0);
                 raw.abi.putIndirectGref(b, o, 0, 7); // never granted
             }));
-            final int foreign = rig.guest.grants.grantAccess(42, 2, true);
+            final int foreign = rig.grants.grantAccess(42, 2, true);
             assertEquals(BLKIF_RSP_ERROR, raw.send((b, o) ->
             {
                 raw.abi.putIndirect(b, o, BLKIF_OP_READ, 600, 0, raw.id, 0);
                 raw.abi.putIndirectGref(b, o, 0, raw.grant(2, true));
                 raw.abi.putIndirectGref(b, o, 1, foreign); // the second page is not granted to the backend
             }));
-            assertEquals(1, rig.guest.mapper.liveMappings());
+            assertEquals(1, rig.mapper.liveMappings());
             raw.assertStillServing();
         }
     }
@@ -188,7 +190,7 @@ class HostileFrontendTest
     @Test
     void aBadRequestInTheMiddleOfABatchFailsAlone()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -222,7 +224,7 @@ class HostileFrontendTest
     @Test
     void badSectorBoundsInASegmentAreErrors()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -238,7 +240,7 @@ class HostileFrontendTest
     @Test
     void rangesPastTheDiskEndOrWrappingAreErrors()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -257,7 +259,7 @@ class HostileFrontendTest
     @Test
     void misalignmentToTheSectorSizeIsAnError()
     {
-        try (Rig rig = new Rig(new MemoryBlockStore(DISK, 4096), new BlkBackConfig(), new BlkFrontConfig()))
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 4096), new BlkBackConfig(), new BlkFrontConfig()))
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -276,19 +278,19 @@ class HostileFrontendTest
         for (final boolean persistent : new boolean[]{ false, true })
         {
             final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(persistent);
-            try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+            try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
             {
                 final Raw raw = new Raw(rig);
                 assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 1, 100_000, 0, 7), "ref out of range");
                 assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 1, 7, 0, 7), "ref never granted");
-                final int foreign = rig.guest.grants.grantAccess(42, 1, false);
+                final int foreign = rig.grants.grantAccess(42, 1, false);
                 assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 1, foreign, 0, 7), "granted to domain 42");
                 final int ro = raw.grant(2, true);
                 raw.page(2).setMemory(0, 4096, (byte)0x77);
                 rig.store.write(0, BlockStoreTest.pattern(4096, 1), 0, 4096);
                 assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 1, ro, 0, 7), "disk read into a r/o grant");
                 assertEquals(0x77, raw.page(2).getByte(0), "the read-only page was not written");
-                assertEquals(1, rig.guest.mapper.liveMappings(), "only the ring stays mapped");
+                assertEquals(1, rig.mapper.liveMappings(), "only the ring stays mapped");
                 raw.assertStillServing();
             }
         }
@@ -299,7 +301,7 @@ class HostileFrontendTest
     {
         final BlkBackConfig readOnly = new BlkBackConfig().readOnly(true);
         final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
-        try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), readOnly, fc))
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), readOnly, fc))
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -324,7 +326,7 @@ class HostileFrontendTest
     @Test
     void eachRequestIsReadFromTheRingOnce()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             // A guest that rewrites the slot right after the backend copied it: every field turns hostile.
             final UnsafeBuffer shared = (UnsafeBuffer)rig.q(0).frontRing().buffer();
@@ -338,7 +340,7 @@ class HostileFrontendTest
                     abi.putSegment(this, index, 0, -1, 7, 0);
                 }
             };
-            final BlkRing ring = new BlkRing("racing", racing, 0, abi, rig.guest.mapper, rig.store,
+            final BlkRing ring = new BlkRing("racing", racing, 0, abi, rig.mapper, rig.store,
                 new BlkBackConfig(), null, false, new BlkRingCounters(rig.back.countersManager(), "racing"),
                 (r, reason) -> { });
             final Raw raw = new Raw(rig);
@@ -367,7 +369,7 @@ class HostileFrontendTest
     void eachIndirectPageIsReadOnce()
     {
         final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
-        try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
         {
             final Raw raw = new Raw(rig);
             final int data = raw.grant(1, false);
@@ -380,7 +382,7 @@ class HostileFrontendTest
                 descriptors.putByte(i * 8 + 4, (byte)0);
                 descriptors.putByte(i * 8 + 5, (byte)7);
             }
-            final IntConsumer scribble = ref ->
+            final Runnable scribble = () ->
             {
                 for (int i = 0; i < 12; i++)
                 {
@@ -388,7 +390,7 @@ class HostileFrontendTest
                     descriptors.putByte(i * 8 + 5, (byte)200);
                 }
             };
-            rig.guest.mapper.afterCopyFromGuest = scribble;
+            rig.mapper.afterCopyFromGuest(scribble);
             assertEquals(BLKIF_RSP_OKAY, raw.send((b, o) ->
             {
                 raw.abi.putIndirect(b, o, BLKIF_OP_WRITE, 12, 0, raw.id, 0);
@@ -407,7 +409,7 @@ class HostileFrontendTest
     @Test
     void onlyTheGrantedSectorsOfAPageAreTouched()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             rig.store.write(0, BlockStoreTest.pattern(4096, 3), 0, 4096);
@@ -429,7 +431,7 @@ class HostileFrontendTest
         for (final String protocol : new String[]{ "x86_64-abi", "x86_32-abi" })
         {
             final BlkFrontConfig fc = new BlkFrontConfig().protocol(protocol);
-            try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+            try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
             {
                 final Raw raw = new Raw(rig);
                 final FrontRing front = raw.front;
@@ -460,7 +462,9 @@ class HostileFrontendTest
     @Test
     void aProducerIndexBeyondTheRingStopsThatDeviceOnly()
     {
-        try (Rig victim = rig(); Rig bystander = rig())
+        try (Hypervisor hypervisor = new Hypervisor();
+            HostRig victim = new HostRig(hypervisor, "victim", new MemoryBlockStore(DISK, 512));
+            HostRig bystander = new HostRig(hypervisor, "bystander", new MemoryBlockStore(DISK, 512)))
         {
             final FrontRing front = victim.q(0).frontRing();
             front.buffer().putIntRelease(0, front.size() + 5); // req_prod far beyond what the ring holds
@@ -479,17 +483,16 @@ class HostileFrontendTest
     void partialGrantMapFailureReleasesExactlyWhatWasMapped()
     {
         final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(false);
-        try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
             raw.page(1).setMemory(0, 4096, (byte)0x55);
-            rig.guest.mapper.mapsBeforeFailure = 3;
+            rig.mapper.failMapAfter(3, GrantStatus.GNTST_GENERAL_ERROR);
             assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_WRITE, 0, 6, ref, 0, 7));
-            assertEquals(1, rig.guest.mapper.liveMappings(), "the 3 successful maps were released");
-            assertEquals(0, rig.guest.grants.busy[ref], "the grant is not busy any more");
+            assertEquals(1, rig.mapper.liveMappings(), "the 3 successful maps were released");
+            assertTrue(rig.grants.endForeignAccessRef(ref), "the grant is not busy any more: its access can end");
             assertStoreZero(rig.store);
-            rig.guest.mapper.mapsBeforeFailure = -1;
             raw.assertStillServing();
         }
     }
@@ -504,7 +507,7 @@ class HostileFrontendTest
             final FaultyFileChannel channel = new FaultyFileChannel(java.nio.channels.FileChannel.open(image,
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE));
             final RawFileBlockStore store = new RawFileBlockStore(channel, "faulty", DISK, 512, false, true);
-            try (Rig rig = new Rig(store, new BlkBackConfig(), new BlkFrontConfig()))
+            try (HostRig rig = new HostRig(store, new BlkBackConfig(), new BlkFrontConfig()))
             {
                 final Raw raw = new Raw(rig);
                 final int ref = raw.grant(1, false);
@@ -526,7 +529,7 @@ class HostileFrontendTest
             }
             store.close();
             final RawFileBlockStore sync = RawFileBlockStore.open(image, 512, false, false);
-            try (Rig rig = new Rig(sync, new BlkBackConfig(), new BlkFrontConfig()))
+            try (HostRig rig = new HostRig(sync, new BlkBackConfig(), new BlkFrontConfig()))
             {
                 final Raw raw = new Raw(rig);
                 assertEquals(BLKIF_RSP_EOPNOTSUPP, raw.rw(BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0, 0, 0),
@@ -544,14 +547,15 @@ class HostileFrontendTest
     @Test
     void discardHonoursTheSecureFlagAndZeroes()
     {
-        try (Rig rig = rig())
+        try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
             rig.store.write(0, BlockStoreTest.pattern(8192, 4), 0, 8192);
             assertEquals(BLKIF_RSP_OKAY, raw.send((b, o) -> raw.abi.putDiscard(b, o, 1, 0, raw.id, 0, 16)));
             assertStoreZero(rig.store);
         }
-        try (Rig rig = new Rig(new NullBlockStore(DISK, 512), new BlkBackConfig().discard(false).maxIndirectSegments(0),
+        try (HostRig rig = new HostRig(new NullBlockStore(DISK, 512),
+            new BlkBackConfig().discard(false).maxIndirectSegments(0),
             new BlkFrontConfig()))
         {
             final Raw raw = new Raw(rig);

@@ -1,5 +1,8 @@
 package io.pvring.blkback;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +25,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
+import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_ERROR;
 import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -231,7 +237,7 @@ class XenbusNegotiationTest
     void onlineResizeReachesTheFrontendAndTheRing()
     {
         final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(),
-            (type, params, readOnly) -> new MemoryBlockStore(1L << 20, 512, readOnly, 8L << 20),
+            (type, params, readOnly, sectorSize) -> new MemoryBlockStore(1L << 20, sectorSize, readOnly, 8L << 20),
             IdleStrategies.BACKOFF, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
@@ -355,5 +361,191 @@ class XenbusNegotiationTest
         assertNotNull(error);
         assertTrue(error.contains("8 queues"), error);
         assertNull(driver.devices().get(0).back(), "nothing stays connected");
+    }
+
+    private XenbusDeviceSpec fileSpec(final Path image, final Map<String, String> sectorKeys)
+    {
+        final Map<String, String> back = new java.util.HashMap<>(sectorKeys);
+        back.put("mode", "w");
+        back.put("params", image.toString());
+        back.put("type", "file");
+        return new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID, back,
+            Map.of("virtual-device", DEVID, "device-type", "disk"));
+    }
+
+    /** Submits one request on queue 0 and spins (bounded by the class timeout) for its status. */
+    private static int submit(final BlkFrontQueue queue, final boolean write, final long sector, final int sectors,
+        final UnsafeBuffer data)
+    {
+        assertTrue(write ? queue.write(sector, sectors, data, 0, 7) : queue.read(sector, sectors, data, 0, 7));
+        queue.push();
+        final List<Integer> statuses = new ArrayList<>();
+        while (statuses.isEmpty())
+        {
+            queue.poll((c, op, status) -> statuses.add(status));
+            Thread.onSpinWait();
+        }
+        return statuses.get(0);
+    }
+
+    @Test
+    void toolstackChosen4096ByteSectorsOnARawImage(@TempDir final Path dir) throws IOException
+    {
+        final Path image = dir.resolve("disk4k.img");
+        final byte[] initial = new byte[4 << 20];
+        java.util.Arrays.fill(initial, (byte)0x5A);
+        Files.write(image, initial);
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.NOTIFY, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = fileSpec(image, Map.of("sector-size", "4096", "physical-sector-size", "4096"));
+        toolstack.addDevice(spec);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(spec));
+        assertEquals("4096", be(spec, "sector-size"));
+        assertEquals("4096", be(spec, "physical-sector-size"));
+        assertEquals("8192", be(spec, "sectors"), "sectors stay 512-byte units");
+        assertEquals("0", be(spec, "feature-discard"), "FileChannel cannot punch holes: no discard on raw images");
+        assertEquals(4096, blkfront.sectorSize());
+        assertEquals(4096, driver.devices().get(0).store().logicalSectorSize());
+
+        final BlkFrontQueue queue = blkfront.front().queue(0);
+        final UnsafeBuffer data = BlockStoreTest.pattern(8192, 4);
+        assertEquals(BLKIF_RSP_OKAY, submit(queue, true, 8, 16, data), "sector 8 (512-byte units) is byte 4096");
+        final byte[] onDisk = Files.readAllBytes(image);
+        for (int i = 0; i < 8192; i++)
+        {
+            assertEquals(data.getByte(i), onDisk[4096 + i], "byte " + i);
+        }
+        assertEquals(0x5A, onDisk[4095]);
+        assertEquals(0x5A, onDisk[4096 + 8192]);
+
+        final UnsafeBuffer misaligned = BlockStoreTest.pattern(8192, 6);
+        assertEquals(BLKIF_RSP_ERROR, submit(queue, true, 1, 16, misaligned), "start not 4096-aligned");
+        assertEquals(BLKIF_RSP_ERROR, submit(queue, true, 8, 1, misaligned), "length not a 4096 multiple");
+        assertEquals(BLKIF_RSP_ERROR, submit(queue, false, 4, 8, misaligned), "misaligned read");
+        assertTrue(java.util.Arrays.equals(onDisk, Files.readAllBytes(image)), "rejected writes touched nothing");
+
+        final UnsafeBuffer back = new UnsafeBuffer(new byte[8192]);
+        assertEquals(BLKIF_RSP_OKAY, submit(queue, false, 8, 16, back));
+        assertEquals(data, back);
+        toolstack.destroyDevice(spec);
+        pump();
+        assertTrue(driver.devices().isEmpty());
+    }
+
+    @Test
+    void sectorSizeKeysAreValidated(@TempDir final Path dir) throws IOException
+    {
+        final Path image = dir.resolve("disk.img");
+        Files.write(image, new byte[1 << 20]);
+        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.BACKOFF, 1, null);
+        backendBus.register(driver);
+        final List<Map<String, String>> bad = List.of(
+            Map.of("sector-size", "3000"),
+            Map.of("sector-size", "8192"),
+            Map.of("sector-size", "4096", "physical-sector-size", "512"),
+            Map.of("physical-sector-size", "256"));
+        for (final Map<String, String> keys : bad)
+        {
+            final XenbusDeviceSpec spec = fileSpec(image, keys);
+            toolstack.addDevice(spec);
+            pump();
+            assertEquals(XenbusState.CLOSING, toolstack.backendState(spec), keys.toString());
+            final String error = dom0.readOrNull(
+                io.pvring.xenbus.XenbusPaths.errorPath(0, spec.backendPath()) + "/error");
+            assertNotNull(error, keys.toString());
+            assertTrue(error.contains("sector-size"), error);
+            assertTrue(driver.devices().isEmpty(), "no device for " + keys);
+            toolstack.destroyDevice(spec);
+            pump();
+        }
+
+        final XenbusDeviceSpec good = fileSpec(image, Map.of("sector-size", "1024"));
+        toolstack.addDevice(good);
+        pump();
+        assertEquals(XenbusState.INIT_WAIT, toolstack.backendState(good));
+        assertEquals(1024, driver.devices().get(0).store().logicalSectorSize());
+        assertEquals(4096, driver.devices().get(0).physicalSectorSize(), "absent: the raw store's own 4096");
+        toolstack.destroyDevice(good);
+        pump();
+    }
+
+    /** The grant ref of segment 0 of the request most recently put on {@code queue}'s ring. */
+    private static int lastSegmentRef(final BlkFrontQueue queue)
+    {
+        final io.pvring.ring.FrontRing ring = queue.frontRing();
+        final int slot = ring.geometry().slotOffset(ring.reqProdPvt() - 1);
+        return ring.buffer().getInt(slot + queue.abi().segmentOffset(0) + BlkifDescriptor.SEGMENT_GREF_OFFSET,
+            java.nio.ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Whether dom0 can map {@code ref} of the guest right now (unmapped again at once). */
+    private boolean backendCanMap(final int ref)
+    {
+        try (io.pvring.grant.BackendGrantMapper probe = hypervisor.grantMapper(0, guest.domid(), 16))
+        {
+            final int handle = probe.map(ref, false);
+            if (handle < 0)
+            {
+                return false;
+            }
+            probe.unmap(handle);
+            return true;
+        }
+    }
+
+    @Test
+    void aFrontendWhoseBackendRefusesPersistentGrantsGrantsPerRequest()
+    {
+        persistentGrantNegotiation(false);
+    }
+
+    @Test
+    void aFrontendWhoseBackendTakesPersistentGrantsReusesThem()
+    {
+        persistentGrantNegotiation(true);
+    }
+
+    private void persistentGrantNegotiation(final boolean backendPersistent)
+    {
+        final BlkBackDriver driver = new BlkBackDriver(
+            new BlkBackConfig().polling(false).persistentGrants(backendPersistent), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.NOTIFY, 1, null);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = spec("w", 1L << 20);
+        toolstack.addDevice(spec);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig().persistentGrants(true), 256);
+        final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, device.state());
+        assertEquals("1", fe(spec, "feature-persistent"), "the frontend offered persistent grants");
+        assertEquals(backendPersistent ? "1" : "0", be(spec, "feature-persistent"));
+        final BlkFrontQueue queue = blkfront.front().queue(0);
+        assertEquals(backendPersistent, queue.persistentGrants());
+
+        final UnsafeBuffer data = BlockStoreTest.pattern(4096, 2);
+        assertEquals(BLKIF_RSP_OKAY, submit(queue, true, 0, 8, data));
+        final int first = lastSegmentRef(queue);
+        assertEquals(backendPersistent, backendCanMap(first),
+            "between requests the pool page stays granted only with persistent grants");
+        assertEquals(BLKIF_RSP_OKAY, submit(queue, false, 0, 8, new UnsafeBuffer(new byte[4096])));
+        final BlkRing ring = driver.devices().get(0).back().rings().get(0);
+        if (backendPersistent)
+        {
+            assertEquals(first, lastSegmentRef(queue), "the same grant serves the next request");
+            assertEquals(1, ring.counters().persistentHits.get());
+        }
+        else
+        {
+            assertFalse(backendCanMap(lastSegmentRef(queue)), "the read's grant ended with the read");
+            assertEquals(0, ring.counters().persistentHits.get());
+            assertEquals(0, ring.persistentGrants());
+        }
+        toolstack.destroyDevice(spec);
+        pump();
     }
 }
