@@ -5,8 +5,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.agrona.concurrent.Agent;
 
@@ -42,7 +40,6 @@ import static io.pvring.xenbus.XenbusState.UNKNOWN;
  */
 public final class XenbusBackend implements Agent, AutoCloseable
 {
-    private static final int EVENTS_PER_WORK = 64;
     private static final String BUS_TOKEN = "backend/";
     private static final String OTHEREND_TOKEN = "otherend/";
 
@@ -51,9 +48,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
     private final int backendDomid;
     private final Map<String, XenbusBackendDriver> drivers = new LinkedHashMap<>();
     private final Map<String, Entry> devices = new HashMap<>();
-    private final Queue<Object[]> closeRequests = new ConcurrentLinkedQueue<>();
-    private final List<String[]> events = new ArrayList<>();
-    private volatile Runnable wakeup;
+    private final XenbusEventPump pump;
     private boolean closed;
 
     private static final class Entry
@@ -83,7 +78,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
         this.xs = xs;
         this.hypervisor = hypervisor;
         this.backendDomid = xs.domid();
-        xs.watchListener(this::wake);
+        this.pump = new XenbusEventPump(xs, this::handleCloseRequest, this::dispatch);
     }
 
     /** Serves {@code driver.deviceType()} devices: watches the type directory (existing devices are probed). */
@@ -101,7 +96,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
     /** Wakes whoever runs {@link #doWork()} (set by {@link XenbusThread}). */
     public void wakeup(final Runnable wakeup)
     {
-        this.wakeup = wakeup;
+        pump.wakeup(wakeup);
     }
 
     @Override
@@ -111,21 +106,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
         {
             return 0;
         }
-        int work = 0;
-        Object[] request;
-        while (null != (request = closeRequests.poll()))
-        {
-            work++;
-            handleCloseRequest((XenbusDevice)request[0], (String)request[1]);
-        }
-        events.clear();
-        work += xs.drainWatchEvents((path, token) -> events.add(new String[]{path, token}), EVENTS_PER_WORK);
-        for (final String[] e : events)
-        {
-            dispatch(e[0], e[1]);
-        }
-        events.clear();
-        return work;
+        return pump.drain();
     }
 
     @Override
@@ -179,29 +160,14 @@ public final class XenbusBackend implements Agent, AutoCloseable
         {
             unregister(e, false);
         }
-        xs.watchListener(null);
+        pump.stopListening();
         for (final String type : drivers.keySet())
         {
-            unwatchQuietly(XenbusPaths.backendTypePath(backendDomid, type), BUS_TOKEN + type);
+            pump.unwatchQuietly(XenbusPaths.backendTypePath(backendDomid, type), BUS_TOKEN + type);
         }
     }
 
     // ---------------------------------------------------------------------------------------------------------
-
-    private void wake()
-    {
-        final Runnable w = wakeup;
-        if (null != w)
-        {
-            w.run();
-        }
-    }
-
-    private void requestClose(final XenbusDevice device, final String reason)
-    {
-        closeRequests.add(new Object[]{device, reason});
-        wake();
-    }
 
     private static String key(final String type, final String fe, final String devid)
     {
@@ -335,7 +301,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
     {
         final String key = key(type, Integer.toString(fe), devid);
         final XenbusDevice d = new XenbusDevice(
-            true, type, devid, fe, backendDomid, path, fePath, xs, hypervisor, this::requestClose);
+            true, type, devid, fe, backendDomid, path, fePath, xs, hypervisor, pump::requestClose);
         XenbusBackendDevice handler = null;
         try
         {
@@ -642,7 +608,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
             {
                 // As for disconnect: contained.
             }
-            unwatchQuietly(e.otherendWatch, OTHEREND_TOKEN + e.key);
+            pump.unwatchQuietly(e.otherendWatch, OTHEREND_TOKEN + e.key);
         }
         if (writeClosed)
         {
@@ -651,18 +617,6 @@ public final class XenbusBackend implements Agent, AutoCloseable
         else
         {
             e.device.adoptState(CLOSED);
-        }
-    }
-
-    private void unwatchQuietly(final String path, final String token)
-    {
-        try
-        {
-            xs.unwatch(path, token);
-        }
-        catch (final XenStoreException | IllegalStateException ex)
-        {
-            // Never registered (probe failed) or the connection is closed.
         }
     }
 }

@@ -2,10 +2,7 @@ package io.pvring.xenbus;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.agrona.concurrent.Agent;
 
@@ -30,16 +27,13 @@ import static io.pvring.xenbus.XenbusState.UNKNOWN;
  */
 public final class XenbusFrontend implements Agent, AutoCloseable
 {
-    private static final int EVENTS_PER_WORK = 64;
     private static final String OTHEREND_TOKEN = "otherend/";
 
     private final XsConnection xs;
     private final HypervisorServices hypervisor;
     private final int domid;
     private final Map<String, Entry> devices = new HashMap<>();
-    private final Queue<Object[]> closeRequests = new ConcurrentLinkedQueue<>();
-    private final List<String[]> events = new ArrayList<>();
-    private volatile Runnable wakeup;
+    private final XenbusEventPump pump;
     private boolean closed;
 
     private static final class Entry
@@ -68,12 +62,12 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         this.xs = xs;
         this.hypervisor = hypervisor;
         this.domid = xs.domid();
-        xs.watchListener(this::wake);
+        this.pump = new XenbusEventPump(xs, this::handleCloseRequest, this::dispatch);
     }
 
     public void wakeup(final Runnable wakeup)
     {
-        this.wakeup = wakeup;
+        pump.wakeup(wakeup);
     }
 
     /**
@@ -99,7 +93,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
             throw new IllegalStateException("bad backend-id below " + path);
         }
         final XenbusDevice d = new XenbusDevice(
-            false, type, devid, domid, backendId, path, backendPath, xs, hypervisor, this::requestClose);
+            false, type, devid, domid, backendId, path, backendPath, xs, hypervisor, pump::requestClose);
         final Entry e = new Entry(key, d, driver, backendPath + "/" + XenbusPaths.STATE, waitForBackend);
         devices.put(key, e);
         if (!waitForBackend && d.state() == INITIALISING)
@@ -154,7 +148,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         }
         devices.remove(e.key);
         disconnect(e);
-        unwatchQuietly(e.otherendWatch, OTHEREND_TOKEN + e.key);
+        pump.unwatchQuietly(e.otherendWatch, OTHEREND_TOKEN + e.key);
     }
 
     @Override
@@ -164,34 +158,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         {
             return 0;
         }
-        int work = 0;
-        Object[] request;
-        while (null != (request = closeRequests.poll()))
-        {
-            work++;
-            final XenbusDevice d = (XenbusDevice)request[0];
-            final Entry e = entry(d);
-            if (null != e && d.state() != CLOSED)
-            {
-                disconnect(e);
-                d.fatal((String)request[1]);
-            }
-        }
-        events.clear();
-        work += xs.drainWatchEvents((path, token) -> events.add(new String[]{path, token}), EVENTS_PER_WORK);
-        for (final String[] ev : events)
-        {
-            if (ev[1].startsWith(OTHEREND_TOKEN))
-            {
-                final Entry e = devices.get(ev[1].substring(OTHEREND_TOKEN.length()));
-                if (null != e)
-                {
-                    backendChanged(e, readBackendState(e));
-                }
-            }
-        }
-        events.clear();
-        return work;
+        return pump.drain();
     }
 
     @Override
@@ -219,7 +186,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         {
             detach(e.device);
         }
-        xs.watchListener(null);
+        pump.stopListening();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -230,19 +197,26 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         return null != e && e.device == d ? e : null;
     }
 
-    private void wake()
+    private void handleCloseRequest(final XenbusDevice d, final String reason)
     {
-        final Runnable w = wakeup;
-        if (null != w)
+        final Entry e = entry(d);
+        if (null != e && d.state() != CLOSED)
         {
-            w.run();
+            disconnect(e);
+            d.fatal(reason);
         }
     }
 
-    private void requestClose(final XenbusDevice device, final String reason)
+    private void dispatch(final String path, final String token)
     {
-        closeRequests.add(new Object[]{device, reason});
-        wake();
+        if (token.startsWith(OTHEREND_TOKEN))
+        {
+            final Entry e = devices.get(token.substring(OTHEREND_TOKEN.length()));
+            if (null != e)
+            {
+                backendChanged(e, readBackendState(e));
+            }
+        }
     }
 
     private XenbusState readBackendState(final Entry e)
@@ -363,18 +337,6 @@ public final class XenbusFrontend implements Agent, AutoCloseable
             {
                 // Contained: the bus and other devices go on.
             }
-        }
-    }
-
-    private void unwatchQuietly(final String path, final String token)
-    {
-        try
-        {
-            xs.unwatch(path, token);
-        }
-        catch (final XenStoreException | IllegalStateException ex)
-        {
-            // Already gone.
         }
     }
 }
