@@ -27,7 +27,6 @@ import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -89,10 +88,7 @@ public final class BenchCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final PrintWriter out = spec.commandLine().getOut();
-        if (rounds < 1 || rounds > 100)
-        {
-            throw new ParameterException(spec.commandLine(), "--rounds must be 1..100, got " + rounds);
-        }
+        Outputs.checkRounds(spec, rounds);
         final Path dir = outDir != null ? outDir
             : Path.of("results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH-mm-ss")));
         final boolean withNative = !noNative && NativeRingBaseline.missingToolchain() == null;

@@ -3,15 +3,12 @@ package io.pvring.bench.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
 import io.pvring.bench.run.BenchRecord;
-import io.pvring.bench.run.Interruption;
 import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -116,35 +113,19 @@ public final class BlkCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
-        if (rounds < 1 || rounds > 100)
-        {
-            throw new ParameterException(spec.commandLine(), "--rounds must be 1..100, got " + rounds);
-        }
+        Outputs.checkRounds(spec, rounds);
         final PrintWriter out = spec.commandLine().getOut();
         out.println("blk: " + config.storeKind() + " store, " + config.pattern().label() + ", bs " + blockSize
             + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
             + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
             + wait.name().toLowerCase(java.util.Locale.ROOT) + ", " + duration.toMillis() + " ms");
-        Outputs.warnIfBusy(out);
-        final List<BenchRecord> records = new ArrayList<>();
-        final Interruption interruption = Interruption.install();
-        try
+        Outputs.measureAndReport(out, json, records ->
         {
-            records.add(Outputs.bestOf(rounds, () -> BlkBench.run(config, duration.toNanos(), Progress.stderr())));
-            Outputs.table(out, records);
-            if (json != null)
-            {
-                Outputs.writeJson(out, json, records);
-            }
-            if (records.get(0).partial())
-            {
-                out.println("interrupted: partial results above");
-            }
-        }
-        finally
-        {
-            interruption.resultsWritten();
-        }
+            final BenchRecord record = Outputs.bestOf(rounds, () -> BlkBench.run(config, duration.toNanos(),
+                Progress.stderr()));
+            records.add(record);
+            return !record.partial();
+        });
         return Main.EXIT_OK;
     }
 }

@@ -3,15 +3,12 @@ package io.pvring.bench.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
 import io.pvring.bench.run.BenchRecord;
-import io.pvring.bench.run.Interruption;
 import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -89,34 +86,18 @@ public final class NetCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
-        if (rounds < 1 || rounds > 100)
-        {
-            throw new ParameterException(spec.commandLine(), "--rounds must be 1..100, got " + rounds);
-        }
+        Outputs.checkRounds(spec, rounds);
         final PrintWriter out = spec.commandLine().getOut();
         out.println("net: " + frame + "-byte frames, " + queues + " queue(s), sg " + lower(sg) + ", gso " + lower(gso)
             + ", csum " + lower(csum) + ", " + wait.name().toLowerCase(Locale.ROOT) + ", " + duration.toMillis()
             + " ms");
-        Outputs.warnIfBusy(out);
-        final List<BenchRecord> records = new ArrayList<>();
-        final Interruption interruption = Interruption.install();
-        try
+        Outputs.measureAndReport(out, json, records ->
         {
-            records.add(Outputs.bestOf(rounds, () -> NetBench.run(config, duration.toNanos(), Progress.stderr())));
-            Outputs.table(out, records);
-            if (json != null)
-            {
-                Outputs.writeJson(out, json, records);
-            }
-            if (records.get(0).partial())
-            {
-                out.println("interrupted: partial results above");
-            }
-        }
-        finally
-        {
-            interruption.resultsWritten();
-        }
+            final BenchRecord record = Outputs.bestOf(rounds, () -> NetBench.run(config, duration.toNanos(),
+                Progress.stderr()));
+            records.add(record);
+            return !record.partial();
+        });
         return Main.EXIT_OK;
     }
 

@@ -12,6 +12,8 @@ import io.pvring.bench.report.TerminalTable;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Environment;
 import io.pvring.bench.run.Interruption;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 
 /** Printing and saving what a bench command measured. */
 final class Outputs
@@ -63,6 +65,50 @@ final class Outputs
             best.params().put("best_of", rounds);
         }
         return best;
+    }
+
+    /** Measurements that add their records and say whether they ran to the end (false after Ctrl-C). */
+    interface Measurements
+    {
+        boolean run(List<BenchRecord> records) throws Exception;
+    }
+
+    /** The {@code --rounds} range every measuring command accepts. */
+    static void checkRounds(final CommandSpec spec, final int rounds)
+    {
+        if (rounds < 1 || rounds > 100)
+        {
+            throw new ParameterException(spec.commandLine(), "--rounds must be 1..100, got " + rounds);
+        }
+    }
+
+    /**
+     * Runs {@code measurements} with Ctrl-C turned into partial results, then prints the table and writes the JSON
+     * file (when {@code json} is not null) before the interrupted process may exit.
+     */
+    static void measureAndReport(final PrintWriter out, final Path json, final Measurements measurements)
+        throws Exception
+    {
+        warnIfBusy(out);
+        final List<BenchRecord> records = new ArrayList<>();
+        final Interruption interruption = Interruption.install();
+        try
+        {
+            final boolean complete = measurements.run(records);
+            table(out, records);
+            if (json != null)
+            {
+                writeJson(out, json, records);
+            }
+            if (!complete)
+            {
+                out.println("interrupted: partial results above");
+            }
+        }
+        finally
+        {
+            interruption.resultsWritten();
+        }
     }
 
     static void warnIfBusy(final PrintWriter out)

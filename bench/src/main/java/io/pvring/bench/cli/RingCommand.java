@@ -11,8 +11,6 @@ import io.pvring.bench.ring.NativeRingBaseline;
 import io.pvring.bench.ring.RingConfig;
 import io.pvring.bench.ring.RingImpl;
 import io.pvring.bench.ring.RingRuns;
-import io.pvring.bench.run.BenchRecord;
-import io.pvring.bench.run.Interruption;
 import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -92,15 +90,12 @@ public final class RingCommand implements Callable<Integer>
             {
                 new NativeRingBaseline(config);
             }
-            if (rounds < 1 || rounds > 100)
-            {
-                throw new IllegalArgumentException("--rounds must be 1..100, got " + rounds);
-            }
         }
         catch (final IllegalArgumentException ex)
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
+        Outputs.checkRounds(spec, rounds);
         if (nativeBaseline)
         {
             final String missing = NativeRingBaseline.missingToolchain();
@@ -126,27 +121,8 @@ public final class RingCommand implements Callable<Integer>
             + (config.rate() > 0 ? ", " + config.rate() + " round trips/s offered" : ", closed loop")
             + ", " + duration.toMillis() + " ms each");
         out.flush();
-        Outputs.warnIfBusy(out);
-        final List<BenchRecord> records = new ArrayList<>();
-        final Interruption interruption = Interruption.install();
-        try
-        {
-            final boolean complete = RingRuns.run(config, impls, rounds, duration.toNanos(), Progress.stderr(), out,
-                records::add);
-            Outputs.table(out, records);
-            if (json != null)
-            {
-                Outputs.writeJson(out, json, records);
-            }
-            if (!complete)
-            {
-                out.println("interrupted: partial results above");
-            }
-        }
-        finally
-        {
-            interruption.resultsWritten();
-        }
+        Outputs.measureAndReport(out, json, records ->
+            RingRuns.run(config, impls, rounds, duration.toNanos(), Progress.stderr(), out, records::add));
         return Main.EXIT_OK;
     }
 }
