@@ -7,22 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.concurrent.TimeUnit;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.unix.DomainSocketAddress;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.pvring.event.EventChannelTable;
+import io.pvring.unix.DomainSocketServer;
 
 /**
  * Event channels for processes outside the JVM: the protocol of {@link EvtchnMessageDescriptor} (C:
@@ -36,18 +24,11 @@ public final class EvtchnServer implements AutoCloseable
     /** The C header's file name (a resource next to this class). */
     public static final String C_HEADER = "pvring_evtchn.h";
 
-    private final Path socketPath;
-    private final EventLoopGroup group;
-    private final Channel serverChannel;
-    private final ChannelGroup clients;
+    private final DomainSocketServer server;
 
-    private EvtchnServer(
-        final Path socketPath, final EventLoopGroup group, final Channel serverChannel, final ChannelGroup clients)
+    private EvtchnServer(final DomainSocketServer server)
     {
-        this.socketPath = socketPath;
-        this.group = group;
-        this.serverChannel = serverChannel;
-        this.clients = clients;
+        this.server = server;
     }
 
     /**
@@ -59,36 +40,10 @@ public final class EvtchnServer implements AutoCloseable
     public static EvtchnServer start(final EventChannelTable table, final DomainControl control, final Path socketPath)
         throws IOException
     {
-        Files.deleteIfExists(socketPath);
-        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        try
-        {
-            final Channel ch = new ServerBootstrap()
-                .group(group)
-                .channel(EpollServerDomainSocketChannel.class)
-                // Pooled buffers come back through a recycler: reading a send allocates nothing once warm.
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                .childHandler(new ChannelInitializer<Channel>()
-                {
-                    @Override
-                    protected void initChannel(final Channel c)
-                    {
-                        clients.add(c);
-                        c.pipeline().addLast(new EvtchnServerHandler(table, control));
-                    }
-                })
-                .bind(new DomainSocketAddress(socketPath.toFile()))
-                .syncUninterruptibly()
-                .channel();
-            Files.setPosixFilePermissions(socketPath, PosixFilePermissions.fromString("rw-------"));
-            return new EvtchnServer(socketPath, group, ch, clients);
-        }
-        catch (final RuntimeException | IOException ex)
-        {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).syncUninterruptibly();
-            throw new IOException("cannot listen on " + socketPath + ": " + ex.getMessage(), ex);
-        }
+        // Pooled buffers come back through a recycler: reading a send allocates nothing once warm.
+        return new EvtchnServer(DomainSocketServer.start(socketPath, PooledByteBufAllocator.DEFAULT,
+            PosixFilePermissions.fromString("rw-------"),
+            c -> c.pipeline().addLast(new EvtchnServerHandler(table, control))));
     }
 
     /** The C header of the protocol, {@code pvring_evtchn.h}, as shipped in the jar. */
@@ -125,29 +80,19 @@ public final class EvtchnServer implements AutoCloseable
 
     public Path socketPath()
     {
-        return socketPath;
+        return server.socketPath();
     }
 
     /** Connected clients. */
     public int clients()
     {
-        return clients.size();
+        return server.clients();
     }
 
     /** Closes the listening socket and every connection (their ports close), removes the socket file. Idempotent. */
     @Override
     public void close()
     {
-        serverChannel.close().syncUninterruptibly();
-        clients.close().awaitUninterruptibly();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        try
-        {
-            Files.deleteIfExists(socketPath);
-        }
-        catch (final IOException ex)
-        {
-            // Nothing listens there any more; a stale file is replaced by the next start.
-        }
+        server.close();
     }
 }
