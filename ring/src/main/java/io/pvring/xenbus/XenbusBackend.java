@@ -56,16 +56,15 @@ public final class XenbusBackend implements Agent, AutoCloseable
         final String key;
         final XenbusDevice device;
         final XenbusBackendDevice handler;
-        final String otherendWatch;
+        final OtherendState otherend;
         boolean connected;
-        boolean sawFrontend;
 
         Entry(final String key, final XenbusDevice device, final XenbusBackendDevice handler, final String watch)
         {
             this.key = key;
             this.device = device;
             this.handler = handler;
-            this.otherendWatch = watch;
+            this.otherend = new OtherendState(watch);
         }
     }
 
@@ -181,7 +180,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
             final Entry e = devices.get(token.substring(OTHEREND_TOKEN.length()));
             if (null != e)
             {
-                frontendChanged(e, readFrontendState(e));
+                frontendChanged(e, e.otherend.read(xs));
             }
         }
         else if (token.startsWith(BUS_TOKEN))
@@ -321,11 +320,11 @@ public final class XenbusBackend implements Agent, AutoCloseable
         try
         {
             // Fires once at once: the frontend's current state is handled like any change (shortcuts included).
-            xs.watch(e.otherendWatch, OTHEREND_TOKEN + key);
+            xs.watch(e.otherend.path, OTHEREND_TOKEN + key);
         }
         catch (final XenStoreException ex)
         {
-            d.fatal("watching frontend state " + e.otherendWatch + ": " + ex.error());
+            d.fatal("watching frontend state " + e.otherend.path + ": " + ex.error());
         }
     }
 
@@ -361,7 +360,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
         final XenbusDevice d = e.device;
         if (maybeInitWait(e))
         {
-            frontendChanged(e, readFrontendState(e));
+            frontendChanged(e, e.otherend.read(xs));
             return;
         }
         // The toolstack unplugs by writing online=0 and state=Closing to the backend (libxl device remove).
@@ -369,28 +368,11 @@ public final class XenbusBackend implements Agent, AutoCloseable
         if (written == CLOSING && d.state() != CLOSING && d.state() != CLOSED)
         {
             d.adoptState(CLOSING);
-            final XenbusState fe = readFrontendState(e);
+            final XenbusState fe = e.otherend.read(xs);
             if (fe == CLOSED || fe == UNKNOWN)
             {
                 frontendChanged(e, CLOSED);
             }
-        }
-    }
-
-    private XenbusState readFrontendState(final Entry e)
-    {
-        try
-        {
-            final String s = xs.readOrNull(e.otherendWatch);
-            if (null != s)
-            {
-                e.sawFrontend = true;
-            }
-            return e.sawFrontend ? XenbusState.parse(s) : null;
-        }
-        catch (final XenStoreException ex)
-        {
-            return e.sawFrontend ? UNKNOWN : null;
         }
     }
 
@@ -608,7 +590,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
             {
                 // As for disconnect: contained.
             }
-            pump.unwatchQuietly(e.otherendWatch, OTHEREND_TOKEN + e.key);
+            pump.unwatchQuietly(e.otherend.path, OTHEREND_TOKEN + e.key);
         }
         if (writeClosed)
         {

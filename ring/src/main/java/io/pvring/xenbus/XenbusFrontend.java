@@ -41,10 +41,9 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         final String key;
         final XenbusDevice device;
         final XenbusFrontendDriver driver;
-        final String otherendWatch;
+        final OtherendState otherend;
         final boolean waitForBackend;
         boolean transportUp;
-        boolean sawBackend;
 
         Entry(final String key, final XenbusDevice device, final XenbusFrontendDriver driver, final String watch,
             final boolean waitForBackend)
@@ -52,7 +51,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
             this.key = key;
             this.device = device;
             this.driver = driver;
-            this.otherendWatch = watch;
+            this.otherend = new OtherendState(watch);
             this.waitForBackend = waitForBackend;
         }
     }
@@ -100,7 +99,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         {
             initialise(e);
         }
-        xs.watch(e.otherendWatch, OTHEREND_TOKEN + key);
+        xs.watch(e.otherend.path, OTHEREND_TOKEN + key);
         return d;
     }
 
@@ -148,7 +147,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         }
         devices.remove(e.key);
         disconnect(e);
-        pump.unwatchQuietly(e.otherendWatch, OTHEREND_TOKEN + e.key);
+        pump.unwatchQuietly(e.otherend.path, OTHEREND_TOKEN + e.key);
     }
 
     @Override
@@ -214,25 +213,8 @@ public final class XenbusFrontend implements Agent, AutoCloseable
             final Entry e = devices.get(token.substring(OTHEREND_TOKEN.length()));
             if (null != e)
             {
-                backendChanged(e, readBackendState(e));
+                backendChanged(e, e.otherend.read(xs));
             }
-        }
-    }
-
-    private XenbusState readBackendState(final Entry e)
-    {
-        try
-        {
-            final String s = xs.readOrNull(e.otherendWatch);
-            if (null != s)
-            {
-                e.sawBackend = true;
-            }
-            return e.sawBackend ? XenbusState.parse(s) : null;
-        }
-        catch (final XenStoreException ex)
-        {
-            return e.sawBackend ? UNKNOWN : null;
         }
     }
 
