@@ -1,16 +1,14 @@
 package io.pvring.bench.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
-import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -84,17 +82,8 @@ public final class BlkCommand implements Callable<Integer>
             + "(default: closed loop)")
     private long rate;
 
-    @Option(names = "--duration", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
-        description = "measured time, e.g. 500ms, 10s, 2m (default ${DEFAULT-VALUE})")
-    private Duration duration;
-
-    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
-        description = "run N times and keep the best (a shared machine's bursts then cost less) "
-            + "(default ${DEFAULT-VALUE})")
-    private int rounds;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
-    private Path json;
+    @Mixin
+    private MeasureOptions measure;
 
     @Override
     public Integer call() throws Exception
@@ -113,19 +102,13 @@ public final class BlkCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
-        Outputs.checkRounds(spec, rounds);
+        measure.validate(spec);
         final PrintWriter out = spec.commandLine().getOut();
         out.println("blk: " + config.storeKind() + " store, " + config.pattern().label() + ", bs " + blockSize
             + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
             + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
-            + wait.name().toLowerCase(java.util.Locale.ROOT) + ", " + duration.toMillis() + " ms");
-        Outputs.measureAndReport(out, json, records ->
-        {
-            final BenchRecord record = Outputs.bestOf(rounds, () -> BlkBench.run(config, duration.toNanos(),
-                Progress.stderr()));
-            records.add(record);
-            return !record.partial();
-        });
+            + wait.name().toLowerCase(java.util.Locale.ROOT) + ", " + measure.duration.toMillis() + " ms");
+        measure.measureBest(out, () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
         return Main.EXIT_OK;
     }
 }

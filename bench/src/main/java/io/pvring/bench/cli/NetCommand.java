@@ -1,16 +1,14 @@
 package io.pvring.bench.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
-import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -62,17 +60,8 @@ public final class NetCommand implements Callable<Integer>
         description = "offered packets per second, stamped with their intended send time (default: closed loop)")
     private long rate;
 
-    @Option(names = "--duration", paramLabel = "D", defaultValue = "5s", converter = DurationConverter.class,
-        description = "measured time, e.g. 500ms, 10s, 2m (default ${DEFAULT-VALUE})")
-    private Duration duration;
-
-    @Option(names = "--rounds", paramLabel = "N", defaultValue = "1",
-        description = "run N times and keep the best (a shared machine's bursts then cost less) "
-            + "(default ${DEFAULT-VALUE})")
-    private int rounds;
-
-    @Option(names = "--json", paramLabel = "FILE", description = "write the results as JSON")
-    private Path json;
+    @Mixin
+    private MeasureOptions measure;
 
     @Override
     public Integer call() throws Exception
@@ -86,18 +75,12 @@ public final class NetCommand implements Callable<Integer>
         {
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
-        Outputs.checkRounds(spec, rounds);
+        measure.validate(spec);
         final PrintWriter out = spec.commandLine().getOut();
         out.println("net: " + frame + "-byte frames, " + queues + " queue(s), sg " + lower(sg) + ", gso " + lower(gso)
-            + ", csum " + lower(csum) + ", " + wait.name().toLowerCase(Locale.ROOT) + ", " + duration.toMillis()
+            + ", csum " + lower(csum) + ", " + wait.name().toLowerCase(Locale.ROOT) + ", " + measure.duration.toMillis()
             + " ms");
-        Outputs.measureAndReport(out, json, records ->
-        {
-            final BenchRecord record = Outputs.bestOf(rounds, () -> NetBench.run(config, duration.toNanos(),
-                Progress.stderr()));
-            records.add(record);
-            return !record.partial();
-        });
+        measure.measureBest(out, () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()));
         return Main.EXIT_OK;
     }
 
