@@ -14,7 +14,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RecordDescriptor;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Group;
 import org.openjdk.jmh.annotations.GroupThreads;
@@ -92,20 +91,6 @@ public class RingHandoffBenchmark extends JmhSettings
                 default:
                     throw new IllegalArgumentException("impl=" + impl);
             }
-        }
-    }
-
-    /** Successful round trips, reported beside the call rate (JMHSample_23). */
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class RoundTrips
-    {
-        public long roundTrips;
-
-        @Setup(Level.Iteration)
-        public void reset()
-        {
-            roundTrips = 0;
         }
     }
 

@@ -2,7 +2,6 @@ package io.pvring.bench.jmh;
 
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -47,20 +46,6 @@ public class RingStepBenchmark extends JmhSettings
     private long[] payloadLongs;
     private boolean longs;
     private long nextId;
-
-    /** Round trips completed (the score to read). */
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class RoundTrips
-    {
-        public long roundTrips;
-
-        @Setup(Level.Iteration)
-        public void reset()
-        {
-            roundTrips = 0;
-        }
-    }
 
     @Setup(Level.Trial)
     public void setup()
