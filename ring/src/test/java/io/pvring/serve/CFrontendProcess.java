@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public final class CFrontendProcess
 {
+    /** What the C frontends share (file mappings, grants, event socket, xenstore helpers), next to this class. */
+    private static final String FRONTEND_HEADER = "pvring_frontend.h";
+
     private static final Path XENSTORE_H = Path.of("/usr/include/xenstore.h");
 
     private final Path binary;
@@ -49,6 +53,10 @@ public final class CFrontendProcess
         }
         final Path include = Files.createDirectories(workDir.resolve("include"));
         Files.writeString(include.resolve(EvtchnServer.C_HEADER), EvtchnServer.cHeader(), StandardCharsets.US_ASCII);
+        try (InputStream in = CFrontendProcess.class.getResourceAsStream(FRONTEND_HEADER))
+        {
+            Files.copy(in, include.resolve(FRONTEND_HEADER), StandardCopyOption.REPLACE_EXISTING);
+        }
         final String name = resource.substring(resource.lastIndexOf('/') + 1).replace(".c", "");
         final Path source = workDir.resolve(name + ".c");
         try (InputStream in = anchor.getResourceAsStream(resource))
