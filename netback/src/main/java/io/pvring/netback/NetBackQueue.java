@@ -94,6 +94,10 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private long rxStallStart;
     private int rxAvailable;
     private int rxPlaced;
+    /** The thread running this queue's duty cycle: frames it delivers itself may skip the backlog. */
+    private Thread rxOwner;
+    /** Frames placed straight into the guest's buffers since the last push of RX responses. */
+    private int rxDirect;
 
     private boolean txArmed;
     private boolean rxArmed;
@@ -242,6 +246,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             return 0;
         }
         nowNanos = clock.nanoTime();
+        rxOwner = Thread.currentThread();
         ingress.tick();
         if (txEvent.isPending())
         {
@@ -608,6 +613,10 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             counters.onRxDrop();
             return false;
         }
+        if (rxOwner == Thread.currentThread() && placeDirect(frame, offset, length, flags, gsoType, gsoSize, hash))
+        {
+            return true;
+        }
         final int index = backlog.tryClaim(RX_MSG_TYPE, RX_HEADER + length);
         if (index <= 0)
         {
@@ -657,7 +666,55 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return false;
     }
 
+    /**
+     * Delivery from this queue's own thread (another vif's TX on the same backend thread): when nothing waits in the
+     * backlog and the guest has posted enough buffers, the frame is grant-copied straight into them, saving the
+     * backlog copy. The responses are pushed by the next {@link #rxWork()}, batched as backlog frames are.
+     */
+    private boolean placeDirect(
+        final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
+        final int gsoSize, final long hash)
+    {
+        if (backlog.size() != 0)
+        {
+            return false; // frames already queued go first
+        }
+        final int available = rxRing.unconsumedRequests();
+        final int extras = (gsoType != 0 ? 1 : 0) + (hash >= 0 ? 1 : 0);
+        final int needed = (length + PAGE_SIZE - 1) / PAGE_SIZE + extras;
+        if (available < needed)
+        {
+            return false; // BROKEN (-1) included: rxWork reports it
+        }
+        rxStallStart = 0;
+        placeFrame(frame, offset, length, flags, gsoType, gsoSize, hash, extras, needed);
+        rxDirect++;
+        return true;
+    }
+
     private int rxWork()
+    {
+        final int direct = rxDirect;
+        if (direct > 0)
+        {
+            rxDirect = 0;
+            pushRx();
+        }
+        return direct + rxBacklogWork();
+    }
+
+    private void pushRx()
+    {
+        rxArmed = false;
+        final boolean notify = rxRing.pushResponsesAndCheckNotify();
+        if (notify)
+        {
+            rxEvent.notifyRemote();
+        }
+        counters.onRxNotify(notify);
+    }
+
+    private int rxBacklogWork()
     {
         final int available = rxRing.unconsumedRequests();
         if (available == BackRing.BROKEN)
@@ -678,13 +735,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         final int read = backlog.controlledRead(rxHandler, BATCH);
         if (rxPlaced > 0)
         {
-            rxArmed = false;
-            final boolean notify = rxRing.pushResponsesAndCheckNotify();
-            if (notify)
-            {
-                rxEvent.notifyRemote();
-            }
-            counters.onRxNotify(notify);
+            pushRx();
         }
         else if (!rxArmed && backlog.size() > 0)
         {
@@ -716,8 +767,18 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         }
         rxStallStart = 0;
         rxStalled = false;
-        final int flags = buffer.getShort(index + RX_FLAGS_OFFSET);
-        final int gsoSize = buffer.getInt(index + RX_GSO_SIZE_OFFSET);
+        placeFrame(buffer, index + RX_HEADER, frameLength, buffer.getShort(index + RX_FLAGS_OFFSET), gsoType,
+            buffer.getInt(index + RX_GSO_SIZE_OFFSET), hash, extras, needed);
+        rxAvailable -= needed;
+        rxPlaced++;
+        return ControlledMessageHandler.Action.CONTINUE;
+    }
+
+    /** Grant-copies one frame into the guest's next {@code needed} posted buffers and writes their responses. */
+    private void placeFrame(
+        final DirectBuffer buffer, final int frameOffset, final int frameLength, final int flags, final int gsoType,
+        final int gsoSize, final long hash, final int extras, final int needed)
+    {
         int firstFlags = 0;
         if ((flags & Offload.CSUM_BLANK) != 0)
         {
@@ -735,7 +796,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             rxRing.copyRequest(rxRequestCopy, 0);
             rxRequest.wrap(rxRequestCopy, 0);
             final int chunk = Math.min(PAGE_SIZE, frameLength - position);
-            final int status = mapper.copyToGuest(rxRequest.gref(), 0, buffer, index + RX_HEADER + position, chunk);
+            final int status = mapper.copyToGuest(rxRequest.gref(), 0, buffer, frameOffset + position, chunk);
             int slotFlags = slot == 0 ? firstFlags : 0;
             if (position + chunk < frameLength)
             {
@@ -770,8 +831,6 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             }
             position += chunk;
         }
-        rxAvailable -= needed;
-        rxPlaced++;
         if (failed)
         {
             counters.onRxError();
@@ -780,7 +839,6 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         {
             counters.onRxPacket(frameLength, needed);
         }
-        return ControlledMessageHandler.Action.CONTINUE;
     }
 
     /** The head frame cannot be placed: wait, unless the guest has stalled or the frame is too old. */
