@@ -262,4 +262,65 @@ class NetPathTest
         rig.pump();
         assertTrue(b.front.receive(atB::add, 1000) > 100, "backlog drains once buffers are posted again");
     }
+
+    @Test
+    void framesForwardedOnTheReceiversThreadSkipTheBacklogButNeverOvertakeIt()
+    {
+        final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+        final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+        TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+        // 300 frames for a 256-slot RX ring: 44 wait in b's backlog
+        int sent = 0;
+        for (; sent < 300; sent++)
+        {
+            frame.putInt(14, sent);
+            while (!a.front.send(frame, 0, 1514, 0, 0, 0))
+            {
+                a.front.flush();
+                rig.pump();
+            }
+        }
+        a.front.flush();
+        rig.pump();
+        assertTrue(b.vif.queue(0).rxBacklogBytes() > 0, "b's ring is full: frames wait");
+        final List<Integer> order = new ArrayList<>();
+        final Received atB = new Received();
+        assertEquals(256, b.front.receive(atB::add, 1000)); // posts the buffers again
+        // sent now, with frames still in the backlog: they must queue behind them
+        for (int i = 0; i < 10; i++, sent++)
+        {
+            frame.putInt(14, sent);
+            assertTrue(a.front.send(frame, 0, 1514, 0, 0, 0));
+        }
+        a.front.flush();
+        rig.pump();
+        while (b.front.receive(atB::add, 1000) > 0)
+        {
+            rig.pump();
+        }
+        assertEquals(0, b.vif.queue(0).rxBacklogBytes());
+        // b's buffers are posted and its backlog is empty: a's TX on this thread places the frame straight into them
+        b.vif.doWork();
+        frame.putInt(14, sent++);
+        assertTrue(a.front.send(frame, 0, 1514, 0, 0, 0));
+        a.front.flush();
+        final long placedBefore = b.vif.queue(0).counters().rxPackets();
+        a.vif.doWork();
+        assertEquals(placedBefore + 1, b.vif.queue(0).counters().rxPackets(), "placed without the backlog");
+        assertEquals(0, b.vif.queue(0).rxBacklogBytes());
+        assertEquals(0, b.front.receive(atB::add, 1000), "responses are pushed by b's own duty cycle");
+        b.vif.doWork();
+        assertEquals(1, b.front.receive(atB::add, 1000));
+        for (final byte[] got : atB.frames)
+        {
+            order.add(new UnsafeBuffer(got).getInt(14));
+        }
+        assertEquals(sent, order.size());
+        for (int i = 0; i < sent; i++)
+        {
+            assertEquals(i, order.get(i), "frame " + i + " in order");
+        }
+        assertArrayEquals(bytes(1514), atB.frames.get(sent - 1));
+        assertFalse(b.vif.isDisabled());
+    }
 }
