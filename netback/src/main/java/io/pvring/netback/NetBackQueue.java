@@ -56,6 +56,11 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private static final int RX_HASH_OFFSET = 16;
     private static final int RX_MSG_TYPE = 1;
     private static final int MAX_MCAST = 64;
+    /**
+     * Frames placed directly (bypassing the backlog) are published every this many, not only by the next
+     * {@link #rxWork()}: a guest waiting for an RX event otherwise sleeps through a whole TX batch.
+     */
+    private static final int DIRECT_PUSH_BATCH = BATCH / 2;
 
     private final String name;
     private final NetBackConfig config;
@@ -669,7 +674,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     /**
      * Delivery from this queue's own thread (another vif's TX on the same backend thread): when nothing waits in the
      * backlog and the guest has posted enough buffers, the frame is grant-copied straight into them, saving the
-     * backlog copy. The responses are pushed by the next {@link #rxWork()}, batched as backlog frames are.
+     * backlog copy. The responses are pushed every {@link #DIRECT_PUSH_BATCH} frames and by the next {@link #rxWork()}.
      */
     private boolean placeDirect(
         final DirectBuffer frame, final int offset, final int length, final int flags, final int gsoType,
@@ -688,7 +693,11 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         }
         rxStallStart = 0;
         placeFrame(frame, offset, length, flags, gsoType, gsoSize, hash, extras, needed);
-        rxDirect++;
+        if (++rxDirect >= DIRECT_PUSH_BATCH)
+        {
+            rxDirect = 0;
+            pushRx();
+        }
         return true;
     }
 
