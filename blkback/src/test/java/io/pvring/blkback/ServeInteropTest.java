@@ -150,7 +150,9 @@ class ServeInteropTest
         assertEquals(1, out.get("backend_closed"));
         assertEquals(1, out.get("ring_ref_ended"), "the backend unmapped the ring before going Closed");
         assertEquals(1, out.get("evtchn_closed"));
-        assertTrue(out.get("events") >= 3, "responses arrived as event-channel notifications");
+        // The first response push crosses SHARED_RING_INIT's rsp_event=1, so at least one event is sent whatever
+        // the timing, and the CLOSE call reads queued events before its reply; later waits depend on who is faster.
+        assertTrue(out.get("events") >= 1, "responses arrived as event-channel notifications");
     }
 
     private static String tool(final String name)
