@@ -76,12 +76,7 @@ public final class NetRig implements AutoCloseable
         int total = 0;
         for (int round = 0; round < 1000; round++)
         {
-            int work = 0;
-            for (final Guest g : guests)
-            {
-                work += g.vif.doWork();
-                work += g.front.reclaimTx();
-            }
+            final int work = step();
             total += work;
             if (work == 0)
             {
@@ -89,6 +84,21 @@ public final class NetRig implements AutoCloseable
             }
         }
         throw new IllegalStateException("pump did not settle");
+    }
+
+    /**
+     * One round of every backend agent and frontend TX reclaim. For loops fed from another thread (a live uplink),
+     * where "nothing moves" may not happen for a while: the kernel trickles neighbour discovery in for milliseconds.
+     */
+    public int step()
+    {
+        int work = 0;
+        for (final Guest g : guests)
+        {
+            work += g.vif.doWork();
+            work += g.front.reclaimTx();
+        }
+        return work;
     }
 
     @Override

@@ -164,7 +164,7 @@ class VxlanKernelInteropTest
         {
             // the guest and its backend run on this thread while the kernel talks to them
             rig.nanos = System.nanoTime();
-            rig.pump();
+            rig.step();
             responder.poll();
         }
         if (process.isAlive())
