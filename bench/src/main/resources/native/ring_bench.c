@@ -2,8 +2,9 @@
  * pvring native baseline: the `pvring bench ring` workload in C over Xen's own io/ring.h macros.
  * A front thread writes SLOT_BYTES requests (id, send stamp, payload) in batches with
  * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY and reads 16-byte responses; a back thread copies each request out with
- * RING_COPY_REQUEST and answers with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY. Both run RING_FINAL_CHECK_FOR_* once
- * when they go idle, then spin reading the producer index, exactly as the Java workload does.
+ * RING_COPY_REQUEST and answers with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY. A side that finds no work runs
+ * RING_FINAL_CHECK_FOR_* once and, if that finds nothing either, idles; then it only reads the producer index and
+ * idles until work arrives, exactly as the Java workload does.
  *
  * Build: gcc -O2 -pthread -DSLOT_BYTES=112 ring_bench.c -o ring_bench
  * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff [single]
@@ -220,7 +221,10 @@ static void *front_thread(void *arg)
             int more;
             armed = 1;
             RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
-            (void)more;
+            if (!more)
+            {
+                idle(&idle_state);
+            }
         }
         else
         {
@@ -288,7 +292,10 @@ static void *back_thread(void *arg)
             int more;
             armed = 1;
             RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
-            (void)more;
+            if (!more)
+            {
+                idle(&idle_state);
+            }
         }
         else
         {

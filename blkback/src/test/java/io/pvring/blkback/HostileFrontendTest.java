@@ -1,5 +1,8 @@
 package io.pvring.blkback;
 
+import java.nio.ByteOrder;
+import java.util.function.ObjIntConsumer;
+
 import io.pvring.grant.GrantStatus;
 import io.pvring.host.Hypervisor;
 import io.pvring.ring.FrontRing;
@@ -328,18 +331,16 @@ class HostileFrontendTest
     {
         try (HostRig rig = rig())
         {
-            // A guest that rewrites the slot right after the backend copied it: every field turns hostile.
+            // A guest that rewrites the slot right after the backend copied it: every field turns hostile. The
+            // ring copies a slot by address after checking its range, so the rewrite lands just before the
+            // backend's next access to the shared page: any later read of the slot sees only hostile values.
             final UnsafeBuffer shared = (UnsafeBuffer)rig.q(0).frontRing().buffer();
             final BlkifAbi abi = rig.q(0).abi();
-            final UnsafeBuffer racing = new UnsafeBuffer(shared.addressOffset(), shared.capacity())
+            final UnsafeBuffer racing = new RacingBuffer(shared, abi.slotBytes(), (b, slot) ->
             {
-                public void getBytes(final int index, final MutableDirectBuffer dst, final int dstIndex, final int n)
-                {
-                    super.getBytes(index, dst, dstIndex, n);
-                    abi.putRequest(this, index, 99, 200, 0, 1, Long.MAX_VALUE);
-                    abi.putSegment(this, index, 0, -1, 7, 0);
-                }
-            };
+                abi.putRequest(b, slot, 99, 200, 0, 1, Long.MAX_VALUE);
+                abi.putSegment(b, slot, 0, -1, 7, 0);
+            });
             final BlkRing ring = new BlkRing("racing", racing, 0, abi, rig.mapper, rig.store,
                 new BlkBackConfig(), null, false, new BlkRingCounters(rig.back.countersManager(), "racing"),
                 (r, reason) -> { });
@@ -563,6 +564,153 @@ class HostileFrontendTest
                 raw.abi.putDiscard(b, o, 0, 0, raw.id, 0, 16)), "discard-enable=0");
             assertEquals(BLKIF_RSP_EOPNOTSUPP, raw.send((b, o) ->
                 raw.abi.putIndirect(b, o, BLKIF_OP_READ, 12, 0, raw.id, 0)), "indirect not offered");
+        }
+    }
+
+    /**
+     * Shared ring memory whose guest rewrites a request slot once the backend has copied it: the copy checks the
+     * slot's range first, and the rewrite happens before the backend's next access to the page after that.
+     */
+    private static final class RacingBuffer extends UnsafeBuffer
+    {
+        private final int slotBytes;
+        private final ObjIntConsumer<UnsafeBuffer> rewrite;
+        private int copiedSlot = -1;
+        private boolean rewriting;
+
+        RacingBuffer(final UnsafeBuffer shared, final int slotBytes,
+            final ObjIntConsumer<UnsafeBuffer> rewrite)
+        {
+            super(shared.addressOffset(), shared.capacity());
+            this.slotBytes = slotBytes;
+            this.rewrite = rewrite;
+        }
+
+        @Override
+        public void boundsCheck(final int index, final int length)
+        {
+            race();
+            super.boundsCheck(index, length);
+            if (length == slotBytes)
+            {
+                copiedSlot = index;
+            }
+        }
+
+        private void race()
+        {
+            if (copiedSlot >= 0 && !rewriting)
+            {
+                rewriting = true;
+                rewrite.accept(this, copiedSlot);
+                copiedSlot = -1;
+                rewriting = false;
+            }
+        }
+
+        @Override
+        public long getLong(final int index)
+        {
+            race();
+            return super.getLong(index);
+        }
+
+        @Override
+        public int getInt(final int index)
+        {
+            race();
+            return super.getInt(index);
+        }
+
+        @Override
+        public short getShort(final int index)
+        {
+            race();
+            return super.getShort(index);
+        }
+
+        @Override
+        public byte getByte(final int index)
+        {
+            race();
+            return super.getByte(index);
+        }
+
+        @Override
+        public long getLong(final int index, final ByteOrder order)
+        {
+            race();
+            return super.getLong(index, order);
+        }
+
+        @Override
+        public int getInt(final int index, final ByteOrder order)
+        {
+            race();
+            return super.getInt(index, order);
+        }
+
+        @Override
+        public short getShort(final int index, final ByteOrder order)
+        {
+            race();
+            return super.getShort(index, order);
+        }
+
+        @Override
+        public void putLong(final int index, final long value, final ByteOrder order)
+        {
+            race();
+            super.putLong(index, value, order);
+        }
+
+        @Override
+        public void putInt(final int index, final int value, final ByteOrder order)
+        {
+            race();
+            super.putInt(index, value, order);
+        }
+
+        @Override
+        public void putShort(final int index, final short value, final ByteOrder order)
+        {
+            race();
+            super.putShort(index, value, order);
+        }
+
+        @Override
+        public int getIntAcquire(final int index)
+        {
+            race();
+            return super.getIntAcquire(index);
+        }
+
+        @Override
+        public void putLong(final int index, final long value)
+        {
+            race();
+            super.putLong(index, value);
+        }
+
+        @Override
+        public void putInt(final int index, final int value)
+        {
+            race();
+            super.putInt(index, value);
+        }
+
+        @Override
+        public void putShort(final int index, final short value)
+        {
+            race();
+            super.putShort(index, value);
+        }
+
+        @Override
+        public void putByte(final int index, final byte value)
+        {
+            race();
+            super.putByte(index, value);
         }
     }
 }

@@ -19,18 +19,13 @@ import static io.pvring.ring.SharedRingDescriptor.RSP_PROD_OFFSET;
  * ({@link #copyRequest(MutableDirectBuffer, int)}, the {@code RING_COPY_REQUEST} rule) and parsed from the copy.
  * Single-threaded: one agent owns a back ring.
  */
-public final class BackRing
+public final class BackRing extends BackRingPadding
 {
     /** Returned by {@link #unconsumedRequests()} once the ring is broken. */
     public static final int BROKEN = -1;
 
     private final AtomicBuffer buffer;
     private final RingGeometry geometry;
-    private int reqCons;
-    private int rspProdPvt;
-    private int available;
-    private boolean broken;
-    private int brokenReqProd;
 
     public BackRing(final AtomicBuffer buffer, final RingGeometry geometry)
     {

@@ -2,6 +2,7 @@ package io.pvring.ring;
 
 import java.lang.invoke.VarHandle;
 
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 
@@ -18,12 +19,10 @@ import static io.pvring.ring.SharedRingDescriptor.RSP_PROD_OFFSET;
  * <p>A frontend may face a hostile backend (the "trusted=0" case), so responses are guarded by
  * {@link #responseProducerOverflow(int)} and are copied out before use, like requests on the back ring.
  */
-public final class FrontRing
+public final class FrontRing extends FrontRingPadding
 {
     private final AtomicBuffer buffer;
     private final RingGeometry geometry;
-    private int reqProdPvt;
-    private int rspCons;
 
     public FrontRing(final AtomicBuffer buffer, final RingGeometry geometry)
     {
@@ -96,6 +95,21 @@ public final class FrontRing
     public int requestOffset()
     {
         return geometry.slotOffset(reqProdPvt);
+    }
+
+    /**
+     * Writes a whole request composed in private memory into the slot at {@code req_prod_pvt} and advances it, as
+     * Linux's blkfront copies its shadow request in with one struct assignment: the frontend builds and keeps its
+     * own copy and never reads its ring slots back, where the backend could change them. Publish with
+     * {@link #pushRequests()} or {@link #pushRequestsAndCheckNotify()}.
+     *
+     * @return the ring index of the written request.
+     */
+    public int putRequest(final DirectBuffer src, final int srcOffset)
+    {
+        final int index = reqProdPvt++;
+        SlotCopy.copy(src, srcOffset, buffer, geometry.slotOffset(index), geometry.slotBytes());
+        return index;
     }
 
     /** {@code r->req_prod_pvt++}: the request in {@link #requestOffset()} is complete (not yet published). */

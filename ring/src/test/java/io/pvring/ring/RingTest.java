@@ -88,6 +88,33 @@ class RingTest
     }
 
     @Test
+    void putRequestWritesTheWholeSlotFromPrivateMemory()
+    {
+        final FrontRing front = new FrontRing(page, RingGeometry.of(SLOT, 0)).init();
+        final BackRing back = new BackRing(page, RingGeometry.of(SLOT, 0)).init();
+        final UnsafeBuffer composed = new UnsafeBuffer(ByteBuffer.allocateDirect(SLOT));
+        for (int n = 0; n < 40; n++)
+        {
+            for (int i = 0; i < SLOT; i++)
+            {
+                composed.putByte(i, (byte)(n * 7 + i));
+            }
+            assertEquals(n, front.putRequest(composed, 0));
+            composed.setMemory(0, SLOT, (byte)0); // the slot holds its own copy
+            front.pushRequests();
+            assertEquals(1, back.unconsumedRequests());
+            back.copyRequest(scratch, 0);
+            for (int i = 0; i < SLOT; i++)
+            {
+                assertEquals((byte)(n * 7 + i), scratch.getByte(i), "request " + n + " byte " + i);
+            }
+            back.nextResponse();
+            back.pushResponses();
+            front.nextResponse();
+        }
+    }
+
+    @Test
     void notifyOnlyWhenEventIndexIsCrossed()
     {
         final RingGeometry geometry = RingGeometry.of(SLOT, 0);

@@ -34,8 +34,12 @@ public class RingStepBenchmark extends JmhSettings
     @Param({"1", "8", "32"})
     public int batch;
 
-    /** How the front writes the payload: one {@code putBytes} (a copy-memory stub call) or a loop of longs. */
-    @Param({"bytes", "longs"})
+    /**
+     * How the front writes a request: {@code put} composes it in private memory and copies it in whole
+     * ({@code FrontRing.putRequest}, what {@code bench ring} does), {@code bytes} writes the payload in place with one
+     * {@code putBytes} (a copy-memory stub call), {@code longs} with a loop of bounds-checked {@code putLong}s.
+     */
+    @Param({"put", "bytes", "longs"})
     public String copy;
 
     private UnsafeBuffer shared;
@@ -45,6 +49,8 @@ public class RingStepBenchmark extends JmhSettings
     private byte[] payload;
     private long[] payloadLongs;
     private boolean longs;
+    private boolean put;
+    private UnsafeBuffer composed;
     private long nextId;
 
     @Setup(Level.Trial)
@@ -55,15 +61,18 @@ public class RingStepBenchmark extends JmhSettings
             SharedRingDescriptor.PAGE_SIZE));
         front = new FrontRing(shared, geometry).init();
         back = new BackRing(shared, geometry).init();
-        request = new UnsafeBuffer(new byte[slotBytes]);
+        request = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotBytes, 64));
         payload = RingHandoffBenchmark.payload(slotBytes);
         payloadLongs = new long[slotBytes / 8];
-        final UnsafeBuffer view = new UnsafeBuffer(payload);
+        final java.nio.ByteBuffer view = java.nio.ByteBuffer.wrap(payload).order(java.nio.ByteOrder.nativeOrder());
         for (int i = 0; i < payloadLongs.length; i++)
         {
             payloadLongs[i] = view.getLong(i * 8);
         }
         longs = "longs".equals(copy);
+        put = "put".equals(copy);
+        composed = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotBytes, 64));
+        composed.putBytes(0, payload);
     }
 
     @Benchmark
@@ -74,6 +83,13 @@ public class RingStepBenchmark extends JmhSettings
         final UnsafeBuffer buffer = shared;
         for (int i = 0; i < batch; i++)
         {
+            if (put)
+            {
+                composed.putLong(ID_OFFSET, nextId++);
+                composed.putLong(STAMP_OFFSET, nextId);
+                f.putRequest(composed, 0);
+                continue;
+            }
             final int offset = f.requestOffset();
             if (longs)
             {

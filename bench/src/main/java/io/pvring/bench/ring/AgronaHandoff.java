@@ -113,6 +113,7 @@ public final class AgronaHandoff extends RingHandoff
             final int read = in.read(onResponse);
             if (read > 0)
             {
+                flushLatency();
                 frontCounters.set(OPS, received[0] - measureBase);
                 work += read;
             }

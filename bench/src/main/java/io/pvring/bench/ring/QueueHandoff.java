@@ -103,6 +103,7 @@ public final class QueueHandoff extends RingHandoff
                     response = in.poll();
                 }
                 while (response != null);
+                flushLatency();
                 ops += received;
                 frontCounters.set(OPS, ops);
                 work += received;
