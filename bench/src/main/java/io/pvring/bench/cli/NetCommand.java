@@ -37,7 +37,8 @@ public final class NetCommand implements Callable<Integer>
     private int frame;
 
     @Option(names = "--queues", paramLabel = "N", defaultValue = "1",
-        description = "queues per vif (multi-queue), 1..8 (default ${DEFAULT-VALUE})")
+        description = "queues per vif (multi-queue), 1..8; each queue has its own backend thread and guest thread, "
+            + "and its own flow (default ${DEFAULT-VALUE})")
     private int queues;
 
     @Option(names = "--sg", paramLabel = "on|off", defaultValue = "on",
@@ -53,7 +54,8 @@ public final class NetCommand implements Callable<Integer>
     private OnOff csum;
 
     @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "poll",
-        description = "poll: both threads spin; notify: both sleep on event channels (default ${DEFAULT-VALUE})")
+        description = "poll: every thread spins; notify: every thread sleeps on its queue's event channels "
+            + "(default ${DEFAULT-VALUE})")
     private WaitMode wait;
 
     @Option(names = "--rate", paramLabel = "PPS", defaultValue = "0",
