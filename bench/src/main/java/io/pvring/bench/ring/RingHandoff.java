@@ -2,9 +2,6 @@ package io.pvring.bench.ring;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-
-import org.HdrHistogram.Histogram;
 
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Environment;
@@ -37,24 +34,22 @@ public abstract class RingHandoff
     static final int SUPPRESSED = 2;
 
     private static final long JOIN_MILLIS = 10_000;
-    private static final long MAX_LATENCY_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     protected final RingConfig config;
     protected final RunControl control = new RunControl();
-    protected final Histogram latency = new Histogram(MAX_LATENCY_NANOS, 3);
+    // The front thread's state, which it writes as it runs: created by that thread in frontBegin(), from its own
+    // allocation buffer, so it shares no cache line with what the back thread reads every turn; read here only
+    // after both threads are joined.
+    private LatencyRecorder latency;
+    private Pacer pacer;
     protected final PaddedCounters frontCounters = new PaddedCounters(3);
     protected final PaddedCounters backCounters = new PaddedCounters(3);
-    protected final Pacer pacer;
     /** The bytes every request carries after its id and stamp. */
     protected final byte[] payload;
-    /** The front thread's current run of equal latencies (see {@link #recordLatency(long)}). */
-    private long runNanos = Long.MIN_VALUE;
-    private long runCount;
 
     protected RingHandoff(final RingConfig config)
     {
         this.config = config;
-        this.pacer = new Pacer(config.rate());
         this.payload = new byte[config.slotBytes()];
         for (int i = 0; i < payload.length; i++)
         {
@@ -77,8 +72,6 @@ public abstract class RingHandoff
     /** Front side, at the start of the measured interval: forget the warm-up. */
     protected final void frontMeasureStart()
     {
-        runCount = 0;
-        runNanos = Long.MIN_VALUE;
         latency.reset();
         frontCounters.set(OPS, 0);
         frontCounters.set(SENT, 0);
@@ -92,40 +85,24 @@ public abstract class RingHandoff
     /** Front side, before its first request: the rate schedule starts now (warm-up included). */
     protected final void frontBegin()
     {
+        latency = new LatencyRecorder();
+        pacer = new Pacer(config.rate());
         if (pacer.paced())
         {
             pacer.start(System.nanoTime());
         }
     }
 
-    /**
-     * Records one round trip. Responses read together share their read time, and requests sent together share
-     * their stamp, so equal values come in runs: a run goes into the histogram once, with its count, at
-     * {@link #flushLatency()} or when the value changes. The harness then costs the front a compare per response,
-     * about what the C baseline's plain array histogram costs.
-     */
+    /** Records one round trip (see {@link LatencyRecorder}). */
     protected final void recordLatency(final long nanos)
     {
-        if (nanos == runNanos)
-        {
-            runCount++;
-            return;
-        }
-        flushLatency();
-        runNanos = nanos;
-        runCount = 1;
+        latency.record(nanos);
     }
 
     /** Ends the current run of equal latencies; call after each batch of responses. */
     protected final void flushLatency()
     {
-        if (runCount > 0)
-        {
-            // A value beyond the histogram (a minute) is clamped, never an exception.
-            latency.recordValueWithCount(Math.max(0, Math.min(runNanos, MAX_LATENCY_NANOS)), runCount);
-            runCount = 0;
-            runNanos = Long.MIN_VALUE;
-        }
+        latency.flush();
     }
 
     /** Back side, at the start of the measured interval. */
@@ -198,7 +175,7 @@ public abstract class RingHandoff
         final long ops = frontCounters.get(OPS);
         final double opsPerSec = seconds > 0 ? ops / seconds : 0;
         return new BenchRecord("ring", params(config, impl()), opsPerSec, opsPerSec * config.slotBytes(), ops,
-            seconds, LatencySummary.ofNanos(latency),
+            seconds, latency == null ? LatencySummary.NONE : LatencySummary.ofNanos(latency.histogram()),
             frontCounters.get(SENT) + backCounters.get(SENT),
             frontCounters.get(SUPPRESSED) + backCounters.get(SUPPRESSED),
             measurement.partial(), Environment.current());
