@@ -14,9 +14,10 @@ import io.pvring.bench.run.RunControl;
 
 /**
  * Baseline: the same workload over two Agrona {@link OneToOneRingBuffer}s (requests one way, responses back).
- * Requests are written in place with {@code tryClaim}/{@code commit}, as the pvring front writes its slots; the
- * back copies each request into private memory in its handler, reads at most a batch per {@code read}, and
- * answers with a 16-byte response. The front keeps at most the pvring ring's entry count in flight.
+ * Requests are written in place with {@code tryClaim}/{@code commit}, Agrona's own way (payload, id and stamp: the
+ * bytes the pvring front copies into its slots); the back copies each request into private memory in its handler,
+ * reads at most a batch per {@code read}, and answers with a 16-byte response. The front keeps at most the pvring
+ * ring's entry count in flight.
  */
 public final class AgronaHandoff extends RingHandoff
 {

@@ -11,8 +11,9 @@ import io.pvring.ring.RingGeometry;
 import io.pvring.ring.SharedRingDescriptor;
 
 /**
- * The workload over one pvring shared ring, used as a Xen frontend and backend use it: requests written in place
- * and published with {@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY}, copied out whole by the back
+ * The workload over one pvring shared ring, used as a Xen frontend and backend use it: requests composed in private
+ * memory, copied into their slots whole ({@link FrontRing#putRequest}, Linux blkfront's shadow copy-in) and
+ * published with {@code RING_PUSH_REQUESTS_AND_CHECK_NOTIFY}, copied out whole by the back
  * ({@code RING_COPY_REQUEST}), responses written field by field and published with
  * {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}; each side runs {@code RING_FINAL_CHECK_FOR_*} once when it goes
  * idle (as a driver does before it sleeps) and then only reads the producer index until work arrives, so the
