@@ -7,7 +7,7 @@
  * idles until work arrives, exactly as the Java workload does.
  *
  * Build: gcc -O2 -pthread -DSLOT_BYTES=112 ring_bench.c -o ring_bench
- * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff [single]
+ * Usage: ring_bench BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff|notify [single]
  * Prints one line: ops=.. seconds=.. p50_ns=.. p99_ns=.. p999_ns=.. max_ns=.. sent=.. suppressed=.. entries=..
  */
 #define _GNU_SOURCE
@@ -38,7 +38,7 @@
 
 /* --idle as the Java side has it: spin (pause), yield (sched_yield), backoff (Agrona's BackoffIdleStrategy:
  * 10 spins, 5 yields, then sleeps from 1 us doubling to 1 ms). */
-enum { IDLE_SPIN = 0, IDLE_YIELD = 1, IDLE_BACKOFF = 2 };
+enum { IDLE_SPIN = 0, IDLE_YIELD = 1, IDLE_BACKOFF = 2, IDLE_NOTIFY = 3 };
 static int idle_mode = IDLE_SPIN;
 
 static void idle(int *state)
@@ -71,6 +71,62 @@ static void idle(int *state)
 }
 
 #include <xen/io/ring.h>
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/*
+ * --idle notify: an event channel per side, as the Java workload's (a pending bit the peer sets; the side sleeps
+ * on it, in a futex, until it is set). The notifier wakes the sleeper only on a 0 -> 1 change while it is
+ * waiting; both store then load sequentially consistent flags, so one of them always sees the other.
+ */
+struct __attribute__((aligned(128))) event
+{
+    int pending;
+    int waiting;
+};
+static struct event front_evt; /* the front sleeps on it, the back notifies it */
+static struct event back_evt;  /* the back sleeps on it, the front notifies it */
+
+static void evt_notify(struct event *e)
+{
+    if (__atomic_exchange_n(&e->pending, 1, __ATOMIC_SEQ_CST) == 0 && __atomic_load_n(&e->waiting, __ATOMIC_SEQ_CST))
+    {
+        syscall(SYS_futex, &e->pending, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+}
+
+/* The interrupt handler's first step: clear the pending bit, then look at the ring. */
+static void evt_consume(struct event *e)
+{
+    if (__atomic_load_n(&e->pending, __ATOMIC_RELAXED))
+    {
+        __atomic_store_n(&e->pending, 0, __ATOMIC_SEQ_CST);
+    }
+}
+
+static void evt_wait(struct event *e)
+{
+    __atomic_store_n(&e->waiting, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&e->pending, __ATOMIC_SEQ_CST) == 0)
+    {
+        syscall(SYS_futex, &e->pending, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+    }
+    __atomic_store_n(&e->waiting, 0, __ATOMIC_SEQ_CST);
+}
+
+static void side_idle(int *state, struct event *own)
+{
+    if (idle_mode == IDLE_NOTIFY)
+    {
+        evt_wait(own);
+    }
+    else
+    {
+        idle(state);
+    }
+}
 
 #ifndef SLOT_BYTES
 #define SLOT_BYTES 112
@@ -192,6 +248,10 @@ static void *front_thread(void *arg)
             memset(fs.histogram, 0, sizeof(fs.histogram));
             fs.max_ns = 0;
         }
+        if (idle_mode == IDLE_NOTIFY)
+        {
+            evt_consume(&front_evt);
+        }
         int work = 0;
         if (RING_FREE_REQUESTS(&front) >= (unsigned)batch)
         {
@@ -209,6 +269,10 @@ static void *front_thread(void *arg)
             if (notify)
             {
                 fs.sent++;
+                if (idle_mode == IDLE_NOTIFY)
+                {
+                    evt_notify(&back_evt);
+                }
             }
             else
             {
@@ -248,12 +312,12 @@ static void *front_thread(void *arg)
             RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
             if (!more)
             {
-                idle(&idle_state);
+                side_idle(&idle_state, &front_evt);
             }
         }
         else
         {
-            idle(&idle_state);
+            side_idle(&idle_state, &front_evt);
         }
     }
     return NULL;
@@ -278,6 +342,10 @@ static void *back_thread(void *arg)
             }
             seen = p;
             bs.sent = bs.suppressed = 0;
+        }
+        if (idle_mode == IDLE_NOTIFY)
+        {
+            evt_consume(&back_evt);
         }
         RING_IDX rc = back.req_cons;
         RING_IDX rp = back.sring->req_prod;
@@ -306,6 +374,10 @@ static void *back_thread(void *arg)
             if (notify)
             {
                 bs.sent++;
+                if (idle_mode == IDLE_NOTIFY)
+                {
+                    evt_notify(&front_evt);
+                }
             }
             else
             {
@@ -320,12 +392,12 @@ static void *back_thread(void *arg)
             RING_FINAL_CHECK_FOR_REQUESTS(&back, more);
             if (!more)
             {
-                idle(&idle_state);
+                side_idle(&idle_state, &back_evt);
             }
         }
         else
         {
-            idle(&idle_state);
+            side_idle(&idle_state, &back_evt);
         }
         if (n > 0)
         {
@@ -434,12 +506,15 @@ static int single_thread(uintptr_t order, uint64_t warmup_ms, uint64_t duration_
 int main(int argc, char **argv)
 {
     if (argc < 6 || argc > 7 || (argc == 7 && strcmp(argv[6], "single") != 0)
-        || (strcmp(argv[5], "spin") != 0 && strcmp(argv[5], "yield") != 0 && strcmp(argv[5], "backoff") != 0))
+        || (strcmp(argv[5], "spin") != 0 && strcmp(argv[5], "yield") != 0 && strcmp(argv[5], "backoff") != 0
+            && strcmp(argv[5], "notify") != 0))
     {
-        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff [single]\n", argv[0]);
+        fprintf(stderr, "usage: %s BATCH RING_ORDER WARMUP_MS DURATION_MS spin|yield|backoff|notify [single]\n",
+            argv[0]);
         return 2;
     }
-    idle_mode = strcmp(argv[5], "yield") == 0 ? IDLE_YIELD : strcmp(argv[5], "backoff") == 0 ? IDLE_BACKOFF
+    idle_mode = strcmp(argv[5], "notify") == 0 ? IDLE_NOTIFY : strcmp(argv[5], "yield") == 0 ? IDLE_YIELD
+        : strcmp(argv[5], "backoff") == 0 ? IDLE_BACKOFF
         : IDLE_SPIN;
     batch = atoi(argv[1]);
     uintptr_t order = (uintptr_t)atoi(argv[2]);
@@ -490,6 +565,8 @@ int main(int argc, char **argv)
     }
     uint64_t end = now_ns();
     __atomic_store_n(&phase, STOP, __ATOMIC_RELEASE);
+    evt_notify(&front_evt); /* sleepers wake and see STOP */
+    evt_notify(&back_evt);
     pthread_join(front, NULL);
     pthread_join(back, NULL);
     double seconds = phase == STOP && end > start ? (double)(end - start) / 1e9 : 0.0;

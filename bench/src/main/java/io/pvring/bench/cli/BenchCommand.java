@@ -78,7 +78,8 @@ public final class BenchCommand implements Callable<Integer>
 
     @Option(names = "--idle", paramLabel = "HOW", defaultValue = "yield",
         description = "how idle ring sides wait: ${COMPLETION-CANDIDATES}; spin needs a free core per side, or a "
-            + "spinning side waits out whole scheduler slices (default ${DEFAULT-VALUE})")
+            + "spinning side waits out whole scheduler slices; notify sleeps on event channels (pvring and C "
+            + "only) (default ${DEFAULT-VALUE})")
     private IdleKind idle;
 
     @Option(names = "--no-native", description = "skip the C baseline even when gcc and libxen-dev are there")

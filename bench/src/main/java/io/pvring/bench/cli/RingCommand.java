@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
         "  pvring bench ring",
         "  pvring bench ring --batch 1 --duration 10s --native",
         "  pvring bench ring --slot-bytes 64 --ring-order 2 --batch 32 --json ring.json",
-        "  pvring bench ring --rate 1000000 --no-baselines"})
+        "  pvring bench ring --rate 1000000 --no-baselines",
+        "  pvring bench ring --idle notify --native --batch 1"})
 public final class RingCommand implements Callable<Integer>
 {
     @Spec
@@ -50,8 +51,9 @@ public final class RingCommand implements Callable<Integer>
     private int batch;
 
     @Option(names = "--idle", paramLabel = "HOW", defaultValue = "yield",
-        description = "how an idle side waits: ${COMPLETION-CANDIDATES}; spin needs a free core per side "
-            + "(default ${DEFAULT-VALUE})")
+        description = "how an idle side waits: ${COMPLETION-CANDIDATES}; spin needs a free core per side; notify "
+            + "sleeps on an event channel until the peer's push says to wake it (pvring and C only: the other "
+            + "baselines have no event indices) (default ${DEFAULT-VALUE})")
     private IdleKind idle;
 
     @Option(names = "--rate", paramLabel = "OPS", defaultValue = "0",

@@ -5,6 +5,9 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import io.pvring.bench.run.RunControl;
+import io.pvring.event.BlockingIdleStrategy;
+import io.pvring.event.EventChannelTable;
+import io.pvring.event.EventPort;
 import io.pvring.ring.BackRing;
 import io.pvring.ring.FrontRing;
 import io.pvring.ring.RingGeometry;
@@ -21,9 +24,18 @@ import io.pvring.ring.SharedRingDescriptor;
  */
 public final class PvringHandoff extends RingHandoff
 {
+    private static final int BACK_DOMID = 0;
+    private static final int FRONT_DOMID = 1;
+
     private final UnsafeBuffer shared;
     private final FrontRing front;
     private final BackRing back;
+    // With --idle notify: an event channel between a guest (the front) and dom0 (the back), each end waking a
+    // blocking idle strategy, as a frontend's and a backend's interrupt handlers do. Null otherwise.
+    private final EventPort frontPort;
+    private final EventPort backPort;
+    private final BlockingIdleStrategy frontSleeper;
+    private final BlockingIdleStrategy backSleeper;
 
     public PvringHandoff(final RingConfig config)
     {
@@ -33,6 +45,35 @@ public final class PvringHandoff extends RingHandoff
             SharedRingDescriptor.PAGE_SIZE));
         front = new FrontRing(shared, geometry).init();
         back = new BackRing(shared, geometry).init();
+        if (config.idle().sleeps())
+        {
+            final EventChannelTable channels = new EventChannelTable();
+            channels.addDomain(BACK_DOMID);
+            channels.addDomain(FRONT_DOMID);
+            frontPort = channels.allocUnbound(FRONT_DOMID, BACK_DOMID);
+            backPort = channels.bindInterdomain(BACK_DOMID, FRONT_DOMID, frontPort.port());
+            frontSleeper = new BlockingIdleStrategy();
+            backSleeper = new BlockingIdleStrategy();
+            frontPort.waiter(frontSleeper);
+            backPort.waiter(backSleeper);
+        }
+        else
+        {
+            frontPort = null;
+            backPort = null;
+            frontSleeper = null;
+            backSleeper = null;
+        }
+    }
+
+    @Override
+    protected void wakeForStop()
+    {
+        if (frontSleeper != null)
+        {
+            frontSleeper.wake();
+            backSleeper.wake();
+        }
     }
 
     /**
@@ -64,7 +105,8 @@ public final class PvringHandoff extends RingHandoff
         // Composed privately and copied in whole (putRequest), as Linux's blkfront copies its shadow request.
         final UnsafeBuffer request = privateSlot();
         request.putBytes(0, payload);
-        final IdleStrategy idle = config.idle().newStrategy();
+        final IdleStrategy idle = frontSleeper != null ? frontSleeper : config.idle().newStrategy();
+        final EventPort port = frontPort;
         long nextId = 0;
         long ops = 0;
         boolean armed = false;
@@ -87,6 +129,11 @@ public final class PvringHandoff extends RingHandoff
                 sent = 0;
                 suppressed = 0;
             }
+            if (port != null)
+            {
+                // The interrupt handler's first step: clear the pending bit, then look at the ring.
+                port.consumePending();
+            }
             int work = 0;
             final int toSend = requestsToSend(ring.freeRequests());
             if (toSend > 0)
@@ -101,6 +148,10 @@ public final class PvringHandoff extends RingHandoff
                 if (ring.pushRequestsAndCheckNotify())
                 {
                     frontCounters.set(SENT, ++sent);
+                    if (port != null)
+                    {
+                        port.notifyRemote();
+                    }
                 }
                 else
                 {
@@ -144,7 +195,8 @@ public final class PvringHandoff extends RingHandoff
         final UnsafeBuffer buffer = shared;
         final UnsafeBuffer request = privateSlot();
         final int batch = config.batch();
-        final IdleStrategy idle = config.idle().newStrategy();
+        final IdleStrategy idle = backSleeper != null ? backSleeper : config.idle().newStrategy();
+        final EventPort port = backPort;
         boolean armed = false;
         long sent = 0;
         long suppressed = 0;
@@ -162,6 +214,10 @@ public final class PvringHandoff extends RingHandoff
                 backMeasureStart();
                 sent = 0;
                 suppressed = 0;
+            }
+            if (port != null)
+            {
+                port.consumePending();
             }
             final int available = ring.unconsumedRequests();
             if (available == BackRing.BROKEN)
@@ -183,6 +239,10 @@ public final class PvringHandoff extends RingHandoff
                 if (ring.pushResponsesAndCheckNotify())
                 {
                     backCounters.set(SENT, ++sent);
+                    if (port != null)
+                    {
+                        port.notifyRemote();
+                    }
                 }
                 else
                 {

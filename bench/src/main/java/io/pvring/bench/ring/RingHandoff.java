@@ -142,6 +142,7 @@ public abstract class RingHandoff
         final Measurement measurement = new Measurement(label(), Measurement.warmupFor(durationNanos),
             durationNanos, progress);
         measurement.run(control, () -> frontCounters.get(OPS));
+        wakeForStop();
         try
         {
             front.join(JOIN_MILLIS);
@@ -161,6 +162,11 @@ public abstract class RingHandoff
             throw new IllegalStateException(impl() + " ring workload did not stop within " + JOIN_MILLIS + " ms");
         }
         return record(measurement);
+    }
+
+    /** After the phase turned to stop: wake sides that sleep until notified, so that they see it. */
+    protected void wakeForStop()
+    {
     }
 
     /** Short description for the progress line. */

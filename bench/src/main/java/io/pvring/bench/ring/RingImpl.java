@@ -20,6 +20,12 @@ public enum RingImpl
         return label;
     }
 
+    /** Whether it has event indices, so that its sides can sleep until notified ({@link IdleKind#NOTIFY}). */
+    public boolean hasEventIndices()
+    {
+        return this == PVRING || this == NATIVE_C;
+    }
+
     /** A fresh Java workload (one per run: rings start empty, the JIT profile of each class stays its own). */
     public RingHandoff newHandoff(final RingConfig config)
     {

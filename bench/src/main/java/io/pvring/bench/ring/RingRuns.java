@@ -2,6 +2,7 @@ package io.pvring.bench.ring;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,12 +37,26 @@ public final class RingRuns
         final PrintWriter notes,
         final Consumer<BenchRecord> sink) throws IOException, InterruptedException
     {
+        final List<RingImpl> runnable = new ArrayList<>();
+        for (final RingImpl impl : impls)
+        {
+            if (!config.idle().sleeps() || impl.hasEventIndices())
+            {
+                runnable.add(impl);
+            }
+            else
+            {
+                notes.println("  " + impl.label() + ": skipped with --idle notify (no event indices: nothing tells a"
+                    + " sleeping side when to wake)");
+                notes.flush();
+            }
+        }
         final Map<RingImpl, BenchRecord> best = new LinkedHashMap<>();
         boolean complete = true;
         rounds:
         for (int round = 0; round < rounds; round++)
         {
-            for (final RingImpl impl : impls)
+            for (final RingImpl impl : runnable)
             {
                 if (Interruption.requested())
                 {

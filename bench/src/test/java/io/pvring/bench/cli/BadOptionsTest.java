@@ -19,7 +19,7 @@ class BadOptionsTest
         "bench ring --slot-bytes 4096    | --slot-bytes must be a multiple of 8 in 16..4032, got 4096",
         "bench ring --duration 5x        | '--duration': expected a duration like 500ms, 10s or 2m, got '5x'",
         "bench ring --duration 0ms       | '--duration': expected a duration of at least 1ms",
-        "bench ring --idle fast          | '--idle': expected one of [SPIN, YIELD, BACKOFF]",
+        "bench ring --idle fast          | '--idle': expected one of [SPIN, YIELD, BACKOFF, NOTIFY]",
         "bench ring --ring-order two     | '--ring-order': 'two' is not an int",
         "bench ring --rate -5            | --rate must be a positive number",
         "bench ring --native --rate 1000 | --native runs closed loop",

@@ -118,6 +118,32 @@ class BenchSmokeTest
     }
 
     @Test
+    void ringModeSleepsOnEventChannelsWithNotify() throws IOException
+    {
+        final String missing = NativeRingBaseline.missingToolchain();
+        if (missing != null && "1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
+        {
+            throw new AssertionError(missing);
+        }
+        Assumptions.assumeTrue(missing == null, missing);
+        final Path json = dir.resolve("notify.json");
+        final CliRunner run = CliRunner.run("bench", "ring", "--idle", "notify", "--native", "--batch", "4",
+            "--duration", "200ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(Set.of("pvring", "native-c"), impls(records), "the baselines without event indices sit out");
+        assertTrue(run.out.contains("agrona: skipped with --idle notify"), run.out);
+        for (final Map<String, Object> record : records)
+        {
+            assertEquals("notify", Records.params(record).get("idle"));
+            assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+            // Both sides sleep, so round trips need wake-ups: some pushes must have notified.
+            assertTrue(Records.notifications(record, "sent") > 0, record.toString());
+        }
+    }
+
+    @Test
     void blkModeDrivesBlkfrontAgainstBlkbackWithPolling() throws IOException
     {
         final Path json = dir.resolve("blk.json");
