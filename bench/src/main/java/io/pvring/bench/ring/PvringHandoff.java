@@ -184,6 +184,14 @@ public final class PvringHandoff extends RingHandoff
                 armed = true;
                 work = ring.finalCheckForResponses() ? 1 : 0;
             }
+            if (work == 0 && frontSleeper != null)
+            {
+                final long sleepNanos = nanosUntilNextSend();
+                if (sleepNanos > 0)
+                {
+                    frontSleeper.boundNextPark(sleepNanos);
+                }
+            }
             idle.idle(work);
         }
     }

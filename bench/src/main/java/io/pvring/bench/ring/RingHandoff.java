@@ -126,6 +126,15 @@ public abstract class RingHandoff
         return (int)Math.min(due, Math.min(free, config.batch()));
     }
 
+    /**
+     * Under a rate, how long the front may sleep before its next request falls due, at least 1 ns (a sleeping front
+     * must wake for it: no event will, and one may have fallen due since it last looked); 0 in a closed loop.
+     */
+    protected final long nanosUntilNextSend()
+    {
+        return pacer.paced() ? Math.max(1, pacer.nanosUntilNext(System.nanoTime())) : 0;
+    }
+
     /** The stamp of the next request: intended send time under a rate, else {@code now}. */
     protected final long stamp(final long now)
     {

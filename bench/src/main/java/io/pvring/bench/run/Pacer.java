@@ -36,6 +36,12 @@ public final class Pacer
         return Math.max(0, dueTotal - scheduled);
     }
 
+    /** How long until the next request falls due; 0 or less when one is due now. */
+    public long nanosUntilNext(final long nowNanos)
+    {
+        return startNanos + (long)(scheduled * intervalNanos) - nowNanos;
+    }
+
     /** Intended send time of the next request; advances the schedule by one. */
     public long nextIntended()
     {

@@ -144,6 +144,20 @@ class BenchSmokeTest
     }
 
     @Test
+    void aSleepingFrontWakesForItsScheduleUnderARate() throws IOException
+    {
+        // No event tells a sleeping front that its next request is due: it must bound its sleep by the schedule.
+        final Path json = dir.resolve("notify-rate.json");
+        final CliRunner run = CliRunner.run("bench", "ring", "--idle", "notify", "--rate", "20000",
+            "--no-baselines", "--duration", "300ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        final double opsPerSec = Records.number(record, "ops_per_sec");
+        assertTrue(opsPerSec > 20000 * 0.5 && opsPerSec <= 20000 * 1.25, "near the offered rate: " + opsPerSec);
+    }
+
+    @Test
     void blkModeDrivesBlkfrontAgainstBlkbackWithPolling() throws IOException
     {
         final Path json = dir.resolve("blk.json");

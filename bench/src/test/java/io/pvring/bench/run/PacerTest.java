@@ -23,6 +23,18 @@ class PacerTest
     }
 
     @Test
+    void saysHowLongUntilTheNextRequestFallsDue()
+    {
+        final Pacer pacer = new Pacer(1_000_000);
+        pacer.start(10_000);
+
+        assertEquals(0, pacer.nanosUntilNext(10_000), "the first is due at once");
+        pacer.nextIntended();
+        assertEquals(600, pacer.nanosUntilNext(10_400));
+        assertEquals(-500, pacer.nanosUntilNext(11_500), "overdue: negative");
+    }
+
+    @Test
     void zeroRateMeansClosedLoop()
     {
         assertFalse(new Pacer(0).paced());
