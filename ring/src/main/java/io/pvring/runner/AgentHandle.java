@@ -42,11 +42,13 @@ public final class AgentHandle extends AgentHandleTail implements AgentWaker
     }
 
     private final RingAgent agent;
+    private final WaitMode mode;
     private final Runner runner;
     private final AgentErrorListener errorListener;
     /** Null unless the mode is {@link WaitMode#ADAPTIVE}. */
     private final AdaptivePollWindow window;
     private final CompletableFuture<Void> removal = new CompletableFuture<>();
+    private volatile boolean removed;
 
     AgentHandle(
         final RingAgent agent,
@@ -128,7 +130,7 @@ public final class AgentHandle extends AgentHandleTail implements AgentWaker
     /** True while the agent sleeps with its rings armed (as last published by the runner thread). */
     public boolean isAsleep()
     {
-        return asleep;
+        return 0 != asleep;
     }
 
     public long pollWindowNanos()
@@ -155,7 +157,7 @@ public final class AgentHandle extends AgentHandleTail implements AgentWaker
     public String toString()
     {
         return "AgentHandle{" + agent.roleName() + ", mode=" + mode + ", runner=" + runner.name() +
-            ", asleep=" + asleep + ", window=" + pollWindowNanos() + "ns, polled=" + pollNanos() + "ns, sleeps=" +
+            ", asleep=" + isAsleep() + ", window=" + pollWindowNanos() + "ns, polled=" + pollNanos() + "ns, sleeps=" +
             sleeps() + ", wakeups=" + wakeups() + ", removed=" + removed + '}';
     }
 
@@ -198,7 +200,7 @@ public final class AgentHandle extends AgentHandleTail implements AgentWaker
     /** The agent armed its rings and nothing was waiting: it sleeps until signalled or due. */
     void fallAsleep(final long now)
     {
-        asleep = true;
+        asleep = 1;
         if (null != window)
         {
             POLL_NANOS.setRelease(this, pollNanos + (now - idleSince));
@@ -209,7 +211,7 @@ public final class AgentHandle extends AgentHandleTail implements AgentWaker
     /** Signalled or due while asleep: the whole spell, polling plus sleep, is the block time QEMU adapts to. */
     void wakeUp(final long now)
     {
-        asleep = false;
+        asleep = 0;
         deadline = Runner.NONE;
         WAKEUPS.setRelease(this, wakeups + 1);
         if (null != window)

@@ -211,7 +211,7 @@ public final class Runner implements Runnable
         int work = 0;
         for (final AgentHandle agent : agents)
         {
-            if (agent.asleep)
+            if (0 != agent.asleep)
             {
                 if (!agent.consumeSignal() && !due(agent))
                 {
