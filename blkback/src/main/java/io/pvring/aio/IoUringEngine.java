@@ -58,6 +58,8 @@ public final class IoUringEngine extends AbstractAioEngine
     private final OneToOneConcurrentArrayQueue<AioSlot> toLoop;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
+    /** Used only on the loop thread, inside {@link #drain()}. */
+    private final ReusableSqe sqe = new ReusableSqe();
     private final WorkerPool slowLane;
     private final AioSlot[] slowBatch;
     private final long iovecs;
@@ -203,38 +205,31 @@ public final class IoUringEngine extends AbstractAioEngine
         }
     }
 
-    private static IoUringIoOps sqe(final AioSlot slot)
+    private IoUringIoOps sqe(final AioSlot slot)
     {
         final int fd = slot.file.fd();
         final short data = (short)slot.index;
         switch (slot.op)
         {
             case AioOp.READ:
-                return rw(IORING_OP_READ, fd, slot.position, slot.address, (int)slot.length, data);
+                return sqe.set(IORING_OP_READ, fd, slot.position, slot.address, (int)slot.length, 0, data);
             case AioOp.WRITE:
-                return rw(IORING_OP_WRITE, fd, slot.position, slot.address, (int)slot.length, data);
+                return sqe.set(IORING_OP_WRITE, fd, slot.position, slot.address, (int)slot.length, 0, data);
             case AioOp.READV:
-                return rw(IORING_OP_READV, fd, slot.position, fillIovecs(slot), slot.segmentCount, data);
+                return sqe.set(IORING_OP_READV, fd, slot.position, fillIovecs(slot), slot.segmentCount, 0, data);
             case AioOp.WRITEV:
-                return rw(IORING_OP_WRITEV, fd, slot.position, fillIovecs(slot), slot.segmentCount, data);
+                return sqe.set(IORING_OP_WRITEV, fd, slot.position, fillIovecs(slot), slot.segmentCount, 0, data);
             case AioOp.FSYNC:
+                return sqe.set(IORING_OP_FSYNC, fd, 0L, 0L, 0, 0, data);
             case AioOp.FDATASYNC:
-                return new IoUringIoOps(IORING_OP_FSYNC, (byte)0, (short)0, fd, 0L, 0L, 0,
-                    slot.op == AioOp.FDATASYNC ? IORING_FSYNC_DATASYNC : 0, (long)data, (short)0, (short)0, 0, 0L);
+                return sqe.set(IORING_OP_FSYNC, fd, 0L, 0L, 0, IORING_FSYNC_DATASYNC, data);
             case AioOp.PUNCH_HOLE:
                 // io_uring_prep_fallocate: off = offset, addr = length, len = mode.
-                return new IoUringIoOps(IORING_OP_FALLOCATE, (byte)0, (short)0, fd, slot.position, slot.length,
-                    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (long)data, (short)0, (short)0, 0, 0L);
+                return sqe.set(IORING_OP_FALLOCATE, fd, slot.position, slot.length,
+                    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, data);
             default:
                 throw new IllegalStateException("unknown op " + slot);
         }
-    }
-
-    private static IoUringIoOps rw(
-        final byte opcode, final int fd, final long position, final long address, final int length, final short data)
-    {
-        return new IoUringIoOps(
-            opcode, (byte)0, (short)0, fd, position, address, length, 0, (long)data, (short)0, (short)0, 0, 0L);
     }
 
     private static long fillIovecs(final AioSlot slot)
