@@ -109,7 +109,7 @@ abstract class AbstractAioEngine implements AioEngine
         }
         else
         {
-            enqueue(slot);
+            admit(slot);
         }
         return true;
     }

@@ -13,9 +13,10 @@ package io.pvring.aio;
  * <p><b>Completing.</b> Every accepted request completes exactly once, with bytes transferred or a negated errno,
  * never by an exception: I/O errors, a closed file, a write on a read-only file and an unsupported operation all
  * arrive as results. Engine threads publish completions into a bounded queue and then run the {@code
- * completionSignal} given at creation (to wake the ring's thread; it must not block); the submitting thread reaps
- * them with {@link #poll}, which calls the handler on the submitting thread. Submitting and polling allocate
- * nothing once warm.
+ * completionSignal} given at creation (to wake the ring's thread; it must not block). A request refused at
+ * submission (closed file, read-only file, no punch hole) is published by the submitting thread itself. The
+ * submitting thread reaps completions with {@link #poll}, which calls the handler on that thread. Submitting and
+ * polling allocate nothing once warm.
  *
  * <p><b>Closing.</b> {@link #close()} (on the submitting thread) cancels queued-but-unsubmitted requests with
  * {@code -ECANCELED}, waits up to {@link AioConfig#closeTimeoutMillis()} for those in flight, and completes any
@@ -45,8 +46,11 @@ public interface AioEngine extends AutoCloseable
     boolean writev(AioFile file, long tag, long position, IoVector vector);
 
     /**
-     * Makes every write that completed before this request durable: {@code fdatasync} when {@code dataOnly},
-     * else {@code fsync}.
+     * Makes every write that completed before this request was submitted durable: {@code fdatasync} when {@code
+     * dataOnly}, else {@code fsync}. It is not ordered against requests still in flight (io_uring and the workers
+     * run them concurrently), so a caller that needs "everything before the flush" (blkif FLUSH, BARRIER) waits for
+     * those writes to complete first, as Linux blkback does. A failure is reported on this request only; keeping
+     * it sticky (fsyncgate) is the store's job.
      */
     boolean sync(AioFile file, long tag, boolean dataOnly);
 
