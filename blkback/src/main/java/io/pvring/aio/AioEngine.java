@@ -33,6 +33,9 @@ public interface AioEngine extends AutoCloseable
     /** Requests accepted and not yet reaped by {@link #poll}. */
     int inFlight();
 
+    /** Requests so far that went through an aligned bounce buffer ({@code cache=none} and unaligned). */
+    long bouncedRequests();
+
     /** Reads {@code length} bytes at {@code position} into native memory at {@code address}. */
     boolean read(AioFile file, long tag, long position, long address, int length);
 

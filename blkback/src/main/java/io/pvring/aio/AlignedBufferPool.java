@@ -2,6 +2,7 @@ package io.pvring.aio;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.BufferUtil;
 
@@ -16,6 +17,7 @@ final class AlignedBufferPool
 
     private final ArrayBlockingQueue<ByteBuffer> free;
     private final int bufferBytes;
+    private final AtomicLong acquired = new AtomicLong();
 
     AlignedBufferPool(final int count, final int maxIoBytes, final int maxAlignment)
     {
@@ -34,7 +36,14 @@ final class AlignedBufferPool
 
     ByteBuffer acquire() throws InterruptedException
     {
+        acquired.incrementAndGet();
         return free.take();
+    }
+
+    /** Requests that have gone through a bounce buffer so far. */
+    long acquired()
+    {
+        return acquired.get();
     }
 
     void release(final ByteBuffer buffer)

@@ -14,7 +14,9 @@ import org.agrona.UnsafeApi;
  * Runs one request synchronously with positional {@link FileChannel} I/O, on a worker thread. Under {@code
  * O_DIRECT}, requests whose memory, offset or length miss the file's alignment go through an aligned bounce
  * buffer (a partial block at either end of a write is read, merged and written back, serialised per file), so the
- * caller never sees {@code EINVAL}. One instance per worker thread.
+ * caller never sees {@code EINVAL}. A write into the last, partial block of a file whose size is not a multiple
+ * of the alignment writes that whole block, so the file grows to the next alignment boundary (disk images are
+ * sized in whole sectors; an image of 4 KiB multiples never grows). One instance per worker thread.
  */
 final class ChannelIo
 {

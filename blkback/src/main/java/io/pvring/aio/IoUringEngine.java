@@ -61,6 +61,7 @@ public final class IoUringEngine extends AbstractAioEngine
     /** Used only on the loop thread, inside {@link #drain()}. */
     private final ReusableSqe sqe = new ReusableSqe();
     private final WorkerPool slowLane;
+    private final AlignedBufferPool bounce;
     private final AioSlot[] slowBatch;
     private final long iovecs;
     private boolean iovecsFreed;
@@ -91,8 +92,7 @@ public final class IoUringEngine extends AbstractAioEngine
                 "io_uring engine: registering on the event loop failed", registered.cause());
         }
         registration = registered.getNow();
-        final AlignedBufferPool bounce =
-            new AlignedBufferPool(config.bounceBuffers(), config.maxIoBytes(), AioFile.MAX_ALIGNMENT);
+        bounce = new AlignedBufferPool(config.bounceBuffers(), config.maxIoBytes(), AioFile.MAX_ALIGNMENT);
         slowLane = new WorkerPool(NAME + "-unaligned", this, bounce, depth, 0, Math.min(4, config.maxThreads()),
             config.idleTimeoutMillis());
     }
@@ -100,6 +100,11 @@ public final class IoUringEngine extends AbstractAioEngine
     public String name()
     {
         return NAME;
+    }
+
+    public long bouncedRequests()
+    {
+        return bounce.acquired();
     }
 
     public boolean canPunchHole()

@@ -17,12 +17,12 @@ public final class ThreadPoolEngine extends AbstractAioEngine
     public static final String NAME = "threads";
 
     private final WorkerPool pool;
+    private final AlignedBufferPool bounce;
 
     public ThreadPoolEngine(final AioConfig config, final Runnable completionSignal)
     {
         super(config, completionSignal);
-        final AlignedBufferPool bounce =
-            new AlignedBufferPool(config.bounceBuffers(), config.maxIoBytes(), AioFile.MAX_ALIGNMENT);
+        bounce = new AlignedBufferPool(config.bounceBuffers(), config.maxIoBytes(), AioFile.MAX_ALIGNMENT);
         pool = new WorkerPool(NAME, this, bounce, config.queueDepth(), config.minThreads(), config.maxThreads(),
             config.idleTimeoutMillis());
     }
@@ -30,6 +30,11 @@ public final class ThreadPoolEngine extends AbstractAioEngine
     public String name()
     {
         return NAME;
+    }
+
+    public long bouncedRequests()
+    {
+        return bounce.acquired();
     }
 
     public boolean canPunchHole()
