@@ -21,6 +21,8 @@ public final class BlkBackConfig
     public static final int DEFAULT_PERSISTENT_GRANT_UNUSED_SECONDS = 60;
     public static final int DEFAULT_MAX_QUEUES = 4;
     public static final int DEFAULT_BATCH_LIMIT = 64;
+    /** How long a closing ring waits for its requests in flight before it gives up on them (and logs it). */
+    public static final long DEFAULT_IN_FLIGHT_DRAIN_TIMEOUT_MS = 30_000;
 
     private int maxIndirectSegments = DEFAULT_MAX_INDIRECT_SEGMENTS;
     private int maxRingPageOrder = DEFAULT_MAX_RING_PAGE_ORDER;
@@ -34,6 +36,7 @@ public final class BlkBackConfig
     private boolean discard = true;
     private boolean polling = true;
     private int batchLimit = DEFAULT_BATCH_LIMIT;
+    private long inFlightDrainTimeoutMs = DEFAULT_IN_FLIGHT_DRAIN_TIMEOUT_MS;
 
     /** {@code feature-max-indirect-segments}; 0 turns indirect requests off (the key is then not written). */
     public BlkBackConfig maxIndirectSegments(final int value)
@@ -185,6 +188,21 @@ public final class BlkBackConfig
         return batchLimit;
     }
 
+    /**
+     * The bound on a ring's teardown wait for its requests in flight (Linux waits without a bound): past it the ring
+     * logs an error, leaves those requests' grant mappings mapped and ignores their late completions.
+     */
+    public BlkBackConfig inFlightDrainTimeoutMs(final long value)
+    {
+        inFlightDrainTimeoutMs = value;
+        return this;
+    }
+
+    public long inFlightDrainTimeoutMs()
+    {
+        return inFlightDrainTimeoutMs;
+    }
+
     /** The {@code info} key: {@code VDISK_*} bits. */
     public int info()
     {
@@ -209,6 +227,10 @@ public final class BlkBackConfig
             throw new IllegalArgumentException("nanoClock=null");
         }
         check(batchLimit >= 1, "batchLimit", batchLimit, "1..");
+        if (inFlightDrainTimeoutMs < 1 || inFlightDrainTimeoutMs > Integer.MAX_VALUE - 1_000)
+        {
+            throw new IllegalArgumentException("inFlightDrainTimeoutMs=" + inFlightDrainTimeoutMs + " not in 1..");
+        }
         return this;
     }
 
@@ -226,6 +248,7 @@ public final class BlkBackConfig
             ", maxQueues=" + maxQueues + ", persistentGrants=" + persistentGrants + ", maxPersistentGrants=" +
             maxPersistentGrants + ", persistentGrantUnusedSeconds=" + persistentGrantUnusedSeconds +
             ", readOnly=" + readOnly + ", cdrom=" + cdrom + ", discard=" + discard +
-            ", polling=" + polling + ", batchLimit=" + batchLimit + '}';
+            ", polling=" + polling + ", batchLimit=" + batchLimit + ", inFlightDrainTimeoutMs=" +
+            inFlightDrainTimeoutMs + '}';
     }
 }

@@ -3,7 +3,7 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.SynchronousBlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -38,20 +38,20 @@ final class HostRig implements AutoCloseable
     final GrantTable grants;
     final BackendGrantMapper realMapper;
     final FaultInjectingGrantMapper mapper;
-    final BlockStore store;
+    final SynchronousBlockStore store;
     final BlkBack back;
     final BlkFront front;
     final List<long[]> completions = new ArrayList<>();
     private final EventPort[] frontPorts;
     private final EventPort[] backPorts;
 
-    HostRig(final BlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
+    HostRig(final SynchronousBlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
     {
         this(new Hypervisor(), true, "hostile", store, backConfig, frontConfig);
     }
 
     /** A guest domain {@code name} on a hypervisor the caller owns (several devices side by side). */
-    HostRig(final Hypervisor hypervisor, final String name, final BlockStore store)
+    HostRig(final Hypervisor hypervisor, final String name, final SynchronousBlockStore store)
     {
         this(hypervisor, false, name, store, new BlkBackConfig(), new BlkFrontConfig());
     }
@@ -60,7 +60,7 @@ final class HostRig implements AutoCloseable
         final Hypervisor hypervisor,
         final boolean ownsHypervisor,
         final String name,
-        final BlockStore store,
+        final SynchronousBlockStore store,
         final BlkBackConfig backConfig,
         final BlkFrontConfig frontConfig)
     {

@@ -3,10 +3,10 @@ package io.pvring.blkback;
 import java.nio.ByteOrder;
 import java.util.function.ObjIntConsumer;
 
-import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.store.NullBlockStore;
 import io.pvring.blkback.store.RawFileBlockStore;
+import io.pvring.blkback.store.SynchronousBlockStore;
 import io.pvring.blkback.test.FaultyFileChannel;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -113,7 +113,7 @@ class HostileFrontendTest
         return new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), new BlkFrontConfig());
     }
 
-    private static void assertStoreZero(final BlockStore store)
+    private static void assertStoreZero(final SynchronousBlockStore store)
     {
         final UnsafeBuffer all = new UnsafeBuffer(new byte[(int)store.sizeBytes()]);
         store.read(0, all, 0, all.capacity());
@@ -350,9 +350,9 @@ class HostileFrontendTest
                 abi.putRequest(b, slot, 99, 200, 0, 1, Long.MAX_VALUE);
                 abi.putSegment(b, slot, 0, -1, 7, 0);
             });
-            final BlkRing ring = new BlkRing("racing", racing, 0, abi, rig.mapper, rig.store,
-                new BlkBackConfig(), null, false, new BlkRingCounters(rig.back.countersManager(), "racing"),
-                (r, reason) -> { });
+            final BlkRing ring = new BlkRing("racing", new BlkRing.Transport(racing, 0, abi, null, false),
+                new BlkRing.Device(rig.mapper, rig.store, new BlkBackConfig()),
+                new BlkRingCounters(rig.back.countersManager(), "racing"), (r, reason) -> { });
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
             raw.page(1).setMemory(0, 4096, (byte)0x42);

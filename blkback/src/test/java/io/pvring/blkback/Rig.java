@@ -3,7 +3,7 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.SynchronousBlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -18,13 +18,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class Rig implements AutoCloseable
 {
     final TestGuest guest;
-    final BlockStore store;
+    final SynchronousBlockStore store;
     final BlkBack back;
     final BlkFront front;
     final TestGuest.Port[][] ports;
     final List<long[]> completions = new ArrayList<>();
 
-    Rig(final BlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
+    Rig(final SynchronousBlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
     {
         this.store = store;
         final long frames = BlkFront.framesNeeded(frontConfig.validate());
