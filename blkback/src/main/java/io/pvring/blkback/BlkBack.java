@@ -59,7 +59,7 @@ public final class BlkBack implements AutoCloseable
     {
         this.name = name;
         this.store = store;
-        this.config = config.validate();
+        this.config = config;
         this.mapper = mapper;
         this.countersManager = countersManager != null ?
             countersManager : BlkRingCounters.newCountersManager(16 * config.maxQueues());

@@ -45,8 +45,8 @@ class AsyncRunnerTest
     void aSleepingRingIsWokenByEveryCompletionFromAnotherThread() throws Exception
     {
         final ControlledBlockStore store = new ControlledBlockStore(DISK);
-        final BlkBackConfig bc = new BlkBackConfig().polling(false);
-        try (CoreRig rig = new CoreRig(store, bc, new BlkFrontConfig()))
+        final BlkBackConfig bc = BlkBackConfig.builder().polling(false).build();
+        try (CoreRig rig = new CoreRig(store, bc, BlkFrontConfig.defaults()))
         {
             rig.back.start(1, BlockingIdleStrategy::new);
             final AtomicBoolean running = new AtomicBoolean(true);
@@ -108,7 +108,8 @@ class AsyncRunnerTest
     void disconnectWaitsForTheIoInFlightBeforeUnmappingIt() throws Exception
     {
         final ControlledBlockStore store = new ControlledBlockStore(DISK);
-        try (CoreRig rig = new CoreRig(store, new BlkBackConfig().polling(false), new BlkFrontConfig()))
+        try (CoreRig rig = new CoreRig(store, BlkBackConfig.builder().polling(false)
+            .build(), BlkFrontConfig.defaults()))
         {
             final int ringPages = rig.pair.liveMappings();
             rig.back.start(1, BlockingIdleStrategy::new);
@@ -139,8 +140,8 @@ class AsyncRunnerTest
     void disconnectGivesUpAfterItsBoundAndLeavesTheStoresPagesMapped() throws Exception
     {
         final ControlledBlockStore store = new ControlledBlockStore(DISK);
-        final BlkBackConfig bc = new BlkBackConfig().polling(false).inFlightDrainTimeoutMs(200);
-        try (CoreRig rig = new CoreRig(store, bc, new BlkFrontConfig()))
+        final BlkBackConfig bc = BlkBackConfig.builder().polling(false).inFlightDrainTimeoutMs(200).build();
+        try (CoreRig rig = new CoreRig(store, bc, BlkFrontConfig.defaults()))
         {
             rig.back.start(1, BlockingIdleStrategy::new);
             final BlkFrontQueue queue = rig.front.queue(0);

@@ -50,8 +50,8 @@ class AsyncStoreTest
 
     private static CoreRig rig(final ControlledBlockStore store, final boolean persistent)
     {
-        return new CoreRig(store, new BlkBackConfig().persistentGrants(persistent),
-            new BlkFrontConfig().persistentGrants(persistent));
+        return new CoreRig(store, BlkBackConfig.builder().persistentGrants(persistent).build(),
+            BlkFrontConfig.builder().persistentGrants(persistent).build());
     }
 
     @ParameterizedTest(name = "persistent={0}")

@@ -53,7 +53,7 @@ final class HostRig implements AutoCloseable
     /** A guest domain {@code name} on a hypervisor the caller owns (several devices side by side). */
     HostRig(final Hypervisor hypervisor, final String name, final SynchronousBlockStore store)
     {
-        this(hypervisor, false, name, store, new BlkBackConfig(), new BlkFrontConfig());
+        this(hypervisor, false, name, store, BlkBackConfig.defaults(), BlkFrontConfig.defaults());
     }
 
     private HostRig(
@@ -67,7 +67,7 @@ final class HostRig implements AutoCloseable
         this.hypervisor = hypervisor;
         this.ownsHypervisor = ownsHypervisor;
         this.store = store;
-        final long frames = BlkFront.framesNeeded(frontConfig.validate());
+        final long frames = BlkFront.framesNeeded(frontConfig);
         domain = hypervisor.createDomain(name, (FIRST_GFN + frames + 16) * 4096);
         memory = domain.guestMemory();
         grants = domain.grantTable();
@@ -103,7 +103,7 @@ final class HostRig implements AutoCloseable
 
     static HostRig memory(final long bytes)
     {
-        return new HostRig(new MemoryBlockStore(bytes, 512), new BlkBackConfig(), new BlkFrontConfig());
+        return new HostRig(new MemoryBlockStore(bytes, 512), BlkBackConfig.defaults(), BlkFrontConfig.defaults());
     }
 
     /** Pushes, lets every ring work until idle, and polls every queue; returns completions collected. */

@@ -128,8 +128,8 @@ class PersistentGrantTest
     void aRingPurgesIdlePersistentMappingsFromItsOwnDutyCycle()
     {
         final CachedNanoClock clock = new CachedNanoClock();
-        final BlkBackConfig bc = new BlkBackConfig().nanoClock(clock).persistentGrantUnusedSeconds(60);
-        try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, new BlkFrontConfig()))
+        final BlkBackConfig bc = BlkBackConfig.builder().nanoClock(clock).persistentGrantUnusedSeconds(60).build();
+        try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, BlkFrontConfig.defaults()))
         {
             final UnsafeBuffer data = TestData.pattern(32 * 1024, 5);
             assertEquals(BLKIF_RSP_OKAY, rig.write(0, data));
@@ -192,8 +192,8 @@ class PersistentGrantTest
     @Test
     void aRingKeepsAtMostItsLimitOfPersistentMappings()
     {
-        final BlkBackConfig bc = new BlkBackConfig().maxPersistentGrants(40);
-        final BlkFrontConfig fc = new BlkFrontConfig().poolPages(200);
+        final BlkBackConfig bc = BlkBackConfig.builder().maxPersistentGrants(40).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().poolPages(200).build();
         try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, fc))
         {
             final UnsafeBuffer data = TestData.pattern(44 * 1024, 3);
@@ -220,8 +220,8 @@ class PersistentGrantTest
     @Test
     void eightIndirectPagesCarry4096Segments()
     {
-        final BlkBackConfig bc = new BlkBackConfig().maxIndirectSegments(4096);
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(4096).poolPages(4200);
+        final BlkBackConfig bc = BlkBackConfig.builder().maxIndirectSegments(4096).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(4096).poolPages(4200).build();
         try (Rig rig = new Rig(new MemoryBlockStore(32 << 20, 512), bc, fc))
         {
             final UnsafeBuffer data = TestData.pattern(16 << 20, 8);

@@ -27,7 +27,7 @@ final class Rig implements AutoCloseable
     Rig(final SynchronousBlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
     {
         this.store = store;
-        final long frames = BlkFront.framesNeeded(frontConfig.validate());
+        final long frames = BlkFront.framesNeeded(frontConfig);
         guest = new TestGuest((int)frames + 16, (int)frames + 64);
         back = new BlkBack("blkback-1-51712", store, backConfig, guest.mapper, null);
         ports = new TestGuest.Port[frontConfig.queues()][];
@@ -48,7 +48,7 @@ final class Rig implements AutoCloseable
 
     static Rig memory(final long bytes)
     {
-        return new Rig(new MemoryBlockStore(bytes, 512), new BlkBackConfig(), new BlkFrontConfig());
+        return new Rig(new MemoryBlockStore(bytes, 512), BlkBackConfig.defaults(), BlkFrontConfig.defaults());
     }
 
     BlkFrontQueue q(final int index)

@@ -45,9 +45,9 @@ class SteadyStateAllocationTest
     private void requestPathDoesNotAllocate(
         final boolean persistent, final BlockStore store, final ControlledBlockStore late)
     {
-        final BlkBackConfig bc = new BlkBackConfig().persistentGrants(persistent);
-        final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(persistent).maxIndirectSegments(32)
-            .poolPages(400);
+        final BlkBackConfig bc = BlkBackConfig.builder().persistentGrants(persistent).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().persistentGrants(persistent).maxIndirectSegments(32)
+            .poolPages(400).build();
         try (CoreRig rig = new CoreRig(store, bc, fc))
         {
             final BlkFrontQueue queue = rig.front.queue(0);

@@ -25,6 +25,7 @@ import io.pvring.blkback.store.NullBlockStore;
 import io.pvring.blkback.store.RawFileBlockStore;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventPort;
 import io.pvring.event.IdleStrategies;
@@ -110,23 +111,24 @@ public final class BlkBench
         final Progress progress)
     {
         final int queues = config.queues();
-        final BlkFrontConfig frontConfig = new BlkFrontConfig()
+        final int perRequestMax = Math.max(BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST, config.indirectSegments()) +
+            BlkifDescriptor.indirectPages(config.indirectSegments());
+        final BlkFrontConfig frontConfig = BlkFrontConfig.builder()
             .queues(queues)
             .ringPageOrder(config.ringOrder())
             .persistentGrants(config.persistent())
-            .maxIndirectSegments(config.indirectSegments());
-        final int perRequestMax = frontConfig.maxSegments() + io.pvring.blkif.BlkifDescriptor.indirectPages(
-            config.indirectSegments());
-        frontConfig.poolPages(Math.max(perRequestMax, config.queueDepth() * config.pagesPerRequest()));
-        final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig.validate()) + 16;
+            .maxIndirectSegments(config.indirectSegments())
+            .poolPages(Math.max(perRequestMax, config.queueDepth() * config.pagesPerRequest()))
+            .build();
+        final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig) + 16;
         final Domain guest = hypervisor.createDomain("bench-guest", frames * GuestMemory.PAGE_SIZE);
-        final BlkBackConfig backConfig = new BlkBackConfig()
+        final BlkBackConfig backConfig = BlkBackConfig.builder()
             .polling(config.poll())
             .persistentGrants(config.persistent())
             .maxQueues(Math.max(BlkBackConfig.DEFAULT_MAX_QUEUES, queues))
             .maxIndirectSegments(Math.max(BlkBackConfig.DEFAULT_MAX_INDIRECT_SEGMENTS, config.indirectSegments()))
             .maxPersistentGrants(Math.max(BlkBackConfig.DEFAULT_MAX_PERSISTENT_GRANTS,
-                queues * frontConfig.poolPages()));
+                queues * frontConfig.poolPages())).build();
 
         final EventPort[] backPorts = new EventPort[queues];
         final EventPort[] frontPorts = new EventPort[queues];

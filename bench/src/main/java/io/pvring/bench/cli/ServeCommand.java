@@ -280,8 +280,8 @@ public final class ServeCommand implements Callable<Integer>
         final boolean ownDir = null == dir;
         final Path directory = ownDir ? defaultDirectory() : dir.toAbsolutePath();
         final String idle = wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.NOTIFY;
-        final BlkBackDriver blkback = new BlkBackDriver(new BlkBackConfig().polling(wait == WaitMode.POLL),
-            BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
+        final BlkBackConfig blkConfig = BlkBackConfig.builder().polling(wait == WaitMode.POLL).build();
+        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackConfig netConfig = NetBackConfig.builder().build();
         final CountersFile countersFile = null == netCounters ? null :
