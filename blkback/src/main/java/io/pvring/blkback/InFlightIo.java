@@ -88,16 +88,19 @@ final class InFlightIo implements BlockIo
         return (int)STATE.getVolatile(this);
     }
 
-    /** Ring thread: about to submit the current stage. */
+    /**
+     * Ring thread: about to submit the current stage. A release store is enough: the store reaches the io only
+     * through this thread's call or its own hand-off, which orders this write before any completion.
+     */
     void submitted()
     {
-        STATE.setVolatile(this, SUBMITTED);
+        STATE.setRelease(this, SUBMITTED);
     }
 
-    /** Ring thread: the request left the table. */
+    /** Ring thread: the request left the table (release: its fields are settled before anyone sees it free). */
     void free()
     {
-        STATE.setVolatile(this, FREE);
+        STATE.setRelease(this, FREE);
     }
 
     /** Ring thread: the ring gave up waiting; a late completion is dropped. False if it completed meanwhile. */
