@@ -9,6 +9,8 @@ import io.pvring.blkback.test.ControlledBlockStore;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.blkfront.BlkFrontQueue;
+import io.pvring.ring.FrontRing;
+import io.pvring.ring.SharedRingDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -343,6 +345,41 @@ class AsyncStoreTest
             ring.doWork();
             assertEquals(0, ring.inFlight());
             assertEquals(entries, new Answers().poll(queue));
+        }
+    }
+
+    @Test
+    void aRingThatBreaksWaitsForItsIoInFlightBeforeUnmapping() throws Exception
+    {
+        final ControlledBlockStore store = new ControlledBlockStore(DISK);
+        try (CoreRig rig = rig(store, false))
+        {
+            final BlkFrontQueue queue = rig.front.queue(0);
+            final BlkRing ring = rig.back.rings().get(0);
+            final UnsafeBuffer data = TestData.pattern(4096, 15);
+            assertTrue(queue.write(0, 8, data, 0, 1));
+            queue.push();
+            ring.doWork();
+            final FrontRing front = queue.frontRing();
+            front.buffer().putIntRelease(SharedRingDescriptor.REQ_PROD_OFFSET, front.reqProdPvt() + front.size() + 5);
+            ring.doWork();
+            assertTrue(rig.back.isBroken(), rig.back.brokenReason());
+            assertEquals(1, ring.inFlight(), "the write taken before the break is still with the store");
+            final int mapped = rig.pair.liveMappings();
+            final Thread closer = new Thread(rig.back::disconnect, "closer");
+            closer.start();
+            final long deadline = System.nanoTime() + 60_000_000_000L;
+            while (closer.getState() != Thread.State.TIMED_WAITING)
+            {
+                assertTrue(System.nanoTime() - deadline < 0, "timed out after 60 s waiting for the disconnect to wait");
+                Thread.yield();
+            }
+            assertEquals(mapped, rig.pair.liveMappings(), "nothing unmapped while the write is in flight");
+            assertNotNull(store.heldIo(0).page(0), "the write's page is still mapped");
+            store.complete(0, BlockStore.OK);
+            closer.join(60_000);
+            assertTrue(!closer.isAlive(), "the disconnect finished once the write completed");
+            assertEquals(0, rig.pair.liveMappings());
         }
     }
 }
