@@ -59,7 +59,7 @@ public final class BlkBack implements AutoCloseable
     {
         this.name = name;
         this.store = store;
-        this.config = config.validate();
+        this.config = config;
         this.mapper = mapper;
         this.countersManager = countersManager != null ?
             countersManager : BlkRingCounters.newCountersManager(16 * config.maxQueues());
@@ -147,8 +147,9 @@ public final class BlkBack implements AutoCloseable
         }
         final String role = name + "-q" + queue;
         final BlkRingCounters counters = new BlkRingCounters(countersManager, role);
-        final BlkRing blkRing = new BlkRing(role, ring, pageOrder, abi, mapper, store, config, port,
-            persistentGrants && config.persistentGrants(), counters, this::onRingBroken);
+        final BlkRing blkRing = new BlkRing(role,
+            new BlkRing.Transport(ring, pageOrder, abi, port, persistentGrants && config.persistentGrants()),
+            new BlkRing.Device(mapper, store, config), counters, this::onRingBroken);
         rings.add(blkRing);
         ringHandles.add(handles);
         ringCounters.add(counters);
@@ -212,9 +213,12 @@ public final class BlkBack implements AutoCloseable
             }
         }
         idleStrategies.clear();
+        // The agent's onClose runs on its thread and waits (bounded) for the I/O in flight: do not interrupt it
+        // before that bound, an interrupt would close a FileChannel mid-I/O.
+        final int closeTimeoutMs = (int)config.inFlightDrainTimeoutMs() + 1_000;
         for (final AgentRunner runner : runners)
         {
-            runner.close(); // the agent's onClose runs on its thread
+            runner.close(closeTimeoutMs, null);
         }
         runners.clear();
         boolean interrupted = false;
@@ -244,6 +248,7 @@ public final class BlkBack implements AutoCloseable
             {
                 rings.get(i).port().waiter(null);
             }
+            rings.get(i).completionWaiter(null);
             rings.get(i).onClose();
             for (final int handle : ringHandles.get(i))
             {
@@ -265,11 +270,13 @@ public final class BlkBack implements AutoCloseable
 
     private static void wakeOn(final BlkRing ring, final IdleStrategy idle)
     {
-        // A sleeping runner is woken by its rings' notifications; polling strategies need no waiter.
+        // A sleeping runner is woken by its rings' notifications and its stores' completions; polling strategies
+        // need no waiter.
         if (ring.port() != null && !ring.isPolling())
         {
             ring.port().waiter(IdleStrategies.waiter(idle));
         }
+        ring.completionWaiter(IdleStrategies.waiter(idle));
     }
 
     private void onRingBroken(final BlkRing ring, final String reason)

@@ -6,8 +6,8 @@ import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
 /**
- * Settings of one blkback device, validated by {@link #validate()} before anything starts. Fluent setters; the
- * defaults are Linux blkback's.
+ * Settings of one blkback device: immutable, built and validated once by {@link Builder#build()} before anything
+ * starts; {@link #toBuilder()} derives a changed copy. The defaults are Linux blkback's.
  */
 public final class BlkBackConfig
 {
@@ -21,25 +21,70 @@ public final class BlkBackConfig
     public static final int DEFAULT_PERSISTENT_GRANT_UNUSED_SECONDS = 60;
     public static final int DEFAULT_MAX_QUEUES = 4;
     public static final int DEFAULT_BATCH_LIMIT = 64;
+    /** How long a closing ring waits for its requests in flight before it gives up on them (and logs it). */
+    public static final long DEFAULT_IN_FLIGHT_DRAIN_TIMEOUT_MS = 30_000;
 
-    private int maxIndirectSegments = DEFAULT_MAX_INDIRECT_SEGMENTS;
-    private int maxRingPageOrder = DEFAULT_MAX_RING_PAGE_ORDER;
-    private int maxQueues = DEFAULT_MAX_QUEUES;
-    private boolean persistentGrants = true;
-    private int maxPersistentGrants = DEFAULT_MAX_PERSISTENT_GRANTS;
-    private int persistentGrantUnusedSeconds = DEFAULT_PERSISTENT_GRANT_UNUSED_SECONDS;
-    private NanoClock nanoClock = SystemNanoClock.INSTANCE;
-    private boolean readOnly;
-    private boolean cdrom;
-    private boolean discard = true;
-    private boolean polling = true;
-    private int batchLimit = DEFAULT_BATCH_LIMIT;
+    private final int maxIndirectSegments;
+    private final int maxRingPageOrder;
+    private final int maxQueues;
+    private final boolean persistentGrants;
+    private final int maxPersistentGrants;
+    private final int persistentGrantUnusedSeconds;
+    private final NanoClock nanoClock;
+    private final boolean readOnly;
+    private final boolean cdrom;
+    private final boolean discard;
+    private final boolean polling;
+    private final int batchLimit;
+    private final long inFlightDrainTimeoutMs;
 
-    /** {@code feature-max-indirect-segments}; 0 turns indirect requests off (the key is then not written). */
-    public BlkBackConfig maxIndirectSegments(final int value)
+    private BlkBackConfig(final Builder builder)
     {
-        maxIndirectSegments = value;
-        return this;
+        this.maxIndirectSegments = builder.maxIndirectSegments;
+        this.maxRingPageOrder = builder.maxRingPageOrder;
+        this.maxQueues = builder.maxQueues;
+        this.persistentGrants = builder.persistentGrants;
+        this.maxPersistentGrants = builder.maxPersistentGrants;
+        this.persistentGrantUnusedSeconds = builder.persistentGrantUnusedSeconds;
+        this.nanoClock = builder.nanoClock;
+        this.readOnly = builder.readOnly;
+        this.cdrom = builder.cdrom;
+        this.discard = builder.discard;
+        this.polling = builder.polling;
+        this.batchLimit = builder.batchLimit;
+        this.inFlightDrainTimeoutMs = builder.inFlightDrainTimeoutMs;
+        validate();
+    }
+
+    /** The defaults. */
+    public static BlkBackConfig defaults()
+    {
+        return builder().build();
+    }
+
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /** A builder holding these settings, to derive a changed copy. */
+    public Builder toBuilder()
+    {
+        final Builder builder = new Builder();
+        builder.maxIndirectSegments = maxIndirectSegments;
+        builder.maxRingPageOrder = maxRingPageOrder;
+        builder.maxQueues = maxQueues;
+        builder.persistentGrants = persistentGrants;
+        builder.maxPersistentGrants = maxPersistentGrants;
+        builder.persistentGrantUnusedSeconds = persistentGrantUnusedSeconds;
+        builder.nanoClock = nanoClock;
+        builder.readOnly = readOnly;
+        builder.cdrom = cdrom;
+        builder.discard = discard;
+        builder.polling = polling;
+        builder.batchLimit = batchLimit;
+        builder.inFlightDrainTimeoutMs = inFlightDrainTimeoutMs;
+        return builder;
     }
 
     public int maxIndirectSegments()
@@ -47,23 +92,9 @@ public final class BlkBackConfig
         return maxIndirectSegments;
     }
 
-    /** {@code max-ring-page-order}, 0..4. */
-    public BlkBackConfig maxRingPageOrder(final int value)
-    {
-        maxRingPageOrder = value;
-        return this;
-    }
-
     public int maxRingPageOrder()
     {
         return maxRingPageOrder;
-    }
-
-    /** {@code multi-queue-max-queues}. */
-    public BlkBackConfig maxQueues(final int value)
-    {
-        maxQueues = value;
-        return this;
     }
 
     public int maxQueues()
@@ -71,23 +102,9 @@ public final class BlkBackConfig
         return maxQueues;
     }
 
-    /** {@code feature-persistent}. */
-    public BlkBackConfig persistentGrants(final boolean value)
-    {
-        persistentGrants = value;
-        return this;
-    }
-
     public boolean persistentGrants()
     {
         return persistentGrants;
-    }
-
-    /** Persistent mappings kept per ring; beyond it the least recently used one is unmapped. */
-    public BlkBackConfig maxPersistentGrants(final int value)
-    {
-        maxPersistentGrants = value;
-        return this;
     }
 
     public int maxPersistentGrants()
@@ -95,26 +112,9 @@ public final class BlkBackConfig
         return maxPersistentGrants;
     }
 
-    /**
-     * Linux {@code persistent_grant_unused_seconds}: a persistent mapping unused this long is unmapped by the ring's
-     * periodic purge.
-     */
-    public BlkBackConfig persistentGrantUnusedSeconds(final int value)
-    {
-        persistentGrantUnusedSeconds = value;
-        return this;
-    }
-
     public int persistentGrantUnusedSeconds()
     {
         return persistentGrantUnusedSeconds;
-    }
-
-    /** The clock the rings read once per duty cycle to time persistent-grant purges; injectable for tests. */
-    public BlkBackConfig nanoClock(final NanoClock value)
-    {
-        nanoClock = value;
-        return this;
     }
 
     public NanoClock nanoClock()
@@ -122,23 +122,9 @@ public final class BlkBackConfig
         return nanoClock;
     }
 
-    /** {@code mode=r}: every write-like request is answered {@code BLKIF_RSP_ERROR}. */
-    public BlkBackConfig readOnly(final boolean value)
-    {
-        readOnly = value;
-        return this;
-    }
-
     public boolean readOnly()
     {
         return readOnly;
-    }
-
-    /** {@code device-type=cdrom}: {@code info} gets {@code VDISK_CDROM} (and the disk is read-only). */
-    public BlkBackConfig cdrom(final boolean value)
-    {
-        cdrom = value;
-        return this;
     }
 
     public boolean cdrom()
@@ -146,26 +132,9 @@ public final class BlkBackConfig
         return cdrom;
     }
 
-    /** {@code discard-enable}: offer discard when the store supports it. */
-    public BlkBackConfig discard(final boolean value)
-    {
-        discard = value;
-        return this;
-    }
-
     public boolean discard()
     {
         return discard;
-    }
-
-    /**
-     * Polling rings never arm {@code req_event}, so the frontend never needs to notify; notification-driven rings
-     * arm it whenever they run dry ({@code RING_FINAL_CHECK_FOR_REQUESTS}).
-     */
-    public BlkBackConfig polling(final boolean value)
-    {
-        polling = value;
-        return this;
     }
 
     public boolean polling()
@@ -173,16 +142,14 @@ public final class BlkBackConfig
         return polling;
     }
 
-    /** Requests served per {@code doWork()} before responses are pushed. */
-    public BlkBackConfig batchLimit(final int value)
-    {
-        batchLimit = value;
-        return this;
-    }
-
     public int batchLimit()
     {
         return batchLimit;
+    }
+
+    public long inFlightDrainTimeoutMs()
+    {
+        return inFlightDrainTimeoutMs;
     }
 
     /** The {@code info} key: {@code VDISK_*} bits. */
@@ -192,7 +159,7 @@ public final class BlkBackConfig
     }
 
     /** Checks every setting; throws {@link IllegalArgumentException} naming the first bad one. */
-    public BlkBackConfig validate()
+    private void validate()
     {
         check(maxIndirectSegments >= 0 && maxIndirectSegments <= BlkifDescriptor.MAX_INDIRECT_SEGMENTS,
             "maxIndirectSegments", maxIndirectSegments, "0.." + BlkifDescriptor.MAX_INDIRECT_SEGMENTS);
@@ -209,7 +176,10 @@ public final class BlkBackConfig
             throw new IllegalArgumentException("nanoClock=null");
         }
         check(batchLimit >= 1, "batchLimit", batchLimit, "1..");
-        return this;
+        if (inFlightDrainTimeoutMs < 1 || inFlightDrainTimeoutMs > Integer.MAX_VALUE - 1_000)
+        {
+            throw new IllegalArgumentException("inFlightDrainTimeoutMs=" + inFlightDrainTimeoutMs + " not in 1..");
+        }
     }
 
     private static void check(final boolean ok, final String name, final int value, final String range)
@@ -226,6 +196,135 @@ public final class BlkBackConfig
             ", maxQueues=" + maxQueues + ", persistentGrants=" + persistentGrants + ", maxPersistentGrants=" +
             maxPersistentGrants + ", persistentGrantUnusedSeconds=" + persistentGrantUnusedSeconds +
             ", readOnly=" + readOnly + ", cdrom=" + cdrom + ", discard=" + discard +
-            ", polling=" + polling + ", batchLimit=" + batchLimit + '}';
+            ", polling=" + polling + ", batchLimit=" + batchLimit + ", inFlightDrainTimeoutMs=" +
+            inFlightDrainTimeoutMs + '}';
+    }
+
+    /** Mutable settings; {@link #build()} validates them once into an immutable {@link BlkBackConfig}. */
+    public static final class Builder
+    {
+        private int maxIndirectSegments = DEFAULT_MAX_INDIRECT_SEGMENTS;
+        private int maxRingPageOrder = DEFAULT_MAX_RING_PAGE_ORDER;
+        private int maxQueues = DEFAULT_MAX_QUEUES;
+        private boolean persistentGrants = true;
+        private int maxPersistentGrants = DEFAULT_MAX_PERSISTENT_GRANTS;
+        private int persistentGrantUnusedSeconds = DEFAULT_PERSISTENT_GRANT_UNUSED_SECONDS;
+        private NanoClock nanoClock = SystemNanoClock.INSTANCE;
+        private boolean readOnly;
+        private boolean cdrom;
+        private boolean discard = true;
+        private boolean polling = true;
+        private int batchLimit = DEFAULT_BATCH_LIMIT;
+        private long inFlightDrainTimeoutMs = DEFAULT_IN_FLIGHT_DRAIN_TIMEOUT_MS;
+
+        private Builder()
+        {
+        }
+
+        /** {@code feature-max-indirect-segments}; 0 turns indirect requests off (the key is then not written). */
+        public Builder maxIndirectSegments(final int value)
+        {
+            maxIndirectSegments = value;
+            return this;
+        }
+
+        /** {@code max-ring-page-order}, 0..4. */
+        public Builder maxRingPageOrder(final int value)
+        {
+            maxRingPageOrder = value;
+            return this;
+        }
+
+        /** {@code multi-queue-max-queues}. */
+        public Builder maxQueues(final int value)
+        {
+            maxQueues = value;
+            return this;
+        }
+
+        /** {@code feature-persistent}. */
+        public Builder persistentGrants(final boolean value)
+        {
+            persistentGrants = value;
+            return this;
+        }
+
+        /** Persistent mappings kept per ring; beyond it the least recently used one is unmapped. */
+        public Builder maxPersistentGrants(final int value)
+        {
+            maxPersistentGrants = value;
+            return this;
+        }
+
+        /**
+         * Linux {@code persistent_grant_unused_seconds}: a persistent mapping unused this long is unmapped by the
+         * ring's periodic purge.
+         */
+        public Builder persistentGrantUnusedSeconds(final int value)
+        {
+            persistentGrantUnusedSeconds = value;
+            return this;
+        }
+
+        /** The clock the rings read once per duty cycle to time persistent-grant purges; injectable for tests. */
+        public Builder nanoClock(final NanoClock value)
+        {
+            nanoClock = value;
+            return this;
+        }
+
+        /** {@code mode=r}: every write-like request is answered {@code BLKIF_RSP_ERROR}. */
+        public Builder readOnly(final boolean value)
+        {
+            readOnly = value;
+            return this;
+        }
+
+        /** {@code device-type=cdrom}: {@code info} gets {@code VDISK_CDROM} (and the disk is read-only). */
+        public Builder cdrom(final boolean value)
+        {
+            cdrom = value;
+            return this;
+        }
+
+        /** {@code discard-enable}: offer discard when the store supports it. */
+        public Builder discard(final boolean value)
+        {
+            discard = value;
+            return this;
+        }
+
+        /**
+         * Polling rings never arm {@code req_event}, so the frontend never needs to notify; notification-driven rings
+         * arm it whenever they run dry ({@code RING_FINAL_CHECK_FOR_REQUESTS}).
+         */
+        public Builder polling(final boolean value)
+        {
+            polling = value;
+            return this;
+        }
+
+        /** Requests served per {@code doWork()} before responses are pushed. */
+        public Builder batchLimit(final int value)
+        {
+            batchLimit = value;
+            return this;
+        }
+
+        /**
+         * The bound on a ring's teardown wait for its requests in flight (Linux waits without a bound): past it the
+         * ring logs an error, leaves those requests' grant mappings mapped and ignores their late completions.
+         */
+        public Builder inFlightDrainTimeoutMs(final long value)
+        {
+            inFlightDrainTimeoutMs = value;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first bad setting. */
+        public BlkBackConfig build()
+        {
+            return new BlkBackConfig(this);
+        }
     }
 }

@@ -116,7 +116,7 @@ public final class BlkBackDriver implements XenbusBackendDriver
         // strategy therefore means notification-driven rings, whatever the config says.
         final boolean blocking =
             IdleStrategies.NOTIFY.equals(idleStrategy) || IdleStrategies.BLOCK.equals(idleStrategy);
-        this.config = copy(config.validate()).polling(config.polling() && !blocking);
+        this.config = config.toBuilder().polling(config.polling() && !blocking).build();
         this.opener = opener;
         this.idleStrategy = idleStrategy;
         this.threadsPerDevice = threadsPerDevice;
@@ -163,8 +163,8 @@ public final class BlkBackDriver implements XenbusBackendDriver
         final int physicalSectorSize = physicalKey != 0 ? physicalKey :
             Math.max(sectorSize, store.physicalSectorSize());
         final String discardEnable = device.read(DISCARD_ENABLE);
-        final BlkBackConfig deviceConfig = copy(config).readOnly(readOnly || config.readOnly()).cdrom(cdrom)
-            .discard(config.discard() && !"0".equals(discardEnable));
+        final BlkBackConfig deviceConfig = config.toBuilder().readOnly(readOnly || config.readOnly()).cdrom(cdrom)
+            .discard(config.discard() && !"0".equals(discardEnable)).build();
         // Linux publishes these in probe, before InitWait: some frontends read them as soon as they see InitWait.
         if (deviceConfig.maxIndirectSegments() > 0)
         {
@@ -201,16 +201,6 @@ public final class BlkBackDriver implements XenbusBackendDriver
         }
         throw new IllegalStateException(
             key + "=" + text + " in " + device.nodePath() + " is not 512, 1024, 2048 or 4096");
-    }
-
-    private static BlkBackConfig copy(final BlkBackConfig c)
-    {
-        return new BlkBackConfig().maxIndirectSegments(c.maxIndirectSegments()).maxRingPageOrder(c.maxRingPageOrder())
-            .maxQueues(c.maxQueues()).persistentGrants(c.persistentGrants())
-            .maxPersistentGrants(c.maxPersistentGrants())
-            .persistentGrantUnusedSeconds(c.persistentGrantUnusedSeconds()).nanoClock(c.nanoClock())
-            .readOnly(c.readOnly()).cdrom(c.cdrom())
-            .discard(c.discard()).polling(c.polling()).batchLimit(c.batchLimit());
     }
 
     /** One vbd: its store for the device's life, and a {@link BlkBack} per connection. */

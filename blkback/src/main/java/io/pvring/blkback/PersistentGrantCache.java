@@ -12,6 +12,10 @@ import org.agrona.collections.Int2IntHashMap;
  * unmaps every mapping unused for {@code persistent_grant_unused_seconds}, and, when the cache has overflowed
  * since the last purge, the {@code LRU_PERCENT_CLEAN} = 5 % least recently used. A mapping the current request uses
  * is never unmapped. Owned by the ring's agent thread; allocation-free after construction.
+ *
+ * <p>Mappings in use are pinned: {@link #lookup} and a kept {@link #add} pin the mapping for one request, and
+ * {@link #unpin} releases it when that request completes. Neither eviction nor a purge touches a pinned mapping,
+ * however many requests are in flight (Linux keeps the same rule with its {@code active} flag).
  */
 final class PersistentGrantCache
 {
@@ -27,11 +31,11 @@ final class PersistentGrantCache
     private final int[] handles;
     private final long[] lastUse;
     private final long[] lastUseNs;
+    private final int[] pins;
     private final int capacity;
     private final long unusedTimeoutNs;
     private int size;
     private long clock;
-    private long requestStart = Long.MAX_VALUE;
     private long nowNs;
     private long nextPurgeNs;
     private boolean overflowed;
@@ -54,6 +58,7 @@ final class PersistentGrantCache
         this.handles = new int[capacity];
         this.lastUse = new long[capacity];
         this.lastUseNs = new long[capacity];
+        this.pins = new int[capacity];
         this.nowNs = startNs;
         this.nextPurgeNs = startNs + PURGE_INTERVAL_NS;
     }
@@ -68,19 +73,7 @@ final class PersistentGrantCache
         return capacity;
     }
 
-    /** Marks the start of a request: mappings used from now on are not evicted until the next request. */
-    void beginRequest()
-    {
-        requestStart = clock + 1;
-    }
-
-    /** Marks the end of a request: no mapping is in use until the next {@link #beginRequest()}. */
-    void endRequest()
-    {
-        requestStart = Long.MAX_VALUE;
-    }
-
-    /** The handle of a live persistent mapping of {@code ref}, or -1. */
+    /** The handle of a live persistent mapping of {@code ref}, pinned until {@link #unpin}, or -1. */
     int lookup(final int ref)
     {
         final int slot = slotByRef.get(ref);
@@ -90,14 +83,37 @@ final class PersistentGrantCache
         }
         lastUse[slot] = ++clock;
         lastUseNs[slot] = nowNs;
+        pins[slot]++;
         return handles[slot];
     }
 
+    /** The request that pinned {@code ref}'s mapping (by {@link #lookup} or {@link #add}) is done with it. */
+    void unpin(final int ref)
+    {
+        final int slot = slotByRef.get(ref);
+        if (slot != MISSING && pins[slot] > 0)
+        {
+            pins[slot]--;
+        }
+    }
+
+    /** Mappings pinned by requests in flight. */
+    int pinned()
+    {
+        int count = 0;
+        for (int i = 0; i < size; i++)
+        {
+            count += pins[i] > 0 ? 1 : 0;
+        }
+        return count;
+    }
+
     /**
-     * Keeps a fresh mapping; when full, unmaps the least recently used one first.
+     * Keeps a fresh mapping, pinned until {@link #unpin}; when full, unmaps the least recently used unpinned one
+     * first.
      *
-     * @return false when the mapping was not kept (capacity 0, or every kept mapping is in use by the current
-     *     request): the caller unmaps it after use.
+     * @return false when the mapping was not kept (capacity 0, or every kept mapping is pinned): the caller unmaps
+     *     it after use.
      */
     boolean add(final int ref, final int handle, final GrantMapper mapper)
     {
@@ -114,9 +130,9 @@ final class PersistentGrantCache
         {
             overflowed = true;
             slot = leastRecentlyUsed();
-            if (lastUse[slot] >= requestStart)
+            if (slot < 0)
             {
-                return false; // every mapping serves the current request: map this one for this request only
+                return false; // every mapping serves a request in flight: map this one for its request only
             }
             slotByRef.remove(refs[slot]);
             mapper.unmap(handles[slot]);
@@ -125,6 +141,7 @@ final class PersistentGrantCache
         handles[slot] = handle;
         lastUse[slot] = ++clock;
         lastUseNs[slot] = nowNs;
+        pins[slot] = 1;
         slotByRef.put(ref, slot);
         return true;
     }
@@ -147,7 +164,7 @@ final class PersistentGrantCache
         int purged = 0;
         for (int slot = size - 1; slot >= 0; slot--)
         {
-            if (nowNs - lastUseNs[slot] >= unusedTimeoutNs && lastUse[slot] < requestStart)
+            if (nowNs - lastUseNs[slot] >= unusedTimeoutNs && pins[slot] == 0)
             {
                 remove(slot, mapper);
                 purged++;
@@ -160,7 +177,7 @@ final class PersistentGrantCache
             while (clean-- > 0 && size > 0)
             {
                 final int slot = leastRecentlyUsed();
-                if (lastUse[slot] >= requestStart)
+                if (slot < 0)
                 {
                     break;
                 }
@@ -171,25 +188,31 @@ final class PersistentGrantCache
         return purged;
     }
 
-    /** Teardown: unmaps everything; returns how many. */
+    /**
+     * Teardown: unmaps every mapping not pinned (a pinned one belongs to a request the ring gave up waiting for: the
+     * store may still use its page); returns how many were unmapped.
+     */
     int unmapAll(final GrantMapper mapper)
     {
-        final int count = size;
-        for (int i = 0; i < size; i++)
+        int count = 0;
+        for (int slot = size - 1; slot >= 0; slot--)
         {
-            mapper.unmap(handles[i]);
+            if (pins[slot] == 0)
+            {
+                remove(slot, mapper);
+                count++;
+            }
         }
-        slotByRef.clear();
-        size = 0;
         return count;
     }
 
+    /** The least recently used unpinned slot, or -1 when every slot is pinned. */
     private int leastRecentlyUsed()
     {
-        int slot = 0;
-        for (int i = 1; i < size; i++)
+        int slot = -1;
+        for (int i = 0; i < size; i++)
         {
-            if (lastUse[i] < lastUse[slot])
+            if (pins[i] == 0 && (slot < 0 || lastUse[i] < lastUse[slot]))
             {
                 slot = i;
             }
@@ -209,6 +232,7 @@ final class PersistentGrantCache
             handles[slot] = handles[last];
             lastUse[slot] = lastUse[last];
             lastUseNs[slot] = lastUseNs[last];
+            pins[slot] = pins[last];
             slotByRef.put(refs[slot], slot);
         }
     }

@@ -27,7 +27,7 @@ public final class BlkFront implements AutoCloseable
         final long firstGfn,
         final EventPort[] ports)
     {
-        this.config = config.validate();
+        this.config = config;
         this.queues = new BlkFrontQueue[config.queues()];
         for (int q = 0; q < queues.length; q++)
         {

@@ -6,24 +6,54 @@ import io.pvring.ring.RingGeometry;
 import io.pvring.ring.SharedRingDescriptor;
 
 /**
- * Settings of a {@link BlkFront}: what the frontend asks for once it has read the backend's features. Validated by
- * {@link #validate()}.
+ * Settings of a {@link BlkFront}: what the frontend asks for once it has read the backend's features. Immutable,
+ * built and validated once by {@link Builder#build()}; {@link #toBuilder()} derives a changed copy.
  */
 public final class BlkFrontConfig
 {
-    private int queues = 1;
-    private int ringPageOrder;
-    private String protocol = BlkifDescriptor.PROTOCOL_X86_64;
-    private boolean persistentGrants = true;
-    private int maxIndirectSegments;
-    private int poolPages = 32 * BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST;
-    private int handle;
+    private final int queues;
+    private final int ringPageOrder;
+    private final String protocol;
+    private final boolean persistentGrants;
+    private final int maxIndirectSegments;
+    private final int poolPages;
+    private final int handle;
 
-    /** {@code multi-queue-num-queues}. */
-    public BlkFrontConfig queues(final int value)
+    private BlkFrontConfig(final Builder builder)
     {
-        queues = value;
-        return this;
+        this.queues = builder.queues;
+        this.ringPageOrder = builder.ringPageOrder;
+        this.protocol = builder.protocol;
+        this.persistentGrants = builder.persistentGrants;
+        this.maxIndirectSegments = builder.maxIndirectSegments;
+        this.poolPages = builder.poolPages;
+        this.handle = builder.handle;
+        validate();
+    }
+
+    /** The defaults. */
+    public static BlkFrontConfig defaults()
+    {
+        return builder().build();
+    }
+
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /** A builder holding these settings, to derive a changed copy. */
+    public Builder toBuilder()
+    {
+        final Builder builder = new Builder();
+        builder.queues = queues;
+        builder.ringPageOrder = ringPageOrder;
+        builder.protocol = protocol;
+        builder.persistentGrants = persistentGrants;
+        builder.maxIndirectSegments = maxIndirectSegments;
+        builder.poolPages = poolPages;
+        builder.handle = handle;
+        return builder;
     }
 
     public int queues()
@@ -31,23 +61,9 @@ public final class BlkFrontConfig
         return queues;
     }
 
-    /** {@code ring-page-order}. */
-    public BlkFrontConfig ringPageOrder(final int value)
-    {
-        ringPageOrder = value;
-        return this;
-    }
-
     public int ringPageOrder()
     {
         return ringPageOrder;
-    }
-
-    /** {@code protocol}: {@code x86_64-abi} or {@code x86_32-abi}. */
-    public BlkFrontConfig protocol(final String value)
-    {
-        protocol = value;
-        return this;
     }
 
     public String protocol()
@@ -55,23 +71,9 @@ public final class BlkFrontConfig
         return protocol;
     }
 
-    /** {@code feature-persistent}: keep a pool of pages granted once and copy data through them. */
-    public BlkFrontConfig persistentGrants(final boolean value)
-    {
-        persistentGrants = value;
-        return this;
-    }
-
     public boolean persistentGrants()
     {
         return persistentGrants;
-    }
-
-    /** Segments per indirect request; 0 = direct requests only (at most 11 segments). */
-    public BlkFrontConfig maxIndirectSegments(final int value)
-    {
-        maxIndirectSegments = value;
-        return this;
     }
 
     public int maxIndirectSegments()
@@ -79,23 +81,9 @@ public final class BlkFrontConfig
         return maxIndirectSegments;
     }
 
-    /** Data and indirect pages per queue: bounds the bytes in flight. */
-    public BlkFrontConfig poolPages(final int value)
-    {
-        poolPages = value;
-        return this;
-    }
-
     public int poolPages()
     {
         return poolPages;
-    }
-
-    /** {@code handle} written into requests (the virtual device number). */
-    public BlkFrontConfig handle(final int value)
-    {
-        handle = value;
-        return this;
     }
 
     public int handle()
@@ -115,7 +103,7 @@ public final class BlkFrontConfig
         return (1 << ringPageOrder) + poolPages;
     }
 
-    public BlkFrontConfig validate()
+    private void validate()
     {
         if (queues < 1 || queues > 256)
         {
@@ -140,6 +128,76 @@ public final class BlkFrontConfig
             throw new IllegalArgumentException("poolPages=" + poolPages + " < pages of one request " + perRequest);
         }
         RingGeometry.of(abi.slotBytes(), ringPageOrder);
-        return this;
+    }
+
+    /** Mutable settings; {@link #build()} validates them once into an immutable {@link BlkFrontConfig}. */
+    public static final class Builder
+    {
+        private int queues = 1;
+        private int ringPageOrder;
+        private String protocol = BlkifDescriptor.PROTOCOL_X86_64;
+        private boolean persistentGrants = true;
+        private int maxIndirectSegments;
+        private int poolPages = 32 * BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST;
+        private int handle;
+
+        private Builder()
+        {
+        }
+
+        /** {@code multi-queue-num-queues}. */
+        public Builder queues(final int value)
+        {
+            queues = value;
+            return this;
+        }
+
+        /** {@code ring-page-order}. */
+        public Builder ringPageOrder(final int value)
+        {
+            ringPageOrder = value;
+            return this;
+        }
+
+        /** {@code protocol}: {@code x86_64-abi} or {@code x86_32-abi}. */
+        public Builder protocol(final String value)
+        {
+            protocol = value;
+            return this;
+        }
+
+        /** {@code feature-persistent}: keep a pool of pages granted once and copy data through them. */
+        public Builder persistentGrants(final boolean value)
+        {
+            persistentGrants = value;
+            return this;
+        }
+
+        /** Segments per indirect request; 0 = direct requests only (at most 11 segments). */
+        public Builder maxIndirectSegments(final int value)
+        {
+            maxIndirectSegments = value;
+            return this;
+        }
+
+        /** Data and indirect pages per queue: bounds the bytes in flight. */
+        public Builder poolPages(final int value)
+        {
+            poolPages = value;
+            return this;
+        }
+
+        /** {@code handle} written into requests (the virtual device number). */
+        public Builder handle(final int value)
+        {
+            handle = value;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first bad setting. */
+        public BlkFrontConfig build()
+        {
+            return new BlkFrontConfig(this);
+        }
     }
 }

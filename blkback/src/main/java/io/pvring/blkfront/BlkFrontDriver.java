@@ -54,7 +54,7 @@ public final class BlkFrontDriver implements XenbusFrontendDriver
      */
     public BlkFrontDriver(final BlkFrontConfig wanted, final long firstGfn)
     {
-        this.wanted = wanted.validate();
+        this.wanted = wanted;
         this.firstGfn = firstGfn;
     }
 
@@ -65,10 +65,10 @@ public final class BlkFrontDriver implements XenbusFrontendDriver
             device.readOtherendLong(MULTI_QUEUE_MAX_QUEUES, 1)));
         final int indirect = (int)Math.min(wanted.maxIndirectSegments(),
             device.readOtherendLong(FEATURE_MAX_INDIRECT_SEGMENTS, 0));
-        negotiated = new BlkFrontConfig().queues(queues).ringPageOrder(order).protocol(wanted.protocol())
+        negotiated = BlkFrontConfig.builder().queues(queues).ringPageOrder(order).protocol(wanted.protocol())
             .persistentGrants(wanted.persistentGrants())
             .maxIndirectSegments(indirect > BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST ? indirect : 0)
-            .poolPages(wanted.poolPages()).handle(wanted.handle()).validate();
+            .poolPages(wanted.poolPages()).handle(wanted.handle()).build();
         ports = new EventPort[queues];
         for (int q = 0; q < queues; q++)
         {

@@ -33,8 +33,8 @@ class BlkEndToEndTest
     @Test
     void indirectRequestsCarryAMegabyte()
     {
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(600);
-        try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), new BlkBackConfig(), fc))
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(600).build();
+        try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), BlkBackConfig.defaults(), fc))
         {
             final UnsafeBuffer data = TestData.pattern(1 << 20, 9);
             assertEquals(BLKIF_RSP_OKAY, rig.write(8, data));
@@ -48,7 +48,8 @@ class BlkEndToEndTest
     @Test
     void fourKibSectorDisk()
     {
-        try (Rig rig = new Rig(new MemoryBlockStore(4 << 20, 4096), new BlkBackConfig(), new BlkFrontConfig()))
+        try (Rig rig = new Rig(
+            new MemoryBlockStore(4 << 20, 4096), BlkBackConfig.defaults(), BlkFrontConfig.defaults()))
         {
             final UnsafeBuffer data = TestData.pattern(11 * 4096, 4);
             assertEquals(BLKIF_RSP_OKAY, rig.write(64, data), "sector fields stay 512-byte units");
@@ -66,8 +67,8 @@ class BlkEndToEndTest
     {
         for (final String protocol : new String[]{ "x86_32-abi", "x86_64-abi" })
         {
-            final BlkFrontConfig fc = new BlkFrontConfig().protocol(protocol).persistentGrants(false);
-            try (Rig rig = new Rig(new MemoryBlockStore(1 << 20, 512), new BlkBackConfig(), fc))
+            final BlkFrontConfig fc = BlkFrontConfig.builder().protocol(protocol).persistentGrants(false).build();
+            try (Rig rig = new Rig(new MemoryBlockStore(1 << 20, 512), BlkBackConfig.defaults(), fc))
             {
                 final UnsafeBuffer data = TestData.pattern(3 * 512, 2);
                 assertTrue(rig.q(0).submit(BLKIF_OP_WRITE, 100, 3, 6, null, 0, data, 0, 7));

@@ -67,10 +67,11 @@ class DataIntegrityTest
         final int order,
         final int seed)
     {
-        final BlkBackConfig bc = new BlkBackConfig().persistentGrants(persistent).maxIndirectSegments(
-            indirect == 0 ? 0 : BlkBackConfig.DEFAULT_MAX_INDIRECT_SEGMENTS).maxPersistentGrants(300);
-        final BlkFrontConfig fc = new BlkFrontConfig().protocol(protocol).persistentGrants(persistent)
-            .maxIndirectSegments(indirect).queues(queues).ringPageOrder(order).poolPages(indirect == 0 ? 200 : 600);
+        final BlkBackConfig bc = BlkBackConfig.builder().persistentGrants(persistent).maxIndirectSegments(
+            indirect == 0 ? 0 : BlkBackConfig.DEFAULT_MAX_INDIRECT_SEGMENTS).maxPersistentGrants(300).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().protocol(protocol).persistentGrants(persistent)
+            .maxIndirectSegments(indirect).queues(queues).ringPageOrder(order).poolPages(indirect == 0 ? 200 : 600)
+                .build();
         try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), bc, fc))
         {
             new Workload(rig, new Random(seed)).run(60);
@@ -88,10 +89,10 @@ class DataIntegrityTest
             {
                 file.setLength(DISK);
             }
-            final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(600).queues(2)
-                .ringPageOrder(2);
+            final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(600).queues(2)
+                .ringPageOrder(2).build();
             try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true);
-                Rig rig = new Rig(store, new BlkBackConfig(), fc))
+                Rig rig = new Rig(store, BlkBackConfig.defaults(), fc))
             {
                 new Workload(rig, new Random(7)).run(40);
             }
@@ -106,9 +107,9 @@ class DataIntegrityTest
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void threadedBackendWithNotifications()
     {
-        final BlkBackConfig bc = new BlkBackConfig().polling(false);
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(600).queues(2)
-            .ringPageOrder(1);
+        final BlkBackConfig bc = BlkBackConfig.builder().polling(false).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(600).queues(2)
+            .ringPageOrder(1).build();
         try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), bc, fc))
         {
             rig.back.start(2, () -> new BackoffIdleStrategy(1, 1, 1000, 100_000));

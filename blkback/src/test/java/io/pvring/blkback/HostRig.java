@@ -3,7 +3,7 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.SynchronousBlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -38,36 +38,36 @@ final class HostRig implements AutoCloseable
     final GrantTable grants;
     final BackendGrantMapper realMapper;
     final FaultInjectingGrantMapper mapper;
-    final BlockStore store;
+    final SynchronousBlockStore store;
     final BlkBack back;
     final BlkFront front;
     final List<long[]> completions = new ArrayList<>();
     private final EventPort[] frontPorts;
     private final EventPort[] backPorts;
 
-    HostRig(final BlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
+    HostRig(final SynchronousBlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
     {
         this(new Hypervisor(), true, "hostile", store, backConfig, frontConfig);
     }
 
     /** A guest domain {@code name} on a hypervisor the caller owns (several devices side by side). */
-    HostRig(final Hypervisor hypervisor, final String name, final BlockStore store)
+    HostRig(final Hypervisor hypervisor, final String name, final SynchronousBlockStore store)
     {
-        this(hypervisor, false, name, store, new BlkBackConfig(), new BlkFrontConfig());
+        this(hypervisor, false, name, store, BlkBackConfig.defaults(), BlkFrontConfig.defaults());
     }
 
     private HostRig(
         final Hypervisor hypervisor,
         final boolean ownsHypervisor,
         final String name,
-        final BlockStore store,
+        final SynchronousBlockStore store,
         final BlkBackConfig backConfig,
         final BlkFrontConfig frontConfig)
     {
         this.hypervisor = hypervisor;
         this.ownsHypervisor = ownsHypervisor;
         this.store = store;
-        final long frames = BlkFront.framesNeeded(frontConfig.validate());
+        final long frames = BlkFront.framesNeeded(frontConfig);
         domain = hypervisor.createDomain(name, (FIRST_GFN + frames + 16) * 4096);
         memory = domain.guestMemory();
         grants = domain.grantTable();
@@ -103,7 +103,7 @@ final class HostRig implements AutoCloseable
 
     static HostRig memory(final long bytes)
     {
-        return new HostRig(new MemoryBlockStore(bytes, 512), new BlkBackConfig(), new BlkFrontConfig());
+        return new HostRig(new MemoryBlockStore(bytes, 512), BlkBackConfig.defaults(), BlkFrontConfig.defaults());
     }
 
     /** Pushes, lets every ring work until idle, and polls every queue; returns completions collected. */

@@ -3,10 +3,10 @@ package io.pvring.blkback;
 import java.nio.ByteOrder;
 import java.util.function.ObjIntConsumer;
 
-import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.store.NullBlockStore;
 import io.pvring.blkback.store.RawFileBlockStore;
+import io.pvring.blkback.store.SynchronousBlockStore;
 import io.pvring.blkback.test.FaultyFileChannel;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -110,10 +110,10 @@ class HostileFrontendTest
 
     private static HostRig rig()
     {
-        return new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), new BlkFrontConfig());
+        return new HostRig(new MemoryBlockStore(DISK, 512), BlkBackConfig.defaults(), BlkFrontConfig.defaults());
     }
 
-    private static void assertStoreZero(final BlockStore store)
+    private static void assertStoreZero(final SynchronousBlockStore store)
     {
         final UnsafeBuffer all = new UnsafeBuffer(new byte[(int)store.sizeBytes()]);
         store.read(0, all, 0, all.capacity());
@@ -178,8 +178,8 @@ class HostileFrontendTest
     @Test
     void badIndirectPageGrantsAreErrors()
     {
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
-        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(300).build();
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), BlkBackConfig.defaults(), fc))
         {
             final Raw raw = new Raw(rig);
             assertEquals(BLKIF_RSP_ERROR, raw.send((b, o) ->
@@ -271,7 +271,8 @@ class HostileFrontendTest
     @Test
     void misalignmentToTheSectorSizeIsAnError()
     {
-        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 4096), new BlkBackConfig(), new BlkFrontConfig()))
+        try (HostRig rig = new HostRig(
+            new MemoryBlockStore(DISK, 4096), BlkBackConfig.defaults(), BlkFrontConfig.defaults()))
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -289,8 +290,8 @@ class HostileFrontendTest
     {
         for (final boolean persistent : new boolean[]{ false, true })
         {
-            final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(persistent);
-            try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+            final BlkFrontConfig fc = BlkFrontConfig.builder().persistentGrants(persistent).build();
+            try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), BlkBackConfig.defaults(), fc))
             {
                 final Raw raw = new Raw(rig);
                 assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 1, 100_000, 0, 7), "ref out of range");
@@ -311,8 +312,8 @@ class HostileFrontendTest
     @Test
     void writeLikeOperationsOnAReadOnlyDiskAreErrors()
     {
-        final BlkBackConfig readOnly = new BlkBackConfig().readOnly(true);
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
+        final BlkBackConfig readOnly = BlkBackConfig.builder().readOnly(true).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(300).build();
         try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), readOnly, fc))
         {
             final Raw raw = new Raw(rig);
@@ -350,9 +351,9 @@ class HostileFrontendTest
                 abi.putRequest(b, slot, 99, 200, 0, 1, Long.MAX_VALUE);
                 abi.putSegment(b, slot, 0, -1, 7, 0);
             });
-            final BlkRing ring = new BlkRing("racing", racing, 0, abi, rig.mapper, rig.store,
-                new BlkBackConfig(), null, false, new BlkRingCounters(rig.back.countersManager(), "racing"),
-                (r, reason) -> { });
+            final BlkRing ring = new BlkRing("racing", new BlkRing.Transport(racing, 0, abi, null, false),
+                new BlkRing.Device(rig.mapper, rig.store, BlkBackConfig.defaults()),
+                new BlkRingCounters(rig.back.countersManager(), "racing"), (r, reason) -> { });
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
             raw.page(1).setMemory(0, 4096, (byte)0x42);
@@ -378,8 +379,8 @@ class HostileFrontendTest
     @Test
     void eachIndirectPageIsReadOnce()
     {
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
-        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(300).build();
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), BlkBackConfig.defaults(), fc))
         {
             final Raw raw = new Raw(rig);
             final int data = raw.grant(1, false);
@@ -440,8 +441,8 @@ class HostileFrontendTest
     {
         for (final String protocol : new String[]{ "x86_64-abi", "x86_32-abi" })
         {
-            final BlkFrontConfig fc = new BlkFrontConfig().protocol(protocol);
-            try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+            final BlkFrontConfig fc = BlkFrontConfig.builder().protocol(protocol).build();
+            try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), BlkBackConfig.defaults(), fc))
             {
                 final Raw raw = new Raw(rig);
                 final FrontRing front = raw.front;
@@ -492,8 +493,8 @@ class HostileFrontendTest
     @Test
     void partialGrantMapFailureReleasesExactlyWhatWasMapped()
     {
-        final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(false);
-        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), new BlkBackConfig(), fc))
+        final BlkFrontConfig fc = BlkFrontConfig.builder().persistentGrants(false).build();
+        try (HostRig rig = new HostRig(new MemoryBlockStore(DISK, 512), BlkBackConfig.defaults(), fc))
         {
             final Raw raw = new Raw(rig);
             final int ref = raw.grant(1, false);
@@ -517,7 +518,7 @@ class HostileFrontendTest
             final FaultyFileChannel channel = new FaultyFileChannel(java.nio.channels.FileChannel.open(image,
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE));
             final RawFileBlockStore store = new RawFileBlockStore(channel, "faulty", DISK, 512, false, true);
-            try (HostRig rig = new HostRig(store, new BlkBackConfig(), new BlkFrontConfig()))
+            try (HostRig rig = new HostRig(store, BlkBackConfig.defaults(), BlkFrontConfig.defaults()))
             {
                 final Raw raw = new Raw(rig);
                 final int ref = raw.grant(1, false);
@@ -539,7 +540,7 @@ class HostileFrontendTest
             }
             store.close();
             final RawFileBlockStore sync = RawFileBlockStore.open(image, 512, false, false);
-            try (HostRig rig = new HostRig(sync, new BlkBackConfig(), new BlkFrontConfig()))
+            try (HostRig rig = new HostRig(sync, BlkBackConfig.defaults(), BlkFrontConfig.defaults()))
             {
                 final Raw raw = new Raw(rig);
                 assertEquals(BLKIF_RSP_EOPNOTSUPP, raw.rw(BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0, 0, 0),
@@ -565,8 +566,8 @@ class HostileFrontendTest
             assertStoreZero(rig.store);
         }
         try (HostRig rig = new HostRig(new NullBlockStore(DISK, 512),
-            new BlkBackConfig().discard(false).maxIndirectSegments(0),
-            new BlkFrontConfig()))
+            BlkBackConfig.builder().discard(false).maxIndirectSegments(0).build(),
+            BlkFrontConfig.defaults()))
         {
             final Raw raw = new Raw(rig);
             assertEquals(BLKIF_RSP_EOPNOTSUPP, raw.send((b, o) ->

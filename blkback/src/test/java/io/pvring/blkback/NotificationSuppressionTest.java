@@ -24,8 +24,8 @@ class NotificationSuppressionTest
     @Test
     void aPollingBackendIsNeverNotifiedAfterTheFirstPush()
     {
-        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512), new BlkBackConfig().polling(true),
-            new BlkFrontConfig()))
+        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512), BlkBackConfig.builder().polling(true).build(),
+            BlkFrontConfig.defaults()))
         {
             final UnsafeBuffer into = new UnsafeBuffer(new byte[4096]);
             for (int r = 0; r < 50; r++)
@@ -44,8 +44,8 @@ class NotificationSuppressionTest
     @Test
     void aNotifiedBackendIsWokenOncePerIdleSpell()
     {
-        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512), new BlkBackConfig().polling(false),
-            new BlkFrontConfig()))
+        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512), BlkBackConfig.builder().polling(false).build(),
+            BlkFrontConfig.defaults()))
         {
             final UnsafeBuffer into = new UnsafeBuffer(new byte[4096]);
             for (int r = 0; r < 10; r++)

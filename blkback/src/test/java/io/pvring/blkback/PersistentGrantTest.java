@@ -28,15 +28,15 @@ class PersistentGrantTest
             for (int i = 0; i < 3; i++)
             {
                 refs[i] = guest.grants.grantAccess(TestGuest.BACK_DOMID, 10 + i, false);
-                cache.beginRequest();
                 assertTrue(cache.add(refs[i], guest.mapper.map(refs[i], false), guest.mapper));
+                cache.unpin(refs[i]); // its request completed
             }
             assertEquals(0, cache.purge(99 * MS, guest.mapper), "no purge before the interval");
             assertEquals(0, cache.purge(100 * MS, guest.mapper), "nothing unused for 60 s yet");
             assertEquals(0, cache.purge(30 * SECOND, guest.mapper));
-            cache.beginRequest();
             final int handle0 = cache.lookup(refs[0]);
             assertTrue(handle0 >= 0);
+            cache.unpin(refs[0]);
 
             assertEquals(0, cache.purge(60 * SECOND - 1, guest.mapper));
             assertEquals(2, cache.purge(60 * SECOND + 100 * MS, guest.mapper), "refs 1 and 2 idle since 0");
@@ -44,9 +44,8 @@ class PersistentGrantTest
             assertEquals(1, guest.mapper.liveMappings(), "the purged mappings were unmapped");
             assertEquals(-1, cache.lookup(refs[1]));
             assertEquals(-1, cache.lookup(refs[2]));
-            cache.beginRequest();
             assertEquals(handle0, cache.lookup(refs[0]), "ref 0 was used at 30 s");
-            cache.endRequest();
+            cache.unpin(refs[0]);
 
             assertEquals(0, cache.purge(60 * SECOND + 150 * MS, guest.mapper), "interval not over again");
             assertEquals(0, cache.purge(120 * SECOND, guest.mapper), "ref 0 was used at 60.1 s");
@@ -69,14 +68,14 @@ class PersistentGrantTest
             }
             for (int i = 0; i < 200; i++)
             {
-                cache.beginRequest();
                 assertTrue(cache.add(refs[i], guest.mapper.map(refs[i], false), guest.mapper));
+                cache.unpin(refs[i]);
             }
             assertEquals(0, cache.purge(100 * MS, guest.mapper), "full but never overflowed: Linux keeps all");
-            cache.beginRequest();
             cache.lookup(refs[1]);
-            cache.beginRequest();
+            cache.unpin(refs[1]);
             assertTrue(cache.add(refs[200], guest.mapper.map(refs[200], false), guest.mapper), "evicts ref 0");
+            cache.unpin(refs[200]);
             assertEquals(-1, cache.lookup(refs[0]));
 
             assertEquals(10, cache.purge(200 * MS, guest.mapper), "5 % of 200");
@@ -89,6 +88,9 @@ class PersistentGrantTest
             assertTrue(cache.lookup(refs[1]) >= 0, "ref 1 was used recently");
             assertTrue(cache.lookup(refs[12]) >= 0);
             assertTrue(cache.lookup(refs[200]) >= 0);
+            cache.unpin(refs[1]);
+            cache.unpin(refs[12]);
+            cache.unpin(refs[200]);
             assertEquals(0, cache.purge(300 * MS, guest.mapper), "no overflow since the last purge");
             assertEquals(190, cache.unmapAll(guest.mapper));
             assertEquals(0, guest.mapper.liveMappings());
@@ -96,7 +98,7 @@ class PersistentGrantTest
     }
 
     @Test
-    void purgeNeverUnmapsAMappingTheCurrentRequestUses()
+    void purgeNeverUnmapsAMappingARequestInFlightUses()
     {
         try (TestGuest guest = new TestGuest(64, 128))
         {
@@ -106,16 +108,18 @@ class PersistentGrantTest
             {
                 refs[i] = guest.grants.grantAccess(TestGuest.BACK_DOMID, 10 + i, false);
             }
-            cache.beginRequest();
             assertTrue(cache.add(refs[0], guest.mapper.map(refs[0], false), guest.mapper));
             assertTrue(cache.add(refs[1], guest.mapper.map(refs[1], false), guest.mapper));
             final int extra = guest.mapper.map(refs[2], false);
-            assertFalse(cache.add(refs[2], extra, guest.mapper), "overflow inside one request keeps both");
+            assertFalse(cache.add(refs[2], extra, guest.mapper), "overflow while both are pinned keeps both");
             guest.mapper.unmap(extra);
-            // Still inside the same request: both mappings are idle by the clock and overflowed, yet in use.
+            // Their requests are still in flight: both mappings are idle by the clock and overflowed, yet pinned.
             assertEquals(0, cache.purge(61 * SECOND, guest.mapper));
             assertEquals(2, cache.size());
             assertEquals(2, guest.mapper.liveMappings());
+            assertEquals(0, cache.unmapAll(guest.mapper), "teardown leaves pinned mappings to their requests");
+            cache.unpin(refs[0]);
+            cache.unpin(refs[1]);
             assertEquals(2, cache.unmapAll(guest.mapper));
         }
     }
@@ -124,8 +128,8 @@ class PersistentGrantTest
     void aRingPurgesIdlePersistentMappingsFromItsOwnDutyCycle()
     {
         final CachedNanoClock clock = new CachedNanoClock();
-        final BlkBackConfig bc = new BlkBackConfig().nanoClock(clock).persistentGrantUnusedSeconds(60);
-        try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, new BlkFrontConfig()))
+        final BlkBackConfig bc = BlkBackConfig.builder().nanoClock(clock).persistentGrantUnusedSeconds(60).build();
+        try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, BlkFrontConfig.defaults()))
         {
             final UnsafeBuffer data = TestData.pattern(32 * 1024, 5);
             assertEquals(BLKIF_RSP_OKAY, rig.write(0, data));
@@ -161,18 +165,23 @@ class PersistentGrantTest
                 refs[i] = guest.grants.grantAccess(TestGuest.BACK_DOMID, 10 + i, false);
                 handles[i] = guest.mapper.map(refs[i], false);
             }
-            cache.beginRequest();
             assertTrue(cache.add(refs[0], handles[0], guest.mapper));
             assertTrue(cache.add(refs[1], handles[1], guest.mapper));
             assertTrue(cache.add(refs[2], handles[2], guest.mapper));
-            assertFalse(cache.add(refs[3], handles[3], guest.mapper), "all three serve the current request");
+            assertFalse(cache.add(refs[3], handles[3], guest.mapper), "all three serve requests in flight");
             guest.mapper.unmap(handles[3]);
+            for (int i = 0; i < 3; i++)
+            {
+                cache.unpin(refs[i]);
+            }
 
-            cache.beginRequest();
             assertEquals(handles[0], cache.lookup(refs[0]));
             assertEquals(handles[2], cache.lookup(refs[2]));
             assertTrue(cache.add(refs[4], handles[4], guest.mapper), "evicts ref 1, the least recently used");
             assertEquals(-1, cache.lookup(refs[1]));
+            cache.unpin(refs[0]);
+            cache.unpin(refs[2]);
+            cache.unpin(refs[4]);
             assertEquals(3, cache.size());
             assertEquals(3, guest.mapper.liveMappings(), "the evicted mapping was unmapped");
             assertEquals(3, cache.unmapAll(guest.mapper));
@@ -183,8 +192,8 @@ class PersistentGrantTest
     @Test
     void aRingKeepsAtMostItsLimitOfPersistentMappings()
     {
-        final BlkBackConfig bc = new BlkBackConfig().maxPersistentGrants(40);
-        final BlkFrontConfig fc = new BlkFrontConfig().poolPages(200);
+        final BlkBackConfig bc = BlkBackConfig.builder().maxPersistentGrants(40).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().poolPages(200).build();
         try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, fc))
         {
             final UnsafeBuffer data = TestData.pattern(44 * 1024, 3);
@@ -211,8 +220,8 @@ class PersistentGrantTest
     @Test
     void eightIndirectPagesCarry4096Segments()
     {
-        final BlkBackConfig bc = new BlkBackConfig().maxIndirectSegments(4096);
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(4096).poolPages(4200);
+        final BlkBackConfig bc = BlkBackConfig.builder().maxIndirectSegments(4096).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(4096).poolPages(4200).build();
         try (Rig rig = new Rig(new MemoryBlockStore(32 << 20, 512), bc, fc))
         {
             final UnsafeBuffer data = TestData.pattern(16 << 20, 8);

@@ -64,9 +64,9 @@ class QemuInteropTest
         final Path image = dir.resolve("device.img");
         ExternalTools.run(List.of("qemu-img", "create", "-f", "raw", image.toString(), "8M"));
         ExternalTools.run(List.of("qemu-io", "-f", "raw", "-c", "write -P 0x3e 2M 300k", image.toString()));
-        final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(300);
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(300).build();
         try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true);
-            Rig rig = new Rig(store, new BlkBackConfig(), fc))
+            Rig rig = new Rig(store, BlkBackConfig.defaults(), fc))
         {
             final UnsafeBuffer back = new UnsafeBuffer(new byte[300 * 1024]);
             assertEquals(BlkifDescriptor.BLKIF_RSP_OKAY, rig.read(2 * 2048, back), "blkfront reads qemu's data");

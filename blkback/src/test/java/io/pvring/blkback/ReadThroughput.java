@@ -40,8 +40,8 @@ public final class ReadThroughput
         final String idle = args.length > 5 ? args[5] : IdleStrategies.POLL;
         final BlockStore store = "null".equals(storeName) ?
             new NullBlockStore(8L << 30, 512) : RawFileBlockStore.open(Path.of(storeName), 512, true, true);
-        final BlkBackConfig bc = new BlkBackConfig().polling(true).persistentGrants(persistent);
-        final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(persistent).poolPages(depth + 16);
+        final BlkBackConfig bc = BlkBackConfig.builder().polling(true).persistentGrants(persistent).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().persistentGrants(persistent).poolPages(depth + 16).build();
         try (CoreRig rig = new CoreRig(store, bc, fc))
         {
             final BlkRing ring = rig.back.rings().get(0);

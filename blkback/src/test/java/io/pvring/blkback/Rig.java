@@ -3,7 +3,7 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.SynchronousBlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -18,16 +18,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class Rig implements AutoCloseable
 {
     final TestGuest guest;
-    final BlockStore store;
+    final SynchronousBlockStore store;
     final BlkBack back;
     final BlkFront front;
     final TestGuest.Port[][] ports;
     final List<long[]> completions = new ArrayList<>();
 
-    Rig(final BlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
+    Rig(final SynchronousBlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
     {
         this.store = store;
-        final long frames = BlkFront.framesNeeded(frontConfig.validate());
+        final long frames = BlkFront.framesNeeded(frontConfig);
         guest = new TestGuest((int)frames + 16, (int)frames + 64);
         back = new BlkBack("blkback-1-51712", store, backConfig, guest.mapper, null);
         ports = new TestGuest.Port[frontConfig.queues()][];
@@ -48,7 +48,7 @@ final class Rig implements AutoCloseable
 
     static Rig memory(final long bytes)
     {
-        return new Rig(new MemoryBlockStore(bytes, 512), new BlkBackConfig(), new BlkFrontConfig());
+        return new Rig(new MemoryBlockStore(bytes, 512), BlkBackConfig.defaults(), BlkFrontConfig.defaults());
     }
 
     BlkFrontQueue q(final int index)

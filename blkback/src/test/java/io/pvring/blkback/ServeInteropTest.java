@@ -56,7 +56,7 @@ class ServeInteropTest
             f.setLength(16L << 20);
         }
         final Path dir = tmp.resolve("srv");
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false),
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false).build(),
             BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
         final CFrontendProcess blkfront = CFrontendProcess.compile(ServeInteropTest.class, "serve_blkfront.c", tmp);
         try (ServeHost serve = ServeHost.start(dir, driver))
@@ -101,7 +101,7 @@ class ServeInteropTest
             f.setLength(16L << 20);
         }
         final Path dir = tmp.resolve("srv");
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false),
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false).build(),
             BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
         final CFrontendProcess blkfront = CFrontendProcess.compile(ServeInteropTest.class, "serve_blkfront.c", tmp);
         try (ServeHost serve = ServeHost.start(dir, driver);

@@ -2,7 +2,9 @@ package io.pvring.blkback;
 
 import java.lang.management.ManagementFactory;
 
+import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.test.ControlledBlockStore;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkCompletionHandler;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -16,7 +18,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The request path (blkfront submit, push, blkback doWork, blkfront poll) allocates nothing once warm, with and
- * without persistent grants, on the real grant table (measured per thread by the JVM; both ends stepped here).
+ * without persistent grants, on the real grant table (measured per thread by the JVM; both ends stepped here), on
+ * a store that completes inline (the direct path) and on one that completes after submit returned (the
+ * completion queue).
  */
 class SteadyStateAllocationTest
 {
@@ -27,10 +31,24 @@ class SteadyStateAllocationTest
     @ValueSource(booleans = { true, false })
     void requestPathDoesNotAllocate(final boolean persistent)
     {
-        final BlkBackConfig bc = new BlkBackConfig().persistentGrants(persistent);
-        final BlkFrontConfig fc = new BlkFrontConfig().persistentGrants(persistent).maxIndirectSegments(32)
-            .poolPages(400);
-        try (CoreRig rig = new CoreRig(new MemoryBlockStore(16 << 20, 512), bc, fc))
+        requestPathDoesNotAllocate(persistent, new MemoryBlockStore(16 << 20, 512), null);
+    }
+
+    @ParameterizedTest(name = "persistent={0}")
+    @ValueSource(booleans = { true, false })
+    void requestPathWithLateCompletionsDoesNotAllocate(final boolean persistent)
+    {
+        final ControlledBlockStore store = new ControlledBlockStore(16 << 20);
+        requestPathDoesNotAllocate(persistent, store, store);
+    }
+
+    private void requestPathDoesNotAllocate(
+        final boolean persistent, final BlockStore store, final ControlledBlockStore late)
+    {
+        final BlkBackConfig bc = BlkBackConfig.builder().persistentGrants(persistent).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().persistentGrants(persistent).maxIndirectSegments(32)
+            .poolPages(400).build();
+        try (CoreRig rig = new CoreRig(store, bc, fc))
         {
             final BlkFrontQueue queue = rig.front.queue(0);
             final BlkRing ring = rig.back.rings().get(0);
@@ -54,6 +72,11 @@ class SteadyStateAllocationTest
                 }
                 queue.push();
                 ring.doWork();
+                if (late != null)
+                {
+                    late.completeAll(BlockStore.OK); // after submit returned: through the completion queue
+                    ring.doWork();
+                }
                 queue.poll(handler);
             };
             for (int i = 0; i < 5_000; i++)

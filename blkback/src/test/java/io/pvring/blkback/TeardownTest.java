@@ -32,7 +32,7 @@ class TeardownTest
     {
         try (TestGuest guest = new TestGuest(64, 128))
         {
-            final BlkBack back = new BlkBack("blkback-7-1", new NullBlockStore(1 << 20, 512), new BlkBackConfig(),
+            final BlkBack back = new BlkBack("blkback-7-1", new NullBlockStore(1 << 20, 512), BlkBackConfig.defaults(),
                 guest.mapper, null);
             back.disconnect();
             back.disconnect();
@@ -47,7 +47,7 @@ class TeardownTest
         try (TestGuest guest = new TestGuest(64, 128))
         {
             final BlkBack back = new BlkBack("blkback-7-2", new NullBlockStore(1 << 20, 512),
-                new BlkBackConfig().maxRingPageOrder(1).maxQueues(1), guest.mapper, null);
+                BlkBackConfig.builder().maxRingPageOrder(1).maxQueues(1).build(), guest.mapper, null);
             final int ref = guest.grants.grantAccess(TestGuest.BACK_DOMID, 3, false);
             assertNull(back.connectRing(0, new int[]{ ref }, 0, "arm-abi", null, true), "unknown protocol");
             assertNull(back.connectRing(0, new int[]{ ref, ref, ref, ref }, 2, null, null, true), "order 2 > max 1");
@@ -66,9 +66,10 @@ class TeardownTest
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void repeatedConnectDisconnectUnderIo()
     {
-        final BlkBackConfig bc = new BlkBackConfig();
-        final BlkFrontConfig fc = new BlkFrontConfig().queues(2).poolPages(64);
-        final BlkFrontConfig nonPersistent = new BlkFrontConfig().queues(2).poolPages(64).persistentGrants(false);
+        final BlkBackConfig bc = BlkBackConfig.defaults();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().queues(2).poolPages(64).build();
+        final BlkFrontConfig nonPersistent = BlkFrontConfig.builder().queues(2).poolPages(64).persistentGrants(false)
+            .build();
         final long frames = BlkFront.framesNeeded(fc);
         try (TestGuest guest = new TestGuest((int)(3 * frames) + 16, (int)(3 * frames) + 64))
         {

@@ -138,7 +138,8 @@ class XenbusNegotiationTest
     @Test
     void fullHandshakeMultiQueueMultiPageThenIo()
     {
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false), BlkBackDriver.DEFAULT_OPENER,
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false)
+            .build(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.NOTIFY, 2, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 32L << 20);
@@ -149,8 +150,8 @@ class XenbusNegotiationTest
         assertEquals("4", be(spec, "multi-queue-max-queues"));
         assertEquals("4", be(spec, "max-ring-page-order"));
 
-        final BlkFrontConfig wanted = new BlkFrontConfig().queues(2).ringPageOrder(2).maxIndirectSegments(512)
-            .poolPages(600);
+        final BlkFrontConfig wanted = BlkFrontConfig.builder().queues(2).ringPageOrder(2).maxIndirectSegments(512)
+            .poolPages(600).build();
         final BlkFrontDriver blkfront = new BlkFrontDriver(wanted, 256);
         final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
         pump();
@@ -208,7 +209,7 @@ class XenbusNegotiationTest
     @Test
     void singleQueueX8632ReadOnlyCdrom()
     {
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.BACKOFF, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID,
@@ -216,7 +217,8 @@ class XenbusNegotiationTest
             Map.of("virtual-device", DEVID, "device-type", "cdrom"));
         toolstack.addDevice(spec);
         pump();
-        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig().protocol("x86_32-abi"), 256);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.builder().protocol("x86_32-abi")
+            .build(), 256);
         final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
         pump();
         assertEquals(XenbusState.CONNECTED, device.state());
@@ -243,14 +245,14 @@ class XenbusNegotiationTest
     @Test
     void onlineResizeReachesTheFrontendAndTheRing()
     {
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(),
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(),
             (type, params, readOnly, sectorSize) -> new MemoryBlockStore(1L << 20, sectorSize, readOnly, 8L << 20),
             IdleStrategies.BACKOFF, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
         toolstack.addDevice(spec);
         pump();
-        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.defaults(), 256);
         final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
         pump();
         assertEquals(2048, blkfront.sectors());
@@ -284,7 +286,7 @@ class XenbusNegotiationTest
     @Test
     void aBogusProducerIndexClosesThatDeviceOnly()
     {
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.BACKOFF, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec victim = spec("w", 1L << 20);
@@ -294,9 +296,9 @@ class XenbusNegotiationTest
         toolstack.addDevice(victim);
         toolstack.addDevice(bystander);
         pump();
-        final BlkFrontDriver bad = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        final BlkFrontDriver bad = new BlkFrontDriver(BlkFrontConfig.defaults(), 256);
         final BlkFrontDriver good = new BlkFrontDriver(
-            new BlkFrontConfig().maxIndirectSegments(256).poolPages(300), 2048);
+            BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(300).build(), 2048);
         frontendBus.attach("vbd", DEVID, bad, true);
         frontendBus.attach("vbd", "51728", good, true);
         pump();
@@ -319,14 +321,14 @@ class XenbusNegotiationTest
     @Test
     void aConnectThatFailsHalfWayLeavesNothingBehind()
     {
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.BACKOFF, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
         toolstack.addDevice(spec);
         pump();
         // Queue 0 is real (granted ring, unbound port); queue 1 names an event channel that does not exist.
-        final BlkFrontConfig fc = new BlkFrontConfig().queues(2);
+        final BlkFrontConfig fc = BlkFrontConfig.builder().queues(2).build();
         final io.pvring.event.EventPort port = hypervisor.eventChannels().allocUnbound(guest.domid(), 0);
         final BlkFront front = new BlkFront(guest.guestMemory(), guest.grantTable(), 0, fc, 256,
             new io.pvring.event.EventPort[]{ port, null });
@@ -351,7 +353,8 @@ class XenbusNegotiationTest
     @Test
     void unusableFrontendKeysCloseTheDevice()
     {
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().maxQueues(1), BlkBackDriver.DEFAULT_OPENER,
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().maxQueues(1)
+            .build(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.BACKOFF, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
@@ -402,12 +405,13 @@ class XenbusNegotiationTest
         final byte[] initial = new byte[4 << 20];
         java.util.Arrays.fill(initial, (byte)0x5A);
         Files.write(image, initial);
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig().polling(false), BlkBackDriver.DEFAULT_OPENER,
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false)
+            .build(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.NOTIFY, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = fileSpec(image, Map.of("sector-size", "4096", "physical-sector-size", "4096"));
         toolstack.addDevice(spec);
-        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig(), 256);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.defaults(), 256);
         frontendBus.attach("vbd", DEVID, blkfront, true);
         pump();
         assertEquals(XenbusState.CONNECTED, toolstack.backendState(spec));
@@ -448,7 +452,7 @@ class XenbusNegotiationTest
     {
         final Path image = dir.resolve("disk.img");
         Files.write(image, new byte[1 << 20]);
-        final BlkBackDriver driver = new BlkBackDriver(new BlkBackConfig(), BlkBackDriver.DEFAULT_OPENER,
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.BACKOFF, 1, null);
         backendBus.register(driver);
         final List<Map<String, String>> bad = List.of(
@@ -520,12 +524,14 @@ class XenbusNegotiationTest
     private void persistentGrantNegotiation(final boolean backendPersistent)
     {
         final BlkBackDriver driver = new BlkBackDriver(
-            new BlkBackConfig().polling(false).persistentGrants(backendPersistent), BlkBackDriver.DEFAULT_OPENER,
+            BlkBackConfig.builder().polling(false).persistentGrants(backendPersistent)
+                .build(), BlkBackDriver.DEFAULT_OPENER,
             IdleStrategies.NOTIFY, 1, null);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
         toolstack.addDevice(spec);
-        final BlkFrontDriver blkfront = new BlkFrontDriver(new BlkFrontConfig().persistentGrants(true), 256);
+        final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.builder().persistentGrants(true)
+            .build(), 256);
         final XenbusDevice device = frontendBus.attach("vbd", DEVID, blkfront, true);
         pump();
         assertEquals(XenbusState.CONNECTED, device.state());

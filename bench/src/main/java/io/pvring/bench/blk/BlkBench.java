@@ -20,11 +20,13 @@ import io.pvring.blkback.BlkBack;
 import io.pvring.blkback.BlkBackConfig;
 import io.pvring.blkback.BlkRing;
 import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.DiskSpec;
+import io.pvring.blkback.store.DiskStores;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.store.NullBlockStore;
-import io.pvring.blkback.store.RawFileBlockStore;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventPort;
 import io.pvring.event.IdleStrategies;
@@ -53,32 +55,39 @@ public final class BlkBench
         throws IOException
     {
         Path created = null;
+        final DiskSpec disk = config.disk();
         final BlockStore store;
-        if (config.store().startsWith("file:"))
+        if (disk == null)
         {
-            final Path path = Path.of(config.store().substring(5));
-            if (!Files.exists(path))
-            {
-                try (RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw"))
-                {
-                    file.setLength(config.sizeBytes());
-                }
-                created = path;
-            }
-            store = RawFileBlockStore.open(path, BlkBenchConfig.SECTOR, false, true);
-            if (store.sizeBytes() < config.blockSize())
-            {
-                store.close();
-                throw new IllegalArgumentException("--store " + config.store() + ": the file is smaller than --bs");
-            }
-        }
-        else if (config.store().equals("memory"))
-        {
-            store = new MemoryBlockStore(config.sizeBytes(), BlkBenchConfig.SECTOR);
+            store = config.store().equals("memory") ?
+                new MemoryBlockStore(config.sizeBytes(), BlkBenchConfig.SECTOR) :
+                new NullBlockStore(config.sizeBytes(), BlkBenchConfig.SECTOR);
         }
         else
         {
-            store = new NullBlockStore(config.sizeBytes(), BlkBenchConfig.SECTOR);
+            if (disk.kind() == DiskSpec.Kind.FILE && !Files.exists(Path.of(disk.target())))
+            {
+                try (RandomAccessFile file = new RandomAccessFile(disk.target(), "rw"))
+                {
+                    file.setLength(config.sizeBytes());
+                }
+                created = Path.of(disk.target());
+            }
+            try
+            {
+                store = DiskStores.open(disk, BlkBenchConfig.SECTOR, false);
+            }
+            catch (final RuntimeException ex)
+            {
+                deleteCreated(created);
+                throw ex;
+            }
+            if (store.sizeBytes() < config.blockSize())
+            {
+                store.close();
+                deleteCreated(created);
+                throw new IllegalArgumentException("--store " + config.store() + ": the disk is smaller than --bs");
+            }
         }
         try (Hypervisor hypervisor = new Hypervisor())
         {
@@ -87,10 +96,15 @@ public final class BlkBench
         finally
         {
             store.close();
-            if (created != null)
-            {
-                Files.deleteIfExists(created);
-            }
+            deleteCreated(created);
+        }
+    }
+
+    private static void deleteCreated(final Path created) throws IOException
+    {
+        if (created != null)
+        {
+            Files.deleteIfExists(created);
         }
     }
 
@@ -110,23 +124,24 @@ public final class BlkBench
         final Progress progress)
     {
         final int queues = config.queues();
-        final BlkFrontConfig frontConfig = new BlkFrontConfig()
+        final int perRequestMax = Math.max(BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST, config.indirectSegments()) +
+            BlkifDescriptor.indirectPages(config.indirectSegments());
+        final BlkFrontConfig frontConfig = BlkFrontConfig.builder()
             .queues(queues)
             .ringPageOrder(config.ringOrder())
             .persistentGrants(config.persistent())
-            .maxIndirectSegments(config.indirectSegments());
-        final int perRequestMax = frontConfig.maxSegments() + io.pvring.blkif.BlkifDescriptor.indirectPages(
-            config.indirectSegments());
-        frontConfig.poolPages(Math.max(perRequestMax, config.queueDepth() * config.pagesPerRequest()));
-        final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig.validate()) + 16;
+            .maxIndirectSegments(config.indirectSegments())
+            .poolPages(Math.max(perRequestMax, config.queueDepth() * config.pagesPerRequest()))
+            .build();
+        final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig) + 16;
         final Domain guest = hypervisor.createDomain("bench-guest", frames * GuestMemory.PAGE_SIZE);
-        final BlkBackConfig backConfig = new BlkBackConfig()
+        final BlkBackConfig backConfig = BlkBackConfig.builder()
             .polling(config.poll())
             .persistentGrants(config.persistent())
             .maxQueues(Math.max(BlkBackConfig.DEFAULT_MAX_QUEUES, queues))
             .maxIndirectSegments(Math.max(BlkBackConfig.DEFAULT_MAX_INDIRECT_SEGMENTS, config.indirectSegments()))
             .maxPersistentGrants(Math.max(BlkBackConfig.DEFAULT_MAX_PERSISTENT_GRANTS,
-                queues * frontConfig.poolPages()));
+                queues * frontConfig.poolPages())).build();
 
         final EventPort[] backPorts = new EventPort[queues];
         final EventPort[] frontPorts = new EventPort[queues];

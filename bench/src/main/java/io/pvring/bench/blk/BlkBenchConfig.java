@@ -1,5 +1,9 @@
 package io.pvring.bench.blk;
 
+import java.util.Set;
+
+import io.pvring.blkback.store.DiskSpec;
+import io.pvring.blkback.store.DiskStores;
 import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.ring.SharedRingDescriptor;
 
@@ -7,7 +11,9 @@ import io.pvring.ring.SharedRingDescriptor;
  * One blk run: store, access pattern, block size, queue depth per queue, queues, ring order, indirect segments,
  * persistent grants, how both sides wait, optional rate. Checked before anything starts; messages name the option.
  *
- * @param store      {@code null}, {@code memory} or {@code file:PATH}.
+ * @param store      {@code null} or {@code memory} (sized by {@code sizeBytes}), or a disk specification as
+ *                   {@code serve --disk} takes it ({@link DiskSpec}: {@code file:PATH,cache=...},
+ *                   {@code memory:SIZE}...).
  * @param sizeBytes  disk size (a file that exists keeps its own size).
  * @param rate       offered IOPS over all queues, 0 for closed loop.
  */
@@ -31,9 +37,10 @@ public record BlkBenchConfig(
 
     public BlkBenchConfig
     {
-        if (!store.equals("null") && !store.equals("memory") && !(store.startsWith("file:") && store.length() > 5))
+        // Bare null and memory take their size from --size; anything else is a disk specification, as serve --disk.
+        if (!store.equals("null") && !store.equals("memory"))
         {
-            throw new IllegalArgumentException("--store must be null, memory or file:PATH, got " + store);
+            DiskStores.checkAvailable(diskSpec(store));
         }
         if (blockSize < SECTOR || blockSize % SECTOR != 0)
         {
@@ -100,6 +107,17 @@ public record BlkBenchConfig(
     /** The store name as a parameter: {@code file} for any path (the path is environment, not workload). */
     public String storeKind()
     {
-        return store.startsWith("file:") ? "file" : store;
+        return store.equals("null") || store.equals("memory") ? store : diskSpec(store).kind().token();
+    }
+
+    /** The parsed store, or null for a bare {@code null} or {@code memory}. */
+    public DiskSpec disk()
+    {
+        return store.equals("null") || store.equals("memory") ? null : diskSpec(store);
+    }
+
+    private static DiskSpec diskSpec(final String store)
+    {
+        return DiskSpec.parse("--store", store, Set.of(), Set.of());
     }
 }

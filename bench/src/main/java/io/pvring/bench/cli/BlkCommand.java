@@ -36,9 +36,10 @@ public final class BlkCommand implements Callable<Integer>
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--store", paramLabel = "KIND", defaultValue = "null",
-        description = "null, memory or file:PATH (created sparse with --size if missing, then deleted) "
-            + "(default ${DEFAULT-VALUE})")
+    @Option(names = "--store", paramLabel = "SPEC", defaultValue = "null",
+        description = "null or memory (sized by --size), or a disk as serve --disk takes it: file:PATH[,cache=...]"
+            + " (created sparse with --size if missing, then deleted), memory:SIZE, null:SIZE"
+            + " (default ${DEFAULT-VALUE})")
     private String store;
 
     @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1g", converter = SizeConverter.class,

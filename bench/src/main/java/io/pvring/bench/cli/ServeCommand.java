@@ -9,8 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +19,7 @@ import java.util.function.Function;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.pvring.blkback.BlkBackConfig;
 import io.pvring.blkback.BlkBackDriver;
+import io.pvring.blkback.store.DiskStores;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
@@ -129,44 +130,38 @@ public final class ServeCommand implements Callable<Integer>
     {
         static DiskSpec parse(final String text)
         {
-            final String[] parts = text.split(",");
-            final int colon = parts[0].indexOf(':');
-            if (colon <= 0 || colon == parts[0].length() - 1)
-            {
-                throw new IllegalArgumentException("--disk expects file:PATH, memory:SIZE or null:SIZE first, got '" +
-                    text + "'");
-            }
-            final String kind = parts[0].substring(0, colon).toLowerCase(Locale.ROOT);
-            final String arg = parts[0].substring(colon + 1);
+            // The store part is the shared disk specification (bench blk --store takes the same); vdev, guest and
+            // ro are serve's own.
+            final io.pvring.blkback.store.DiskSpec disk = io.pvring.blkback.store.DiskSpec.parse(
+                "--disk", text, Set.of("vdev", "guest"), Set.of("ro"));
+            DiskStores.checkAvailable(disk);
             final String params;
-            switch (kind)
+            if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE)
             {
-                case "file":
-                    if (!Files.isRegularFile(Path.of(arg)))
-                    {
-                        throw new IllegalArgumentException("--disk file " + arg + " is not a regular file");
-                    }
-                    params = Path.of(arg).toAbsolutePath().toString();
-                    break;
-                case "memory":
-                case "null":
-                    final long bytes = SizeConverter.parse(arg);
-                    if (bytes % 512 != 0)
-                    {
-                        throw new IllegalArgumentException("--disk size must be a multiple of 512, got '" + text + "'");
-                    }
-                    params = Long.toString(bytes);
-                    break;
-                default:
-                    throw new IllegalArgumentException("--disk kind must be file, memory or null, got '" + kind + "'");
+                if (!Files.isRegularFile(Path.of(disk.target())))
+                {
+                    throw new IllegalArgumentException("--disk file " + disk.target() + " is not a regular file");
+                }
+                params = Path.of(disk.target()).toAbsolutePath().toString();
             }
-            final Map<String, String> options = options(text, parts, "ro");
-            final String vdev = options.get("vdev");
+            else
+            {
+                params = Long.toString(disk.sizeBytes());
+            }
+            final String vdev = disk.options().get("vdev");
             if (null != vdev)
             {
                 devid(vdev);
             }
-            return new DiskSpec(kind, params, vdev, options.get("guest"), options.containsKey("ro"));
+            // cache=writethrough is the one mode besides the default this build serves: blkback's "file" type opens
+            // with the page cache, so say so rather than serve it differently.
+            if (disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK)
+            {
+                throw new IllegalArgumentException("--disk cache=" + io.pvring.blkback.store.DiskSpec.token(
+                    disk.cache()) + " is not available through serve yet (blkback opens files with cache=writeback)");
+            }
+            return new DiskSpec(disk.kind().token(), params, vdev, disk.options().get("guest"),
+                disk.options().containsKey("ro"));
         }
 
         /** {@code xvdX} as Linux numbers it: 202:(16 * index), index 0..15. */
@@ -280,8 +275,8 @@ public final class ServeCommand implements Callable<Integer>
         final boolean ownDir = null == dir;
         final Path directory = ownDir ? defaultDirectory() : dir.toAbsolutePath();
         final String idle = wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.NOTIFY;
-        final BlkBackDriver blkback = new BlkBackDriver(new BlkBackConfig().polling(wait == WaitMode.POLL),
-            BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
+        final BlkBackConfig blkConfig = BlkBackConfig.builder().polling(wait == WaitMode.POLL).build();
+        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackConfig netConfig = NetBackConfig.builder().build();
         final CountersFile countersFile = null == netCounters ? null :

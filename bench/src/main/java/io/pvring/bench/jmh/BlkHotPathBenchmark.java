@@ -57,13 +57,13 @@ public class BlkHotPathBenchmark extends JmhSettings
     public void setup()
     {
         hypervisor = new Hypervisor();
-        final BlkFrontConfig frontConfig = new BlkFrontConfig().persistentGrants(persistent)
-            .poolPages(BATCH * (blockSize / GuestMemory.PAGE_SIZE));
+        final BlkFrontConfig frontConfig = BlkFrontConfig.builder().persistentGrants(persistent)
+            .poolPages(BATCH * (blockSize / GuestMemory.PAGE_SIZE)).build();
         final Domain guest = hypervisor.createDomain("jmh-guest",
-            (FIRST_GFN + BlkFront.framesNeeded(frontConfig.validate()) + 16) * GuestMemory.PAGE_SIZE);
+            (FIRST_GFN + BlkFront.framesNeeded(frontConfig) + 16) * GuestMemory.PAGE_SIZE);
         front = new BlkFront(guest.guestMemory(), guest.grantTable(), Hypervisor.DOM0, frontConfig, FIRST_GFN, null);
         back = new BlkBack("blkback-jmh", new NullBlockStore(1L << 30, 512),
-            new BlkBackConfig().polling(true).persistentGrants(persistent),
+            BlkBackConfig.builder().polling(true).persistentGrants(persistent).build(),
             hypervisor.grantMapper(Hypervisor.DOM0, guest.domid()), null);
         queue = front.queue(0);
         ring = back.connectRing(0, queue.ringRefs(), 0, frontConfig.protocol(), null, persistent);

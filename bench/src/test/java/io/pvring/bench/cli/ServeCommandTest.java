@@ -80,12 +80,13 @@ class ServeCommandTest
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "--disk disk                       | --disk expects file:PATH, memory:SIZE or null:SIZE first, got 'disk'",
-        "--disk tape:1m                    | --disk kind must be file, memory or null, got 'tape'",
+        "--disk disk                       | --disk expects file:PATH, qcow2:PATH, memory:SIZE, null:SIZE",
+        "--disk tape:1m                    | --disk kind must be file, qcow2, memory, null or an nbd:// URI",
+        "--disk qcow2:/a.qcow2             | 'qcow2:/a.qcow2' is not available in this build",
         "--disk memory:1000                | --disk size must be a multiple of 512, got 'memory:1000'",
         "--disk file:/nonexistent/img      | --disk file /nonexistent/img is not a regular file",
         "--disk memory:1m,vdev=hda         | vdev must be xvda..xvdp, got 'hda'",
-        "--disk memory:1m,speed=9          | unknown option 'speed=9' in 'memory:1m,speed=9'",
+        "--disk memory:1m,speed=9          | unknown option 'speed=9' in 'memory:1m,speed=9': --disk takes cache=",
         "--disk memory:1m,guest=nope       | no --guest named 'nope'",
         "--guest lonely                    | --guest expects NAME:SIZE, got 'lonely'",
         "--guest g:1000                    | --guest size must be a multiple of 4k, got 'g:1000'",

@@ -52,7 +52,7 @@ public final class BlkLocalPair implements AutoCloseable
         final BlkBackConfig backConfig,
         final BlkFrontConfig frontConfig)
     {
-        final long frames = BlkFront.framesNeeded(frontConfig.validate());
+        final long frames = BlkFront.framesNeeded(frontConfig);
         final Domain guest = hypervisor.createDomain(name, (FIRST_GFN + frames) * 4096);
         final BackendGrantMapper mapper = hypervisor.grantMapper(
             Hypervisor.DOM0, guest.domid(), BackendGrantMapper.DEFAULT_MAX_MAPPINGS);

@@ -1,21 +1,24 @@
 package io.pvring.blkback.store;
 
-import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
-
 /**
- * A virtual disk behind a blkif device. Offsets and lengths are bytes; the backend has already checked them
- * against {@link #sizeBytes()} and {@link #logicalSectorSize()}.
+ * A virtual disk behind a blkif device, asynchronous: the backend {@link #submit submits} a {@link BlockIo} and the
+ * store completes it later, from any thread (a worker pool, an io_uring or an event loop), or at once on the
+ * submitting thread (a store that is fast enough to work inline: the backend then takes a direct path with no
+ * queue). Offsets and lengths are bytes; the backend has already checked them against {@link #sizeBytes()} and
+ * {@link #logicalSectorSize()}.
  *
- * <p>I/O failures are values ({@link #OK}, {@link #EIO}, {@link #EOPNOTSUPP}), never exceptions: their cause may be
- * guest input or the host, and the backend turns them into {@code BLKIF_RSP_*}. Durability contract:
+ * <p>I/O failures are values ({@link #OK}, {@link #EIO}, {@link #EOPNOTSUPP}) passed to
+ * {@link BlockIo#complete(int)}, never exceptions: their cause may be guest input or the host, and the backend
+ * turns them into {@code BLKIF_RSP_*}. Durability contract:
  * <ul>
- *   <li>{@link #write} returns only after the data reached the store (for a {@link #canFlush()} store, the OS page
- *   cache counts; otherwise the data must be durable when it returns);</li>
- *   <li>{@link #flush} returns {@link #OK} only after every write that returned before it is durable;</li>
- *   <li>a failed flush is sticky: every later flush fails until the store is reopened.</li>
+ *   <li>a write completes only after the data reached the store (for a {@link #canFlush()} store, the OS page
+ *   cache counts; otherwise the data must be durable when it completes);</li>
+ *   <li>a flush completes {@link #OK} only after every write that completed before it was submitted is durable;</li>
+ *   <li>a failed flush is sticky: every later flush fails until the store is reopened (fsyncgate: the kernel may
+ *   have dropped the dirty pages, so a later success would lie).</li>
  * </ul>
- * Stores are used by every ring of a device at once: each method is thread-safe.
+ * Stores are used by every ring of a device at once: each method is thread-safe. {@link SynchronousBlockStore} is
+ * the base of stores that do their I/O on the submitting thread.
  */
 public interface BlockStore extends AutoCloseable
 {
@@ -46,11 +49,11 @@ public interface BlockStore extends AutoCloseable
     /** {@code discard-granularity} in bytes. */
     int discardGranularity();
 
-    int read(long offset, MutableDirectBuffer dst, int dstOffset, int length);
-
-    int write(long offset, DirectBuffer src, int srcOffset, int length);
-
-    int flush();
+    /**
+     * Starts {@code io}; the store calls {@link BlockIo#complete(int)} exactly once. Never blocks for long on the
+     * caller's thread unless the store is synchronous by design; never throws for an I/O failure.
+     */
+    void submit(BlockIo io);
 
     /**
      * Changes the disk size (online resize): a multiple of {@link #logicalSectorSize()}; data below the smaller
@@ -59,9 +62,6 @@ public interface BlockStore extends AutoCloseable
      * @return false when this store cannot take that size (the size is then unchanged).
      */
     boolean resize(long newSizeBytes);
-
-    /** Drops the data of a range (it reads back as zeros afterwards for every store here). */
-    int discard(long offset, long length, boolean secure);
 
     /** Short description for logs and the {@code params} key. */
     String describe();

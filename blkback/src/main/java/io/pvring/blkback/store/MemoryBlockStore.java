@@ -12,7 +12,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  * zeros, and a discard of whole chunks gives their memory back. Chunk tables are two-level so a 1 TiB disk costs
  * nothing until written. Nothing is volatile beyond the process, so flush has nothing to do.
  */
-public final class MemoryBlockStore implements BlockStore
+public final class MemoryBlockStore extends SynchronousBlockStore
 {
     static final int CHUNK_SHIFT = 16;
     static final int CHUNK_SIZE = 1 << CHUNK_SHIFT;

@@ -7,7 +7,7 @@ import org.agrona.MutableDirectBuffer;
  * A disk that completes every request without moving data: reads leave the guest's pages as they are, writes are
  * dropped. For benchmarks of the protocol path (Linux {@code null_blk}).
  */
-public final class NullBlockStore implements BlockStore
+public final class NullBlockStore extends SynchronousBlockStore
 {
     private volatile long sizeBytes;
     private final int sectorSize;

@@ -31,7 +31,7 @@ import org.agrona.MutableDirectBuffer;
  * sparse image dense, so it is not done. Use {@link MemoryBlockStore} (which frees discarded chunks) or
  * {@link NullBlockStore} when discard matters.
  */
-public final class RawFileBlockStore implements BlockStore
+public final class RawFileBlockStore extends SynchronousBlockStore
 {
     private static final int BOUNCE_SIZE = 128 * 1024;
 

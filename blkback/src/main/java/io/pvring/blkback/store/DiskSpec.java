@@ -1,0 +1,275 @@
+package io.pvring.blkback.store;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A virtual disk as a user writes it, shared by {@code serve --disk} and {@code bench blk --store}: the store kind
+ * and its target first, then options, QEMU style.
+ * <pre>
+ *   file:PATH[,cache=none|writeback|writethrough][,aio=threads|io_uring]
+ *   qcow2:PATH[,cache=...][,aio=...]      (any format qemu-img names, served through qemu-nbd)
+ *   memory:SIZE   null:SIZE               (SIZE like 512, 4k, 64m, 1g)
+ *   nbd://HOST[:PORT]/EXPORT   nbd+unix:///EXPORT?socket=PATH
+ * </pre>
+ * Parsing checks the syntax and the values only; {@link DiskStores#open} says whether this build can open it.
+ *
+ * @param kind    the store kind.
+ * @param target  the image path, or the NBD URI; null for memory and null disks.
+ * @param sizeBytes the size of a memory or null disk, 0 otherwise.
+ * @param cache   how writes reach the image (file and image kinds; {@link CacheMode#WRITEBACK} otherwise).
+ * @param aio     which I/O engine ({@link AioMode#AUTO} unless asked).
+ * @param options the caller's own options, as given ({@code vdev=xvdb}, a flag maps to "").
+ */
+public record DiskSpec(
+    Kind kind, String target, long sizeBytes, CacheMode cache, AioMode aio, Map<String, String> options)
+{
+    /** The store kinds a specification may name. */
+    public enum Kind
+    {
+        FILE("file"), QCOW2("qcow2"), MEMORY("memory"), NULL("null"), NBD("nbd");
+
+        private final String token;
+
+        Kind(final String token)
+        {
+            this.token = token;
+        }
+
+        public String token()
+        {
+            return token;
+        }
+    }
+
+    /** QEMU's {@code cache=}: O_DIRECT, page cache plus flush (the default), or every write durable. */
+    public enum CacheMode
+    {
+        NONE, WRITEBACK, WRITETHROUGH
+    }
+
+    /** QEMU's {@code aio=}: a worker pool doing positional I/O, io_uring, or the best the host allows. */
+    public enum AioMode
+    {
+        AUTO, THREADS, IO_URING
+    }
+
+    /** What {@link #parse} accepts first, for messages. */
+    public static final String FORMS = "file:PATH, qcow2:PATH, memory:SIZE, null:SIZE, nbd://HOST[:PORT]/EXPORT or " +
+        "nbd+unix:///EXPORT?socket=PATH";
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)([kmgt]?)(i?b)?");
+
+    public DiskSpec
+    {
+        options = Map.copyOf(options);
+    }
+
+    /**
+     * @param option     the command-line option, for messages ({@code --disk}).
+     * @param callerKeys the {@code key=value} options the caller handles itself.
+     * @param callerFlags the bare flags the caller handles itself ({@code ro}).
+     * @throws IllegalArgumentException naming the option, the text and what is accepted.
+     */
+    public static DiskSpec parse(
+        final String option, final String text, final Set<String> callerKeys, final Set<String> callerFlags)
+    {
+        final String[] parts = text.split(",");
+        final String first = parts[0];
+        final Kind kind;
+        String target = null;
+        long sizeBytes = 0;
+        if (first.startsWith("nbd://") || first.startsWith("nbd+unix://"))
+        {
+            kind = Kind.NBD;
+            target = checkNbd(option, text, first);
+        }
+        else
+        {
+            final int colon = first.indexOf(':');
+            if (colon <= 0 || colon == first.length() - 1)
+            {
+                throw new IllegalArgumentException(option + " expects " + FORMS + " first, got '" + text + "'");
+            }
+            kind = kind(option, first.substring(0, colon).toLowerCase(Locale.ROOT));
+            final String arg = first.substring(colon + 1);
+            if (kind == Kind.MEMORY || kind == Kind.NULL)
+            {
+                sizeBytes = size(option, text, arg);
+            }
+            else
+            {
+                target = arg;
+            }
+        }
+        CacheMode cache = CacheMode.WRITEBACK;
+        AioMode aio = AioMode.AUTO;
+        final Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 1; i < parts.length; i++)
+        {
+            final String part = parts[i];
+            final int eq = part.indexOf('=');
+            final String key = eq < 0 ? part : part.substring(0, eq);
+            final String value = eq < 0 ? "" : part.substring(eq + 1);
+            final boolean ours = eq >= 0 && ("cache".equals(key) || "aio".equals(key));
+            final boolean known = eq < 0 ? callerFlags.contains(key) :
+                ours || callerKeys.contains(key) && !value.isEmpty();
+            if (!known)
+            {
+                throw new IllegalArgumentException("unknown option '" + part + "' in '" + text + "': " + option +
+                    " takes cache=none|writeback|writethrough, aio=threads|io_uring" +
+                    accepted(callerKeys, callerFlags));
+            }
+            if (ours)
+            {
+                if (kind != Kind.FILE && kind != Kind.QCOW2)
+                {
+                    throw new IllegalArgumentException(option + " " + key + "= applies to file and qcow2 disks, not " +
+                        kind.token() + ", in '" + text + "'");
+                }
+                if ("cache".equals(key))
+                {
+                    cache = mode(CacheMode.class, option, text, key, value);
+                }
+                else
+                {
+                    aio = mode(AioMode.class, option, text, key, value);
+                }
+            }
+            else if (options.put(key, value) != null)
+            {
+                throw new IllegalArgumentException(option + " option " + key + " given twice in '" + text + "'");
+            }
+        }
+        return new DiskSpec(kind, target, sizeBytes, cache, aio, options);
+    }
+
+    /** The specification as the user would write it (without the caller's options). */
+    public String describe()
+    {
+        final StringBuilder text = new StringBuilder();
+        if (kind == Kind.NBD)
+        {
+            text.append(target);
+        }
+        else
+        {
+            text.append(kind.token()).append(':').append(target != null ? target : Long.toString(sizeBytes));
+        }
+        if (cache != CacheMode.WRITEBACK)
+        {
+            text.append(",cache=").append(token(cache));
+        }
+        if (aio != AioMode.AUTO)
+        {
+            text.append(",aio=").append(token(aio));
+        }
+        return text.toString();
+    }
+
+    /** The lower-case name a user writes for a mode ({@code io_uring}, {@code writeback}). */
+    public static String token(final Enum<?> mode)
+    {
+        return mode.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static Kind kind(final String option, final String token)
+    {
+        for (final Kind kind : Kind.values())
+        {
+            if (kind.token.equals(token) && kind != Kind.NBD)
+            {
+                return kind;
+            }
+        }
+        throw new IllegalArgumentException(option + " kind must be file, qcow2, memory, null or an nbd:// URI, got '" +
+            token + "'");
+    }
+
+    private static <E extends Enum<E>> E mode(
+        final Class<E> type, final String option, final String text, final String key, final String value)
+    {
+        final StringBuilder names = new StringBuilder();
+        for (final E mode : type.getEnumConstants())
+        {
+            if (mode.name().equals("AUTO"))
+            {
+                continue; // the default, not written
+            }
+            if (token(mode).equals(value))
+            {
+                return mode;
+            }
+            names.append(names.length() == 0 ? "" : "|").append(token(mode));
+        }
+        throw new IllegalArgumentException(option + " " + key + " must be " + names + ", got '" + value + "' in '" +
+            text + "'");
+    }
+
+    private static long size(final String option, final String text, final String arg)
+    {
+        final Matcher m = SIZE.matcher(arg.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches())
+        {
+            throw new IllegalArgumentException(option + " size must be like 512, 4k, 64m or 1g, got '" + text + "'");
+        }
+        final int shift = m.group(2).isEmpty() ? 0 : ("kmgt".indexOf(m.group(2).charAt(0)) + 1) * 10;
+        final long amount = Long.parseLong(m.group(1));
+        if (amount <= 0 || amount > (Long.MAX_VALUE >> shift))
+        {
+            throw new IllegalArgumentException(option + " size must be positive, got '" + text + "'");
+        }
+        final long bytes = amount << shift;
+        if (bytes % 512 != 0)
+        {
+            throw new IllegalArgumentException(option + " size must be a multiple of 512, got '" + text + "'");
+        }
+        return bytes;
+    }
+
+    private static String checkNbd(final String option, final String text, final String uri)
+    {
+        final URI parsed;
+        try
+        {
+            parsed = new URI(uri);
+        }
+        catch (final URISyntaxException ex)
+        {
+            throw new IllegalArgumentException(option + " " + uri + " is not a URI: " + ex.getMessage());
+        }
+        if ("nbd".equals(parsed.getScheme()) && (parsed.getHost() == null || parsed.getHost().isEmpty()))
+        {
+            throw new IllegalArgumentException(option + " nbd:// needs a host (nbd://HOST[:PORT]/EXPORT), got '" +
+                text + "'");
+        }
+        if ("nbd+unix".equals(parsed.getScheme()) &&
+            (parsed.getQuery() == null || !parsed.getQuery().startsWith("socket=") || parsed.getQuery().length() < 8))
+        {
+            throw new IllegalArgumentException(option + " nbd+unix:// needs ?socket=PATH " +
+                "(nbd+unix:///EXPORT?socket=PATH), got '" + text + "'");
+        }
+        return uri;
+    }
+
+    private static String accepted(final Set<String> keys, final Set<String> flags)
+    {
+        final StringBuilder text = new StringBuilder();
+        for (final String key : new TreeSet<>(keys))
+        {
+            text.append(", ").append(key).append("=...");
+        }
+        for (final String flag : new TreeSet<>(flags))
+        {
+            text.append(", ").append(flag);
+        }
+        return text.toString();
+    }
+}

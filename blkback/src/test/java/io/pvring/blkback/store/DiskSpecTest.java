@@ -1,0 +1,103 @@
+package io.pvring.blkback.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DiskSpecTest
+{
+    private static DiskSpec parse(final String text)
+    {
+        return DiskSpec.parse("--disk", text, Set.of("vdev", "guest"), Set.of("ro"));
+    }
+
+    @Test
+    void parsesEveryForm()
+    {
+        final DiskSpec file = parse("file:/img/a.raw,cache=none,aio=io_uring,vdev=xvdb,ro");
+        assertEquals(DiskSpec.Kind.FILE, file.kind());
+        assertEquals("/img/a.raw", file.target());
+        assertEquals(DiskSpec.CacheMode.NONE, file.cache());
+        assertEquals(DiskSpec.AioMode.IO_URING, file.aio());
+        assertEquals(Map.of("vdev", "xvdb", "ro", ""), file.options());
+        assertEquals("file:/img/a.raw,cache=none,aio=io_uring", file.describe());
+
+        final DiskSpec memory = parse("memory:64m");
+        assertEquals(DiskSpec.Kind.MEMORY, memory.kind());
+        assertEquals(64L << 20, memory.sizeBytes());
+        assertNull(memory.target());
+        assertEquals(DiskSpec.CacheMode.WRITEBACK, memory.cache());
+        assertEquals(DiskSpec.AioMode.AUTO, memory.aio());
+
+        assertEquals(1L << 30, parse("null:1g").sizeBytes());
+        assertEquals(DiskSpec.Kind.QCOW2, parse("qcow2:/img/b.qcow2,cache=writethrough").kind());
+        final DiskSpec tcp = parse("nbd://localhost:10809/disk");
+        assertEquals(DiskSpec.Kind.NBD, tcp.kind());
+        assertEquals("nbd://localhost:10809/disk", tcp.target());
+        assertEquals("nbd+unix:///disk?socket=/run/nbd.sock",
+            parse("nbd+unix:///disk?socket=/run/nbd.sock,guest=g").target());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "disk                       | --disk expects file:PATH, qcow2:PATH, memory:SIZE, null:SIZE",
+        "tape:1m                    | --disk kind must be file, qcow2, memory, null or an nbd:// URI, got 'tape'",
+        "memory:1000                | --disk size must be a multiple of 512, got 'memory:1000'",
+        "memory:lots                | --disk size must be like 512, 4k, 64m or 1g, got 'memory:lots'",
+        "file:/x,cache=fast         | --disk cache must be none|writeback|writethrough, got 'fast'",
+        "file:/x,aio=native         | --disk aio must be threads|io_uring, got 'native'",
+        "memory:1m,cache=none       | --disk cache= applies to file and qcow2 disks, not memory",
+        "memory:1m,speed=9          | unknown option 'speed=9' in 'memory:1m,speed=9': --disk takes cache=",
+        "memory:1m,vdev=            | unknown option 'vdev=' in 'memory:1m,vdev='",
+        "memory:1m,vdev=a,vdev=b    | --disk option vdev given twice",
+        "nbd:///disk                | --disk nbd:// needs a host",
+        "nbd+unix:///disk           | --disk nbd+unix:// needs ?socket=PATH",
+    })
+    void refusesWhatItCannotParseWithAClearMessage(final String text, final String message)
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> parse(text));
+        assertTrue(ex.getMessage().startsWith(message), ex.getMessage());
+    }
+
+    @Test
+    void opensWhatThisBuildHasAndNamesWhatItAcceptsOtherwise(@TempDir final Path tmp) throws Exception
+    {
+        try (BlockStore store = DiskStores.open(parse("memory:1m"), 512, false))
+        {
+            assertInstanceOf(MemoryBlockStore.class, store);
+            assertEquals(1 << 20, store.sizeBytes());
+        }
+        try (BlockStore store = DiskStores.open(parse("null:1m"), 4096, false))
+        {
+            assertEquals(4096, store.logicalSectorSize());
+        }
+        final Path image = tmp.resolve("a.raw");
+        Files.write(image, new byte[8192]);
+        try (BlockStore store = DiskStores.open(parse("file:" + image + ",cache=writethrough"), 512, true))
+        {
+            assertInstanceOf(RawFileBlockStore.class, store);
+            assertTrue(store.isReadOnly());
+            assertEquals(8192, store.sizeBytes());
+        }
+        for (final String text : new String[]{ "file:" + image + ",cache=none", "file:" + image + ",aio=threads",
+            "qcow2:" + image, "nbd://localhost/disk" })
+        {
+            final IllegalArgumentException ex =
+                assertThrows(IllegalArgumentException.class, () -> DiskStores.open(parse(text), 512, false), text);
+            assertTrue(ex.getMessage().contains("is not available in this build") &&
+                ex.getMessage().endsWith("available: " + DiskStores.AVAILABLE), ex.getMessage());
+        }
+    }
+}
