@@ -61,14 +61,15 @@ public final class CountersFile implements AutoCloseable
         final int valuesLength = header.getInt(VALUES_LENGTH_OFFSET);
         final int count = header.getInt(SLOT_COUNT_OFFSET);
         final int slotLength = header.getInt(SLOT_LENGTH_OFFSET);
-        if (header.getInt(VERSION_OFFSET) != VERSION || metadataLength < 0 || valuesLength < 0 || count < 0 ||
+        final int version = header.getInt(VERSION_OFFSET);
+        if (version != VERSION || metadataLength < 0 || valuesLength < 0 || count < 0 ||
             slotLength != DeviceSlotDescriptor.SLOT_LENGTH ||
             CountersFileDescriptor.slotsOffset(metadataLength, valuesLength) + (long)count * slotLength >
             mapped.capacity())
         {
-            IoUtil.unmap(mapped);
+            IoUtil.unmap(mapped); // nothing reads the mapping after this
             throw new IllegalStateException("bad counters file header: " + path + " version=" +
-                header.getInt(VERSION_OFFSET) + " (want " + VERSION + ") metadataLength=" + metadataLength +
+                version + " (want " + VERSION + ") metadataLength=" + metadataLength +
                 " valuesLength=" + valuesLength + " slots=" + count + "x" + slotLength + " size=" + mapped.capacity());
         }
         final UnsafeBuffer metadata = new UnsafeBuffer(mapped, HEADER_LENGTH, metadataLength);

@@ -13,12 +13,15 @@ public final class DeviceStats
     private final int slot;
     private final int generation;
     private final QueueStats[] queues;
+    private final boolean published;
     private final Histogram cumulative = DeviceSlotDescriptor.newHistogram();
     private final Histogram interval = DeviceSlotDescriptor.newHistogram();
     private TraceSession trace;
 
-    DeviceStats(final DeviceId id, final int slot, final int generation, final QueueStats[] queues)
+    DeviceStats(
+        final DeviceId id, final int slot, final int generation, final QueueStats[] queues, final boolean published)
     {
+        this.published = published;
         this.id = id;
         this.slot = slot;
         this.generation = generation;
@@ -40,7 +43,10 @@ public final class DeviceStats
         return queues[queue];
     }
 
-    /** The device slot, or {@link CounterKeyDescriptor#SLOT_NONE} when its counters are private (file full). */
+    /**
+     * The device slot (latency histogram, trace control), or {@link CounterKeyDescriptor#SLOT_NONE} when every
+     * slot was taken: the counters are still published, but neither latencies nor traces.
+     */
     public int slot()
     {
         return slot;
@@ -51,10 +57,10 @@ public final class DeviceStats
         return generation;
     }
 
-    /** Whether another process sees this device (false: the counters file was full, counting goes on privately). */
+    /** Whether another process sees this device's counters (false: the file was full, counting goes on privately). */
     public boolean published()
     {
-        return slot != CounterKeyDescriptor.SLOT_NONE;
+        return published;
     }
 
     /** The publisher: folds every queue's latencies since the last call into the cumulative histogram. */

@@ -68,7 +68,7 @@ public final class HistogramSlot
             final long before = slots.getLongVolatile(offset + HISTOGRAM_SEQUENCE_OFFSET);
             if ((before & 1) != 0)
             {
-                Thread.onSpinWait();
+                Thread.yield(); // the writer is mid-copy (a few microseconds): let it finish
                 continue;
             }
             final int length = Math.max(0, Math.min(HISTOGRAM_CAPACITY,

@@ -141,8 +141,9 @@ public final class IoStats implements AutoCloseable
     }
 
     /**
-     * Registers a device's {@code queues} queues (at connect, any thread). When the file has no room left the
-     * device still gets counters, private ones no other process sees ({@link DeviceStats#published()} false).
+     * Registers a device's {@code queues} queues (at connect, any thread). Without a free device slot it publishes
+     * counters only; when the file has no room for its counters it still gets counters, private ones no other
+     * process sees ({@link DeviceStats#published()} false).
      */
     public synchronized DeviceStats register(final DeviceId id, final int queues)
     {
@@ -179,6 +180,7 @@ public final class IoStats implements AutoCloseable
             slots.putIntRelease(offset + GENERATION_OFFSET, generation); // a waiting client sees the slot changed
         }
         final QueueStats[] stats = new QueueStats[queues];
+        boolean published = true;
         try
         {
             for (int q = 0; q < queues; q++)
@@ -197,6 +199,7 @@ public final class IoStats implements AutoCloseable
                 }
             }
             slot = CounterKeyDescriptor.SLOT_NONE;
+            published = false;
             manager = privateManager(queues * set.size());
             for (int q = 0; q < queues; q++)
             {
@@ -204,7 +207,7 @@ public final class IoStats implements AutoCloseable
                 stats[q] = new QueueStats(allocate(manager, set, key, id + " q" + q), q);
             }
         }
-        final DeviceStats device = new DeviceStats(id, slot, generation, stats);
+        final DeviceStats device = new DeviceStats(id, slot, generation, stats, published);
         if (slot != CounterKeyDescriptor.SLOT_NONE)
         {
             slotUsed[slot] = true;

@@ -88,6 +88,10 @@ public final class TraceClient
         final String why = state == TRACE_FAILED ? client.message() :
             "the serving process did not answer within " + timeoutMillis + " ms (is it running?)";
         slots.compareAndSetInt(offset + TRACE_REQUEST_OFFSET, TRACE_START, 0);
+        if (state == TRACE_FAILED)
+        {
+            client.awaitStateOtherThan(TRACE_FAILED, timeoutMillis); // the owner acknowledges: the next may try
+        }
         throw new IllegalStateException("cannot trace " + device + ": " + why);
     }
 
