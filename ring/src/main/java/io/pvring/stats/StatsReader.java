@@ -84,22 +84,22 @@ public final class StatsReader implements AutoCloseable
     }
 
     /**
-     * Where {@code device}'s slot is: {@code {slot, generation}}, or null when the device is not registered or
-     * has no slot.
+     * Where {@code device}'s slot is: {@code {slot, generation}}, the slot being {@link CounterKeyDescriptor#SLOT_NONE}
+     * when the device publishes counters only; null when the device is not registered.
      */
     public int[] slotOf(final DeviceId device)
     {
-        final int[] found = new int[]{CounterKeyDescriptor.SLOT_NONE, 0};
+        final int[][] found = new int[1][];
         file.reader().forEach((CountersReader.MetaData)(counterId, typeId, key, label) ->
         {
             final CounterKey k = CounterKey.read(key, 0);
             if (k.kind() == device.kind() && k.domid() == device.domid() && k.devid() == device.devid())
             {
-                found[0] = k.slot();
-                found[1] = k.slotGeneration();
+                final boolean inFile = k.slot() >= 0 && k.slot() < file.slotCount();
+                found[0] = new int[]{inFile ? k.slot() : CounterKeyDescriptor.SLOT_NONE, k.slotGeneration()};
             }
         });
-        return found[0] < 0 || found[0] >= file.slotCount() ? null : found;
+        return found[0];
     }
 
     private Histogram histogram(final int slot, final int generation)

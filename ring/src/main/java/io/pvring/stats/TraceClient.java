@@ -59,6 +59,11 @@ public final class TraceClient
         {
             throw new IllegalStateException("no device " + device + " in " + reader.file().path());
         }
+        if (slot[0] == CounterKeyDescriptor.SLOT_NONE)
+        {
+            throw new IllegalStateException(device + " publishes counters but cannot be traced: its driver does not " +
+                "record traces yet, or the counters file had no free device slot (pvring serve --max-devices)");
+        }
         final byte[] path = output.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8);
         if (path.length > MAX_PATH)
         {

@@ -84,6 +84,12 @@ class TraceTest
             final IllegalStateException missing = assertThrows(IllegalStateException.class,
                 () -> TraceClient.start(reader, new DeviceId(DeviceKind.VIF, 1, 0), tmp.resolve("y"), WAIT_MS));
             assertTrue(missing.getMessage().startsWith("no device vif-1-0 in "), missing.getMessage());
+            final DeviceId slotless = new DeviceId(DeviceKind.VBD, 1, 51728);
+            stats.register(slotless, 1); // the file's only slot is taken
+            final IllegalStateException untraceable = assertThrows(IllegalStateException.class,
+                () -> TraceClient.start(reader, slotless, tmp.resolve("z"), WAIT_MS));
+            assertTrue(untraceable.getMessage().startsWith("vbd-1-51728 publishes counters but cannot be traced"),
+                untraceable.getMessage());
             // after the refusal the device can be traced
             final TraceClient client = TraceClient.start(reader, XVDA, tmp.resolve("ok.trace"), WAIT_MS);
             assertTrue(client.stop(WAIT_MS));
