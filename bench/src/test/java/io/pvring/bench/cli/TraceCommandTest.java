@@ -1,6 +1,7 @@
 package io.pvring.bench.cli;
 
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,10 +10,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 import io.pvring.bench.report.Json;
+import io.pvring.bench.stat.TraceAndDie;
 import io.pvring.stats.DeviceId;
 import io.pvring.stats.DeviceKind;
 import io.pvring.stats.DeviceStats;
 import io.pvring.stats.IoStats;
+import io.pvring.stats.TraceFile;
 import io.pvring.stats.TraceFileWriter;
 import io.pvring.stats.TraceRecordDescriptor;
 import io.pvring.stats.TraceRecorder;
@@ -113,6 +116,40 @@ class TraceCommandTest
             assertFalse(ring.enabled(), "off once the command ended");
             final CliRunner print = CliRunner.run("trace", "--print", file.toString());
             assertEquals(3, print.out.lines().filter(l -> l.contains("  C   R ")).count(), print.out);
+        }
+    }
+
+    @Test
+    void theServeEndsATraceWhoseClientDiedWithoutStoppingIt(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("orphan.trace");
+        try (IoStats stats = IoStats.create(dir.resolve("counters.dat"), 2, 1))
+        {
+            stats.start();
+            final TraceRecorder ring = stats.register(XVDA, 1).queue(0).trace();
+            final Process child = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), TraceAndDie.class.getName(),
+                dir.resolve("counters.dat").toString(), XVDA.toString(), file.toString())
+                .redirectErrorStream(true).start();
+            final String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the client exited");
+            assertEquals("tracing", output.strip(), "the client started its trace");
+            ring.blk(System.nanoTime(), 1, 1, 0, 0, 1, 512, 0); // recorded if the serve has not noticed yet
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (ring.enabled())
+            {
+                assertTrue(System.nanoTime() < deadline, "the serve stopped the orphan trace within 30 s");
+                Thread.onSpinWait();
+            }
+            final TraceFile trace = TraceFile.open(file);
+            assertTrue(trace.records() <= 1, "the file was completed with its counts: " + trace);
+            final CliRunner again = CliRunner.run("trace", dir.toString(), XVDA.toString(), "--for", "1ms", "-o",
+                dir.resolve("next.trace").toString());
+            assertEquals(0, again.exitCode, "the device can be traced again: " + again);
         }
     }
 
