@@ -15,6 +15,7 @@ import io.pvring.event.remote.EvtchnMessageDescriptor;
 import io.pvring.event.remote.EvtchnServer;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
+import io.pvring.stats.IoStats;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenstore.XenStoreServer;
@@ -30,6 +31,7 @@ import io.pvring.xenstore.XenStoreServer;
  *   DIR/dom&lt;id&gt;.mem          guest memory: gfn * 4096 is the file offset
  *   DIR/dom&lt;id&gt;.gnttab       the guest's grant table, v1 entries ({@code grant_entry_v1_t}) from offset 0
  *   DIR/pvring_evtchn.h       the C header of the event-channel protocol
+ *   DIR/counters.dat          I/O counters, latency histograms, trace control ({@link IoStats}; pvring stat DIR)
  * </pre>
  * The directory is made owner-only (0700) and the sockets 0600: whoever can open them acts for any domain, as
  * with xenstored's socket. Guests are created at start ({@link #createGuest}) or by a client over the event
@@ -45,17 +47,21 @@ public final class ServeHost implements DomainControl, AutoCloseable
     private final Host host;
     private final XenStoreServer xenStore;
     private final EvtchnServer evtchn;
+    private final IoStats stats;
     private final Map<Integer, XenStoreServer> guestXenStores = new TreeMap<>();
     private final List<Integer> remoteGuests = new ArrayList<>();
     private int remoteNames;
     private boolean closed;
 
-    private ServeHost(final Path directory, final Host host, final XenStoreServer xenStore, final EvtchnServer evtchn)
+    private ServeHost(
+        final Path directory, final Host host, final XenStoreServer xenStore, final EvtchnServer evtchn,
+        final IoStats stats)
     {
         this.directory = directory;
         this.host = host;
         this.xenStore = xenStore;
         this.evtchn = evtchn;
+        this.stats = stats;
     }
 
     /**
@@ -66,15 +72,17 @@ public final class ServeHost implements DomainControl, AutoCloseable
      */
     public static ServeHost start(final Path directory, final XenbusBackendDriver... drivers)
     {
-        try
-        {
-            Files.createDirectories(directory);
-            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot prepare " + directory, ex);
-        }
+        return start(directory, null, drivers);
+    }
+
+    /**
+     * As {@link #start(Path, XenbusBackendDriver...)}, naming each guest in {@code stats} (the process's counters
+     * file, normally {@code DIR/counters.dat}; null for none) so that monitors show guests by name. The caller
+     * closes {@code stats}, after this host.
+     */
+    public static ServeHost start(final Path directory, final IoStats stats, final XenbusBackendDriver... drivers)
+    {
+        prepareDirectory(directory);
         final Host host = Host.start(drivers);
         XenStoreServer xs = null;
         try
@@ -97,13 +105,32 @@ public final class ServeHost implements DomainControl, AutoCloseable
                 }
             }, directory.resolve(EVTCHN_SOCKET));
             EvtchnServer.writeCHeader(directory);
-            self[0] = new ServeHost(directory, host, xs, ev);
+            self[0] = new ServeHost(directory, host, xs, ev, stats);
             return self[0];
         }
         catch (final IOException | RuntimeException ex)
         {
             host.close();
             throw ex instanceof IOException ? new UncheckedIOException((IOException)ex) : (RuntimeException)ex;
+        }
+    }
+
+    /**
+     * Creates {@code directory} if needed and makes it owner-only (for files made before {@link #start}, such as
+     * the counters file the drivers need at construction).
+     *
+     * @throws UncheckedIOException when it cannot.
+     */
+    public static void prepareDirectory(final Path directory)
+    {
+        try
+        {
+            Files.createDirectories(directory);
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot prepare " + directory, ex);
         }
     }
 
@@ -154,6 +181,10 @@ public final class ServeHost implements DomainControl, AutoCloseable
             final XenStoreServer server = XenStoreServer.startForDomain(host.xenStore(), socket, guest.domid());
             ownerOnly(socket);
             guestXenStores.put(guest.domid(), server);
+            if (null != stats)
+            {
+                stats.nameDomain(guest.domid(), name);
+            }
             return guest;
         }
         catch (final IOException ex)
@@ -179,6 +210,10 @@ public final class ServeHost implements DomainControl, AutoCloseable
         }
         remoteGuests.remove(Integer.valueOf(guest.domid()));
         host.destroyDomain(guest);
+        if (null != stats)
+        {
+            stats.forgetDomain(guest.domid());
+        }
     }
 
     /** {@code domain_create} over the event socket: a guest named {@code remote-<n>}. */

@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
     version = "pvring 0.1.0",
     description = "Xen paravirtualized I/O (shared rings, blkif, netif) emulated in Java, with benchmarks that set "
         + "every figure beside a baseline measured in the same run.",
-    subcommands = {BenchCommand.class, ReportCommand.class, JmhCommand.class, ServeCommand.class,
-        CommandLine.HelpCommand.class},
+    subcommands = {BenchCommand.class, ReportCommand.class, JmhCommand.class, ServeCommand.class, StatCommand.class,
+        TraceCommand.class, CommandLine.HelpCommand.class},
     footer = {
         "",
         "Examples:",
@@ -30,6 +30,8 @@ import picocli.CommandLine.Spec;
         "  pvring bench blk --qd 1                   one 4 KiB read at a time through blkfront/blkback",
         "  pvring bench net --frame 1514 --wait notify   frames between two vifs, event channels",
         "  pvring report results/*                   HTML report with charts comparing runs",
+        "  pvring stat /dev/shm/vm1                  live I/O figures of a serve's devices (iostat/ifstat-like)",
+        "  pvring trace vbd-1-51712 --for 10s        record a device's requests; pvring trace --print FILE",
         "  pvring jmh -prof gc RingHandoff           JMH benchmarks (allocation per operation with -prof gc)",
         "  pvring bench <ring|blk|net> --help        every option of a benchmark"})
 public final class Main implements Runnable

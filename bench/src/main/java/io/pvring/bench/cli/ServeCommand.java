@@ -24,11 +24,11 @@ import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
-import io.pvring.netback.stats.CountersFile;
-import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.uplink.StreamUplink;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.serve.ServeHost;
+import io.pvring.stats.CountersFileDescriptor;
+import io.pvring.stats.IoStats;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import org.agrona.concurrent.SystemNanoClock;
@@ -71,6 +71,8 @@ public final class ServeCommand implements Callable<Integer>
     static final String DEFAULT_GUEST = "guest";
     /** {@code XEN_XVD_MAJOR}: xvd disks are 202:(16 * index). */
     static final int XVD_MAJOR = 202;
+    /** Rings per disk the counters file has room for (blkif multi-queue). */
+    static final int MAX_BLK_RINGS = 4;
 
     @Spec
     private CommandSpec spec;
@@ -93,10 +95,9 @@ public final class ServeCommand implements Callable<Integer>
         description = "also connect the vifs' switch to QEMU -netdev stream peers connecting to this Unix socket")
     private Path netSocket;
 
-    @Option(names = "--net-counters", paramLabel = "PATH",
-        description = "publish netback's per-queue counters to this Agrona counters file (readable live by another "
-            + "process; left in place on exit)")
-    private Path netCounters;
+    @Option(names = "--max-devices", paramLabel = "N", defaultValue = "64",
+        description = "devices DIR/counters.dat has room for (pvring stat DIR reads it; default ${DEFAULT-VALUE})")
+    private int maxDevices;
 
     @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "notify",
         description = "backend threads poll their rings or sleep on event channels (default ${DEFAULT-VALUE})")
@@ -214,15 +215,22 @@ public final class ServeCommand implements Callable<Integer>
         return options;
     }
 
-    private CountersFile createCounters(final Path path, final int queues)
+    /** The counters file every device publishes to: DIR/counters.dat, left in place on exit in a user's --dir. */
+    private IoStats createStats(final Path directory, final int maxQueues)
     {
+        final Path path = directory.resolve(CountersFileDescriptor.FILE_NAME);
         try
         {
-            return CountersFile.create(path, queues * VifCounters.COUNTERS_PER_QUEUE);
+            ServeHost.prepareDirectory(directory);
+            return IoStats.create(path, maxDevices, maxQueues);
         }
-        catch (final Exception ex) // Agrona rethrows the IOException unchecked
+        catch (final IllegalArgumentException ex)
         {
-            throw new ParameterException(spec.commandLine(), "--net-counters: cannot create " + path + ": " + ex);
+            throw new ParameterException(spec.commandLine(), "--max-devices: " + ex.getMessage());
+        }
+        catch (final RuntimeException ex) // Agrona rethrows the IOException unchecked
+        {
+            throw new ParameterException(spec.commandLine(), "cannot create " + path + ": " + ex);
         }
     }
 
@@ -279,10 +287,10 @@ public final class ServeCommand implements Callable<Integer>
         final BlkBackDriver blkback = new BlkBackDriver(blkConfig, BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackConfig netConfig = NetBackConfig.builder().build();
-        final CountersFile countersFile = null == netCounters ? null :
-            createCounters(netCounters, Math.max(1, vifSpecs.size()) * netConfig.maxQueues());
+        final IoStats stats = createStats(directory, Math.max(MAX_BLK_RINGS, netConfig.maxQueues()));
+        stats.start();
         final NetBackDriver netback = new NetBackDriver(netConfig, vswitch, SystemNanoClock.INSTANCE, idle,
-            null == countersFile ? null : countersFile.manager());
+            stats.manager());
         final CountDownLatch stop = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(() ->
@@ -299,15 +307,12 @@ public final class ServeCommand implements Callable<Integer>
         }, "pvring-serve-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         StreamUplink uplink = null;
-        try (ServeHost serve = ServeHost.start(directory, new XenbusBackendDriver[]{blkback, netback}))
+        try (ServeHost serve = ServeHost.start(directory, stats, new XenbusBackendDriver[]{blkback, netback}))
         {
             out.println("pvring serve: " + directory);
             out.println("  xenstore  " + serve.xenStoreSocket() + "   (privileged, xs_wire.h)");
             out.println("  evtchn    " + serve.evtchnSocket() + "   (C header " + serve.cHeader() + ")");
-            if (null != countersFile)
-            {
-                out.println("  counters  " + netCounters + "   (netback, Agrona counters file)");
-            }
+            out.println("  counters  " + stats.file().path() + "   (pvring stat " + directory + ")");
             final Map<String, Domain> byName = new LinkedHashMap<>();
             for (final GuestSpec g : guestSpecs)
             {
@@ -345,12 +350,10 @@ public final class ServeCommand implements Callable<Integer>
                 uplink.close();
             }
             netback.close();
-            if (null != countersFile)
-            {
-                countersFile.close();
-            }
+            stats.close();
             if (ownDir)
             {
+                deleteIfExists(stats.file().path());
                 deleteIfEmpty(directory);
             }
             out.println("pvring serve: stopped");
@@ -475,6 +478,18 @@ public final class ServeCommand implements Callable<Integer>
         final Path shm = Path.of("/dev/shm");
         final Path base = Files.isDirectory(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
         return base.resolve("pvring-" + ProcessHandle.current().pid());
+    }
+
+    private static void deleteIfExists(final Path file)
+    {
+        try
+        {
+            Files.deleteIfExists(file);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     private static void deleteIfEmpty(final Path directory)

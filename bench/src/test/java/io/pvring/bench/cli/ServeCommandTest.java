@@ -4,8 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import io.pvring.netback.stats.CountersFile;
 import io.pvring.netback.stats.VifCounters;
+import io.pvring.stats.CountersFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,16 +52,18 @@ class ServeCommandTest
     }
 
     @Test
-    void netCountersFileIsCreatedAndReadableByAMonitor(@TempDir final Path tmp)
+    void countersFileIsCreatedInTheDirectoryAndReadableByAMonitor(@TempDir final Path tmp)
     {
-        final Path counters = tmp.resolve("net-counters.dat");
+        final Path counters = tmp.resolve("srv").resolve("counters.dat");
         final CliRunner r = CliRunner.run("serve", "--dir", tmp.resolve("srv").toString(), "--for", "1ms",
-            "--vif", "auto", "--net-counters", counters.toString());
+            "--vif", "auto", "--max-devices", "3");
         assertEquals(0, r.exitCode, r.toString());
         assertTrue(r.out.contains("counters  " + counters), r.out);
         try (CountersFile monitor = CountersFile.openReader(counters))
         {
-            assertTrue(monitor.reader().maxCounterId() >= VifCounters.COUNTERS_PER_QUEUE, "room for a queue");
+            assertEquals(3, monitor.slotCount(), "a slot per device");
+            assertTrue(monitor.reader().maxCounterId() >= 3 * VifCounters.COUNTERS_PER_QUEUE, "room for devices");
+            assertEquals(ProcessHandle.current().pid(), monitor.ownerPid(), "the serving process owns it");
         }
     }
 

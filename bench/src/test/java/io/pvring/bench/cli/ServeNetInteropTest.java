@@ -11,7 +11,7 @@ import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
-import io.pvring.netback.stats.CountersFile;
+import io.pvring.stats.CountersFile;
 import io.pvring.netback.vswitch.Offload;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.vswitch.VirtualSwitch;
@@ -58,7 +58,7 @@ class ServeNetInteropTest
             frame.getBytes(offset, copy);
             return seen.offer(copy);
         }, Offload.CAP_NONE);
-        final CountersFile counters = CountersFile.create(tmp.resolve("net-counters.dat"), 64);
+        final CountersFile counters = CountersFile.create(tmp.resolve("net-counters.dat"), 64, 0);
         final CountersFile monitor = CountersFile.openReader(tmp.resolve("net-counters.dat"));
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
             SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY, counters.manager());

@@ -1,86 +1,89 @@
 package io.pvring.netback.stats;
 
 import io.pvring.netback.QueueCounters;
-import org.agrona.concurrent.status.AtomicCounter;
+import io.pvring.stats.CounterBlock;
+import io.pvring.stats.CounterKey;
+import io.pvring.stats.CounterKeyDescriptor;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.NetCounters;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
- * One queue's counters published to an Agrona counters buffer (typically a {@link CountersFile}), each value on its
- * own padded record, labelled {@code "<vif> q<n> <name>"}. The queue keeps counting in its private padded
+ * One vif queue's counters published to a counters buffer (typically an {@link io.pvring.stats.IoStats} file):
+ * the {@link NetCounters} set, keyed with the guest's domid, the vif's handle and the queue so {@code pvring stat}
+ * groups them, labelled {@code "<vif> q<n> <name>"}. The queue keeps counting in its private padded
  * {@link QueueCounters} on the hot path and copies them here once per duty cycle that did work (a batch boundary),
  * with release stores, so a reader in another process sees whole, monotonic values.
  */
 public final class VifCounters implements AutoCloseable
 {
     /** Counters each queue allocates (for sizing a counters file). */
-    public static final int COUNTERS_PER_QUEUE = 11;
+    public static final int COUNTERS_PER_QUEUE = NetCounters.SET.size();
 
-    private final AtomicCounter txPackets;
-    private final AtomicCounter txBytes;
-    private final AtomicCounter txErrors;
-    private final AtomicCounter txCreditStalls;
-    private final AtomicCounter txNotifySent;
-    private final AtomicCounter rxPackets;
-    private final AtomicCounter rxBytes;
-    private final AtomicCounter rxErrors;
-    private final AtomicCounter rxDrops;
-    private final AtomicCounter rxStalls;
-    private final AtomicCounter rxNotifySent;
+    private final CounterBlock block;
 
-    /** Allocates the counters (on the thread that owns {@code manager}'s allocation). */
+    /**
+     * Allocates the counters (on any thread: allocation in an {@link io.pvring.stats.IoStats} file is locked).
+     *
+     * @param vif netback's name for it, {@code vif<domid>.<handle>}; another name publishes with domid and handle
+     *     -1, which {@code pvring stat} does not list.
+     */
     public VifCounters(final CountersManager manager, final String vif, final int queue)
     {
-        final String prefix = vif + " q" + queue + " ";
-        txPackets = manager.newCounter(prefix + "tx packets");
-        txBytes = manager.newCounter(prefix + "tx bytes");
-        txErrors = manager.newCounter(prefix + "tx errors");
-        txCreditStalls = manager.newCounter(prefix + "tx credit stalls");
-        txNotifySent = manager.newCounter(prefix + "tx notifications sent");
-        rxPackets = manager.newCounter(prefix + "rx packets");
-        rxBytes = manager.newCounter(prefix + "rx bytes");
-        rxErrors = manager.newCounter(prefix + "rx errors");
-        rxDrops = manager.newCounter(prefix + "rx drops");
-        rxStalls = manager.newCounter(prefix + "rx stalls");
-        rxNotifySent = manager.newCounter(prefix + "rx notifications sent");
+        final int[] ids = parse(vif);
+        block = CounterBlock.allocate(manager, NetCounters.SET, new CounterKey(DeviceKind.VIF, ids[0], ids[1], queue,
+            CounterKeyDescriptor.SLOT_NONE, 0, System.currentTimeMillis() * 1000, ""), vif + " q" + queue);
+    }
+
+    private static int[] parse(final String vif)
+    {
+        final int dot = vif.indexOf('.');
+        if (vif.startsWith("vif") && dot > 3)
+        {
+            try
+            {
+                return new int[]{Integer.parseInt(vif.substring(3, dot)), Integer.parseInt(vif.substring(dot + 1))};
+            }
+            catch (final NumberFormatException ex)
+            {
+                return new int[]{-1, -1};
+            }
+        }
+        return new int[]{-1, -1};
     }
 
     /** Copies {@code counters} here (on the queue's thread, at a batch boundary). */
     public void publish(final QueueCounters counters)
     {
-        txPackets.setRelease(counters.txPackets());
-        txBytes.setRelease(counters.txBytes());
-        txErrors.setRelease(counters.txErrors());
-        txCreditStalls.setRelease(counters.txCreditStalls());
-        txNotifySent.setRelease(counters.txNotifySent());
-        rxPackets.setRelease(counters.rxPackets());
-        rxBytes.setRelease(counters.rxBytes());
-        rxErrors.setRelease(counters.rxErrors());
-        rxDrops.setRelease(counters.rxDrops());
-        rxStalls.setRelease(counters.rxStalls());
-        rxNotifySent.setRelease(counters.rxNotifySent());
+        final CounterBlock b = block;
+        b.set(NetCounters.TX_PACKETS, counters.txPackets());
+        b.set(NetCounters.TX_BYTES, counters.txBytes());
+        b.set(NetCounters.TX_SLOTS, counters.txSlots());
+        b.set(NetCounters.TX_ERRORS, counters.txErrors());
+        b.set(NetCounters.TX_NOTIFY_SENT, counters.txNotifySent());
+        b.set(NetCounters.TX_NOTIFY_SUPPRESSED, counters.txNotifySuppressed());
+        b.set(NetCounters.TX_CREDIT_STALLS, counters.txCreditStalls());
+        b.set(NetCounters.TX_ZERO_SLOTS, counters.txZeroSlots());
+        b.set(NetCounters.RX_PACKETS, counters.rxPackets());
+        b.set(NetCounters.RX_BYTES, counters.rxBytes());
+        b.set(NetCounters.RX_SLOTS, counters.rxSlots());
+        b.set(NetCounters.RX_ERRORS, counters.rxErrors());
+        b.set(NetCounters.RX_DROPS, counters.rxDrops());
+        b.set(NetCounters.RX_NOTIFY_SENT, counters.rxNotifySent());
+        b.set(NetCounters.RX_NOTIFY_SUPPRESSED, counters.rxNotifySuppressed());
+        b.set(NetCounters.RX_STALLS, counters.rxStalls());
     }
 
-    /** The counter ids, in declaration order (for readers and tests). */
-    public int[] ids()
+    /** The counters, {@link NetCounters} indices (for readers and tests). */
+    public CounterBlock block()
     {
-        return new int[]{txPackets.id(), txBytes.id(), txErrors.id(), txCreditStalls.id(), txNotifySent.id(),
-            rxPackets.id(), rxBytes.id(), rxErrors.id(), rxDrops.id(), rxStalls.id(), rxNotifySent.id()};
+        return block;
     }
 
     /** Frees the counters (on the allocating thread, after the queue stopped publishing). */
     @Override
     public void close()
     {
-        txPackets.close();
-        txBytes.close();
-        txErrors.close();
-        txCreditStalls.close();
-        txNotifySent.close();
-        rxPackets.close();
-        rxBytes.close();
-        rxErrors.close();
-        rxDrops.close();
-        rxStalls.close();
-        rxNotifySent.close();
+        block.close();
     }
 }

@@ -9,6 +9,12 @@ import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;
+import io.pvring.stats.CountersFile;
+import io.pvring.stats.DeviceId;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.DeviceSample;
+import io.pvring.stats.IoStats;
+import io.pvring.stats.StatsReader;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.Test;
@@ -19,22 +25,23 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Vif counters published to a counters file, read through a second, independent mapping as a monitor would. */
+/** Vif counters published to a pvring counters file, read through a second, independent mapping as a monitor would. */
 class CountersFileTest
 {
     @Test
     void aMonitorMappingTheFileSeesTheQueuesCountersAtBatchBoundaries(@TempDir final Path tmp)
     {
         final Path path = tmp.resolve("netback-counters.dat");
-        try (CountersFile file = CountersFile.create(path, 64);
-            CountersFile monitor = CountersFile.openReader(path);
+        try (IoStats stats = IoStats.create(path, 4, 1);
+            StatsReader monitor = StatsReader.open(path);
             NetRig rig = new NetRig())
         {
+            final CountersFile file = stats.file();
             final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
             final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
             a.vif.publishCounters(file.manager());
             b.vif.publishCounters(file.manager());
-            final CountersReader reader = monitor.reader();
+            final CountersReader reader = monitor.file().reader();
             final String aName = a.vif.name();
             final String bName = b.vif.name();
             final UnsafeBuffer frame = new UnsafeBuffer(new byte[1000]);
@@ -51,6 +58,13 @@ class CountersFileTest
             assertEquals(a.vif.queue(0).counters().txPackets(), value(reader, aName + " q0 tx packets"));
             assertEquals(b.vif.queue(0).counters().rxPackets(), value(reader, bName + " q0 rx packets"));
             assertEquals(10, value(reader, bName + " q0 rx packets") + value(reader, bName + " q0 rx drops"));
+            final DeviceSample aSample = monitor.sample().stream()
+                .filter(s -> s.id().equals(new DeviceId(DeviceKind.VIF, a.domain.domid(), 0)))
+                .findFirst().orElseThrow(() -> new AssertionError("no device for " + aName + " in " +
+                    monitor.sample()));
+            assertEquals(DeviceKind.VIF, aSample.id().kind());
+            assertEquals(10, aSample.total("tx_packets"), "grouped by the key's domid and handle");
+            assertEquals(10_000, aSample.total("tx_bytes"));
 
             a.vif.close();
             assertNull(find(reader, aName + " q0 tx packets"), "a closed vif frees its counters");
@@ -63,7 +77,7 @@ class CountersFileTest
     {
         final Path path = Files.write(tmp.resolve("junk"), new byte[4096]);
         assertThrows(IllegalStateException.class, () -> CountersFile.openReader(path));
-        assertThrows(IllegalArgumentException.class, () -> CountersFile.create(tmp.resolve("none"), 0));
+        assertThrows(IllegalArgumentException.class, () -> CountersFile.create(tmp.resolve("none"), 0, 0));
     }
 
     static long value(final CountersReader reader, final String label)
