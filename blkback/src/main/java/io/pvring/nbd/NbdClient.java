@@ -165,7 +165,7 @@ public final class NbdClient implements AutoCloseable
         return export;
     }
 
-    /** Why the connection ended, naming the server; null while it is up (and after a clean {@link #close()}). */
+    /** Why the connection ended, naming the server ("disconnected" after {@link #close()}); null while it is up. */
     public String failure()
     {
         return transmission.failure();
