@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,9 +44,15 @@ class QemuNbdInteropTest
         NbdTools.runOk(List.of("qemu-img", "create", "-f", "raw", image.toString(), "16M"));
         NbdTools.runOk(List.of("qemu-io", "-f", "raw", "-c", "write -P 0xcd 1M 64k", image.toString()));
         final CompletionLog log = new CompletionLog();
+        final long pid;
+        final Path socket;
         try (QemuNbdServer server = QemuNbdServer.start(image, new QemuNbdConfig()))
         {
+            pid = server.pid();
+            socket = Path.of(server.uri().socketPath());
             assertEquals("raw", server.format(), "probed format");
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(socket.getParent())), "private socket directory");
             try (NbdClient client = NbdClient.connect(server.uri(), new NbdClientConfig(), log))
             {
                 assertEquals(16L << 20, client.export().size());
@@ -70,6 +77,8 @@ class QemuNbdInteropTest
             }
             assertTrue(log.disconnected() != null, "close reports the disconnect");
         }
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "qemu-nbd stopped");
+        assertFalse(Files.exists(socket.getParent()), "private directory removed");
         final String out = NbdTools.runOk(List.of("qemu-io", "-f", "raw", "-r",
             "-c", "read -P 0xab 5M 12k", "-c", "read -P 0 0 1M", image.toString()));
         assertTrue(out.contains("read 12288/12288 bytes") && !out.contains("verification failed"), out);
