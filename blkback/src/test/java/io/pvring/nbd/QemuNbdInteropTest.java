@@ -207,8 +207,9 @@ class QemuNbdInteropTest
         Files.write(image, new byte[]{'Q', 'F', 'I', (byte)0xfb, 0, 0, 0, 3});
         final java.io.IOException failed = assertThrows(java.io.IOException.class,
             () -> QemuNbdServer.start(image, new QemuNbdConfig().format("qcow2")));
-        assertTrue(failed.getMessage().contains("qemu-nbd") && failed.getMessage().contains(image.toString()),
-            failed.getMessage());
+        // qemu-nbd's own stderr ("Failed to blk_new_open ...: Unsupported cluster size") is in the message.
+        assertTrue(failed.getMessage().contains("qemu-nbd") && failed.getMessage().contains(image.toString()) &&
+            failed.getMessage().contains("blk_new_open"), failed.getMessage());
         try (var left = Files.list(Path.of(System.getProperty("java.io.tmpdir"))))
         {
             assertTrue(left.noneMatch(p -> Files.exists(p.resolve("qemu-nbd.log")) &&
