@@ -328,7 +328,7 @@ public final class NbdClient implements AutoCloseable
     /**
      * Closes gracefully: requests already submitted are sent and answered, then NBD_CMD_DISC; bounded by the close
      * timeout, after which the socket is closed and whatever is left completes with {@link NbdErrno#ESHUTDOWN}.
-     * The event-loop thread is stopped. Idempotent.
+     * The event-loop thread is stopped. Idempotent; never from the sink (the event loop).
      */
     @Override
     public void close()
@@ -336,6 +336,11 @@ public final class NbdClient implements AutoCloseable
         if (closed)
         {
             return;
+        }
+        if (channel.eventLoop().inEventLoop())
+        {
+            // close() waits for the event loop; from the sink it would wait for itself.
+            throw new IllegalStateException("NbdClient.close() called on its own event loop (from the sink?)");
         }
         closed = true;
         try
