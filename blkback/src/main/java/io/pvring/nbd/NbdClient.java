@@ -1,0 +1,367 @@
+package io.pvring.nbd;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Promise;
+import org.agrona.DirectBuffer;
+
+/**
+ * An asynchronous NBD client for one export over TCP or a Unix socket, built for a blkback ring thread.
+ *
+ * <p>{@link #connect} negotiates (fixed newstyle, {@code NBD_OPT_GO} with block sizes, {@code NBD_OPT_EXPORT_NAME}
+ * only when the server lacks GO) within bounded timeouts. Then the caller submits requests with a tag and its
+ * own off-heap memory, which must stay valid until the request completes; {@link #flushBatch()} once per ring turn
+ * hands the turn's requests to the event loop (one wake-up, one socket flush for the batch). Completions arrive in
+ * any order on the event-loop thread through the {@link NbdCompletionSink}. Nothing is allocated per request in
+ * steady state: a preallocated in-flight table of {@link NbdClientConfig#maxInFlight()} slots, lock-free queues,
+ * pooled direct buffers.
+ *
+ * <p>Submissions return 0 when accepted (the sink then hears of the request exactly once) or a negative errno when
+ * refused on the spot (the sink never hears of it): {@link NbdErrno#EAGAIN} when the in-flight table is full,
+ * {@link NbdErrno#EINVAL} for a range outside the export or not aligned to its minimum block size,
+ * {@link NbdErrno#EROFS} for writes to a read-only export, {@link NbdErrno#EOPNOTSUPP} for an operation the server
+ * did not advertise, {@link NbdErrno#ESHUTDOWN} once the connection has failed or been closed ({@link #failure()}
+ * says why). Requests larger than the server's maximum payload are split and complete once, with the first error
+ * of any part. A FLUSH is sent only after every write, trim and write-zeroes submitted before it has been
+ * answered (see {@link NbdFlushOrder}). If the connection fails (server gone, protocol error, a request not
+ * answered within the request timeout), every outstanding request completes with a negative errno, and
+ * {@link NbdCompletionSink#onDisconnected} names the server.
+ *
+ * <p>Submitting methods and {@link #flushBatch()} are thread-safe (lock-free); {@link #close()} must not race with
+ * them.
+ */
+public final class NbdClient implements AutoCloseable
+{
+    private final NbdUri uri;
+    private final NbdClientConfig config;
+    private final EventLoopGroup group;
+    private final Channel channel;
+    private final NbdTransmissionHandler transmission;
+    private final NbdExport export;
+    private volatile boolean closed;
+
+    private NbdClient(final NbdUri uri, final NbdClientConfig config, final EventLoopGroup group,
+        final Channel channel, final NbdTransmissionHandler transmission, final NbdExport export)
+    {
+        this.uri = uri;
+        this.config = config;
+        this.group = group;
+        this.channel = channel;
+        this.transmission = transmission;
+        this.export = export;
+    }
+
+    /**
+     * Connects and negotiates, bounded by the connect and handshake timeouts.
+     *
+     * @throws NbdException naming the server and export: unreachable, not an NBD server, export refused (with the
+     *                      server's reason), timed out.
+     */
+    public static NbdClient connect(final NbdUri uri, final NbdClientConfig config, final NbdCompletionSink sink)
+        throws NbdException
+    {
+        config.validate();
+        final boolean epoll = Epoll.isAvailable();
+        if (uri.unix() && !epoll)
+        {
+            throw new NbdException("NBD server " + uri + ": Unix sockets need Netty's epoll transport: " +
+                Epoll.unavailabilityCause());
+        }
+        final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            new DefaultThreadFactory("pvring-nbd", true),
+            epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        boolean connected = false;
+        try
+        {
+            final NbdTransmissionHandler transmission = new NbdTransmissionHandler(uri.toString(), config, sink);
+            final Promise<NbdExport> negotiated = group.next().newPromise();
+            final NbdHandshakeHandler handshake = new NbdHandshakeHandler(uri.toString(), uri.exportName(),
+                config.handshakeTimeoutMs(), negotiated, transmission);
+            final Bootstrap bootstrap = new Bootstrap()
+                .group(group)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)config.connectTimeoutMs())
+                .handler(new ChannelInitializer<>()
+                {
+                    @Override
+                    protected void initChannel(final Channel ch)
+                    {
+                        ch.pipeline().addLast("nbd-handshake", handshake).addLast("nbd", transmission);
+                    }
+                });
+            final SocketAddress address;
+            if (uri.unix())
+            {
+                bootstrap.channel(EpollDomainSocketChannel.class);
+                address = new DomainSocketAddress(uri.socketPath());
+            }
+            else
+            {
+                bootstrap.channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true);
+                address = new InetSocketAddress(uri.host(), uri.port());
+            }
+            final ChannelFuture connect = bootstrap.connect(address);
+            if (!connect.awaitUninterruptibly(config.connectTimeoutMs() + 1000))
+            {
+                connect.channel().close();
+                throw new NbdException("NBD server " + uri + ": connect not done within " +
+                    config.connectTimeoutMs() + " ms");
+            }
+            if (!connect.isSuccess())
+            {
+                throw new NbdException("NBD server " + uri + " unreachable: " + connect.cause().getMessage(),
+                    connect.cause());
+            }
+            final Channel channel = connect.channel();
+            if (!negotiated.awaitUninterruptibly(config.handshakeTimeoutMs() + 1000))
+            {
+                channel.close();
+                throw new NbdException("NBD server " + uri + ": handshake not done within " +
+                    config.handshakeTimeoutMs() + " ms");
+            }
+            if (!negotiated.isSuccess())
+            {
+                channel.close();
+                final Throwable cause = negotiated.cause();
+                throw cause instanceof NbdException ? (NbdException)cause :
+                    new NbdException("NBD server " + uri + ": " + cause, cause);
+            }
+            connected = true;
+            return new NbdClient(uri, config, group, channel, transmission, negotiated.getNow());
+        }
+        finally
+        {
+            if (!connected)
+            {
+                group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(config.closeTimeoutMs());
+            }
+        }
+    }
+
+    public NbdUri uri()
+    {
+        return uri;
+    }
+
+    public NbdExport export()
+    {
+        return export;
+    }
+
+    /** Why the connection ended, naming the server ("disconnected" after {@link #close()}); null while it is up. */
+    public String failure()
+    {
+        return transmission.failure();
+    }
+
+    public boolean isConnected()
+    {
+        return !closed && !transmission.isFailed();
+    }
+
+    /** Reads {@code length} bytes at {@code offset} into the memory at {@code address}. */
+    public int submitRead(final long tag, final long offset, final int length, final long address)
+    {
+        final int refused = checkRange(offset, length, transmission.payloadChunk());
+        if (refused != 0)
+        {
+            return refused;
+        }
+        return submit(tag, NbdProtocol.NBD_CMD_READ, 0, offset, length, address);
+    }
+
+    /** Reads into an off-heap Agrona buffer region (a heap-backed buffer is refused: it can move). */
+    public int submitRead(final long tag, final long offset, final int length, final DirectBuffer dst,
+        final int dstIndex)
+    {
+        return submitRead(tag, offset, length, addressOf(dst, dstIndex, length));
+    }
+
+    /** Writes {@code length} bytes from the memory at {@code address}; {@code fua}: durable before it completes. */
+    public int submitWrite(final long tag, final long offset, final int length, final long address,
+        final boolean fua)
+    {
+        final int refused = checkWrite(offset, length, fua, transmission.payloadChunk());
+        if (refused != 0)
+        {
+            return refused;
+        }
+        return submit(tag, NbdProtocol.NBD_CMD_WRITE, fuaFlag(fua), offset, length, address);
+    }
+
+    public int submitWrite(final long tag, final long offset, final int length, final DirectBuffer src,
+        final int srcIndex, final boolean fua)
+    {
+        return submitWrite(tag, offset, length, addressOf(src, srcIndex, length), fua);
+    }
+
+    /** Commits every write submitted before it (held until those are answered, then NBD_CMD_FLUSH). */
+    public int submitFlush(final long tag)
+    {
+        return submit(tag, NbdProtocol.NBD_CMD_FLUSH, 0, 0, 0, 0);
+    }
+
+    /** Discards a range (NBD_CMD_TRIM: a hint; the range reads back as the server decides). */
+    public int submitTrim(final long tag, final long offset, final long length)
+    {
+        if (!export.canTrim())
+        {
+            return NbdErrno.EOPNOTSUPP;
+        }
+        final int refused = checkWrite(offset, length, false, NbdTransmissionHandler.NO_PAYLOAD_CHUNK);
+        if (refused != 0)
+        {
+            return refused;
+        }
+        return submit(tag, NbdProtocol.NBD_CMD_TRIM, 0, offset, length, 0);
+    }
+
+    /** Writes zeros to a range; {@code noHole}: keep it allocated (NBD_CMD_FLAG_NO_HOLE). */
+    public int submitWriteZeroes(final long tag, final long offset, final long length, final boolean noHole,
+        final boolean fua)
+    {
+        if (!export.canWriteZeroes())
+        {
+            return NbdErrno.EOPNOTSUPP;
+        }
+        final int refused = checkWrite(offset, length, fua, NbdTransmissionHandler.NO_PAYLOAD_CHUNK);
+        if (refused != 0)
+        {
+            return refused;
+        }
+        return submit(tag, NbdProtocol.NBD_CMD_WRITE_ZEROES,
+            fuaFlag(fua) | (noHole ? NbdProtocol.NBD_CMD_FLAG_NO_HOLE : 0), offset, length, 0);
+    }
+
+    /** Sends everything submitted since the last call: call once per ring turn. */
+    public void flushBatch()
+    {
+        if (!closed)
+        {
+            transmission.schedule();
+        }
+    }
+
+    private int submit(final long tag, final int command, final int flags, final long offset, final long length,
+        final long address)
+    {
+        if (closed || transmission.isFailed())
+        {
+            return NbdErrno.ESHUTDOWN;
+        }
+        final NbdSlot slot = transmission.acquire();
+        if (slot == null)
+        {
+            return NbdErrno.EAGAIN;
+        }
+        slot.tag = tag;
+        slot.command = command;
+        slot.flags = flags;
+        slot.offset = offset;
+        slot.length = length;
+        slot.address = address;
+        transmission.publish(slot);
+        return 0;
+    }
+
+    private int checkRange(final long offset, final long length, final long chunk)
+    {
+        if (length / chunk >= NbdSlot.MAX_PARTS)
+        {
+            // Only with a server maximum payload of a few bytes: the cookie cannot number that many parts.
+            return NbdErrno.EINVAL;
+        }
+        final int minimum = export.minimumBlockSize();
+        if (offset < 0 || length <= 0 || offset > export.size() - length || (offset | length) % minimum != 0)
+        {
+            return NbdErrno.EINVAL;
+        }
+        return 0;
+    }
+
+    private int checkWrite(final long offset, final long length, final boolean fua, final long chunk)
+    {
+        if (export.readOnly())
+        {
+            return NbdErrno.EROFS;
+        }
+        if (fua && !export.canFua() && export.canFlush())
+        {
+            return NbdErrno.EOPNOTSUPP;
+        }
+        return checkRange(offset, length, chunk);
+    }
+
+    private int fuaFlag(final boolean fua)
+    {
+        // Without NBD_FLAG_SEND_FLUSH the server has no volatile cache: every write is already durable.
+        return fua && export.canFua() ? NbdProtocol.NBD_CMD_FLAG_FUA : 0;
+    }
+
+    private static long addressOf(final DirectBuffer buffer, final int index, final int length)
+    {
+        if (buffer.byteArray() != null)
+        {
+            throw new IllegalArgumentException("NBD I/O needs off-heap memory: buffer is heap-backed");
+        }
+        buffer.boundsCheck(index, length);
+        return buffer.addressOffset() + index;
+    }
+
+    /**
+     * Closes gracefully: requests already submitted are sent and answered, then NBD_CMD_DISC; bounded by the close
+     * timeout, after which the socket is closed and whatever is left completes with {@link NbdErrno#ESHUTDOWN}.
+     * The event-loop thread is stopped. Idempotent; never from the sink (the event loop).
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        if (channel.eventLoop().inEventLoop())
+        {
+            // close() waits for the event loop; from the sink it would wait for itself.
+            throw new IllegalStateException("NbdClient.close() called on its own event loop (from the sink?)");
+        }
+        closed = true;
+        try
+        {
+            channel.eventLoop().execute(transmission::beginClose);
+            if (!channel.closeFuture().awaitUninterruptibly(config.closeTimeoutMs()))
+            {
+                channel.eventLoop().execute(() -> transmission.fail("no clean disconnect within " +
+                    config.closeTimeoutMs() + " ms", NbdErrno.ESHUTDOWN));
+                channel.close().awaitUninterruptibly(config.closeTimeoutMs());
+            }
+        }
+        finally
+        {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(config.closeTimeoutMs());
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "NbdClient[" + uri + (transmission.isFailed() ? " failed: " + transmission.failure() : "") + "]";
+    }
+}
