@@ -45,6 +45,7 @@ public final class XenStore
     private final Map<Integer, Integer> targets = new HashMap<>();
     private final List<XsConnection> toSignal = new ArrayList<>();
     private long generation;
+    private long droppedWatchEvents;
 
     public XenStore()
     {
@@ -194,6 +195,29 @@ public final class XenStore
             for (final XsConnection c : connections)
             {
                 n += c.pendingEventsLocked();
+            }
+            return n;
+        });
+    }
+
+    /** Watch events dropped because their watcher was over its quota of pending event bytes. */
+    public long droppedWatchEvents()
+    {
+        return call(() -> droppedWatchEvents);
+    }
+
+    /** Bytes of watch events queued for {@code domid}'s unprivileged connections and not yet drained. */
+    public long pendingWatchEventBytes(final int domid)
+    {
+        return call(() ->
+        {
+            long n = 0;
+            for (final XsConnection c : connections)
+            {
+                if (!c.privileged() && c.domid() == domid)
+                {
+                    n += c.pendingEventBytesLocked();
+                }
             }
             return n;
         });
@@ -752,9 +776,33 @@ public final class XenStore
         }
     }
 
+    /**
+     * Queues an event unless it would take the watcher past {@link XenStoreQuotas#watchEventBytesPerDomain()}
+     * (an unprivileged domain's connections together; a privileged connection on its own): then it is dropped and
+     * counted, the policy xenstored adopted for XSA-326 ("in case adding a watch event for a guest is causing the
+     * hard memory quota of that guest to be violated, the event is dropped").
+     */
     private void queueEvent(final XsConnection c, final XsWatch w, final String name)
     {
-        if (c.queueEvent(w, name, quotas.maxPendingEventsPerWatch()) && !toSignal.contains(c))
+        long used = c.pendingEventBytesLocked();
+        if (!c.privileged())
+        {
+            used = 0;
+            for (final XsConnection other : connections)
+            {
+                if (!other.privileged() && other.domid() == c.domid())
+                {
+                    used += other.pendingEventBytesLocked();
+                }
+            }
+        }
+        final long budget = quotas.watchEventBytesPerDomain() - used;
+        final boolean signal = c.queueEvent(w, name, quotas.maxPendingEventsPerWatch(), budget);
+        if (w.dropped)
+        {
+            droppedWatchEvents++;
+        }
+        if (signal && !toSignal.contains(c))
         {
             toSignal.add(c);
         }

@@ -14,6 +14,10 @@ package io.pvring.xenstore;
  * @param nodesPerTransaction   nodes one transaction may touch (default 1024); ENOSPC.
  * @param maxPendingEventsPerWatch distinct paths pending per watch before they collapse into one event on the
  *                              watched path (applies to every connection).
+ * @param watchEventBytesPerDomain bytes of undelivered watch events (as sent on the wire) an unprivileged domain's
+ *                              connections may hold together, and a privileged connection on its own; an event
+ *                              past it is dropped, as xenstored drops events past a domain's memory quota
+ *                              (XSA-326). Default 64 KiB.
  */
 public record XenStoreQuotas(
     int nodesPerDomain,
@@ -22,14 +26,16 @@ public record XenStoreQuotas(
     int transactionsPerConnection,
     int permsPerNode,
     int nodesPerTransaction,
-    int maxPendingEventsPerWatch)
+    int maxPendingEventsPerWatch,
+    long watchEventBytesPerDomain)
 {
-    public static final XenStoreQuotas DEFAULT = new XenStoreQuotas(1000, 2048, 128, 10, 5, 1024, 256);
+    public static final XenStoreQuotas DEFAULT = new XenStoreQuotas(1000, 2048, 128, 10, 5, 1024, 256, 64 * 1024);
 
     public XenStoreQuotas
     {
         if (nodesPerDomain < 1 || nodeSize < 1 || watchesPerConnection < 1 || transactionsPerConnection < 1 ||
-            permsPerNode < 1 || nodesPerTransaction < 1 || maxPendingEventsPerWatch < 1)
+            permsPerNode < 1 || nodesPerTransaction < 1 || maxPendingEventsPerWatch < 1 ||
+            watchEventBytesPerDomain < XsSockMsgDescriptor.HEADER_LENGTH + XsSockMsgDescriptor.XENSTORE_PAYLOAD_MAX)
         {
             throw new IllegalArgumentException("quotas must be positive: " + this);
         }

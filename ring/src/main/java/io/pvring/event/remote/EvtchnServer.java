@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 import io.netty.buffer.PooledByteBufAllocator;
 import io.pvring.event.EventChannelTable;
+import io.pvring.unix.ConnectionBounds;
 import io.pvring.unix.DomainSocketServer;
 
 /**
@@ -42,7 +43,7 @@ public final class EvtchnServer implements AutoCloseable
     {
         // Pooled buffers come back through a recycler: reading a send allocates nothing once warm.
         return new EvtchnServer(DomainSocketServer.start(socketPath, PooledByteBufAllocator.DEFAULT,
-            PosixFilePermissions.fromString("rw-------"),
+            PosixFilePermissions.fromString("rw-------"), ConnectionBounds.CONTROL,
             c -> c.pipeline().addLast(new EvtchnServerHandler(table, control))));
     }
 
@@ -87,6 +88,18 @@ public final class EvtchnServer implements AutoCloseable
     public int clients()
     {
         return server.clients();
+    }
+
+    /** Clients not being read (see {@link DomainSocketServer#pausedClients()}). */
+    public int pausedClients()
+    {
+        return server.pausedClients();
+    }
+
+    /** The most any one client makes the server hold now (see {@link DomainSocketServer#maxClientBufferedBytes()}). */
+    public long maxClientBufferedBytes()
+    {
+        return server.maxClientBufferedBytes();
     }
 
     /** Closes the listening socket and every connection (their ports close), removes the socket file. Idempotent. */
