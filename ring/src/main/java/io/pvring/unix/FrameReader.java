@@ -1,7 +1,9 @@
 package io.pvring.unix;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -135,6 +137,16 @@ public abstract class FrameReader extends ChannelInboundHandlerAdapter
     {
         releaseInbound();
         super.handlerRemoved(ctx);
+    }
+
+    /**
+     * Ends the connection after what was written so far (a refusal the client should read): nothing more of its
+     * input is processed.
+     */
+    protected final void endAfterReplies(final ChannelHandlerContext ctx)
+    {
+        broken = true;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** The connection's context once added to a pipeline (for subclasses that write from other tasks). */

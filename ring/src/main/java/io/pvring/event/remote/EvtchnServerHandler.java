@@ -95,6 +95,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     private final EvtchnMessage reply = new EvtchnMessage().wrap(replyBuffer, 0);
     private final Runnable drainTask = this::drain;
     private ChannelHandlerContext ctx;
+    private final int boundDomid;
     private int domid = -1;
     private boolean draining;
     private ByteBuf eventBuffer;
@@ -109,9 +110,19 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
      */
     public EvtchnServerHandler(final EventChannelTable table, final DomainControl control)
     {
+        this(table, control, -1);
+    }
+
+    /**
+     * @param boundDomid the only domain a client may say hello as (a guest's own socket), or -1 for any (the
+     *     privileged socket). A bound client cannot create or destroy domains either.
+     */
+    public EvtchnServerHandler(final EventChannelTable table, final DomainControl control, final int boundDomid)
+    {
         super(MESSAGE_LENGTH, REQUESTS_PER_TURN);
         this.table = table;
-        this.control = control;
+        this.control = boundDomid < 0 ? control : null;
+        this.boundDomid = boundDomid;
     }
 
     /** The domain named by the client's hello, or -1 before it. */
@@ -250,7 +261,13 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     private void hello(final ChannelHandlerContext ctx)
     {
         final long requested = request.domid();
-        if (domid >= 0)
+        if (boundDomid >= 0 && requested != boundDomid)
+        {
+            // A guest's socket acts for that guest only: a hello for anyone else is refused and ends the connection.
+            reply(ctx, -EPERM, 0, requested, 0, 0);
+            endAfterReplies(ctx);
+        }
+        else if (domid >= 0)
         {
             reply(ctx, -EEXIST, 0, domid, 0, 0);
         }
@@ -374,9 +391,9 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
 
     private void domainCreate(final ChannelHandlerContext ctx)
     {
-        if (null == control)
+        if (boundDomid >= 0 || null == control)
         {
-            reply(ctx, -ENOSYS, 0, 0, 0, 0);
+            reply(ctx, boundDomid >= 0 ? -EPERM : -ENOSYS, 0, 0, 0, 0);
             return;
         }
         final int result = control.createDomain(request.value());
@@ -385,9 +402,9 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
 
     private void domainDestroy(final ChannelHandlerContext ctx)
     {
-        if (null == control)
+        if (boundDomid >= 0 || null == control)
         {
-            reply(ctx, -ENOSYS, 0, 0, 0, 0);
+            reply(ctx, boundDomid >= 0 ? -EPERM : -ENOSYS, 0, 0, 0, 0);
             return;
         }
         final long target = request.domid();
