@@ -599,8 +599,14 @@ public final class XenStore
         {
             return tx.overlay.get(path);
         }
+        if (tx.firstRead.containsKey(path))
+        {
+            return tx.firstRead.get(path); // stable reads: what the transaction saw first, whatever changed since
+        }
         recordAccess(c, tx, path);
-        return nodes.get(path);
+        final XsNode n = nodes.get(path);
+        tx.firstRead.put(path, n);
+        return n;
     }
 
     private void recordAccess(final XsConnection c, final XsTransaction tx, final String path)
