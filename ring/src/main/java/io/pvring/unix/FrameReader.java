@@ -140,6 +140,25 @@ public abstract class FrameReader extends ChannelInboundHandlerAdapter
     }
 
     /**
+     * Whether a request may be processed now beyond the channel's own bounds (a quota shared with other
+     * connections). When it says no, reading pauses with the request waiting, until {@link #resumeOnEventLoop()}.
+     */
+    protected boolean mayProcess()
+    {
+        return true;
+    }
+
+    /** Processes waiting requests again (any thread): what {@link #mayProcess()} waited for has happened. */
+    protected final void resumeOnEventLoop()
+    {
+        final ChannelHandlerContext ctx = context;
+        if (null != ctx)
+        {
+            ctx.executor().execute(resumeTask);
+        }
+    }
+
+    /**
      * Ends the connection after what was written so far (a refusal the client should read): nothing more of its
      * input is processed.
      */
@@ -158,6 +177,10 @@ public abstract class FrameReader extends ChannelInboundHandlerAdapter
     private void resume()
     {
         resumeScheduled = false;
+        if (processing)
+        {
+            return;
+        }
         final ChannelHandlerContext ctx = context;
         if (null != ctx && ctx.channel().isActive())
         {
@@ -173,7 +196,7 @@ public abstract class FrameReader extends ChannelInboundHandlerAdapter
         try
         {
             while (!broken && done < framesPerTurn && ch.isWritable() && null != inbound &&
-                inbound.readableBytes() >= headerLength)
+                inbound.readableBytes() >= headerLength && mayProcess())
             {
                 final int index = inbound.readerIndex();
                 final long length = frameLength(inbound, index);
@@ -211,7 +234,7 @@ public abstract class FrameReader extends ChannelInboundHandlerAdapter
         final boolean backlog = wholeFrameWaiting();
         final boolean writable = ch.isWritable();
         ch.config().setAutoRead(!broken && !backlog && writable);
-        if (backlog && writable && !resumeScheduled)
+        if (backlog && writable && !resumeScheduled && mayProcess())
         {
             // Quota spent: the rest after the other channels of this loop had their turn.
             resumeScheduled = true;

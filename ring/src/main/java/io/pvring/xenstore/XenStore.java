@@ -46,6 +46,7 @@ public final class XenStore
     private final List<XsConnection> toSignal = new ArrayList<>();
     private long generation;
     private long droppedWatchEvents;
+    private final Map<Integer, OutstandingRequests> outstanding = new HashMap<>();
 
     public XenStore()
     {
@@ -70,6 +71,16 @@ public final class XenStore
     public XenStoreQuotas quotas()
     {
         return quotas;
+    }
+
+    /**
+     * The requests of unprivileged domain {@code domid} answered on a socket whose replies its client has not
+     * taken yet, shared by all its connections (xenstored's per-domain "outstanding" quota).
+     */
+    public OutstandingRequests outstandingRequests(final int domid)
+    {
+        return call(() -> outstanding.computeIfAbsent(domid,
+            d -> new OutstandingRequests(quotas.outstandingRequestsPerDomain())));
     }
 
     /** A connection for {@code domid}; dom0 is privileged, every other domain is not. */
@@ -442,14 +453,33 @@ public final class XenStore
                 throw new XenStoreException(XsError.EEXIST, name);
             }
         }
-        if (!c.privileged() && c.watches().size() >= quotas.watchesPerConnection())
+        if (!c.privileged())
         {
-            throw new XenStoreException(XsError.E2BIG, "watches=" + c.watches().size());
+            // Per domain, as xenstored counts them: more connections do not buy a guest more watches.
+            int n = 0;
+            for (final XsConnection other : connections)
+            {
+                n += !other.privileged() && other.domid() == c.domid() ? other.watches().size() : 0;
+            }
+            if (n >= quotas.watchesPerDomain())
+            {
+                throw new XenStoreException(XsError.E2BIG, "watches of domain " + c.domid() + "=" + n);
+            }
         }
         final XsWatch w = new XsWatch(name, token, relative ? domainPath(c.domid()).length() + 1 : 0);
         c.watches().add(w);
         // "We fire once up front: simplifies clients and restart."
         queueEvent(c, w, name);
+    }
+
+    private int domainTransactions(final int domid)
+    {
+        int n = 0;
+        for (final XsConnection other : connections)
+        {
+            n += !other.privileged() && other.domid() == domid ? other.transactionCount() : 0;
+        }
+        return n;
     }
 
     void unwatch(final XsConnection c, final String path, final String token)
@@ -472,9 +502,10 @@ public final class XenStore
         {
             throw new XenStoreException(XsError.EBUSY, "nested transaction");
         }
-        if (!c.privileged() && c.transactionCount() >= quotas.transactionsPerConnection())
+        if (!c.privileged() && domainTransactions(c.domid()) >= quotas.transactionsPerDomain())
         {
-            throw new XenStoreException(XsError.ENOSPC, "transactions=" + c.transactionCount());
+            throw new XenStoreException(XsError.ENOSPC, "transactions of domain " + c.domid() + "=" +
+                domainTransactions(c.domid()));
         }
         return c.addTransaction(++generation);
     }

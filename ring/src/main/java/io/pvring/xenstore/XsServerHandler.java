@@ -22,7 +22,9 @@ import static io.pvring.xenstore.XsSockMsgDescriptor.XENSTORE_PAYLOAD_MAX;
  * connection (cxenstored treats it as {@code XENSTORE_ERROR_PROTO}), a request is answered only while the client
  * has read its earlier replies (up to the channel's high water mark), and reading stops meanwhile. Watch events are
  * written, one at a time, only while the channel is writable; the rest wait in the store's bounded queue
- * ({@link XsConnection}).
+ * ({@link XsConnection}). An unprivileged domain's connections together have at most
+ * {@link XenStoreQuotas#outstandingRequestsPerDomain()} replies not yet taken by their clients
+ * ({@link OutstandingRequests}); at that quota they read nothing more.
  */
 public final class XsServerHandler extends FrameReader
 {
@@ -33,7 +35,10 @@ public final class XsServerHandler extends FrameReader
 
     private final Function<Channel, XsConnection> connector;
     private final AtomicBoolean eventsScheduled = new AtomicBoolean();
+    private final Runnable resumeWaiter = this::quotaFreed;
+    private volatile boolean quotaStalled;
     private XsConnection connection;
+    private OutstandingRequests outstanding;
     private Channel channel;
 
     /** @param connector opens the store connection for a new channel (socket clients are dom0 by default). */
@@ -55,7 +60,38 @@ public final class XsServerHandler extends FrameReader
         channel = ctx.channel();
         connection = connector.apply(channel);
         connection.watchListener(this::scheduleEvents);
+        if (!connection.privileged())
+        {
+            outstanding = connection.store().outstandingRequests(connection.domid());
+            outstanding.addWaiter(resumeWaiter);
+        }
         super.channelActive(ctx);
+    }
+
+    @Override
+    protected boolean mayProcess()
+    {
+        if (null == outstanding || outstanding.mayStart())
+        {
+            return true;
+        }
+        quotaStalled = true;
+        if (outstanding.mayStart()) // a reply taken between the check and the flag: no wake-up would come
+        {
+            quotaStalled = false;
+            return true;
+        }
+        return false;
+    }
+
+    /** The domain went below its quota: resume if this connection was waiting for that. */
+    private void quotaFreed()
+    {
+        if (quotaStalled)
+        {
+            quotaStalled = false;
+            resumeOnEventLoop();
+        }
     }
 
     @Override
@@ -72,10 +108,20 @@ public final class XsServerHandler extends FrameReader
         in.getBytes(index + HEADER_LENGTH, payload);
         final XsMessage request = new XsMessage(in.getIntLE(index + TYPE_OFFSET), in.getIntLE(index + REQ_ID_OFFSET),
             in.getIntLE(index + TX_ID_OFFSET), payload);
-        if (null != connection)
+        if (null == connection)
         {
-            ctx.write(XsRequestProcessor.process(connection, request));
+            return;
         }
+        final XsMessage reply = XsRequestProcessor.process(connection, request);
+        if (null == outstanding)
+        {
+            ctx.write(reply);
+            return;
+        }
+        // Outstanding until the kernel took the reply (or the write failed with the connection).
+        final OutstandingRequests domain = outstanding;
+        domain.started();
+        ctx.write(reply).addListener(f -> domain.finished());
     }
 
     @Override
@@ -91,6 +137,10 @@ public final class XsServerHandler extends FrameReader
     @Override
     public void channelInactive(final ChannelHandlerContext ctx) throws Exception
     {
+        if (null != outstanding)
+        {
+            outstanding.removeWaiter(resumeWaiter);
+        }
         if (null != connection)
         {
             connection.close();

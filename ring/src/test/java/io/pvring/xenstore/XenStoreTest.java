@@ -460,7 +460,7 @@ class XenStoreTest
     @Test
     void quotasBoundAnUnprivilegedDomain()
     {
-        final XenStore small = new XenStore(new XenStoreQuotas(10, 64, 2, 1, 2, 5, 4, 64 * 1024));
+        final XenStore small = new XenStore(new XenStoreQuotas(10, 64, 2, 1, 2, 5, 4, 64 * 1024, 20));
         final XsConnection root = small.connect(0);
         root.mkdir("/q");
         root.setPerms("/q", XsPermissions.parse("n5"));
