@@ -37,7 +37,7 @@ class XenStoreSocketFuzzTest
     private static final String SECRET_PATH = "/local/domain/2/secret";
     private static final byte[] SECRET = "dom2-secret-9f31c7".getBytes(StandardCharsets.ISO_8859_1);
     /** Small quotas, so that a short input can reach every limit. */
-    private static final XenStoreQuotas QUOTAS = new XenStoreQuotas(24, 96, 4, 3, 3, 32, 8);
+    private static final XenStoreQuotas QUOTAS = new XenStoreQuotas(8, 96, 4, 3, 3, 32, 8);
     private static final int MAX_STEPS = 96;
 
     /** Strings a well-formed request carries: paths of both domains, specials, tokens, permissions, commands. */
