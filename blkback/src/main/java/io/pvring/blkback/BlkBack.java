@@ -5,10 +5,11 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-import io.pvring.event.IdleStrategies;
-
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkif.BlkifAbi;
 import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
+import io.pvring.event.IdleStrategies;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.ring.SharedRingDescriptor;

@@ -1,5 +1,6 @@
 package io.pvring.blkback;
 
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.ring.SharedRingDescriptor;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;

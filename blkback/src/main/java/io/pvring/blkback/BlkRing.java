@@ -1,5 +1,8 @@
 package io.pvring.blkback;
 
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkif.BlkifAbi;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.EventPort;
 import io.pvring.grant.GrantMapper;
 import io.pvring.ring.BackRing;
@@ -10,26 +13,26 @@ import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_DISCARD_SECURE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_DISCARD;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_FLUSH_DISKCACHE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_INDIRECT;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_READ;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE_BARRIER;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_EOPNOTSUPP;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_ERROR;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
-import static io.pvring.blkback.BlkifDescriptor.MAX_INDIRECT_SEGMENTS;
-import static io.pvring.blkback.BlkifDescriptor.MAX_SECT_IN_PAGE;
-import static io.pvring.blkback.BlkifDescriptor.SECTOR_SHIFT;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENTS_PER_INDIRECT_FRAME;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_FIRST_SECT_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_GREF_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LAST_SECT_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LENGTH;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_DISCARD_SECURE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_DISCARD;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_FLUSH_DISKCACHE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_INDIRECT;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_READ;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE_BARRIER;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_EOPNOTSUPP;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_ERROR;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.MAX_INDIRECT_SEGMENTS;
+import static io.pvring.blkif.BlkifDescriptor.MAX_SECT_IN_PAGE;
+import static io.pvring.blkif.BlkifDescriptor.SECTOR_SHIFT;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENTS_PER_INDIRECT_FRAME;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_FIRST_SECT_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_GREF_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_LAST_SECT_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_LENGTH;
 
 /**
  * One blkif ring (queue) of a device, served as an Agrona {@link Agent}: copy each request out of the shared ring
@@ -425,7 +428,7 @@ public final class BlkRing implements Agent
         for (int i = 0; i < nseg; i++)
         {
             final int offset = i * SEGMENT_LENGTH;
-            segRef[i] = indirectPages.getInt(offset + SEGMENT_GREF_OFFSET, BlkifLayout.LE);
+            segRef[i] = indirectPages.getInt(offset + SEGMENT_GREF_OFFSET, BlkifDescriptor.BYTE_ORDER);
             segFirst[i] = indirectPages.getByte(offset + SEGMENT_FIRST_SECT_OFFSET) & 0xFF;
             segSectors[i] = indirectPages.getByte(offset + SEGMENT_LAST_SECT_OFFSET) & 0xFF;
         }
@@ -448,7 +451,7 @@ public final class BlkRing implements Agent
         for (int i = 0; i < nseg; i++)
         {
             final int offset = abi.segmentOffset(i);
-            segRef[i] = request.getInt(offset + SEGMENT_GREF_OFFSET, BlkifLayout.LE);
+            segRef[i] = request.getInt(offset + SEGMENT_GREF_OFFSET, BlkifDescriptor.BYTE_ORDER);
             segFirst[i] = request.getByte(offset + SEGMENT_FIRST_SECT_OFFSET) & 0xFF;
             segSectors[i] = request.getByte(offset + SEGMENT_LAST_SECT_OFFSET) & 0xFF;
         }

@@ -1,21 +1,13 @@
 /**
- * The Xen block protocol ({@code io/blkif.h}) on pvring's rings: a backend serving virtual disks and the
- * blkfront guest driver.
+ * The Xen block backend ({@code io/blkif.h}): serves virtual disks to frontends on pvring's rings.
  *
- * <p>Layouts: {@link io.pvring.blkback.BlkifDescriptor} (constants), {@link io.pvring.blkback.BlkifAbi} with
- * {@link io.pvring.blkback.X8664BlkifAbi} and {@link io.pvring.blkback.X8632BlkifAbi} (stateless flyweight
- * accessors), {@link io.pvring.blkback.BlkifKeys} (xenstore keys).
- *
- * <p>Backend: {@link io.pvring.blkback.BlkBack} (one device: connect rings, start runners, disconnect),
+ * <p>{@link io.pvring.blkback.BlkBack} (one device: connect rings, start runners, disconnect),
  * {@link io.pvring.blkback.BlkRing} (one queue, an Agrona agent), {@link io.pvring.blkback.BlkBackConfig},
- * {@link io.pvring.blkback.BlkRingCounters}, {@link io.pvring.blkback.BlkBackDriver} (xenbus {@code vbd} driver).
+ * {@link io.pvring.blkback.BlkRingCounters}, {@link io.pvring.blkback.BlkBackDriver} (xenbus {@code vbd} driver)
+ * and the per-ring persistent grant cache.
  *
- * <p>Disks: {@link io.pvring.blkback.BlockStore} with {@link io.pvring.blkback.NullBlockStore},
- * {@link io.pvring.blkback.MemoryBlockStore} and {@link io.pvring.blkback.RawFileBlockStore}.
- *
- * <p>Frontend: {@link io.pvring.blkback.BlkFront} of {@link io.pvring.blkback.BlkFrontQueue}s (allocation-free
- * submit/push/poll with a {@link io.pvring.blkback.BlkCompletionHandler}), {@link io.pvring.blkback.BlkFrontConfig},
- * {@link io.pvring.blkback.BlkFrontDriver} (xenbus driver). {@link io.pvring.blkback.BlkLocalPair} wires a front
- * and a back on an emulated hypervisor without xenstore.
+ * <p>Related packages: {@code io.pvring.blkif} (the protocol's layouts and keys), {@code io.pvring.blkback.store}
+ * (the disks a device serves), {@code io.pvring.blkfront} (the guest driver) and {@code io.pvring.blkback.local}
+ * (a front and a back wired without xenstore).
  */
 package io.pvring.blkback;

@@ -1,10 +1,13 @@
 package io.pvring.blkback;
 
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkFrontConfig;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,7 +18,7 @@ class BlkEndToEndTest
     {
         try (Rig rig = Rig.memory(16 << 20))
         {
-            final UnsafeBuffer data = BlockStoreTest.pattern(44 * 1024, 5);
+            final UnsafeBuffer data = TestData.pattern(44 * 1024, 5);
             assertEquals(BLKIF_RSP_OKAY, rig.write(2048, data));
             final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
             assertEquals(BLKIF_RSP_OKAY, rig.read(2048, back));
@@ -33,7 +36,7 @@ class BlkEndToEndTest
         final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(256).poolPages(600);
         try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), new BlkBackConfig(), fc))
         {
-            final UnsafeBuffer data = BlockStoreTest.pattern(1 << 20, 9);
+            final UnsafeBuffer data = TestData.pattern(1 << 20, 9);
             assertEquals(BLKIF_RSP_OKAY, rig.write(8, data));
             final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
             assertEquals(BLKIF_RSP_OKAY, rig.read(8, back));
@@ -47,7 +50,7 @@ class BlkEndToEndTest
     {
         try (Rig rig = new Rig(new MemoryBlockStore(4 << 20, 4096), new BlkBackConfig(), new BlkFrontConfig()))
         {
-            final UnsafeBuffer data = BlockStoreTest.pattern(11 * 4096, 4);
+            final UnsafeBuffer data = TestData.pattern(11 * 4096, 4);
             assertEquals(BLKIF_RSP_OKAY, rig.write(64, data), "sector fields stay 512-byte units");
             final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
             assertEquals(BLKIF_RSP_OKAY, rig.read(64, back));
@@ -66,7 +69,7 @@ class BlkEndToEndTest
             final BlkFrontConfig fc = new BlkFrontConfig().protocol(protocol).persistentGrants(false);
             try (Rig rig = new Rig(new MemoryBlockStore(1 << 20, 512), new BlkBackConfig(), fc))
             {
-                final UnsafeBuffer data = BlockStoreTest.pattern(3 * 512, 2);
+                final UnsafeBuffer data = TestData.pattern(3 * 512, 2);
                 assertTrue(rig.q(0).submit(BLKIF_OP_WRITE, 100, 3, 6, null, 0, data, 0, 7));
                 assertEquals(BLKIF_RSP_OKAY, rig.runOne());
                 assertEquals(7, rig.completions.get(0)[0]);

@@ -1,5 +1,9 @@
 package io.pvring.blkback;
 
+import io.pvring.blkback.local.BlkLocalPair;
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkfront.BlkFront;
+import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.host.Hypervisor;
 
 /** A {@link BlkLocalPair} on its own hypervisor, for allocation checks and the hand-run throughput loops. */

@@ -6,6 +6,10 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.store.RawFileBlockStore;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkfront.BlkFrontQueue;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -14,9 +18,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_READ;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_READ;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

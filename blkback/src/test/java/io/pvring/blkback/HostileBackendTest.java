@@ -3,12 +3,14 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.pvring.blkfront.BlkFrontQueue;
+import io.pvring.blkif.BlkifAbi;
 import io.pvring.ring.FrontRing;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_READ;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_READ;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -3,6 +3,15 @@ package io.pvring.blkback;
 import java.nio.ByteOrder;
 import java.util.function.ObjIntConsumer;
 
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.store.NullBlockStore;
+import io.pvring.blkback.store.RawFileBlockStore;
+import io.pvring.blkback.test.FaultyFileChannel;
+import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkif.BlkifAbi;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.grant.GrantStatus;
 import io.pvring.host.Hypervisor;
 import io.pvring.ring.FrontRing;
@@ -10,13 +19,13 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_FLUSH_DISKCACHE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_READ;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE_BARRIER;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_EOPNOTSUPP;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_ERROR;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_FLUSH_DISKCACHE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_READ;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE_BARRIER;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_EOPNOTSUPP;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_ERROR;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -290,7 +299,7 @@ class HostileFrontendTest
                 assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 1, foreign, 0, 7), "granted to domain 42");
                 final int ro = raw.grant(2, true);
                 raw.page(2).setMemory(0, 4096, (byte)0x77);
-                rig.store.write(0, BlockStoreTest.pattern(4096, 1), 0, 4096);
+                rig.store.write(0, TestData.pattern(4096, 1), 0, 4096);
                 assertEquals(BLKIF_RSP_ERROR, raw.rw(BLKIF_OP_READ, 0, 1, ro, 0, 7), "disk read into a r/o grant");
                 assertEquals(0x77, raw.page(2).getByte(0), "the read-only page was not written");
                 assertEquals(1, rig.mapper.liveMappings(), "only the ring stays mapped");
@@ -413,14 +422,14 @@ class HostileFrontendTest
         try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
-            rig.store.write(0, BlockStoreTest.pattern(4096, 3), 0, 4096);
+            rig.store.write(0, TestData.pattern(4096, 3), 0, 4096);
             final int ref = raw.grant(1, false);
             raw.page(1).setMemory(0, 4096, (byte)0xEE);
             assertEquals(BLKIF_RSP_OKAY, raw.rw(BLKIF_OP_READ, 0, 1, ref, 2, 3));
             for (int i = 0; i < 4096; i++)
             {
                 final boolean granted = i >= 1024 && i < 2048;
-                final byte expected = granted ? BlockStoreTest.pattern(4096, 3).getByte(i - 1024) : (byte)0xEE;
+                final byte expected = granted ? TestData.pattern(4096, 3).getByte(i - 1024) : (byte)0xEE;
                 assertEquals(expected, raw.page(1).getByte(i), "page byte " + i);
             }
         }
@@ -551,7 +560,7 @@ class HostileFrontendTest
         try (HostRig rig = rig())
         {
             final Raw raw = new Raw(rig);
-            rig.store.write(0, BlockStoreTest.pattern(8192, 4), 0, 8192);
+            rig.store.write(0, TestData.pattern(8192, 4), 0, 8192);
             assertEquals(BLKIF_RSP_OKAY, raw.send((b, o) -> raw.abi.putDiscard(b, o, 1, 0, raw.id, 0, 16)));
             assertStoreZero(rig.store);
         }

@@ -1,5 +1,7 @@
 package io.pvring.blkback;
 
+import io.pvring.blkback.store.NullBlockStore;
+import io.pvring.blkfront.BlkFrontConfig;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,13 @@
 package io.pvring.blkback;
 
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkFrontConfig;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,7 +127,7 @@ class PersistentGrantTest
         final BlkBackConfig bc = new BlkBackConfig().nanoClock(clock).persistentGrantUnusedSeconds(60);
         try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, new BlkFrontConfig()))
         {
-            final UnsafeBuffer data = BlockStoreTest.pattern(32 * 1024, 5);
+            final UnsafeBuffer data = TestData.pattern(32 * 1024, 5);
             assertEquals(BLKIF_RSP_OKAY, rig.write(0, data));
             final int kept = rig.ring(0).persistentGrants();
             assertTrue(kept >= 8, "persistent mappings " + kept);
@@ -184,7 +187,7 @@ class PersistentGrantTest
         final BlkFrontConfig fc = new BlkFrontConfig().poolPages(200);
         try (Rig rig = new Rig(new MemoryBlockStore(8 << 20, 512), bc, fc))
         {
-            final UnsafeBuffer data = BlockStoreTest.pattern(44 * 1024, 3);
+            final UnsafeBuffer data = TestData.pattern(44 * 1024, 3);
             for (int round = 0; round < 30; round++)
             {
                 for (int i = 0; i < 4; i++)
@@ -212,7 +215,7 @@ class PersistentGrantTest
         final BlkFrontConfig fc = new BlkFrontConfig().maxIndirectSegments(4096).poolPages(4200);
         try (Rig rig = new Rig(new MemoryBlockStore(32 << 20, 512), bc, fc))
         {
-            final UnsafeBuffer data = BlockStoreTest.pattern(16 << 20, 8);
+            final UnsafeBuffer data = TestData.pattern(16 << 20, 8);
             assertEquals(BLKIF_RSP_OKAY, rig.write(0, data));
             final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
             assertEquals(BLKIF_RSP_OKAY, rig.read(0, back));

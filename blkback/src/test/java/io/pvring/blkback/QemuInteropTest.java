@@ -3,6 +3,12 @@ package io.pvring.blkback;
 import java.nio.file.Path;
 import java.util.List;
 
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.RawFileBlockStore;
+import io.pvring.blkback.test.ExternalTools;
+import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkif.BlkifDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,7 +53,7 @@ class QemuInteropTest
         assertTrue(out.contains("read 12288/12288 bytes"), out);
         final String info = ExternalTools.run(List.of("qemu-img", "info", "-f", "raw", image.toString()));
         assertTrue(info.contains("virtual size: 16 MiB (16777216 bytes)"), info);
-        assertTrue(BlockStoreTest.allocatedBytes(image) < (4L << 20), "image stayed sparse");
+        assertTrue(TestData.allocatedBytes(image) < (4L << 20), "image stayed sparse");
     }
 
     @Test

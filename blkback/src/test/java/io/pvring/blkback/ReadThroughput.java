@@ -3,6 +3,12 @@ package io.pvring.blkback;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.NullBlockStore;
+import io.pvring.blkback.store.RawFileBlockStore;
+import io.pvring.blkfront.BlkCompletionHandler;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkfront.BlkFrontQueue;
 import io.pvring.event.IdleStrategies;
 import org.agrona.concurrent.YieldingIdleStrategy;
 

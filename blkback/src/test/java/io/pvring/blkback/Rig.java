@@ -3,6 +3,11 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkfront.BlkFront;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkfront.BlkFrontQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

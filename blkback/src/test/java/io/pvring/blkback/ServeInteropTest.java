@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.pvring.blkback.test.ExternalTools;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.EventChannelTable;
 import io.pvring.event.remote.EvtchnMessage;
 import io.pvring.event.remote.EvtchnMessageDescriptor;

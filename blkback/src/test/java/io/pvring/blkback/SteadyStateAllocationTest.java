@@ -2,6 +2,11 @@ package io.pvring.blkback;
 
 import java.lang.management.ManagementFactory;
 
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkCompletionHandler;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkfront.BlkFrontQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,7 +34,7 @@ class SteadyStateAllocationTest
         {
             final BlkFrontQueue queue = rig.front.queue(0);
             final BlkRing ring = rig.back.rings().get(0);
-            final UnsafeBuffer data = BlockStoreTest.pattern(128 * 1024, 1);
+            final UnsafeBuffer data = TestData.pattern(128 * 1024, 1);
             final long[] ok = new long[1];
             final BlkCompletionHandler handler = (cookie, op, status) -> ok[0] += status == 0 ? 1 : 0;
             final Runnable round = () ->

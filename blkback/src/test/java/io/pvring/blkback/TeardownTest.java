@@ -2,12 +2,17 @@ package io.pvring.blkback;
 
 import java.util.concurrent.TimeUnit;
 
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.store.NullBlockStore;
+import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkFront;
+import io.pvring.blkfront.BlkFrontConfig;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -81,7 +86,7 @@ class TeardownTest
                         config.persistentGrants()));
                 }
                 back.start(cycle % 2 + 1, BusySpinIdleStrategy::new);
-                final UnsafeBuffer data = BlockStoreTest.pattern(8192, cycle);
+                final UnsafeBuffer data = TestData.pattern(8192, cycle);
                 int completed = 0;
                 final int[] ok = new int[1];
                 for (int q = 0; q < 2; q++)

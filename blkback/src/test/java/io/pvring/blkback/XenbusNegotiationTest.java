@@ -8,6 +8,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkFront;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkfront.BlkFrontDriver;
+import io.pvring.blkfront.BlkFrontQueue;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
@@ -27,8 +34,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_ERROR;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_ERROR;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -106,7 +113,7 @@ class XenbusNegotiationTest
         for (int q = 0; q < front.queueCount(); q++)
         {
             final BlkFrontQueue queue = front.queue(q);
-            final UnsafeBuffer data = BlockStoreTest.pattern(64 * 1024, seed + q);
+            final UnsafeBuffer data = TestData.pattern(64 * 1024, seed + q);
             final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
             final List<Integer> statuses = new ArrayList<>();
             assertTrue(queue.write(q * 1024L, 128, data, 0, 1));
@@ -222,7 +229,7 @@ class XenbusNegotiationTest
         assertEquals("0", be(spec, "feature-discard"));
         final BlkFrontQueue queue = blkfront.front().queue(0);
         final List<Integer> statuses = new ArrayList<>();
-        assertTrue(queue.write(0, 8, BlockStoreTest.pattern(4096, 1), 0, 1));
+        assertTrue(queue.write(0, 8, TestData.pattern(4096, 1), 0, 1));
         assertTrue(queue.read(0, 8, new UnsafeBuffer(new byte[4096]), 0, 2));
         queue.push();
         while (statuses.size() < 2)
@@ -249,7 +256,7 @@ class XenbusNegotiationTest
         assertEquals(2048, blkfront.sectors());
         final BlkFrontQueue queue = blkfront.front().queue(0);
         final List<Integer> statuses = new ArrayList<>();
-        assertTrue(queue.write(4096, 8, BlockStoreTest.pattern(4096, 1), 0, 1), "beyond the old end");
+        assertTrue(queue.write(4096, 8, TestData.pattern(4096, 1), 0, 1), "beyond the old end");
         queue.push();
         while (statuses.isEmpty())
         {
@@ -263,7 +270,7 @@ class XenbusNegotiationTest
         assertEquals(2, blkfront.backendConnects(), "Connected again: a capacity change");
         assertEquals(8192, blkfront.sectors());
         assertEquals(XenbusState.CONNECTED, device.state());
-        assertTrue(queue.write(4096, 8, BlockStoreTest.pattern(4096, 1), 0, 2));
+        assertTrue(queue.write(4096, 8, TestData.pattern(4096, 1), 0, 2));
         queue.push();
         while (statuses.size() < 2)
         {
@@ -412,7 +419,7 @@ class XenbusNegotiationTest
         assertEquals(4096, driver.devices().get(0).store().logicalSectorSize());
 
         final BlkFrontQueue queue = blkfront.front().queue(0);
-        final UnsafeBuffer data = BlockStoreTest.pattern(8192, 4);
+        final UnsafeBuffer data = TestData.pattern(8192, 4);
         assertEquals(BLKIF_RSP_OKAY, submit(queue, true, 8, 16, data), "sector 8 (512-byte units) is byte 4096");
         final byte[] onDisk = Files.readAllBytes(image);
         for (int i = 0; i < 8192; i++)
@@ -422,7 +429,7 @@ class XenbusNegotiationTest
         assertEquals(0x5A, onDisk[4095]);
         assertEquals(0x5A, onDisk[4096 + 8192]);
 
-        final UnsafeBuffer misaligned = BlockStoreTest.pattern(8192, 6);
+        final UnsafeBuffer misaligned = TestData.pattern(8192, 6);
         assertEquals(BLKIF_RSP_ERROR, submit(queue, true, 1, 16, misaligned), "start not 4096-aligned");
         assertEquals(BLKIF_RSP_ERROR, submit(queue, true, 8, 1, misaligned), "length not a 4096 multiple");
         assertEquals(BLKIF_RSP_ERROR, submit(queue, false, 4, 8, misaligned), "misaligned read");
@@ -527,7 +534,7 @@ class XenbusNegotiationTest
         final BlkFrontQueue queue = blkfront.front().queue(0);
         assertEquals(backendPersistent, queue.persistentGrants());
 
-        final UnsafeBuffer data = BlockStoreTest.pattern(4096, 2);
+        final UnsafeBuffer data = TestData.pattern(4096, 2);
         assertEquals(BLKIF_RSP_OKAY, submit(queue, true, 0, 8, data));
         final int first = lastSegmentRef(queue);
         assertEquals(backendPersistent, backendCanMap(first),

@@ -10,10 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.HdrHistogram.Histogram;
-import org.agrona.concurrent.BusySpinIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
-
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Environment;
 import io.pvring.bench.run.LatencySummary;
@@ -22,19 +18,22 @@ import io.pvring.bench.run.Progress;
 import io.pvring.bench.run.RunControl;
 import io.pvring.blkback.BlkBack;
 import io.pvring.blkback.BlkBackConfig;
-import io.pvring.blkback.BlkFront;
-import io.pvring.blkback.BlkFrontConfig;
 import io.pvring.blkback.BlkRing;
-import io.pvring.blkback.BlockStore;
-import io.pvring.blkback.MemoryBlockStore;
-import io.pvring.blkback.NullBlockStore;
-import io.pvring.blkback.RawFileBlockStore;
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.MemoryBlockStore;
+import io.pvring.blkback.store.NullBlockStore;
+import io.pvring.blkback.store.RawFileBlockStore;
+import io.pvring.blkfront.BlkFront;
+import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventPort;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import io.pvring.memory.GuestMemory;
+import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 
 /**
  * {@code pvring bench blk}: a guest domain on the emulated hypervisor runs pvring's blkfront against pvring's
@@ -116,7 +115,7 @@ public final class BlkBench
             .ringPageOrder(config.ringOrder())
             .persistentGrants(config.persistent())
             .maxIndirectSegments(config.indirectSegments());
-        final int perRequestMax = frontConfig.maxSegments() + io.pvring.blkback.BlkifDescriptor.indirectPages(
+        final int perRequestMax = frontConfig.maxSegments() + io.pvring.blkif.BlkifDescriptor.indirectPages(
             config.indirectSegments());
         frontConfig.poolPages(Math.max(perRequestMax, config.queueDepth() * config.pagesPerRequest()));
         final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig.validate()) + 16;

@@ -1,6 +1,6 @@
 package io.pvring.bench.blk;
 
-import io.pvring.blkback.BlkifDescriptor;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.ring.SharedRingDescriptor;
 
 /**

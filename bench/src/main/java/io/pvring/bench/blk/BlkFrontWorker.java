@@ -2,18 +2,17 @@ package io.pvring.bench.blk;
 
 import java.util.concurrent.TimeUnit;
 
-import org.HdrHistogram.Histogram;
-import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
-
 import io.pvring.bench.run.Pacer;
 import io.pvring.bench.run.PaddedCounters;
 import io.pvring.bench.run.RunControl;
-import io.pvring.blkback.BlkCompletionHandler;
-import io.pvring.blkback.BlkFrontQueue;
 import io.pvring.blkback.BlkRingCounters;
-import io.pvring.blkback.BlkifDescriptor;
+import io.pvring.blkfront.BlkCompletionHandler;
+import io.pvring.blkfront.BlkFrontQueue;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.EventPort;
+import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The load generator on one blkfront queue (fio's job on one ring): keeps {@code qd} requests in flight, each

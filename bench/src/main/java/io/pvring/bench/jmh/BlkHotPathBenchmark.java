@@ -1,5 +1,16 @@
 package io.pvring.bench.jmh;
 
+import io.pvring.blkback.BlkBack;
+import io.pvring.blkback.BlkBackConfig;
+import io.pvring.blkback.BlkRing;
+import io.pvring.blkback.store.NullBlockStore;
+import io.pvring.blkfront.BlkCompletionHandler;
+import io.pvring.blkfront.BlkFront;
+import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.blkfront.BlkFrontQueue;
+import io.pvring.host.Domain;
+import io.pvring.host.Hypervisor;
+import io.pvring.memory.GuestMemory;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
@@ -9,18 +20,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-
-import io.pvring.blkback.BlkBack;
-import io.pvring.blkback.BlkBackConfig;
-import io.pvring.blkback.BlkCompletionHandler;
-import io.pvring.blkback.BlkFront;
-import io.pvring.blkback.BlkFrontConfig;
-import io.pvring.blkback.BlkFrontQueue;
-import io.pvring.blkback.BlkRing;
-import io.pvring.blkback.NullBlockStore;
-import io.pvring.host.Domain;
-import io.pvring.host.Hypervisor;
-import io.pvring.memory.GuestMemory;
 
 /**
  * The blk hot path on one thread, no waiting: blkfront queues a batch of reads and pushes, the blkback agent's

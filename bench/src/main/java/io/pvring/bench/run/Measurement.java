@@ -74,7 +74,7 @@ public final class Measurement
             if (showProgress && now >= nextTick)
             {
                 final long currentOps = ops.getAsLong();
-                final double rate = (currentOps - lastOps) * 1e9 / (now - lastTick);
+                final double rate = rate(lastOps, currentOps, now - lastTick);
                 progress.update(label, (now - measureStart) / 1e9, durationNanos / 1e9, rate);
                 lastOps = currentOps;
                 lastTick = now;
@@ -89,6 +89,21 @@ public final class Measurement
         {
             progress.done();
         }
+    }
+
+    /**
+     * The rate over one progress interval. Workers restart their count when they see the measured phase begin,
+     * which may be after this thread sampled the warm-up count: a count that went down restarted from zero
+     * within the interval, so what it holds now is all that interval's work (a rate is never negative).
+     */
+    static double rate(final long lastOps, final long currentOps, final long intervalNanos)
+    {
+        if (intervalNanos <= 0)
+        {
+            return 0;
+        }
+        final long done = currentOps >= lastOps ? currentOps - lastOps : currentOps;
+        return done * 1e9 / intervalNanos;
     }
 
     private static boolean sleepUntil(final RunControl control, final long deadline)

@@ -90,9 +90,7 @@ class BenchSmokeTest
         assertEquals(0, run.exitCode, run.toString());
         final Map<String, Object> record = validRecords(json).get(0);
         assertEquals(20000L, Records.params(record).get("rate"));
-        final double opsPerSec = Records.number(record, "ops_per_sec");
-        assertTrue(opsPerSec <= 20000 * 1.25, "open loop must not exceed the offered rate much: " + opsPerSec);
-        assertTrue(opsPerSec > 0, "some round trips completed");
+        assertWithinSchedule(record, 20000);
     }
 
     @Test
@@ -143,8 +141,25 @@ class BenchSmokeTest
 
         assertEquals(0, run.exitCode, run.toString());
         final Map<String, Object> record = validRecords(json).get(0);
-        final double opsPerSec = Records.number(record, "ops_per_sec");
-        assertTrue(opsPerSec > 20000 * 0.5 && opsPerSec <= 20000 * 1.25, "near the offered rate: " + opsPerSec);
+        assertWithinSchedule(record, 20000);
+        // Both sides sleep between requests, so each round trip needs an event; a front that slept past its
+        // schedule would leave the run with the first batch only.
+        assertTrue(Records.notifications(record, "sent") > 0, record.toString());
+    }
+
+    /**
+     * An open loop sends no request before its intended time: whatever the machine's speed, what completes in the
+     * measured interval is at most what the schedule made due in it, plus the requests in flight when it began
+     * (one ring, 32 entries). A speed-independent check: how much of the schedule a busy machine keeps is the
+     * benchmark's business, not a test's.
+     */
+    private static void assertWithinSchedule(final Map<String, Object> record, final double rate)
+    {
+        final double ops = Records.number(record, "ops");
+        final double seconds = Records.number(record, "duration_sec");
+        assertTrue(ops > 0, "some round trips completed: " + record);
+        assertTrue(ops <= Math.floor(rate * seconds) + 1 + 32, "no request before its time: " + ops + " in "
+            + seconds + " s at " + rate + "/s: " + record);
     }
 
     @Test

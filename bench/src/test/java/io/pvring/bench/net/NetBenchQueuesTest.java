@@ -84,7 +84,10 @@ class NetBenchQueuesTest
         final BenchRecord record = NetBench.run(config(64, 2, false, 20_000), DURATION_NANOS, Progress.silent(),
             probe);
 
-        assertTrue(record.opsPerSec() <= 20_000 * 1.25, "two queues offer the rate between them: " + record);
+        // Each queue's sender keeps its share of the schedule, so the two never send before the rate's time
+        // whatever the machine's speed; a ring of frames per queue may be in flight as the measurement starts.
+        assertTrue(record.ops() <= Math.floor(20_000 * record.durationSec()) + 2 + 2 * 256,
+            "two queues offer the rate between them: " + record);
         for (int q = 0; q < 2; q++)
         {
             assertTrue(probe.atStop.received[q] > 0, "B received on queue " + q);

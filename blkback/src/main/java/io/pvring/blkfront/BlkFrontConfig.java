@@ -1,5 +1,7 @@
-package io.pvring.blkback;
+package io.pvring.blkfront;
 
+import io.pvring.blkif.BlkifAbi;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.ring.RingGeometry;
 import io.pvring.ring.SharedRingDescriptor;
 

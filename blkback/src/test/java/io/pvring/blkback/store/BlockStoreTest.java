@@ -1,12 +1,13 @@
-package io.pvring.blkback;
+package io.pvring.blkback.store;
 
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 
+import io.pvring.blkback.test.FaultyFileChannel;
+import io.pvring.blkback.test.TestData;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +28,7 @@ class BlockStoreTest
         try (MemoryBlockStore store = new MemoryBlockStore(1L << 40, 512))
         {
             assertEquals(0, store.residentChunks());
-            final UnsafeBuffer data = pattern(3 * 4096, 7);
+            final UnsafeBuffer data = TestData.pattern(3 * 4096, 7);
             final long offset = (5L << 30) + MemoryBlockStore.CHUNK_SIZE - 4096; // crosses a chunk boundary
             assertEquals(BlockStore.OK, store.write(offset, data, 0, data.capacity()));
             assertEquals(2, store.residentChunks());
@@ -51,7 +52,7 @@ class BlockStoreTest
     {
         try (MemoryBlockStore store = new MemoryBlockStore(4L * MemoryBlockStore.CHUNK_SIZE, 512))
         {
-            final UnsafeBuffer data = pattern(4 * MemoryBlockStore.CHUNK_SIZE, 1);
+            final UnsafeBuffer data = TestData.pattern(4 * MemoryBlockStore.CHUNK_SIZE, 1);
             store.write(0, data, 0, data.capacity());
             assertEquals(4, store.residentChunks());
             store.discard(512, 2L * MemoryBlockStore.CHUNK_SIZE, true);
@@ -71,7 +72,7 @@ class BlockStoreTest
     {
         try (MemoryBlockStore store = new MemoryBlockStore(1 << 20, 512, false, 4 << 20))
         {
-            store.write((1 << 20) - 4096, pattern(4096, 5), 0, 4096);
+            store.write((1 << 20) - 4096, TestData.pattern(4096, 5), 0, 4096);
             assertTrue(store.resize(512 << 10));
             assertTrue(store.resize(2 << 20));
             final UnsafeBuffer back = new UnsafeBuffer(new byte[4096]);
@@ -86,7 +87,7 @@ class BlockStoreTest
         {
             assertTrue(store.resize(1L << 30));
             assertEquals(1L << 30, Files.size(image));
-            assertTrue(allocatedBytes(image) < (1L << 20), "grown sparsely");
+            assertTrue(TestData.allocatedBytes(image) < (1L << 20), "grown sparsely");
         }
     }
 
@@ -109,14 +110,14 @@ class BlockStoreTest
         {
             assertEquals(64L << 20, store.sizeBytes());
             assertTrue(store.canFlush());
-            final UnsafeBuffer data = pattern(200 * 1024, 3);
+            final UnsafeBuffer data = TestData.pattern(200 * 1024, 3);
             assertEquals(BlockStore.OK, store.write(10L << 20, data, 0, data.capacity()));
             assertEquals(BlockStore.OK, store.flush());
             final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
             assertEquals(BlockStore.OK, store.read(10L << 20, back, 0, back.capacity()));
             assertEquals(data, back);
         }
-        final long allocated = allocatedBytes(image);
+        final long allocated = TestData.allocatedBytes(image);
         assertTrue(allocated < (1L << 20), "sparse image allocated " + allocated + " bytes");
     }
 
@@ -129,7 +130,7 @@ class BlockStoreTest
         try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true))
         {
             final UnsafeBuffer page = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(3 * 4096));
-            page.putBytes(0, pattern(3 * 4096, 6), 0, 3 * 4096);
+            page.putBytes(0, TestData.pattern(3 * 4096, 6), 0, 3 * 4096);
             assertEquals(BlockStore.OK, store.write(8192, page, 1024, 2048));
             page.setMemory(0, page.capacity(), (byte)0x13);
             assertEquals(BlockStore.OK, store.read(8192 - 512, page, 4096, 3072));
@@ -137,13 +138,14 @@ class BlockStoreTest
             assertEquals(0, page.getByte(4096));
             for (int i = 0; i < 2048; i++)
             {
-                assertEquals(pattern(3 * 4096, 6).getByte(1024 + i), page.getByte(4096 + 512 + i), "byte " + i);
+                assertEquals(
+                    TestData.pattern(3 * 4096, 6).getByte(1024 + i), page.getByte(4096 + 512 + i), "byte " + i);
             }
             assertEquals(0x13, page.getByte(4096 + 3072), "nothing after the range is touched");
             assertEquals(BlockStore.OK, store.read((1 << 20) - 512, page, 0, 512), "the last sector");
         }
         final byte[] file = Files.readAllBytes(image);
-        assertEquals(pattern(3 * 4096, 6).getByte(1024), file[8192]);
+        assertEquals(TestData.pattern(3 * 4096, 6).getByte(1024), file[8192]);
         assertEquals(0, file[8192 + 2048]);
     }
 
@@ -152,7 +154,7 @@ class BlockStoreTest
     {
         final Path image = dir.resolve("nodiscard.img");
         final byte[] content = new byte[64 * 1024];
-        pattern(content.length, 9).getBytes(0, content);
+        TestData.pattern(content.length, 9).getBytes(0, content);
         Files.write(image, content);
         try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, true))
         {
@@ -173,7 +175,7 @@ class BlockStoreTest
         {
             assertTrue(store.isReadOnly());
             assertFalse(store.canFlush());
-            assertEquals(BlockStore.EIO, store.write(0, pattern(512, 1), 0, 512));
+            assertEquals(BlockStore.EIO, store.write(0, TestData.pattern(512, 1), 0, 512));
             assertEquals(BlockStore.EOPNOTSUPP, store.flush());
         }
         assertEquals(0, Files.readAllBytes(image)[0]);
@@ -187,9 +189,9 @@ class BlockStoreTest
         try (RawFileBlockStore store = RawFileBlockStore.open(image, 512, false, false))
         {
             assertFalse(store.canFlush());
-            assertEquals(BlockStore.OK, store.write(512, pattern(512, 9), 0, 512));
+            assertEquals(BlockStore.OK, store.write(512, TestData.pattern(512, 9), 0, 512));
         }
-        assertEquals(pattern(512, 9).getByte(0), Files.readAllBytes(image)[512]);
+        assertEquals(TestData.pattern(512, 9).getByte(0), Files.readAllBytes(image)[512]);
     }
 
     @Test
@@ -214,22 +216,5 @@ class BlockStoreTest
         {
             assertEquals(BlockStore.OK, reopened.flush());
         }
-    }
-
-    static UnsafeBuffer pattern(final int length, final int seed)
-    {
-        final UnsafeBuffer b = new UnsafeBuffer(new byte[length]);
-        for (int i = 0; i < length; i++)
-        {
-            b.putByte(i, (byte)(i * 31 + seed * 17 + (i >> 9)));
-        }
-        return b;
-    }
-
-    static long allocatedBytes(final Path file) throws Exception
-    {
-        final String blocks = ExternalTools.run(List.of("stat", "-c", "%b %B", file.toString())).trim();
-        final String[] parts = blocks.split(" ");
-        return Long.parseLong(parts[0]) * Long.parseLong(parts[1]);
     }
 }

@@ -1,14 +1,14 @@
-package io.pvring.blkback;
+package io.pvring.blkif;
 
 import java.nio.ByteOrder;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_FIRST_SECT_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_GREF_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LAST_SECT_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LENGTH;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_FIRST_SECT_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_GREF_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_LAST_SECT_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_LENGTH;
 
 /**
  * The accessors both ABIs share, parameterised by the offsets that differ; the offsets are the descriptors'
@@ -16,7 +16,7 @@ import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LENGTH;
  */
 abstract class BlkifLayout implements BlkifAbi
 {
-    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ByteOrder LE = BlkifDescriptor.BYTE_ORDER;
 
     static final int OPERATION_OFFSET = 0;
     static final int NR_SEGMENTS_OFFSET = 1;

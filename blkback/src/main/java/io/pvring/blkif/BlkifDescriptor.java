@@ -1,4 +1,6 @@
-package io.pvring.blkback;
+package io.pvring.blkif;
+
+import java.nio.ByteOrder;
 
 /**
  * Constants of {@code xen/include/public/io/blkif.h} shared by every ABI: operation and status codes, limits, the
@@ -14,6 +16,9 @@ package io.pvring.blkback;
  */
 public final class BlkifDescriptor
 {
+    /** Every field of the protocol is little endian (x86). */
+    public static final ByteOrder BYTE_ORDER = ByteOrder.LITTLE_ENDIAN;
+
     public static final int BLKIF_OP_READ = 0;
     public static final int BLKIF_OP_WRITE = 1;
     public static final int BLKIF_OP_WRITE_BARRIER = 2;

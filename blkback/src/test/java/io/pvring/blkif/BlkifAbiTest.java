@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkif;
 
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -9,13 +9,14 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.pvring.blkback.test.ExternalTools;
 import io.pvring.ring.RingGeometry;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_INDIRECT;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_INDIRECT;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;

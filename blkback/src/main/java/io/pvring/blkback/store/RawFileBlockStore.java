@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkback.store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkback.test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,13 +16,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Runs the real tools interop tests need. A missing tool fails the test when {@code PVRING_REQUIRE_TOOLS=1} (CI)
  * and skips it otherwise, naming the Debian package to install.
  */
-final class ExternalTools
+public final class ExternalTools
 {
     private ExternalTools()
     {
     }
 
-    static void require(final String tool, final String debianPackage)
+    public static void require(final String tool, final String debianPackage)
     {
         final boolean present = findOnPath(tool);
         if ("1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
@@ -35,7 +35,7 @@ final class ExternalTools
         }
     }
 
-    static boolean findOnPath(final String tool)
+    public static boolean findOnPath(final String tool)
     {
         final String path = System.getenv("PATH");
         if (path == null)
@@ -53,7 +53,7 @@ final class ExternalTools
     }
 
     /** Runs a command to completion (bounded), failing the test on a non-zero exit; returns its stdout. */
-    static String run(final List<String> command) throws IOException, InterruptedException
+    public static String run(final List<String> command) throws IOException, InterruptedException
     {
         final Path out = Files.createTempFile("pvring-tool", ".out");
         try

@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkif;
 
 /**
  * The native x86_64 blkif layout ({@code x86_64-abi}); 64-bit fields are 8-byte aligned.

@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkback.store;
 
 /** Argument checks shared by the stores: programmer errors, so they throw with {@code name=value} messages. */
 final class StoreChecks

@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkfront;
 
 import io.pvring.event.EventPort;
 import io.pvring.grant.GrantTable;

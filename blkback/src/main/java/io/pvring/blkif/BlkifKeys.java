@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkif;
 
 /** The xenstore keys of the blkif protocol ({@code io/blkif.h}), as Linux blkback and blkfront spell them. */
 public final class BlkifKeys

@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkif;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;

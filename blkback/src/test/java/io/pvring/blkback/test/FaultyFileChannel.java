@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkback.test;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,13 +9,13 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 
 /** A {@link FileChannel} that delegates, except that {@code force()} fails while {@link #failForce} is set. */
-final class FaultyFileChannel extends FileChannel
+public final class FaultyFileChannel extends FileChannel
 {
     private final FileChannel delegate;
-    volatile boolean failForce;
-    int forces;
+    public volatile boolean failForce;
+    public int forces;
 
-    FaultyFileChannel(final FileChannel delegate)
+    public FaultyFileChannel(final FileChannel delegate)
     {
         this.delegate = delegate;
     }

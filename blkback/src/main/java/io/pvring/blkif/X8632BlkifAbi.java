@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkif;
 
 /**
  * The i386 blkif layout ({@code x86_32-abi}): 64-bit fields are only 4-byte aligned, so everything after

@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkback.store;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicReferenceArray;

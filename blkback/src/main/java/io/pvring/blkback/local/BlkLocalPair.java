@@ -1,5 +1,10 @@
-package io.pvring.blkback;
+package io.pvring.blkback.local;
 
+import io.pvring.blkback.BlkBack;
+import io.pvring.blkback.BlkBackConfig;
+import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkfront.BlkFront;
+import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.event.EventPort;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;

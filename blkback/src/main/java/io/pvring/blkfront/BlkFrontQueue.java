@@ -1,5 +1,7 @@
-package io.pvring.blkback;
+package io.pvring.blkfront;
 
+import io.pvring.blkif.BlkifAbi;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.EventPort;
 import io.pvring.grant.GrantTable;
 import io.pvring.memory.GuestMemory;
@@ -9,19 +11,19 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_DISCARD;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_FLUSH_DISKCACHE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_READ;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_OP_WRITE_BARRIER;
-import static io.pvring.blkback.BlkifDescriptor.BLKIF_RSP_OKAY;
-import static io.pvring.blkback.BlkifDescriptor.SECTOR_SHIFT;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENTS_PER_INDIRECT_FRAME;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_FIRST_SECT_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_GREF_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LAST_SECT_OFFSET;
-import static io.pvring.blkback.BlkifDescriptor.SEGMENT_LENGTH;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_DISCARD;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_FLUSH_DISKCACHE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_READ;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE_BARRIER;
+import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
+import static io.pvring.blkif.BlkifDescriptor.SECTOR_SHIFT;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENTS_PER_INDIRECT_FRAME;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_FIRST_SECT_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_GREF_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_LAST_SECT_OFFSET;
+import static io.pvring.blkif.BlkifDescriptor.SEGMENT_LENGTH;
 
 /**
  * One blkfront queue: a front ring in guest memory, a pool of data pages and the shadow of every request in flight.
@@ -307,7 +309,7 @@ public final class BlkFrontQueue
             if (indirect)
             {
                 final int entry = (i % SEGMENTS_PER_INDIRECT_FRAME) * SEGMENT_LENGTH;
-                indirectPage.putInt(entry + SEGMENT_GREF_OFFSET, ref, BlkifLayout.LE);
+                indirectPage.putInt(entry + SEGMENT_GREF_OFFSET, ref, BlkifDescriptor.BYTE_ORDER);
                 indirectPage.putByte(entry + SEGMENT_FIRST_SECT_OFFSET, (byte)first);
                 indirectPage.putByte(entry + SEGMENT_LAST_SECT_OFFSET, (byte)(first + n - 1));
             }

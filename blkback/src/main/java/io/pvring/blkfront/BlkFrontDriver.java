@@ -1,24 +1,26 @@
-package io.pvring.blkback;
+package io.pvring.blkfront;
 
+import io.pvring.blkif.BlkifDescriptor;
+import io.pvring.blkif.BlkifKeys;
 import io.pvring.event.EventPort;
 import io.pvring.xenbus.XenbusDevice;
 import io.pvring.xenbus.XenbusFrontendDriver;
 import io.pvring.xenbus.XenbusState;
 
-import static io.pvring.blkback.BlkifKeys.EVENT_CHANNEL;
-import static io.pvring.blkback.BlkifKeys.FEATURE_BARRIER;
-import static io.pvring.blkback.BlkifKeys.FEATURE_DISCARD;
-import static io.pvring.blkback.BlkifKeys.FEATURE_FLUSH_CACHE;
-import static io.pvring.blkback.BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS;
-import static io.pvring.blkback.BlkifKeys.FEATURE_PERSISTENT;
-import static io.pvring.blkback.BlkifKeys.INFO;
-import static io.pvring.blkback.BlkifKeys.MAX_RING_PAGE_ORDER;
-import static io.pvring.blkback.BlkifKeys.MULTI_QUEUE_MAX_QUEUES;
-import static io.pvring.blkback.BlkifKeys.MULTI_QUEUE_NUM_QUEUES;
-import static io.pvring.blkback.BlkifKeys.PROTOCOL;
-import static io.pvring.blkback.BlkifKeys.RING_PAGE_ORDER;
-import static io.pvring.blkback.BlkifKeys.SECTORS;
-import static io.pvring.blkback.BlkifKeys.SECTOR_SIZE;
+import static io.pvring.blkif.BlkifKeys.EVENT_CHANNEL;
+import static io.pvring.blkif.BlkifKeys.FEATURE_BARRIER;
+import static io.pvring.blkif.BlkifKeys.FEATURE_DISCARD;
+import static io.pvring.blkif.BlkifKeys.FEATURE_FLUSH_CACHE;
+import static io.pvring.blkif.BlkifKeys.FEATURE_MAX_INDIRECT_SEGMENTS;
+import static io.pvring.blkif.BlkifKeys.FEATURE_PERSISTENT;
+import static io.pvring.blkif.BlkifKeys.INFO;
+import static io.pvring.blkif.BlkifKeys.MAX_RING_PAGE_ORDER;
+import static io.pvring.blkif.BlkifKeys.MULTI_QUEUE_MAX_QUEUES;
+import static io.pvring.blkif.BlkifKeys.MULTI_QUEUE_NUM_QUEUES;
+import static io.pvring.blkif.BlkifKeys.PROTOCOL;
+import static io.pvring.blkif.BlkifKeys.RING_PAGE_ORDER;
+import static io.pvring.blkif.BlkifKeys.SECTORS;
+import static io.pvring.blkif.BlkifKeys.SECTOR_SIZE;
 
 /**
  * The Java blkfront as a xenbus frontend driver, negotiating as Linux xen-blkfront does: on backend InitWait it

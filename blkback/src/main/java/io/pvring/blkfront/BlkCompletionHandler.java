@@ -1,4 +1,4 @@
-package io.pvring.blkback;
+package io.pvring.blkfront;
 
 /** Receives blkfront completions from {@link BlkFrontQueue#poll}; called on the polling thread. */
 @FunctionalInterface
