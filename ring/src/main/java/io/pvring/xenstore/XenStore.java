@@ -532,6 +532,10 @@ public final class XenStore
                 return false;
             }
         }
+        if (!c.privileged() && tx.nodesCreated > 0)
+        {
+            checkNodeQuotaAtCommit(c.domid(), tx);
+        }
         for (final Map.Entry<String, XsNode> e : tx.overlay.entrySet())
         {
             putGlobal(e.getKey(), e.getValue());
@@ -542,6 +546,27 @@ public final class XenStore
             fire(null, e.getKey(), e.getValue(), null == now ? null : now.perms, tx.watchPerms.get(e.getKey()));
         }
         return true;
+    }
+
+    /**
+     * Each transaction checks the node quota against the nodes the domain owned when the transaction created them,
+     * so transactions open side by side could each stay under it and together exceed it: the commit checks again
+     * with what the domain owns now (cxenstored's {@code transaction_fix_domains} with {@code chk_quota}).
+     */
+    private void checkNodeQuotaAtCommit(final int domid, final XsTransaction tx)
+    {
+        int delta = 0;
+        for (final Map.Entry<String, XsNode> e : tx.overlay.entrySet())
+        {
+            final XsNode before = nodes.get(e.getKey());
+            delta -= null != before && before.perms.owner() == domid ? 1 : 0;
+            delta += null != e.getValue() && e.getValue().perms.owner() == domid ? 1 : 0;
+        }
+        final int owned = ownedNodes.getOrDefault(domid, 0);
+        if (delta > 0 && owned + delta > quotas.nodesPerDomain())
+        {
+            throw new XenStoreException(XsError.ENOSPC, "nodes=" + owned + "+" + delta + " at commit");
+        }
     }
 
     void disconnect(final XsConnection c)
