@@ -93,8 +93,9 @@ class BlkFrontendKeysFuzzTest
         final XenStore store = new XenStore();
         final XsConnection dom0 = store.connect(0);
         final XenbusToolstack toolstack = new XenbusToolstack(dom0);
-        final BlkBackDriver blkback = new BlkBackDriver(new BlkBackConfig().maxQueues(2).maxRingPageOrder(1),
-            BlkBackDriver.DEFAULT_OPENER, IdleStrategies.NOTIFY, 1, null);
+        final BlkBackDriver blkback = new BlkBackDriver(
+            BlkBackConfig.builder().maxQueues(2).maxRingPageOrder(1).build(), BlkBackDriver.DEFAULT_OPENER,
+            IdleStrategies.NOTIFY, 1, null);
         final XenbusBackend backendBus = new XenbusBackend(store.connect(0), hypervisor);
         final Domain guest = hypervisor.createDomain("guest", 16L << 20);
         final XsConnection guestXs;

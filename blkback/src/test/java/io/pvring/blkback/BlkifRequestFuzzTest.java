@@ -76,7 +76,7 @@ class BlkifRequestFuzzTest
             hypervisor.grantMapper(Hypervisor.DOM0, guest.domid(), BackendGrantMapper.DEFAULT_MAX_MAPPINGS);
         final MemoryBlockStore store = new MemoryBlockStore(DISK_BYTES, 512);
         final BlkBack back = new BlkBack("blkback-fuzz", store,
-            new BlkBackConfig().maxIndirectSegments(BlkifDescriptor.MAX_INDIRECT_SEGMENTS), mapper, null);
+            BlkBackConfig.builder().maxIndirectSegments(BlkifDescriptor.MAX_INDIRECT_SEGMENTS).build(), mapper, null);
         final EventPort frontPort;
         final EventPort backPort;
         final FrontRing front;

@@ -37,7 +37,7 @@ class XenStoreSocketFuzzTest
     private static final String SECRET_PATH = "/local/domain/2/secret";
     private static final byte[] SECRET = "dom2-secret-9f31c7".getBytes(StandardCharsets.ISO_8859_1);
     /** Small quotas, so that a short input can reach every limit. */
-    private static final XenStoreQuotas QUOTAS = new XenStoreQuotas(8, 96, 4, 3, 3, 32, 8);
+    private static final XenStoreQuotas QUOTAS = new XenStoreQuotas(8, 96, 4, 3, 3, 32, 8, 64 * 1024, 1000);
     private static final int MAX_STEPS = 96;
 
     /** Strings a well-formed request carries: paths of both domains, specials, tokens, permissions, commands. */
@@ -192,7 +192,7 @@ class XenStoreSocketFuzzTest
             this.rig = rig;
             this.domid = domid;
             channel = new EmbeddedChannel(
-                new XsWireDecoder(), new XsWireEncoder(), new XsServerHandler(ch -> rig.store.connect(domid)));
+                new XsWireEncoder(), new XsServerHandler(ch -> rig.store.connect(domid)));
         }
 
         void send(final FuzzedDataProvider data, final byte[] bytes)
