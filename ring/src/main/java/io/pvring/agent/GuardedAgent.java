@@ -11,8 +11,9 @@ import org.agrona.concurrent.AgentTerminationException;
  * {@link AgentErrors}, and is reported once to the {@link FailureHandler}, which closes the device (a xenbus device:
  * {@code XenbusDevice.requestClose(XenbusDevice.EIO, reason)}). The exception goes no further, so the runner's other
  * agents (other devices, in a composite) keep running. What the runner itself must see passes through: an
- * {@link AgentTerminationException} (stop the runner), an interrupt, and an {@link OutOfMemoryError} or other
- * {@link VirtualMachineError} but a {@link StackOverflowError} (the process is in trouble, not one device).
+ * {@link AgentTerminationException} (stop the runner), an interrupt (as an {@link AgentTerminationException}, the
+ * thread's interrupt flag kept), and an {@link OutOfMemoryError} or other {@link VirtualMachineError} but a
+ * {@link StackOverflowError} (the process is in trouble, not one device).
  *
  * <p>The try block costs nothing on the duty cycle; call {@link #onClose()} through the runner as for any agent.
  */
@@ -56,8 +57,9 @@ public final class GuardedAgent implements Agent
         agent.onStart();
     }
 
+    /** Declares no checked exception, so a caller stepping agents by hand (tests, benchmarks) needs no catch. */
     @Override
-    public int doWork() throws Exception
+    public int doWork()
     {
         if (failed)
         {
@@ -67,22 +69,26 @@ public final class GuardedAgent implements Agent
         {
             return agent.doWork();
         }
+        catch (final AgentTerminationException | VirtualMachineError ex)
+        {
+            if (ex instanceof StackOverflowError)
+            {
+                fail(ex);
+                return 0;
+            }
+            throw ex;
+        }
+        catch (final InterruptedException | ClosedByInterruptException ex)
+        {
+            // the runner's thread is being stopped: keep the interrupt and end the runner's loop
+            Thread.currentThread().interrupt();
+            throw new AgentTerminationException(ex);
+        }
         catch (final Throwable t)
         {
-            if (passesThrough(t))
-            {
-                throw t;
-            }
             fail(t);
             return 0;
         }
-    }
-
-    private static boolean passesThrough(final Throwable t)
-    {
-        return t instanceof AgentTerminationException || t instanceof InterruptedException
-            || t instanceof ClosedByInterruptException
-            || (t instanceof VirtualMachineError && !(t instanceof StackOverflowError));
     }
 
     private void fail(final Throwable t)

@@ -104,7 +104,7 @@ class GuardedAgentTest
     }
 
     @Test
-    void runnerStopsPassThroughUncounted() throws Exception
+    void runnerStopsPassThroughUncounted()
     {
         final GuardedAgent guarded = new GuardedAgent(
             new Device("netback", new AgentTerminationException("driver closed"), 1), errors, failures::add);
