@@ -82,8 +82,10 @@ class ErrorBoundaryTest
             await(() -> dom0.readOrNull(errorNode) != null, () -> "no error node at " + errorNode);
             assertEquals("5 vif" + a.domain.domid() + ".0: internal error: java.lang.IllegalStateException: uplink bug",
                 dom0.readOrNull(errorNode));
-            final XenbusState aState = host.toolstack().backendState(a.spec);
-            assertTrue(aState == XenbusState.CLOSING || aState == XenbusState.CLOSED, "a's backend: " + aState);
+            // xenbus_dev_fatal writes the node, then switches to Closing (the frontend then closes it down)
+            await(() -> host.toolstack().backendState(a.spec) == XenbusState.CLOSING
+                || host.toolstack().backendState(a.spec) == XenbusState.CLOSED,
+                () -> "a's backend went Closing: " + host.toolstack().backendState(a.spec));
             await(() -> !a.driver.isBackendConnected(), () -> "a's frontend saw its backend close");
             assertEquals(1, netback.errors().errors(), "the runner counted the failure once");
 
