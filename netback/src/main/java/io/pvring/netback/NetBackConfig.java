@@ -1,5 +1,6 @@
 package io.pvring.netback;
 
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netif.Netif;
 
 /**
@@ -117,6 +118,19 @@ public final class NetBackConfig
     public long creditUsec()
     {
         return creditUsec;
+    }
+
+    /** The features a vif runs with: those both the frontend asked for ({@code requested}) and this backend offers. */
+    public FrontendFeatures negotiate(final FrontendFeatures requested)
+    {
+        return new FrontendFeatures(
+            requested.sg() && featureSg,
+            requested.gsoTcpv4() && featureGsoTcpv4,
+            requested.gsoTcpv6() && featureGsoTcpv6,
+            requested.csumIpv4(),
+            requested.csumIpv6() && featureIpv6CsumOffload,
+            requested.rxNotify(),
+            requested.multicastControl() && featureMulticastControl);
     }
 
     @Override

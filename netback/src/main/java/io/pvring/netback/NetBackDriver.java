@@ -14,6 +14,7 @@ import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;

@@ -8,6 +8,7 @@ import io.pvring.grant.GrantMapper;
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netif.Netif;
 import io.pvring.netif.NetifRings;
 import io.pvring.netif.TxRequest;

@@ -11,10 +11,12 @@ import io.pvring.netback.ctrl.HashConfig;
 import io.pvring.netback.ctrl.NetCtrl;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.packet.PacketInfo;
+import io.pvring.netback.vswitch.Offload;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.netif.FrontendFeatures;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
@@ -104,12 +106,12 @@ public final class NetBackVif implements AutoCloseable
             error[0] = "multi-queue-num-queues=" + keys.length + " not in 1.." + config.maxQueues();
             return null;
         }
-        final FrontendFeatures features = requested.and(config);
+        final FrontendFeatures features = config.negotiate(requested);
         final NetBackQueue[] queues = new NetBackQueue[keys.length];
         final EventPort[] ports = new EventPort[keys.length * 2];
         final int[][] handles = new int[keys.length * 2][];
         final VifSink sink = new VifSink(queues);
-        final SwitchPort port = vswitch.attach(name, sink, features.capabilities());
+        final SwitchPort port = vswitch.attach(name, sink, Offload.capabilities(features));
         final int[] ref = new int[1];
         boolean ok = false;
         try

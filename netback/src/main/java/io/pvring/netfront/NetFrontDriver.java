@@ -1,6 +1,6 @@
 package io.pvring.netfront;
 
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.xenbus.XenbusDevice;
 import io.pvring.xenbus.XenbusFrontendDriver;
 import io.pvring.xenbus.XenbusState;

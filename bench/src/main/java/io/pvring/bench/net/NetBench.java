@@ -28,7 +28,7 @@ import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import io.pvring.memory.GuestMemory;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.QueueCounters;

@@ -3,7 +3,7 @@ package io.pvring.netback.perf;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.pvring.event.IdleStrategies;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;

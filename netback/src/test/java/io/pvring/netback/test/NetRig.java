@@ -6,7 +6,7 @@ import java.util.List;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.vswitch.VirtualSwitch;

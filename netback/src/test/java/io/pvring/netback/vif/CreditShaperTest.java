@@ -2,7 +2,7 @@ package io.pvring.netback.vif;
 
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.netback.CreditShaper;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.NetRig;

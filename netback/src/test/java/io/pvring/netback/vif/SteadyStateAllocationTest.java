@@ -2,7 +2,7 @@ package io.pvring.netback.vif;
 
 import java.lang.management.ManagementFactory;
 
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.test.NetRig;

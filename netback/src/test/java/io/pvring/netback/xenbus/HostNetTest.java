@@ -5,7 +5,7 @@ import java.util.Map;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.packet.Ethernet;

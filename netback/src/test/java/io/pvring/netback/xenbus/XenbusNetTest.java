@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.pvring.host.Hypervisor;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.NetBackVif;
