@@ -101,7 +101,7 @@ final class GuestRx
             return false; // BROKEN (-1) included: work() reports it
         }
         stallStart = 0;
-        placer.place(frame, offset, length, flags, gsoType, gsoSize, hash, extras, needed);
+        placer.place(frame, offset, length, flags, gsoType, gsoSize, hash);
         if (++direct >= DIRECT_PUSH_BATCH)
         {
             direct = 0;
@@ -193,7 +193,7 @@ final class GuestRx
         stalled = false;
         placer.place(buffer, index + RxBacklog.HEADER_LENGTH, frameLength,
             buffer.getShort(index + RxBacklog.FLAGS_OFFSET), gsoType, buffer.getInt(index + RxBacklog.GSO_SIZE_OFFSET),
-            hash, extras, needed);
+            hash);
         available -= needed;
         placed++;
         return ControlledMessageHandler.Action.CONTINUE;

@@ -54,6 +54,24 @@ public final class NetBackConfig
         return new Builder();
     }
 
+    /** A builder starting from every setting of this configuration (e.g. a vif's own {@code rate}). */
+    public Builder toBuilder()
+    {
+        return new Builder()
+            .maxQueues(maxQueues)
+            .rxBacklogBytes(rxBacklogBytes)
+            .rxStallNanos(rxStallNanos)
+            .rxDrainNanos(rxDrainNanos)
+            .fatalSlots(fatalSlots)
+            .featureSg(featureSg)
+            .featureGsoTcpv4(featureGsoTcpv4)
+            .featureGsoTcpv6(featureGsoTcpv6)
+            .featureIpv6CsumOffload(featureIpv6CsumOffload)
+            .featureSplitEventChannels(featureSplitEventChannels)
+            .featureMulticastControl(featureMulticastControl)
+            .rate(creditBytes, creditUsec);
+    }
+
     public int maxQueues()
     {
         return maxQueues;

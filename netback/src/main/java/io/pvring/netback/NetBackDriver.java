@@ -181,20 +181,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
 
     private NetBackConfig copyWithRate(final String rate)
     {
-        return NetBackConfig.builder()
-            .maxQueues(config.maxQueues())
-            .rxBacklogBytes(config.rxBacklogBytes())
-            .rxStallNanos(config.rxStallNanos())
-            .rxDrainNanos(config.rxDrainNanos())
-            .fatalSlots(config.fatalSlots())
-            .featureSg(config.featureSg())
-            .featureGsoTcpv4(config.featureGsoTcpv4())
-            .featureGsoTcpv6(config.featureGsoTcpv6())
-            .featureIpv6CsumOffload(config.featureIpv6CsumOffload())
-            .featureSplitEventChannels(config.featureSplitEventChannels())
-            .featureMulticastControl(config.featureMulticastControl())
-            .rate(rate)
-            .build();
+        return config.toBuilder().rate(rate).build();
     }
 
     private static String flag(final boolean on)
@@ -348,26 +335,33 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                 otherendFlag(device, "feature-rx-notify", false),
                 otherendFlag(device, "request-multicast-control", false));
             mapper = device.hypervisor().grantMapper(device.backendDomid(), device.frontendDomid());
-            final String[] error = new String[1];
             final String name = "vif" + device.frontendDomid() + "." + device.devid();
-            final NetBackVif vif = NetBackVif.connect(name, vifConfig, vswitch, mapper,
-                device.hypervisor().eventChannels(), device.backendDomid(), device.frontendDomid(), keys,
-                requested, clock, device::requestClose, error);
-            if (vif == null)
+            final ConnectResult<NetBackVif> connected = NetBackVif.builder(name)
+                .config(vifConfig)
+                .vswitch(vswitch)
+                .mapper(mapper)
+                .eventChannels(device.hypervisor().eventChannels(), device.backendDomid(), device.frontendDomid())
+                .queues(keys)
+                .features(requested)
+                .clock(clock)
+                .fatalHandler(device::requestClose)
+                .connect();
+            if (!connected.isOk())
             {
-                device.fatal(error[0]);
+                device.fatal(connected.error());
                 return false;
             }
+            final NetBackVif vif = connected.value();
             final long ctrlRef = device.readOtherendLong("ctrl-ring-ref", -1);
             if (ctrlRef >= 0)
             {
                 final long ctrlEvent = device.readOtherendLong("event-channel-ctrl", -1);
-                if (ctrlRef > Integer.MAX_VALUE || ctrlEvent < 0 || ctrlEvent > Integer.MAX_VALUE
-                    || !vif.connectCtrl(device.hypervisor().eventChannels(), device.backendDomid(),
-                    device.frontendDomid(), (int)ctrlRef, (int)ctrlEvent, device::requestClose, error))
+                final String error = ctrlRef > Integer.MAX_VALUE || ctrlEvent < 0 || ctrlEvent > Integer.MAX_VALUE
+                    ? "bad event-channel-ctrl" : vif.connectCtrl((int)ctrlRef, (int)ctrlEvent).error();
+                if (error != null)
                 {
                     vif.close();
-                    device.fatal(error[0] == null ? "bad event-channel-ctrl" : error[0]);
+                    device.fatal(error);
                     return false;
                 }
             }

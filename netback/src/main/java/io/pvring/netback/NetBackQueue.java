@@ -4,7 +4,6 @@ import java.nio.ByteOrder;
 
 import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
-import io.pvring.grant.GrantMapper;
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
@@ -15,7 +14,6 @@ import io.pvring.netif.TxRequest;
 import io.pvring.ring.BackRing;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.NanoClock;
 
 import static io.pvring.ring.SharedRingDescriptor.PAGE_SIZE;
@@ -36,7 +34,6 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     public static final int BATCH = 64;
 
     private final String name;
-    private final NetBackConfig config;
     private final BackRing txRing;
     private final BackRing rxRing;
     private final EventPort txEvent;
@@ -65,32 +62,29 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private boolean closed;
 
     /**
-     * @param txRingBuffer the mapped TX shared ring page; {@code rxRingBuffer} likewise.
-     * @param txEvent notified when TX responses need the guest's attention; {@code rxEvent} for RX (the same port
-     *     unless the frontend split the event channels).
+     * @param name the queue's role name ({@code vif1.0-q0}).
+     * @param vif what the vif's queues share.
+     * @param rings this queue's mapped ring pages and bound event channels.
      * @param ingress where guest TX frames enter the switch (this queue's own ingress of the vif's port).
      */
-    public NetBackQueue(
-        final String name, final NetBackConfig config, final GrantMapper mapper, final AtomicBuffer txRingBuffer,
-        final AtomicBuffer rxRingBuffer, final EventPort txEvent, final EventPort rxEvent,
-        final SwitchPort.Ingress ingress, final FrontendFeatures features, final NanoClock clock,
-        final FatalHandler fatalHandler)
+    NetBackQueue(final String name, final VifSettings vif, final QueueRings rings, final SwitchPort.Ingress ingress)
     {
+        final NetBackConfig config = vif.config();
+        final FrontendFeatures features = vif.features();
         this.name = name;
-        this.config = config;
-        this.txRing = new BackRing(txRingBuffer, NetifRings.TX).init();
-        this.rxRing = new BackRing(rxRingBuffer, NetifRings.RX).init();
-        this.txEvent = txEvent;
-        this.rxEvent = rxEvent;
+        this.txRing = new BackRing(rings.tx(), NetifRings.TX).init();
+        this.rxRing = new BackRing(rings.rx(), NetifRings.RX).init();
+        this.txEvent = rings.txEvent();
+        this.rxEvent = rings.rxEvent();
         this.ingress = ingress;
         this.features = features;
-        this.clock = clock;
-        this.fatalHandler = fatalHandler;
+        this.clock = vif.clock();
+        this.fatalHandler = vif.fatalHandler();
         this.shaper = new CreditShaper(config.creditBytes(), config.creditUsec());
         this.multicast = new MulticastFilter(features.multicastControl());
         this.txParser = new TxParser(config.fatalSlots(), features.sg());
-        this.txForwarder = new TxForwarder(mapper, txRing, ingress, multicast, counters);
-        this.rx = new GuestRx(config, mapper, rxRing, rxEvent, features.rxNotify(), counters);
+        this.txForwarder = new TxForwarder(vif.mapper(), txRing, ingress, multicast, counters);
+        this.rx = new GuestRx(config, vif.mapper(), rxRing, rxEvent, features.rxNotify(), counters);
         this.nowNanos = clock.nanoTime();
     }
 

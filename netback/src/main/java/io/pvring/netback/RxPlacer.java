@@ -49,11 +49,17 @@ final class RxPlacer
         return (length + PAGE_SIZE - 1) / PAGE_SIZE + extras;
     }
 
-    /** Grant-copies one frame into the guest's next {@code needed} posted buffers and writes their responses. */
+    /**
+     * Grant-copies one frame into the guest's next {@link #slotsNeeded} posted buffers and writes their responses.
+     *
+     * @param flags {@link Offload} flags; {@code gsoType} and {@code gsoSize} for a GSO extra ({@code gsoType} 0:
+     *     none); {@code hash} for a hash extra (-1: none).
+     */
     void place(
         final DirectBuffer buffer, final int frameOffset, final int frameLength, final int flags, final int gsoType,
-        final int gsoSize, final long hash, final int extras, final int needed)
+        final int gsoSize, final long hash)
     {
+        final int extras = extras(gsoType, hash);
         int firstFlags = 0;
         if ((flags & Offload.CSUM_BLANK) != 0)
         {
@@ -112,7 +118,7 @@ final class RxPlacer
         }
         else
         {
-            counters.onRxPacket(frameLength, needed);
+            counters.onRxPacket(frameLength, slotsNeeded(frameLength, extras));
         }
     }
 }
