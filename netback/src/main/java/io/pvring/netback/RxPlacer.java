@@ -1,5 +1,7 @@
 package io.pvring.netback;
 
+import java.nio.ByteBuffer;
+
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.netback.vswitch.Offload;
@@ -28,7 +30,7 @@ final class RxPlacer
     private final RxRequest request = new RxRequest();
     private final RxResponse response = new RxResponse();
     private final ExtraInfo extra = new ExtraInfo();
-    private final UnsafeBuffer requestCopy = new UnsafeBuffer(new byte[RxRequest.LENGTH]);
+    private final UnsafeBuffer requestCopy = new UnsafeBuffer(ByteBuffer.allocateDirect(RxRequest.LENGTH));
 
     RxPlacer(final GrantMapper mapper, final BackRing ring, final QueueCounters counters)
     {

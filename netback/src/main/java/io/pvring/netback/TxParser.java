@@ -1,5 +1,7 @@
 package io.pvring.netback;
 
+import java.nio.ByteBuffer;
+
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netif.ExtraInfo;
 import io.pvring.netif.Netif;
@@ -23,7 +25,8 @@ final class TxParser
     private final boolean sg;
     private final UnsafeBuffer requests;
     private final TxVerdict verdict;
-    private final UnsafeBuffer extras = new UnsafeBuffer(new byte[Netif.XEN_NETIF_EXTRA_TYPE_MAX * ExtraInfo.LENGTH]);
+    private final UnsafeBuffer extras =
+        new UnsafeBuffer(ByteBuffer.allocateDirect(Netif.XEN_NETIF_EXTRA_TYPE_MAX * ExtraInfo.LENGTH));
     private final ExtraInfo extra = new ExtraInfo();
     private final TxRequest request = new TxRequest();
 
@@ -35,7 +38,9 @@ final class TxParser
     {
         this.fatalSlots = fatalSlots;
         this.sg = sg;
-        this.requests = new UnsafeBuffer(new byte[(fatalSlots + 2) * TxRequest.LENGTH]);
+        // off-heap like the ring page: the slot copy's compiled code sees one kind of buffer (a heap copy here
+        // deoptimised it on the hot path, its speculation on the buffer kind failing)
+        this.requests = new UnsafeBuffer(ByteBuffer.allocateDirect((fatalSlots + 2) * TxRequest.LENGTH));
         this.verdict = new TxVerdict(requests);
     }
 
