@@ -7,7 +7,6 @@ import java.util.function.Supplier;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
-import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.packet.Ethernet;
@@ -15,6 +14,7 @@ import io.pvring.netback.test.TestFrames;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
+import io.pvring.netfront.NetFrontConfig;
 import io.pvring.netfront.NetFrontDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusPaths;
@@ -130,7 +130,7 @@ class ErrorBoundaryTest
         final XenbusDeviceSpec spec = new XenbusDeviceSpec("vif", 0, domain.domid(), "0", Map.of("mac", macText),
             Map.of("mac", macText));
         host.addDevice(spec);
-        final NetFrontDriver driver = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver driver = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         host.attachFrontend(domain, "vif", "0", driver);
         await(driver::isBackendConnected, () -> name + "'s vif connected");
         return new Guest(domain, spec, driver, driver.netFront());

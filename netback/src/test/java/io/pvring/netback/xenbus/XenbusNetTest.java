@@ -14,6 +14,7 @@ import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.TestFrames;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
+import io.pvring.netfront.NetFrontConfig;
 import io.pvring.netfront.NetFrontDriver;
 import io.pvring.netif.Netif;
 import io.pvring.xenbus.HypervisorServices;
@@ -115,8 +116,9 @@ class XenbusNetTest
     @Test
     void linuxStyleNegotiationConnectsAndCarriesTraffic()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true);
-        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).build());
+        final NetFrontDriver b = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, null);
         final XenbusDevice db = guest("b", b, null);
         assertEquals(XenbusState.CONNECTED, da.state());
@@ -169,8 +171,9 @@ class XenbusNetTest
     @Test
     void multiQueueKeysUnderQueueDirectories()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true, 2);
-        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).queues(2).build());
+        final NetFrontDriver b = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, null);
         guest("b", b, null);
         assertEquals(XenbusState.CONNECTED, da.otherendState());
@@ -204,7 +207,8 @@ class XenbusNetTest
     @Test
     void controlRingNegotiatedThroughXenstoreSteersQueues()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false, 2).controlRing(0x3F00);
+        final NetFrontDriver a = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).queues(2).controlRing(0x3F00).build());
         final XenbusDevice da = guest("a", a, null);
         assertEquals(XenbusState.CONNECTED, da.otherendState(),
             dom0.readOrNull("/local/domain/0/error/backend/vif/" + da.frontendDomid() + "/0/error"));
@@ -299,8 +303,8 @@ class XenbusNetTest
     @Test
     void multicastControlIsReReadWhenTheFrontendReconfigures()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
-        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
+        final NetFrontDriver b = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, null);
         guest("b", b, null);
         assertEquals("1", dom0.readString(da.otherendPath() + "/feature-dynamic-multicast-control"));
@@ -350,7 +354,7 @@ class XenbusNetTest
         dom0.write(spec.backendPath() + "/hotplug-status", "connected");
         pump();
         assertEquals(XenbusState.INIT_WAIT, toolstack.backendState(spec));
-        final NetFrontDriver front = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver front = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusFrontend bus = new XenbusFrontend(store.connect(domid), services);
         frontendBuses.add(bus);
         final XenbusDevice device = bus.attach("vif", "0", front, true);
@@ -374,7 +378,7 @@ class XenbusNetTest
     @Test
     void unplugDisconnectsAndReleasesEverything()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, "10000000,50000");
         assertEquals(XenbusState.CONNECTED, da.otherendState());
         assertEquals(1, vswitch.ports().length);
