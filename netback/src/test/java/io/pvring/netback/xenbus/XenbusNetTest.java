@@ -16,6 +16,7 @@ import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
 import io.pvring.netfront.NetFrontConfig;
 import io.pvring.netfront.NetFrontDriver;
+import io.pvring.netif.CtrlResponse;
 import io.pvring.netif.Netif;
 import io.pvring.xenbus.HypervisorServices;
 import io.pvring.xenbus.XenbusBackend;
@@ -216,15 +217,17 @@ class XenbusNetTest
         assertNotNull(dom0.readString(da.nodePath() + "/ctrl-ring-ref"));
         final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
         assertNotNull(vif.ctrl());
-        final long[] out = new long[4];
         a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0,
             0);
         a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE, 0, 0, 0);
         pump();
-        assertTrue(a.ctrl().poll(out));
-        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, out[2]);
-        assertTrue(a.ctrl().poll(out));
-        assertEquals(128, out[3]);
+        final CtrlResponse first = a.ctrl().poll();
+        assertNotNull(first);
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, first.status());
+        final CtrlResponse second = a.ctrl().poll();
+        assertNotNull(second);
+        assertEquals(128, second.data());
+        assertNull(a.ctrl().poll(), "nothing more");
         assertEquals(Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, vif.ctrl().hashConfig().algorithm());
     }
 
