@@ -9,15 +9,17 @@ import io.pvring.event.EventPort;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netback.ConnectResult;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
+import io.pvring.netback.ctrl.NetCtrl;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netback.test.TestFrames;
 import io.pvring.netif.CtrlRequest;
 import io.pvring.netif.CtrlResponse;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netif.ExtraInfo;
 import io.pvring.netif.Netif;
 import io.pvring.netif.NetifRings;
@@ -153,16 +155,20 @@ class NetifFrontendFuzzTest
             final EventPort txPort = hypervisor.eventChannels().allocUnbound(evil.domid(), Hypervisor.DOM0);
             final EventPort rxPort = hypervisor.eventChannels().allocUnbound(evil.domid(), Hypervisor.DOM0);
             final EventPort ctrlPort = hypervisor.eventChannels().allocUnbound(evil.domid(), Hypervisor.DOM0);
-            final String[] error = new String[1];
-            vif = NetBackVif.connect("vif" + evil.domid() + ".0",
-                NetBackConfig.builder().rxBacklogBytes(256 << 10).build(), vswitch,
-                mapper, hypervisor.eventChannels(), Hypervisor.DOM0, evil.domid(),
-                new NetBackVif.QueueKeys[]{new NetBackVif.QueueKeys(txRef, rxRef, txPort.port(), rxPort.port())},
-                FrontendFeatures.LINUX, () -> 1_000_000_000L, fatal::add, error);
-            assertTrue(null != vif, () -> "connect: " + error[0]);
-            ctrlConnected = vif.connectCtrl(hypervisor.eventChannels(), Hypervisor.DOM0, evil.domid(), ctrlRef,
-                ctrlPort.port(), fatal::add, error);
-            assertTrue(ctrlConnected, () -> "connectCtrl: " + error[0]);
+            vif = NetBackVif.builder("vif" + evil.domid() + ".0")
+                .config(NetBackConfig.builder().rxBacklogBytes(256 << 10).build())
+                .vswitch(vswitch)
+                .mapper(mapper)
+                .eventChannels(hypervisor.eventChannels(), Hypervisor.DOM0, evil.domid())
+                .queues(new NetBackVif.QueueKeys(txRef, rxRef, txPort.port(), rxPort.port()))
+                .features(FrontendFeatures.LINUX)
+                .clock(() -> 1_000_000_000L)
+                .fatalHandler(fatal::add)
+                .connect()
+                .orElseThrow();
+            final ConnectResult<NetCtrl> ctrlResult = vif.connectCtrl(ctrlRef, ctrlPort.port());
+            ctrlConnected = ctrlResult.isOk();
+            assertTrue(ctrlConnected, () -> "connectCtrl: " + ctrlResult.error());
         }
 
         private UnsafeBuffer page(final long gfn)
