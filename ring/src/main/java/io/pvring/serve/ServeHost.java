@@ -15,6 +15,7 @@ import io.pvring.event.remote.EvtchnMessageDescriptor;
 import io.pvring.event.remote.EvtchnServer;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenstore.XenStoreServer;
@@ -66,6 +67,13 @@ public final class ServeHost implements DomainControl, AutoCloseable
      */
     public static ServeHost start(final Path directory, final XenbusBackendDriver... drivers)
     {
+        return start(directory, new RunnerPoolConfig(), drivers);
+    }
+
+    /** As {@link #start(Path, XenbusBackendDriver...)}, with the runner pool {@code runners} describes. */
+    public static ServeHost start(
+        final Path directory, final RunnerPoolConfig runners, final XenbusBackendDriver... drivers)
+    {
         try
         {
             Files.createDirectories(directory);
@@ -75,7 +83,7 @@ public final class ServeHost implements DomainControl, AutoCloseable
         {
             throw new UncheckedIOException("cannot prepare " + directory, ex);
         }
-        final Host host = Host.start(drivers);
+        final Host host = Host.start(runners, drivers);
         XenStoreServer xs = null;
         try
         {

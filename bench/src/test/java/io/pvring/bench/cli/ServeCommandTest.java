@@ -94,7 +94,8 @@ class ServeCommandTest
         "--guest a:8m --guest a:4m         | --guest name given twice: a",
         "--disk null:1m --disk null:1m,vdev=xvda | --disk vdev for guest given twice: guest xvda",
         "--vif auto --vif devid=0          | --vif devid for guest given twice: guest 0",
-        "--wait sometimes                  | '--wait': expected one of [POLL, NOTIFY]"})
+        "--wait sometimes                  | '--wait': 'sometimes' is not poll, notify or adaptive",
+        "--runners 0                       | --runners must be 1..1024, got 0"})
     void badSpecsGiveOneLineAndStartNothing(final String args, final String expected, @TempDir final Path tmp)
     {
         final String[] words = ("serve --dir " + tmp.resolve("srv") + " --for 1ms " + args.trim()).split(" +");
