@@ -118,6 +118,8 @@ public final class BlkRing implements RingAgent
     private AgentWaker waker;
     /** The runner's view of this ring (polling window, time polled, sleeps, wake-ups), copied into the counters. */
     private AgentHandle handle;
+    private long publishedPollNanos;
+    private long publishedSleeps;
 
     public BlkRing(
         final String roleName,
@@ -364,16 +366,26 @@ public final class BlkRing implements RingAgent
         return executor.inFlight() == (waitingBarrier == null ? 0 : 1);
     }
 
-    /** Copies the runner's per-ring figures into the ring's counters (single writer: this ring's runner). */
+    /**
+     * Copies the runner's per-ring figures into the ring's counters (single writer: this ring's runner), only when
+     * an idle spell ended or a sleep began since the last copy: a polling ring's batches write no counter lines.
+     */
     private void publishRunnerCounters()
     {
         final AgentHandle h = handle;
         if (h != null)
         {
-            counters.pollWindowNanos.setRelease(h.pollWindowNanos());
-            counters.pollNanos.setRelease(h.pollNanos());
-            counters.sleeps.setRelease(h.sleeps());
-            counters.wakeups.setRelease(h.wakeups());
+            final long polled = h.pollNanos();
+            final long slept = h.sleeps();
+            if (polled != publishedPollNanos || slept != publishedSleeps)
+            {
+                publishedPollNanos = polled;
+                publishedSleeps = slept;
+                counters.pollWindowNanos.setRelease(h.pollWindowNanos());
+                counters.pollNanos.setRelease(polled);
+                counters.sleeps.setRelease(slept);
+                counters.wakeups.setRelease(h.wakeups());
+            }
         }
     }
 

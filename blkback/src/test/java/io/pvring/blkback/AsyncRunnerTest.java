@@ -112,6 +112,8 @@ class AsyncRunnerTest
                 if (mode == WaitMode.NOTIFY)
                 {
                     assertTrue(rig.back.handles().get(0).wakeups() > 0, "the sleeping ring was woken");
+                    assertTrue(rig.back.rings().get(0).counters().wakeups.get() > 0,
+                        "the ring's counters publish its wake-ups");
                 }
             }
             finally

@@ -322,6 +322,7 @@ public final class ServeCommand implements Callable<Integer>
             out.println("pvring serve: " + directory);
             out.println("  xenstore  " + serve.xenStoreSocket() + "   (privileged, xs_wire.h)");
             out.println("  evtchn    " + serve.evtchnSocket() + "   (C header " + serve.cHeader() + ")");
+            out.println("  runners   " + serve.host().runners().runners() + " (rings wait " + wait + ")");
             if (null != countersFile)
             {
                 out.println("  counters  " + netCounters + "   (netback, Agrona counters file)");

@@ -52,6 +52,20 @@ class ServeCommandTest
     }
 
     @Test
+    void runnersAndWaitModeAreTheHostsChoiceAndAdaptiveByDefault(@TempDir final Path tmp)
+    {
+        final CliRunner defaults = CliRunner.run("serve", "--dir", tmp.resolve("a").toString(), "--for", "1ms",
+            "--disk", "null:1m");
+        assertEquals(0, defaults.exitCode, defaults.toString());
+        assertTrue(defaults.out.contains("runners   " + Runtime.getRuntime().availableProcessors() +
+            " (rings wait adaptive)"), defaults.out);
+        final CliRunner chosen = CliRunner.run("serve", "--dir", tmp.resolve("b").toString(), "--for", "1ms",
+            "--disk", "null:1m", "--runners", "3", "--wait", "notify");
+        assertEquals(0, chosen.exitCode, chosen.toString());
+        assertTrue(chosen.out.contains("runners   3 (rings wait notify)"), chosen.out);
+    }
+
+    @Test
     void netCountersFileIsCreatedAndReadableByAMonitor(@TempDir final Path tmp)
     {
         final Path counters = tmp.resolve("net-counters.dat");
