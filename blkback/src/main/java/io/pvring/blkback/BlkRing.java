@@ -341,17 +341,17 @@ public final class BlkRing implements RingAgent
     public boolean armAndCheck()
     {
         publishRunnerCounters();
-        if (persistent != null && persistent.size() > 0 && waker != null)
-        {
-            waker.wakeWithin(Math.max(0, persistent.nanosUntilPurge(nanoClock.nanoTime())));
-        }
         if (executor.hasCompletions())
         {
             return true;
         }
         if (stopped)
         {
-            return terminating && drained();
+            return terminating && drained(); // a stopped ring purges nothing: no timer
+        }
+        if (persistent != null && persistent.size() > 0 && waker != null)
+        {
+            waker.wakeWithin(Math.max(0, persistent.nanosUntilPurge(nanoClock.nanoTime())));
         }
         if (waitingBarrier != null || exclusive != null || executor.freeTags() == 0)
         {
