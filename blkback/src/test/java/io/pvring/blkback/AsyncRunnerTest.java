@@ -1,10 +1,12 @@
 package io.pvring.blkback;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 import io.pvring.blkback.store.BlockIo;
 import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.test.ControlledBlockStore;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkFrontConfig;
@@ -122,6 +124,33 @@ class AsyncRunnerTest
                 completer.join(10_000);
             }
             assertTrue(!completer.isAlive(), "the completer stopped");
+        }
+    }
+
+    @Test
+    void aSleepingRingWakesForItsPersistentGrantPurge()
+    {
+        final AtomicLong now = new AtomicLong();
+        final BlkBackConfig bc = BlkBackConfig.builder().waitMode(WaitMode.NOTIFY).persistentGrantUnusedSeconds(1)
+            .nanoClock(now::get).build();
+        try (CoreRig rig = new CoreRig(new MemoryBlockStore(DISK, 512), bc, BlkFrontConfig.defaults()))
+        {
+            final int ringPages = rig.pair.liveMappings();
+            rig.back.start(pool);
+            final BlkFrontQueue queue = rig.front.queue(0);
+            assertTrue(queue.write(0, 8, TestData.pattern(4096, 15), 0, 1));
+            queue.push();
+            final int[] answered = new int[1];
+            await(() -> queue.poll((cookie, op, status) -> answered[0]++) > 0 || answered[0] > 0,
+                "the write's answer");
+            assertEquals(ringPages + 1, rig.pair.liveMappings(), "the write's page stays mapped, persistently");
+            await(() -> rig.back.handles().get(0).isAsleep(), "the ring to sleep");
+            final long wakeups = rig.back.handles().get(0).wakeups();
+
+            now.addAndGet(2_000_000_000L); // the mapping is now unused for longer than persistentGrantUnusedSeconds
+            await(() -> rig.pair.liveMappings() == ringPages,
+                "the sleeping ring's purge timer to unmap the unused persistent grant");
+            assertTrue(rig.back.handles().get(0).wakeups() > wakeups, "the timer, not an event, woke the ring");
         }
     }
 
