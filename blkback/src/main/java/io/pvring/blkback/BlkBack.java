@@ -2,33 +2,34 @@ package io.pvring.blkback;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkif.BlkifAbi;
 import io.pvring.event.EventPort;
-import io.pvring.event.EventWaiter;
-import io.pvring.event.IdleStrategies;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.ring.SharedRingDescriptor;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.CompositeAgent;
-import org.agrona.concurrent.IdleStrategy;
+import io.pvring.runner.AgentHandle;
+import io.pvring.runner.RingAgent;
+import io.pvring.runner.RunnerPool;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
  * One virtual block device served to one frontend: the rings (queues) it connected, the store behind them, and
  * their lifecycle. The transport parameters come from xenbus negotiation (or a caller that negotiated them itself):
- * {@link #connectRing} maps a ring's grants and builds its {@link BlkRing} agent; {@link #start} runs the agents on
- * one thread or one per ring; {@link #disconnect()} stops the threads, releases every mapping and can be followed by
- * a new connection (frontend reconnect). A ring whose frontend breaks the protocol marks the whole device
- * {@link #isBroken() broken}: every ring stops, other devices are untouched.
+ * {@link #connectRing} maps a ring's grants and builds its {@link BlkRing} agent; {@link #start} adds the agents to
+ * the host's {@link RunnerPool} with the device's {@link BlkBackConfig#waitMode()}; {@link #disconnect()} takes them
+ * off again (after their I/O in flight drained, bounded), releases every mapping and can be followed by a new
+ * connection (frontend reconnect). A ring whose frontend breaks the protocol, or whose agent fails, marks the whole
+ * device {@link #isBroken() broken}: every ring stops, other devices (on the same runners too) are untouched.
  *
- * <p>Thread-safety: connect/start/disconnect are called by one control thread (the xenbus watcher); the rings run on
- * their runner threads.
+ * <p>Thread-safety: connect/start/disconnect are called by one control thread (the xenbus watcher), never by a
+ * runner thread; the rings run on their runners.
  */
 public final class BlkBack implements AutoCloseable
 {
@@ -40,9 +41,7 @@ public final class BlkBack implements AutoCloseable
     private final List<BlkRing> rings = new ArrayList<>();
     private final List<int[]> ringHandles = new ArrayList<>();
     private final List<BlkRingCounters> ringCounters = new ArrayList<>();
-    private final List<AgentRunner> runners = new ArrayList<>();
-    private final List<Thread> ringThreads = new ArrayList<>();
-    private final List<IdleStrategy> idleStrategies = new ArrayList<>();
+    private final List<AgentHandle> handles = new ArrayList<>();
     private volatile String brokenReason;
     private volatile Consumer<String> brokenListener;
 
@@ -96,6 +95,12 @@ public final class BlkBack implements AutoCloseable
         return !rings.isEmpty();
     }
 
+    /** The rings' places on their runners, in queue order, while started (empty otherwise). */
+    public List<AgentHandle> handles()
+    {
+        return handles;
+    }
+
     /** True once a frontend broke a ring; {@link #brokenReason()} says how. Cleared by {@link #disconnect()}. */
     public boolean isBroken()
     {
@@ -133,7 +138,7 @@ public final class BlkBack implements AutoCloseable
     {
         final BlkifAbi abi = BlkifAbi.forProtocol(protocol);
         if (abi == null || pageOrder < 0 || pageOrder > config.maxRingPageOrder() || queue != rings.size() ||
-            queue >= config.maxQueues() || ringRefs.length < (1 << pageOrder) || !runners.isEmpty())
+            queue >= config.maxQueues() || ringRefs.length < (1 << pageOrder) || !handles.isEmpty())
         {
             return null;
         }
@@ -157,99 +162,97 @@ public final class BlkBack implements AutoCloseable
     }
 
     /**
-     * Runs the connected rings: all on one thread ({@code threads = 1}) or one thread per ring.
-     *
-     * @param idleStrategies supplies one idle strategy per thread.
+     * Runs the connected rings on {@code pool}, each ring on the least loaded runner (a device's queues spread like
+     * Linux's per-queue kthreads), waiting as {@link BlkBackConfig#waitMode()} says.
      */
-    public void start(final int threads, final Supplier<IdleStrategy> idleStrategies)
+    public void start(final RunnerPool pool)
     {
-        if (rings.isEmpty() || !runners.isEmpty())
+        start(pool, -1);
+    }
+
+    /**
+     * Runs the connected rings on {@code pool}: all on runner {@code runner}, or each on the least loaded runner
+     * when it is negative.
+     *
+     * @throws IllegalStateException when no ring is connected or the rings already run.
+     */
+    public void start(final RunnerPool pool, final int runner)
+    {
+        if (rings.isEmpty() || !handles.isEmpty())
         {
-            throw new IllegalStateException("rings=" + rings.size() + " runners=" + runners.size());
+            throw new IllegalStateException("rings=" + rings.size() + " running=" + handles.size());
         }
-        if (threads == 1)
+        for (final BlkRing ring : rings)
         {
-            final IdleStrategy idle = idleStrategies.get();
-            this.idleStrategies.add(idle);
-            for (final BlkRing ring : rings)
-            {
-                wakeOn(ring, idle);
-            }
-            runners.add(new AgentRunner(idle, this::onError, null,
-                rings.size() == 1 ? rings.get(0) : new CompositeAgent(rings)));
-        }
-        else
-        {
-            for (final BlkRing ring : rings)
-            {
-                final IdleStrategy idle = idleStrategies.get();
-                this.idleStrategies.add(idle);
-                wakeOn(ring, idle);
-                runners.add(new AgentRunner(idle, this::onError, null, ring));
-            }
-        }
-        for (final AgentRunner runner : runners)
-        {
-            ringThreads.add(AgentRunner.startOnThread(runner));
+            handles.add(runner < 0 ? pool.add(ring, config.waitMode(), this::onAgentError) :
+                pool.add(ring, config.waitMode(), this::onAgentError, runner));
         }
     }
 
     /**
-     * Stops the runner threads (joining them), closes every ring, unmaps its persistent grants and ring pages, and
-     * frees its counters. Idempotent; the device can connect again afterwards.
+     * Takes the rings off their runners once their requests in flight are answered (bounded by
+     * {@link BlkBackConfig#inFlightDrainTimeoutMs()}: past it, what is left is abandoned with its mappings), then
+     * unmaps the ring pages and frees the counters. Idempotent; the device can connect again afterwards. Never on
+     * a runner thread.
      */
     public void disconnect()
     {
-        for (final BlkRing ring : rings)
+        for (int i = 0; i < handles.size(); i++)
         {
-            ring.terminate();
+            rings.get(i).terminate();
+            handles.get(i).wake(); // a sleeping ring must see the termination
         }
-        for (final IdleStrategy idle : idleStrategies)
+        final long deadline = System.nanoTime() + config.inFlightDrainTimeoutMs() * 1_000_000L;
+        boolean interrupted = false;
+        for (int i = 0; i < handles.size(); i++)
         {
-            final EventWaiter waiter = IdleStrategies.waiter(idle);
-            if (waiter != null)
+            try
             {
-                waiter.wake(); // a parked runner must see the termination
+                rings.get(i).closed().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+            catch (final TimeoutException ex)
+            {
+                // Still draining: the removal below closes it at once and abandons what is in flight.
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+            catch (final ExecutionException ex)
+            {
+                throw new IllegalStateException("closed() never fails", ex);
             }
         }
-        idleStrategies.clear();
-        // The agent's onClose runs on its thread and waits (bounded) for the I/O in flight: do not interrupt it
-        // before that bound, an interrupt would close a FileChannel mid-I/O.
-        final int closeTimeoutMs = (int)config.inFlightDrainTimeoutMs() + 1_000;
-        for (final AgentRunner runner : runners)
+        for (final AgentHandle handle : handles)
         {
-            runner.close(closeTimeoutMs, null);
-        }
-        runners.clear();
-        boolean interrupted = false;
-        for (final Thread thread : ringThreads)
-        {
-            // A runner closed before its thread ran returns at once: join so no thread outlives the device.
-            while (thread.isAlive())
+            // Returns once the runner called onClose and waker(null): it never touches the ring again.
+            while (true)
             {
                 try
                 {
-                    thread.join();
+                    handle.remove().get();
+                    break;
                 }
                 catch (final InterruptedException ex)
                 {
                     interrupted = true;
                 }
+                catch (final ExecutionException ex)
+                {
+                    throw new IllegalStateException("remove() never fails", ex);
+                }
             }
         }
-        ringThreads.clear();
+        handles.clear();
         if (interrupted)
         {
             Thread.currentThread().interrupt();
         }
         for (int i = 0; i < rings.size(); i++)
         {
-            if (rings.get(i).port() != null)
-            {
-                rings.get(i).port().waiter(null);
-            }
-            rings.get(i).completionWaiter(null);
-            rings.get(i).onClose();
+            final BlkRing ring = rings.get(i);
+            ring.terminate();
+            ring.onClose(); // a ring that never ran: drains here; one that ran is closed already
             for (final int handle : ringHandles.get(i))
             {
                 mapper.unmap(handle);
@@ -268,20 +271,23 @@ public final class BlkBack implements AutoCloseable
         disconnect();
     }
 
-    private static void wakeOn(final BlkRing ring, final IdleStrategy idle)
-    {
-        // A sleeping runner is woken by its rings' notifications and its stores' completions; polling strategies
-        // need no waiter.
-        if (ring.port() != null && !ring.isPolling())
-        {
-            ring.port().waiter(IdleStrategies.waiter(idle));
-        }
-        ring.completionWaiter(IdleStrategies.waiter(idle));
-    }
-
     private void onRingBroken(final BlkRing ring, final String reason)
     {
-        brokenReason = ring.roleName() + ": " + reason;
+        broken(ring.roleName() + ": " + reason);
+    }
+
+    /**
+     * A ring's agent threw (a bug, never guest input: guest mistakes are answered): its runner already took it off
+     * and closed it; the device stops and asks xenbus to close it, and the other devices keep running.
+     */
+    private void onAgentError(final RingAgent agent, final Throwable error)
+    {
+        broken(agent.roleName() + ": internal error: " + error);
+    }
+
+    private void broken(final String reason)
+    {
+        brokenReason = reason;
         for (final BlkRing other : rings)
         {
             other.stop();
@@ -290,16 +296,6 @@ public final class BlkBack implements AutoCloseable
         if (listener != null)
         {
             listener.accept(brokenReason);
-        }
-    }
-
-    private void onError(final Throwable error)
-    {
-        // Nothing guest-driven throws; an exception here is a bug: stop the device rather than serve on.
-        brokenReason = "internal error: " + error;
-        for (final BlkRing ring : rings)
-        {
-            ring.stop();
         }
     }
 

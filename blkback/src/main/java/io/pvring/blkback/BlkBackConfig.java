@@ -1,6 +1,7 @@
 package io.pvring.blkback;
 
 import io.pvring.blkif.BlkifDescriptor;
+import io.pvring.event.WaitMode;
 import io.pvring.ring.SharedRingDescriptor;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -34,7 +35,7 @@ public final class BlkBackConfig
     private final boolean readOnly;
     private final boolean cdrom;
     private final boolean discard;
-    private final boolean polling;
+    private final WaitMode waitMode;
     private final int batchLimit;
     private final long inFlightDrainTimeoutMs;
 
@@ -50,7 +51,7 @@ public final class BlkBackConfig
         this.readOnly = builder.readOnly;
         this.cdrom = builder.cdrom;
         this.discard = builder.discard;
-        this.polling = builder.polling;
+        this.waitMode = builder.waitMode;
         this.batchLimit = builder.batchLimit;
         this.inFlightDrainTimeoutMs = builder.inFlightDrainTimeoutMs;
         validate();
@@ -81,7 +82,7 @@ public final class BlkBackConfig
         builder.readOnly = readOnly;
         builder.cdrom = cdrom;
         builder.discard = discard;
-        builder.polling = polling;
+        builder.waitMode = waitMode;
         builder.batchLimit = batchLimit;
         builder.inFlightDrainTimeoutMs = inFlightDrainTimeoutMs;
         return builder;
@@ -137,9 +138,10 @@ public final class BlkBackConfig
         return discard;
     }
 
-    public boolean polling()
+    /** How the device's rings wait on their runner when they run dry. */
+    public WaitMode waitMode()
     {
-        return polling;
+        return waitMode;
     }
 
     public int batchLimit()
@@ -171,9 +173,9 @@ public final class BlkBackConfig
         check(maxPersistentGrants >= 0 && maxPersistentGrants <= 1 << 20,
             "maxPersistentGrants", maxPersistentGrants, "0..1048576");
         check(persistentGrantUnusedSeconds >= 1, "persistentGrantUnusedSeconds", persistentGrantUnusedSeconds, "1..");
-        if (nanoClock == null)
+        if (nanoClock == null || waitMode == null)
         {
-            throw new IllegalArgumentException("nanoClock=null");
+            throw new IllegalArgumentException("nanoClock=" + nanoClock + " waitMode=" + waitMode + " must be set");
         }
         check(batchLimit >= 1, "batchLimit", batchLimit, "1..");
         if (inFlightDrainTimeoutMs < 1 || inFlightDrainTimeoutMs > Integer.MAX_VALUE - 1_000)
@@ -196,7 +198,7 @@ public final class BlkBackConfig
             ", maxQueues=" + maxQueues + ", persistentGrants=" + persistentGrants + ", maxPersistentGrants=" +
             maxPersistentGrants + ", persistentGrantUnusedSeconds=" + persistentGrantUnusedSeconds +
             ", readOnly=" + readOnly + ", cdrom=" + cdrom + ", discard=" + discard +
-            ", polling=" + polling + ", batchLimit=" + batchLimit + ", inFlightDrainTimeoutMs=" +
+            ", waitMode=" + waitMode + ", batchLimit=" + batchLimit + ", inFlightDrainTimeoutMs=" +
             inFlightDrainTimeoutMs + '}';
     }
 
@@ -213,7 +215,7 @@ public final class BlkBackConfig
         private boolean readOnly;
         private boolean cdrom;
         private boolean discard = true;
-        private boolean polling = true;
+        private WaitMode waitMode = WaitMode.ADAPTIVE;
         private int batchLimit = DEFAULT_BATCH_LIMIT;
         private long inFlightDrainTimeoutMs = DEFAULT_IN_FLIGHT_DRAIN_TIMEOUT_MS;
 
@@ -295,12 +297,15 @@ public final class BlkBackConfig
         }
 
         /**
-         * Polling rings never arm {@code req_event}, so the frontend never needs to notify; notification-driven rings
-         * arm it whenever they run dry ({@code RING_FINAL_CHECK_FOR_REQUESTS}).
+         * How the rings wait when they run dry (default {@code adaptive}): {@code poll} rings never arm
+         * {@code req_event}, so the frontend never needs to notify; {@code notify} rings arm it as soon as they run
+         * dry ({@code RING_FINAL_CHECK_FOR_REQUESTS}) and sleep; {@code adaptive} rings poll for a window that
+         * adapts to the gaps between requests, then arm and sleep. A backend key {@code wait-mode} overrides it
+         * per device ({@link BlkBackDriver}).
          */
-        public Builder polling(final boolean value)
+        public Builder waitMode(final WaitMode value)
         {
-            polling = value;
+            waitMode = value;
             return this;
         }
 

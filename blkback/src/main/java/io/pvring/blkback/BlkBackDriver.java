@@ -12,9 +12,10 @@ import io.pvring.blkif.BlkifAbi;
 import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.blkif.BlkifKeys;
 import io.pvring.event.EventPort;
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
+import io.pvring.runner.RunnerPool;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
@@ -54,7 +55,12 @@ import static io.pvring.blkif.BlkifKeys.TYPE;
  * {@code event-channel} (under {@code queue-N/} when several), maps the rings, binds the channels, writes
  * {@code feature-flush-cache}, {@code feature-barrier}, {@code feature-discard} (+ granularity, alignment, secure),
  * {@code feature-persistent}, {@code sectors}, {@code info}, {@code sector-size} and {@code physical-sector-size}
- * in one transaction, and starts the ring agents. A frontend that breaks a ring gets the device closed.
+ * in one transaction, and starts the ring agents on the host's {@link RunnerPool} ({@link #runOn}). A frontend that
+ * breaks a ring, or a ring agent that fails, gets the device closed.
+ *
+ * <p>Waiting: each device's rings wait as {@link BlkBackConfig#waitMode()} says, unless the toolstack wrote the
+ * backend key {@value #WAIT_MODE} ({@code poll}, {@code notify} or {@code adaptive}; a pvring key, not Linux's)
+ * before the device is probed.
  *
  * <p>Sector size: the toolstack chooses the disk's logical and physical sector size by writing the backend keys
  * {@code sector-size} and {@code physical-sector-size} (the same keys blkback publishes at connect, so the values
@@ -72,6 +78,9 @@ public final class BlkBackDriver implements XenbusBackendDriver
         /** @param sectorSize the logical sector size the store must have (512, 1024, 2048 or 4096). */
         BlockStore open(String type, String params, boolean readOnly, int sectorSize);
     }
+
+    /** Backend key: the device's {@link WaitMode}, overriding the driver's configuration. */
+    public static final String WAIT_MODE = "wait-mode";
 
     /** The sector sizes a toolstack may choose, as Linux block devices have them. */
     private static final int[] SECTOR_SIZES = { 512, 1024, 2048, 4096 };
@@ -95,33 +104,25 @@ public final class BlkBackDriver implements XenbusBackendDriver
 
     private final BlkBackConfig config;
     private final StoreOpener opener;
-    private final String idleStrategy;
-    private final int threadsPerDevice;
     private final CountersManager counters;
     private final List<Device> devices = new ArrayList<>();
+    private volatile RunnerPool runners;
 
     /**
-     * @param idleStrategy an {@link IdleStrategies} name for the ring runners.
-     * @param threadsPerDevice 1 to run all of a device's rings on one thread, more for one thread per ring.
      * @param counters where ring counters go; null for a private buffer per device.
      */
-    public BlkBackDriver(
-        final BlkBackConfig config,
-        final StoreOpener opener,
-        final String idleStrategy,
-        final int threadsPerDevice,
-        final CountersManager counters)
+    public BlkBackDriver(final BlkBackConfig config, final StoreOpener opener, final CountersManager counters)
     {
-        // A ring thread that parks until an event must arm req_event, or nothing ever wakes it: a blocking idle
-        // strategy therefore means notification-driven rings, whatever the config says.
-        final boolean blocking =
-            IdleStrategies.NOTIFY.equals(idleStrategy) || IdleStrategies.BLOCK.equals(idleStrategy);
-        this.config = config.toBuilder().polling(config.polling() && !blocking).build();
+        this.config = config;
         this.opener = opener;
-        this.idleStrategy = idleStrategy;
-        this.threadsPerDevice = threadsPerDevice;
         this.counters = counters;
-        IdleStrategies.create(idleStrategy);
+    }
+
+    /** Where the devices' rings run: the host's pool (the {@link io.pvring.host.Host} calls this). */
+    @Override
+    public void runOn(final RunnerPool runners)
+    {
+        this.runners = runners;
     }
 
     public String deviceType()
@@ -137,6 +138,12 @@ public final class BlkBackDriver implements XenbusBackendDriver
 
     public XenbusBackendDevice probe(final XenbusDevice device)
     {
+        if (null == runners)
+        {
+            throw new IllegalStateException("no runner pool for " + device.nodePath() + ": call runOn first");
+        }
+        final String waitKey = device.read(WAIT_MODE);
+        final WaitMode waitMode = null == waitKey ? config.waitMode() : WaitMode.parse(waitKey);
         final String mode = device.read(MODE);
         final boolean cdrom = "cdrom".equals(device.readOtherend(DEVICE_TYPE));
         final boolean readOnly = cdrom || (mode != null && !mode.contains("w"));
@@ -164,7 +171,8 @@ public final class BlkBackDriver implements XenbusBackendDriver
             Math.max(sectorSize, store.physicalSectorSize());
         final String discardEnable = device.read(DISCARD_ENABLE);
         final BlkBackConfig deviceConfig = config.toBuilder().readOnly(readOnly || config.readOnly()).cdrom(cdrom)
-            .discard(config.discard() && !"0".equals(discardEnable)).build();
+            .discard(config.discard() && !"0".equals(discardEnable))
+            .waitMode(waitMode).build();
         // Linux publishes these in probe, before InitWait: some frontends read them as soon as they see InitWait.
         if (deviceConfig.maxIndirectSegments() > 0)
         {
@@ -316,7 +324,7 @@ public final class BlkBackDriver implements XenbusBackendDriver
             }
             writeConnectKeys(device);
             back.brokenListener(device::requestClose);
-            back.start(Math.min(threadsPerDevice, (int)queues), () -> IdleStrategies.create(idleStrategy));
+            back.start(runners);
             return true;
         }
 

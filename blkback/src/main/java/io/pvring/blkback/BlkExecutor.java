@@ -81,7 +81,7 @@ final class BlkExecutor
         this.completions = new CompletionQueue(tags);
     }
 
-    /** The runner's waiter, woken by completions from other threads; null while the ring polls. */
+    /** The ring's waker, woken by completions from other threads; null once the ring left its runner. */
     void waiter(final EventWaiter waiter)
     {
         this.waiter = waiter;
@@ -91,6 +91,12 @@ final class BlkExecutor
     int inFlight()
     {
         return inFlight;
+    }
+
+    /** Ring thread: a completion is queued for {@link #drainCompletions()}. */
+    boolean hasCompletions()
+    {
+        return completions.hasPublished();
     }
 
     int freeTags()

@@ -1,13 +1,16 @@
 package io.pvring.blkback;
 
+import java.util.concurrent.CompletableFuture;
+
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkif.BlkifAbi;
 import io.pvring.event.EventPort;
-import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.ring.BackRing;
 import io.pvring.ring.RingGeometry;
-import org.agrona.concurrent.Agent;
+import io.pvring.runner.AgentHandle;
+import io.pvring.runner.AgentWaker;
+import io.pvring.runner.RingAgent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.NanoClock;
@@ -18,7 +21,8 @@ import static io.pvring.blkif.BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 
 /**
- * One blkif ring (queue) of a device, served as an Agrona {@link Agent}: copy each request out of the shared ring
+ * One blkif ring (queue) of a device, served as a {@link RingAgent} on a {@link io.pvring.runner.RunnerPool}
+ * runner: copy each request out of the shared ring
  * once, let the {@link BlkRequestParser} validate the private copy into a {@link BlkRequest} (or refuse it with a
  * status), hand valid requests to the {@link BlkExecutor}, which maps their grants and submits them to the
  * {@link BlockStore}, and write each response, field by field, when its request completes: in completion order,
@@ -43,15 +47,24 @@ import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
  * <p>Persistent grants are purged from this loop, not from another thread: at most every 100 ms (Linux
  * {@code LRU_INTERVAL}) the ring unmaps mappings unused for {@link BlkBackConfig#persistentGrantUnusedSeconds()}
  * and, after the cache overflowed, the 5 % least recently used, timed by {@link BlkBackConfig#nanoClock()};
- * mappings pinned by requests in flight are never unmapped.
+ * mappings pinned by requests in flight are never unmapped. A sleeping ring that holds mappings asks its runner to
+ * wake it when the next purge is due ({@link AgentWaker#wakeWithin}).
  *
- * <p>Teardown ({@link #onClose()}) waits for the requests in flight, bounded by
- * {@link BlkBackConfig#inFlightDrainTimeoutMs()}, before it unmaps anything.
+ * <p>Waiting is the runner's business: {@link #doWork()} never arms {@code req_event}; the runner calls
+ * {@link #armAndCheck()} ({@code RING_FINAL_CHECK_FOR_REQUESTS}, plus "a completion is queued") only before it lets
+ * the ring sleep, so a polling ring costs its frontend no notifications. A store completing on another thread
+ * queues the result and wakes the ring through its waker; the ring's runner alone writes responses.
  *
- * <p>Single-threaded: one thread runs {@link #doWork()}; stores may complete from any thread. Nothing on the
+ * <p>Teardown: {@link #terminate()} stops taking requests and lets the ring leave its runner once the requests in
+ * flight are answered, without blocking the runner; {@link #onClose()} then finds nothing in flight. A ring closed
+ * any other way (its agent failed, the pool closed, or the drain outlived
+ * {@link BlkBackConfig#inFlightDrainTimeoutMs()}) does not wait on the runner thread, which serves other devices: it
+ * abandons what is still in flight, leaving those grant mappings mapped under the store.
+ *
+ * <p>Single-threaded: one runner thread runs {@link #doWork()}; stores may complete from any thread. Nothing on the
  * request path allocates or locks.
  */
-public final class BlkRing implements Agent
+public final class BlkRing implements RingAgent
 {
     /** Told when a ring stops because the frontend broke the protocol. */
     public interface Listener
@@ -85,7 +98,6 @@ public final class BlkRing implements Agent
     private final NanoClock nanoClock;
     private final BlkRequestParser parser;
     private final BlkExecutor executor;
-    private final boolean polling;
     private final int batchLimit;
     private final long drainTimeoutNs;
     private final UnsafeBuffer request;
@@ -99,7 +111,15 @@ public final class BlkRing implements Agent
     private long pendingErrors;
     private volatile boolean stopped;
     private volatile boolean terminating;
+    /** When {@link #terminate()} was asked: the drain bound counts from here. */
+    private volatile long terminateNs;
+    private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
     private boolean closed;
+    private AgentWaker waker;
+    /** The runner's view of this ring (polling window, time polled, sleeps, wake-ups), copied into the counters. */
+    private AgentHandle handle;
+    private long publishedPollNanos;
+    private long publishedSleeps;
 
     public BlkRing(
         final String roleName,
@@ -120,7 +140,6 @@ public final class BlkRing implements Agent
         this.nanoClock = config.nanoClock();
         this.persistent = transport.persistentGrants() ? new PersistentGrantCache(config.maxPersistentGrants(),
             config.persistentGrantUnusedSeconds() * 1_000_000_000L, nanoClock.nanoTime()) : null;
-        this.polling = config.polling();
         this.batchLimit = config.batchLimit();
         this.drainTimeoutNs = config.inFlightDrainTimeoutMs() * 1_000_000L;
         this.request = new UnsafeBuffer(new byte[abi.slotBytes()]);
@@ -130,6 +149,7 @@ public final class BlkRing implements Agent
             persistent, this::respond);
     }
 
+    @Override
     public String roleName()
     {
         return roleName;
@@ -157,11 +177,6 @@ public final class BlkRing implements Agent
         return persistent == null ? 0 : persistent.size();
     }
 
-    public boolean isPolling()
-    {
-        return polling;
-    }
-
     public boolean isStopped()
     {
         return stopped;
@@ -186,12 +201,26 @@ public final class BlkRing implements Agent
     }
 
     /**
-     * The waiter of the thread that runs this ring when it sleeps between events (null when it polls): a
-     * completion from another thread wakes it, so a sleeping ring never misses one.
+     * Registers the runner's waker on the ring's event channel and with the executor, whose completions from other
+     * threads wake the ring; null unregisters both (the ring left its runner).
      */
-    public void completionWaiter(final EventWaiter waiter)
+    @Override
+    public void waker(final AgentWaker waker)
     {
-        executor.waiter(waiter);
+        this.waker = waker;
+        // The pool hands each agent its own handle as the waker: its counters are the ring's runner counters.
+        this.handle = waker instanceof AgentHandle ? (AgentHandle)waker : null;
+        if (port != null)
+        {
+            port.waiter(waker);
+        }
+        executor.waiter(waker);
+    }
+
+    /** Completed once {@link #onClose()} ran: the ring is off its runner, or about to be. */
+    CompletableFuture<Void> closed()
+    {
+        return closedFuture;
     }
 
     /** Stops serving (the device disconnects); safe from another thread, takes effect at the next doWork. */
@@ -200,31 +229,37 @@ public final class BlkRing implements Agent
         stopped = true;
     }
 
-    /** Stops serving and makes the runner's loop end once nothing is in flight. */
+    /**
+     * Stops serving and lets the ring leave its runner once nothing is in flight; safe from another thread. The
+     * caller wakes the ring so a sleeping one sees it.
+     */
     void terminate()
     {
+        terminateNs = SystemNanoClock.INSTANCE.nanoTime();
         terminating = true;
         stopped = true;
     }
 
+    @Override
     public int doWork()
     {
+        // Before the completion queue and the ring: a notification after this is a new event, never a lost one.
+        if (port != null)
+        {
+            port.consumePending();
+        }
         int work = executor.drainCompletions();
         if (stopped)
         {
-            if (terminating && executor.inFlight() == (waitingBarrier == null ? 0 : 1))
+            if (terminating && drained())
             {
-                // Ends the runner's loop without an interrupt, which would close a FileChannel mid-I/O.
+                // Leaves the runner without blocking it: onClose finds nothing in flight.
                 throw new AgentTerminationException(roleName + " disconnected");
             }
             return work;
         }
         // Only mappings no request in flight pins can be purged.
         work += persistent == null ? 0 : persistent.purge(nanoClock.nanoTime(), mapper);
-        if (!polling && port != null)
-        {
-            port.consumePending();
-        }
         work += consume();
         if (pendingRequests != 0 || pendingResponses != 0)
         {
@@ -251,14 +286,10 @@ public final class BlkRing implements Agent
         {
             return 0;
         }
-        int available = back.unconsumedRequests();
-        if (available == 0 && !polling && !back.finalCheckForRequests())
-        {
-            return 0;
-        }
+        final int available = back.unconsumedRequests();
         if (available == 0)
         {
-            available = back.unconsumedRequests();
+            return 0;
         }
         if (available == BackRing.BROKEN)
         {
@@ -299,6 +330,63 @@ public final class BlkRing implements Agent
             }
         }
         return batch;
+    }
+
+    /**
+     * {@code RING_FINAL_CHECK_FOR_REQUESTS}, plus "a completion is queued": true when the next {@link #doWork()} has
+     * something to do. A ring that cannot take requests now (a barrier draining or running, every tag in flight, or
+     * stopped) does not arm: only a completion can unblock it, and a completion wakes it.
+     */
+    @Override
+    public boolean armAndCheck()
+    {
+        publishRunnerCounters();
+        if (executor.hasCompletions())
+        {
+            return true;
+        }
+        if (stopped)
+        {
+            return terminating && drained(); // a stopped ring purges nothing: no timer
+        }
+        if (persistent != null && persistent.size() > 0 && waker != null)
+        {
+            waker.wakeWithin(Math.max(0, persistent.nanosUntilPurge(nanoClock.nanoTime())));
+        }
+        if (waitingBarrier != null || exclusive != null || executor.freeTags() == 0)
+        {
+            return false;
+        }
+        return back.finalCheckForRequests();
+    }
+
+    /** True when nothing but a barrier that has not started is in flight. */
+    private boolean drained()
+    {
+        return executor.inFlight() == (waitingBarrier == null ? 0 : 1);
+    }
+
+    /**
+     * Copies the runner's per-ring figures into the ring's counters (single writer: this ring's runner), only when
+     * an idle spell ended or a sleep began since the last copy: a polling ring's batches write no counter lines.
+     */
+    private void publishRunnerCounters()
+    {
+        final AgentHandle h = handle;
+        if (h != null)
+        {
+            final long polled = h.pollNanos();
+            final long slept = h.sleeps();
+            if (polled != publishedPollNanos || slept != publishedSleeps)
+            {
+                publishedPollNanos = polled;
+                publishedSleeps = slept;
+                counters.pollWindowNanos.setRelease(h.pollWindowNanos());
+                counters.pollNanos.setRelease(polled);
+                counters.sleeps.setRelease(slept);
+                counters.wakeups.setRelease(h.wakeups());
+            }
+        }
     }
 
     /** Writes the response of a finished request into the shared ring (on this ring's thread). */
@@ -351,6 +439,7 @@ public final class BlkRing implements Agent
             return;
         }
         counters.responses.getAndAddRelease(pendingResponses);
+        publishRunnerCounters();
         counters.batches.incrementRelease();
         pendingResponses = 0;
         if (back.pushResponsesAndCheckNotify() && port != null && port.notifyRemote())
@@ -364,16 +453,21 @@ public final class BlkRing implements Agent
     }
 
     /**
-     * Stops serving, waits (bounded) for the requests in flight to complete, then releases the persistent
-     * mappings. Idempotent; runs on the agent's thread, or on the control thread once the agent's thread ended.
+     * Stops serving, takes back the completions of requests in flight for what is left of the drain bound counted
+     * from {@link #terminate()} (nothing when the ring was not terminated: a runner thread does not wait on I/O),
+     * then releases the persistent mappings. Idempotent; runs on the runner thread, or on the control thread for a
+     * ring that never ran.
      */
+    @Override
     public void onClose()
     {
         if (!closed)
         {
             closed = true;
             stopped = true;
-            final boolean drained = executor.quiesce(drainTimeoutNs, SystemNanoClock.INSTANCE, waitingBarrier);
+            final long left = terminating ?
+                Math.max(0, drainTimeoutNs - (SystemNanoClock.INSTANCE.nanoTime() - terminateNs)) : 0;
+            final boolean drained = executor.quiesce(left, SystemNanoClock.INSTANCE, waitingBarrier);
             waitingBarrier = null;
             if (!drained)
             {
@@ -383,6 +477,8 @@ public final class BlkRing implements Agent
             {
                 persistent.unmapAll(mapper);
             }
+            publishRunnerCounters();
+            closedFuture.complete(null);
         }
     }
 

@@ -24,6 +24,14 @@ public final class BlkRingCounters implements AutoCloseable
     public final AtomicCounter grantCopies;
     public final AtomicCounter persistentHits;
     public final AtomicCounter errors;
+    /** The ring's current adaptive polling window on its runner (0 unless it waits {@code adaptive}). */
+    public final AtomicCounter pollWindowNanos;
+    /** Time the runner spent polling the ring after it ran dry, in all ({@code adaptive} only). */
+    public final AtomicCounter pollNanos;
+    /** Times the ring armed {@code req_event} and slept ({@code notify}, {@code adaptive}). */
+    public final AtomicCounter sleeps;
+    /** Times the ring was woken from a sleep (a notification, a completion, or its purge timer). */
+    public final AtomicCounter wakeups;
 
     public BlkRingCounters(final CountersManager manager, final String name)
     {
@@ -36,6 +44,10 @@ public final class BlkRingCounters implements AutoCloseable
         grantCopies = manager.newCounter(name + " grant copies");
         persistentHits = manager.newCounter(name + " persistent hits");
         errors = manager.newCounter(name + " errors");
+        pollWindowNanos = manager.newCounter(name + " poll window ns");
+        pollNanos = manager.newCounter(name + " polled ns");
+        sleeps = manager.newCounter(name + " sleeps");
+        wakeups = manager.newCounter(name + " wakeups");
     }
 
     /** A private counters buffer for {@code counters} counters, when the caller has no shared one. */
@@ -59,6 +71,10 @@ public final class BlkRingCounters implements AutoCloseable
         grantCopies.close();
         persistentHits.close();
         errors.close();
+        pollWindowNanos.close();
+        pollNanos.close();
+        sleeps.close();
+        wakeups.close();
     }
 
     public String toString()
@@ -66,6 +82,8 @@ public final class BlkRingCounters implements AutoCloseable
         return "requests=" + requests.get() + " responses=" + responses.get() + " batches=" + batches.get() +
             " notificationsSent=" + notificationsSent.get() + " notificationsSuppressed=" +
             notificationsSuppressed.get() + " grantMaps=" + grantMaps.get() + " grantCopies=" + grantCopies.get() +
-            " persistentHits=" + persistentHits.get() + " errors=" + errors.get();
+            " persistentHits=" + persistentHits.get() + " errors=" + errors.get() + " pollWindowNanos=" +
+            pollWindowNanos.get() + " pollNanos=" + pollNanos.get() + " sleeps=" + sleeps.get() + " wakeups=" +
+            wakeups.get();
     }
 }

@@ -57,6 +57,12 @@ final class CompletionQueue
         SLOTS.setRelease(slots, PAD + (int)(index & mask), tag + 1);
     }
 
+    /** Ring thread only: true when {@link #poll()} would return a tag now. */
+    boolean hasPublished()
+    {
+        return 0 != (int)SLOTS.getAcquire(slots, PAD + (int)(head & mask));
+    }
+
     /** Ring thread only: the next completed tag in claim order, or -1 when none is published yet. */
     int poll()
     {

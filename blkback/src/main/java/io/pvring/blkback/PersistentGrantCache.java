@@ -68,6 +68,12 @@ final class PersistentGrantCache
         return size;
     }
 
+    /** Nanoseconds from {@code nowNs} until the next purge may run (0 or less: it may run now). */
+    long nanosUntilPurge(final long nowNs)
+    {
+        return nextPurgeNs - nowNs;
+    }
+
     int capacity()
     {
         return capacity;

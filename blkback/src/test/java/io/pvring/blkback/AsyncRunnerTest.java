@@ -1,17 +1,24 @@
 package io.pvring.blkback;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 import io.pvring.blkback.store.BlockIo;
 import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.test.ControlledBlockStore;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.blkfront.BlkFrontQueue;
-import io.pvring.event.BlockingIdleStrategy;
+import io.pvring.event.WaitMode;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -19,12 +26,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Asynchronous completions with the ring on its own runner thread, sleeping on its event channel
- * ({@link BlockingIdleStrategy}): completions from another thread wake it (no lost wake-up, under load), and a
- * device that disconnects waits for its I/O in flight before it unmaps anything, up to a bound.
+ * Asynchronous completions with the ring on a {@link RunnerPool} runner that lets it sleep ({@code notify},
+ * {@code adaptive}) or polls it: completions from another thread wake it (no lost wake-up, under load), and a
+ * device that disconnects waits for its I/O in flight before it unmaps anything, up to a bound, without blocking
+ * its runner.
  */
 class AsyncRunnerTest
 {
+    private final RunnerPool pool = new RunnerPool(new RunnerPoolConfig().runners(1));
+
+    @AfterEach
+    void closePool()
+    {
+        pool.close();
+    }
+
     private static final long DISK = 8 << 20;
     private static final long BOUND_NS = 60_000_000_000L;
 
@@ -41,14 +57,15 @@ class AsyncRunnerTest
         }
     }
 
-    @Test
-    void aSleepingRingIsWokenByEveryCompletionFromAnotherThread() throws Exception
+    @ParameterizedTest
+    @EnumSource(value = WaitMode.class, names = {"POLL", "NOTIFY", "ADAPTIVE"})
+    void aRingIsWokenByEveryCompletionFromAnotherThread(final WaitMode mode) throws Exception
     {
         final ControlledBlockStore store = new ControlledBlockStore(DISK);
-        final BlkBackConfig bc = BlkBackConfig.builder().polling(false).build();
+        final BlkBackConfig bc = BlkBackConfig.builder().waitMode(mode).build();
         try (CoreRig rig = new CoreRig(store, bc, BlkFrontConfig.defaults()))
         {
-            rig.back.start(1, BlockingIdleStrategy::new);
+            rig.back.start(pool);
             final AtomicBoolean running = new AtomicBoolean(true);
             final Thread completer = new Thread(() ->
             {
@@ -94,6 +111,12 @@ class AsyncRunnerTest
                 }
                 assertEquals(total, answered[1], "every request succeeded");
                 assertEquals(total, store.submissions());
+                if (mode == WaitMode.NOTIFY)
+                {
+                    assertTrue(rig.back.handles().get(0).wakeups() > 0, "the sleeping ring was woken");
+                    assertTrue(rig.back.rings().get(0).counters().wakeups.get() > 0,
+                        "the ring's counters publish its wake-ups");
+                }
             }
             finally
             {
@@ -105,14 +128,41 @@ class AsyncRunnerTest
     }
 
     @Test
+    void aSleepingRingWakesForItsPersistentGrantPurge()
+    {
+        final AtomicLong now = new AtomicLong();
+        final BlkBackConfig bc = BlkBackConfig.builder().waitMode(WaitMode.NOTIFY).persistentGrantUnusedSeconds(1)
+            .nanoClock(now::get).build();
+        try (CoreRig rig = new CoreRig(new MemoryBlockStore(DISK, 512), bc, BlkFrontConfig.defaults()))
+        {
+            final int ringPages = rig.pair.liveMappings();
+            rig.back.start(pool);
+            final BlkFrontQueue queue = rig.front.queue(0);
+            assertTrue(queue.write(0, 8, TestData.pattern(4096, 15), 0, 1));
+            queue.push();
+            final int[] answered = new int[1];
+            await(() -> queue.poll((cookie, op, status) -> answered[0]++) > 0 || answered[0] > 0,
+                "the write's answer");
+            assertEquals(ringPages + 1, rig.pair.liveMappings(), "the write's page stays mapped, persistently");
+            await(() -> rig.back.handles().get(0).isAsleep(), "the ring to sleep");
+            final long wakeups = rig.back.handles().get(0).wakeups();
+
+            now.addAndGet(2_000_000_000L); // the mapping is now unused for longer than persistentGrantUnusedSeconds
+            await(() -> rig.pair.liveMappings() == ringPages,
+                "the sleeping ring's purge timer to unmap the unused persistent grant");
+            assertTrue(rig.back.handles().get(0).wakeups() > wakeups, "the timer, not an event, woke the ring");
+        }
+    }
+
+    @Test
     void disconnectWaitsForTheIoInFlightBeforeUnmappingIt() throws Exception
     {
         final ControlledBlockStore store = new ControlledBlockStore(DISK);
-        try (CoreRig rig = new CoreRig(store, BlkBackConfig.builder().polling(false)
+        try (CoreRig rig = new CoreRig(store, BlkBackConfig.builder().waitMode(WaitMode.NOTIFY)
             .build(), BlkFrontConfig.defaults()))
         {
             final int ringPages = rig.pair.liveMappings();
-            rig.back.start(1, BlockingIdleStrategy::new);
+            rig.back.start(pool);
             final BlkFrontQueue queue = rig.front.queue(0);
             final UnsafeBuffer data = TestData.pattern(4096, 13);
             assertTrue(queue.write(0, 8, data, 0, 1));
@@ -122,7 +172,8 @@ class AsyncRunnerTest
             final Thread closer = new Thread(rig.back::disconnect, "closer");
             closer.start();
             await(() -> ring.isStopped() && closer.getState() == Thread.State.TIMED_WAITING,
-                "the disconnect to wait for the ring's thread");
+                "the disconnect to wait for the ring's drain");
+            assertTrue(!rig.back.handles().get(0).isRemoved(), "the ring drains on its runner");
             assertEquals(ringPages + 1, rig.pair.liveMappings(), "the write's page is still mapped");
             final BlockIo io = store.heldIo(0);
             assertNotNull(io.page(0), "the store can still reach the guest page");
@@ -140,10 +191,10 @@ class AsyncRunnerTest
     void disconnectGivesUpAfterItsBoundAndLeavesTheStoresPagesMapped() throws Exception
     {
         final ControlledBlockStore store = new ControlledBlockStore(DISK);
-        final BlkBackConfig bc = BlkBackConfig.builder().polling(false).inFlightDrainTimeoutMs(200).build();
+        final BlkBackConfig bc = BlkBackConfig.builder().waitMode(WaitMode.NOTIFY).inFlightDrainTimeoutMs(200).build();
         try (CoreRig rig = new CoreRig(store, bc, BlkFrontConfig.defaults()))
         {
-            rig.back.start(1, BlockingIdleStrategy::new);
+            rig.back.start(pool);
             final BlkFrontQueue queue = rig.front.queue(0);
             final UnsafeBuffer data = TestData.pattern(4096, 14);
             assertTrue(queue.write(0, 8, data, 0, 1));

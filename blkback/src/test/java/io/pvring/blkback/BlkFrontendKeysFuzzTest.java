@@ -8,11 +8,13 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.pvring.blkif.BlkifAbi;
 import io.pvring.event.EventPort;
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import io.pvring.ring.FrontRing;
 import io.pvring.ring.RingGeometry;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.xenbus.XenbusBackend;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusPaths;
@@ -93,9 +95,10 @@ class BlkFrontendKeysFuzzTest
         final XenStore store = new XenStore();
         final XsConnection dom0 = store.connect(0);
         final XenbusToolstack toolstack = new XenbusToolstack(dom0);
+        final RunnerPool runners = new RunnerPool(new RunnerPoolConfig().runners(1));
         final BlkBackDriver blkback = new BlkBackDriver(
-            BlkBackConfig.builder().maxQueues(2).maxRingPageOrder(1).build(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.NOTIFY, 1, null);
+            BlkBackConfig.builder().maxQueues(2).maxRingPageOrder(1).waitMode(WaitMode.NOTIFY).build(),
+            BlkBackDriver.DEFAULT_OPENER, null);
         final XenbusBackend backendBus = new XenbusBackend(store.connect(0), hypervisor);
         final Domain guest = hypervisor.createDomain("guest", 16L << 20);
         final XsConnection guestXs;
@@ -110,6 +113,7 @@ class BlkFrontendKeysFuzzTest
         Rig()
         {
             toolstack.createDomain(0, "Domain-0");
+            blkback.runOn(runners);
             backendBus.register(blkback);
             toolstack.createDomain(guest.domid(), "guest");
             spec = new XenbusDeviceSpec("vbd", 0, guest.domid(), "51712",
@@ -224,6 +228,7 @@ class BlkFrontendKeysFuzzTest
         public void close()
         {
             backendBus.close();
+            runners.close();
             hypervisor.close();
         }
     }

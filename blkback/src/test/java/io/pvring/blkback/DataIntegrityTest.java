@@ -10,20 +10,23 @@ import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.store.RawFileBlockStore;
 import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.blkfront.BlkFrontQueue;
+import io.pvring.event.WaitMode;
+import io.pvring.runner.AgentHandle;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.testing.BoundedSpin;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_READ;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_OP_WRITE;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -104,26 +107,29 @@ class DataIntegrityTest
         }
     }
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(value = WaitMode.class, names = {"POLL", "NOTIFY", "ADAPTIVE"})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void threadedBackendWithNotifications()
+    void threadedBackendOnTheRunners(final WaitMode mode)
     {
-        final BlkBackConfig bc = BlkBackConfig.builder().polling(false).build();
+        final BlkBackConfig bc = BlkBackConfig.builder().waitMode(mode).build();
         final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(600).queues(2)
             .ringPageOrder(1).build();
-        try (Rig rig = new Rig(new MemoryBlockStore(DISK, 512), bc, fc))
+        try (RunnerPool pool = new RunnerPool(new RunnerPoolConfig().runners(2));
+            Rig rig = new Rig(new MemoryBlockStore(DISK, 512), bc, fc))
         {
-            rig.back.start(2, () -> new BackoffIdleStrategy(1, 1, 1000, 100_000));
+            rig.back.start(pool);
+            final List<AgentHandle> handles = List.copyOf(rig.back.handles());
             new Workload(rig, new Random(99)).threaded(true).run(40);
             long sent = 0;
             for (final BlkRing ring : rig.back.rings())
             {
                 sent += ring.counters().notificationsSent.get();
             }
-            assertTrue(sent > 0, "a notification-driven backend notifies");
+            assertTrue(sent > 0, "the backend notifies a frontend that waits for responses");
             rig.back.disconnect();
-            assertFalse(Thread.getAllStackTraces().keySet().stream()
-                .anyMatch(t -> t.getName().startsWith("blkback-1-51712")), "no ring thread left");
+            assertTrue(handles.stream().allMatch(AgentHandle::isRemoved), "every ring left its runner");
+            assertEquals(0, pool.runner(0).load() + pool.runner(1).load(), "no ring left on the runners");
         }
     }
 

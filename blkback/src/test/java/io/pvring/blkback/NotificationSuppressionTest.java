@@ -2,6 +2,7 @@ package io.pvring.blkback;
 
 import io.pvring.blkback.store.NullBlockStore;
 import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.event.WaitMode;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -24,7 +25,8 @@ class NotificationSuppressionTest
     @Test
     void aPollingBackendIsNeverNotifiedAfterTheFirstPush()
     {
-        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512), BlkBackConfig.builder().polling(true).build(),
+        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512),
+            BlkBackConfig.builder().waitMode(WaitMode.POLL).build(),
             BlkFrontConfig.defaults()))
         {
             final UnsafeBuffer into = new UnsafeBuffer(new byte[4096]);
@@ -44,7 +46,8 @@ class NotificationSuppressionTest
     @Test
     void aNotifiedBackendIsWokenOncePerIdleSpell()
     {
-        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512), BlkBackConfig.builder().polling(false).build(),
+        try (Rig rig = new Rig(new NullBlockStore(1 << 20, 512),
+            BlkBackConfig.builder().waitMode(WaitMode.NOTIFY).build(),
             BlkFrontConfig.defaults()))
         {
             final UnsafeBuffer into = new UnsafeBuffer(new byte[4096]);

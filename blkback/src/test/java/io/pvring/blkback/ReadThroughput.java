@@ -9,8 +9,9 @@ import io.pvring.blkback.store.RawFileBlockStore;
 import io.pvring.blkfront.BlkCompletionHandler;
 import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.blkfront.BlkFrontQueue;
-import io.pvring.event.IdleStrategies;
-import org.agrona.concurrent.YieldingIdleStrategy;
+import io.pvring.event.WaitMode;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 
 /**
  * A hand-run "how fast" loop (not a test): 4 KiB random reads at a queue depth through one queue, polling, the
@@ -18,7 +19,7 @@ import org.agrona.concurrent.YieldingIdleStrategy;
  * per second.
  * <pre>
  *   java -cp ... io.pvring.blkback.ReadThroughput [seconds=10] [depth=32] [persistent=true] [store=null|PATH]
- *       [threads=1|0] [idle=poll|backoff|yield]
+ *       [threads=1|0] [wait=poll|backoff|notify|adaptive]
  * </pre>
  * {@code threads=0} steps the backend agent on the main thread between submits and polls: the cost of the whole
  * path on one core, without the two spinning threads competing for a busy machine.
@@ -37,18 +38,18 @@ public final class ReadThroughput
         final boolean persistent = args.length <= 2 || Boolean.parseBoolean(args[2]);
         final String storeName = args.length > 3 ? args[3] : "null";
         final boolean stepped = args.length > 4 && Integer.parseInt(args[4]) == 0;
-        final String idle = args.length > 5 ? args[5] : IdleStrategies.POLL;
+        final WaitMode wait = WaitMode.parse(args.length > 5 ? args[5] : "poll");
         final BlockStore store = "null".equals(storeName) ?
             new NullBlockStore(8L << 30, 512) : RawFileBlockStore.open(Path.of(storeName), 512, true, true);
-        final BlkBackConfig bc = BlkBackConfig.builder().polling(true).persistentGrants(persistent).build();
+        final BlkBackConfig bc = BlkBackConfig.builder().waitMode(wait).persistentGrants(persistent).build();
         final BlkFrontConfig fc = BlkFrontConfig.builder().persistentGrants(persistent).poolPages(depth + 16).build();
-        try (CoreRig rig = new CoreRig(store, bc, fc))
+        try (RunnerPool pool = new RunnerPool(new RunnerPoolConfig().runners(1));
+            CoreRig rig = new CoreRig(store, bc, fc))
         {
             final BlkRing ring = rig.back.rings().get(0);
             if (!stepped)
             {
-                rig.back.start(1, () -> "yield".equals(idle) ?
-                    new YieldingIdleStrategy() : IdleStrategies.create(idle));
+                rig.back.start(pool);
             }
             final BlkFrontQueue queue = rig.front.queue(0);
             final long[] completed = new long[1];
@@ -76,7 +77,7 @@ public final class ReadThroughput
                 {
                     ring.doWork();
                 }
-                if (queue.poll(handler) == 0 && "yield".equals(idle))
+                if (queue.poll(handler) == 0 && wait != WaitMode.POLL)
                 {
                     Thread.yield(); // a backend descheduled on this core gets to run
                 }
@@ -96,7 +97,7 @@ public final class ReadThroughput
                 }
             }
             System.out.println("store=" + store.describe() + " depth=" + depth + " persistent=" + persistent +
-                " stepped=" + stepped + " idle=" + idle +
+                " stepped=" + stepped + " wait=" + wait +
                 " mean IOPS after 3 s warm-up=" + measured / Math.max(1, seconds - 3) + " best second=" + best);
             System.out.println("counters: " + rig.back.rings().get(0).counters());
         }

@@ -61,13 +61,17 @@ final class Rig implements AutoCloseable
         return back.rings().get(index);
     }
 
-    /** Pushes, lets every ring work until idle, and polls every queue; returns completions collected. */
+    /**
+     * Pushes, lets every ring work until idle (arming it before it would sleep, as a runner does unless the rings
+     * poll), and polls every queue; returns completions collected.
+     */
     List<long[]> run()
     {
         for (int q = 0; q < front.queueCount(); q++)
         {
             front.queue(q).push();
         }
+        final boolean sleeps = back.config().waitMode().sleeps();
         boolean progress = true;
         while (progress)
         {
@@ -75,6 +79,13 @@ final class Rig implements AutoCloseable
             for (final BlkRing ring : back.rings())
             {
                 progress |= ring.doWork() > 0;
+            }
+            if (!progress && sleeps)
+            {
+                for (final BlkRing ring : back.rings())
+                {
+                    progress |= ring.armAndCheck();
+                }
             }
         }
         for (int q = 0; q < front.queueCount(); q++)

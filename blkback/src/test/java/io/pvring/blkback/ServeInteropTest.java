@@ -16,6 +16,7 @@ import io.pvring.event.remote.EvtchnMessage;
 import io.pvring.event.remote.EvtchnMessageDescriptor;
 import io.pvring.event.remote.EvtchnTestClient;
 import io.pvring.host.Domain;
+import io.pvring.event.WaitMode;
 import io.pvring.serve.CFrontendProcess;
 import io.pvring.serve.ServeHost;
 import io.pvring.testing.CValues;
@@ -56,8 +57,8 @@ class ServeInteropTest
             f.setLength(16L << 20);
         }
         final Path dir = tmp.resolve("srv");
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false).build(),
-            BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().waitMode(WaitMode.NOTIFY).build(),
+            BlkBackDriver.DEFAULT_OPENER, null);
         final CFrontendProcess blkfront = CFrontendProcess.compile(ServeInteropTest.class, "serve_blkfront.c", tmp);
         try (ServeHost serve = ServeHost.start(dir, driver))
         {
@@ -101,8 +102,8 @@ class ServeInteropTest
             f.setLength(16L << 20);
         }
         final Path dir = tmp.resolve("srv");
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false).build(),
-            BlkBackDriver.DEFAULT_OPENER, "notify", 1, null);
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().waitMode(WaitMode.NOTIFY).build(),
+            BlkBackDriver.DEFAULT_OPENER, null);
         final CFrontendProcess blkfront = CFrontendProcess.compile(ServeInteropTest.class, "serve_blkfront.c", tmp);
         try (ServeHost serve = ServeHost.start(dir, driver);
             EvtchnTestClient control = EvtchnTestClient.connect(serve.evtchnSocket()))

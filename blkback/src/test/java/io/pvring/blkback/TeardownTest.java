@@ -7,8 +7,10 @@ import io.pvring.blkback.store.NullBlockStore;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.event.WaitMode;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.testing.BoundedSpin;
-import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,9 +25,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Teardown in any state leaves no thread, mapping or grant behind, and the device can connect again. */
 class TeardownTest
 {
-    private static boolean ringThreadsAlive()
+    private static int agentsOn(final RunnerPool pool)
     {
-        return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith("blkback-7"));
+        int agents = 0;
+        for (int i = 0; i < pool.runners(); i++)
+        {
+            agents += pool.runner(i).load();
+        }
+        return agents;
     }
 
     @Test
@@ -67,15 +74,17 @@ class TeardownTest
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void repeatedConnectDisconnectUnderIo()
     {
-        final BlkBackConfig bc = BlkBackConfig.defaults();
         final BlkFrontConfig fc = BlkFrontConfig.builder().queues(2).poolPages(64).build();
         final BlkFrontConfig nonPersistent = BlkFrontConfig.builder().queues(2).poolPages(64).persistentGrants(false)
             .build();
         final long frames = BlkFront.framesNeeded(fc);
-        try (TestGuest guest = new TestGuest((int)(3 * frames) + 16, (int)(3 * frames) + 64))
+        try (RunnerPool pool = new RunnerPool(new RunnerPoolConfig().runners(2));
+            TestGuest guest = new TestGuest((int)(3 * frames) + 16, (int)(3 * frames) + 64))
         {
             final MemoryBlockStore store = new MemoryBlockStore(4 << 20, 512);
-            final BlkBack back = new BlkBack("blkback-7-3", store, bc, guest.mapper, null);
+            // Polling rings: nothing wakes them but the termination, which disconnect must deliver itself.
+            final BlkBack back = new BlkBack("blkback-7-3", store,
+                BlkBackConfig.builder().waitMode(WaitMode.POLL).build(), guest.mapper, null);
             final int refsBefore = guest.grants.claimedRefs();
             for (int cycle = 0; cycle < 20; cycle++)
             {
@@ -87,7 +96,7 @@ class TeardownTest
                     assertNotNull(back.connectRing(q, front.queue(q).ringRefs(), 0, null, null,
                         config.persistentGrants()));
                 }
-                back.start(cycle % 2 + 1, BusySpinIdleStrategy::new);
+                back.start(pool, cycle % 3 - 1); // both rings on runner 0, on runner 1, or spread
                 final UnsafeBuffer data = TestData.pattern(8192, cycle);
                 int completed = 0;
                 final int[] ok = new int[1];
@@ -109,7 +118,7 @@ class TeardownTest
                     }
                 }
                 back.disconnect();
-                assertFalse(ringThreadsAlive(), "cycle " + cycle + ": no ring thread left");
+                assertEquals(0, agentsOn(pool), "cycle " + cycle + ": no ring left on the runners");
                 assertEquals(0, guest.mapper.liveMappings(), "cycle " + cycle + ": no mapping left");
                 front.close();
                 assertEquals(cycle % 2 == 0 ? 16 : ok[0], ok[0]);

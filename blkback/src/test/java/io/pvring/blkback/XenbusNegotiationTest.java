@@ -15,9 +15,11 @@ import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.blkfront.BlkFrontDriver;
 import io.pvring.blkfront.BlkFrontQueue;
 import io.pvring.blkif.BlkifDescriptor;
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.testing.BoundedSpin;
 import io.pvring.xenbus.XenbusBackend;
 import io.pvring.xenbus.XenbusDevice;
@@ -34,6 +36,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_ERROR;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
@@ -57,6 +61,7 @@ class XenbusNegotiationTest
     private final XsConnection dom0 = xenstore.connect(0);
     private final XenbusToolstack toolstack = new XenbusToolstack(dom0);
     private Domain guest;
+    private final RunnerPool runners = new RunnerPool(new RunnerPoolConfig().runners(2));
     private XenbusBackend backendBus;
     private XenbusFrontend frontendBus;
 
@@ -76,6 +81,7 @@ class XenbusNegotiationTest
     {
         frontendBus.close();
         backendBus.close();
+        runners.close();
         hypervisor.close();
     }
 
@@ -137,11 +143,48 @@ class XenbusNegotiationTest
     }
 
     @Test
-    void fullHandshakeMultiQueueMultiPageThenIo()
+    void theBackendKeyWaitModeChoosesHowTheDevicesRingsWait()
     {
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false)
-            .build(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.NOTIFY, 2, null);
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID,
+            Map.of("mode", "w", "params", Long.toString(1L << 20), "type", "memory", "wait-mode", "notify"),
+            Map.of("virtual-device", DEVID, "device-type", "disk"));
+        toolstack.addDevice(spec);
+        pump();
+        final BlkFrontDriver blkfront = new BlkFrontDriver(
+            BlkFrontConfig.builder().maxIndirectSegments(256).poolPages(300).build(), 256);
+        frontendBus.attach("vbd", DEVID, blkfront, true);
+        pump();
+        assertEquals(XenbusState.CONNECTED, toolstack.backendState(spec));
+        final BlkBack back = driver.devices().get(0).back();
+        assertEquals(WaitMode.NOTIFY, back.handles().get(0).mode(), "the key overrides the driver's adaptive");
+        roundTrip(blkfront.front(), 5);
+    }
+
+    @Test
+    void anUnknownWaitModeKeyRefusesTheDevice()
+    {
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
+        backendBus.register(driver);
+        final XenbusDeviceSpec spec = new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID,
+            Map.of("mode", "w", "params", Long.toString(1L << 20), "type", "memory", "wait-mode", "sometimes"),
+            Map.of("virtual-device", DEVID, "device-type", "disk"));
+        toolstack.addDevice(spec);
+        pump();
+        assertEquals(XenbusState.CLOSING, toolstack.backendState(spec), "probe refused it");
+        assertTrue(driver.devices().isEmpty());
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = WaitMode.class, names = {"POLL", "NOTIFY", "ADAPTIVE"})
+    void fullHandshakeMultiQueueMultiPageThenIo(final WaitMode mode)
+    {
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().waitMode(mode)
+            .build(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 32L << 20);
         toolstack.addDevice(spec);
@@ -179,6 +222,7 @@ class XenbusNegotiationTest
 
         roundTrip(blkfront.front(), 3);
         final BlkBack back = driver.devices().get(0).back();
+        assertEquals(List.of(mode, mode), back.handles().stream().map(h -> h.mode()).toList(), "rings wait " + mode);
         long sent = 0;
         for (final BlkRing ring : back.rings())
         {
@@ -203,15 +247,14 @@ class XenbusNegotiationTest
         toolstack.destroyDevice(spec);
         pump();
         assertTrue(driver.devices().isEmpty(), "removed");
-        assertEquals(false, Thread.getAllStackTraces().keySet().stream()
-            .anyMatch(t -> t.getName().startsWith("blkback-")), "no ring thread left");
+        assertEquals(0, runners.runner(0).load() + runners.runner(1).load(), "no ring left on the runners");
     }
 
     @Test
     void singleQueueX8632ReadOnlyCdrom()
     {
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.BACKOFF, 1, null);
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = new XenbusDeviceSpec("vbd", 0, guest.domid(), DEVID,
             Map.of("mode", "r", "params", Long.toString(1L << 20), "type", "memory"),
@@ -247,7 +290,8 @@ class XenbusNegotiationTest
     {
         final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(),
             (type, params, readOnly, sectorSize) -> new MemoryBlockStore(1L << 20, sectorSize, readOnly, 8L << 20),
-            IdleStrategies.BACKOFF, 1, null);
+            null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
         toolstack.addDevice(spec);
@@ -284,8 +328,10 @@ class XenbusNegotiationTest
     @Test
     void aBogusProducerIndexClosesThatDeviceOnly()
     {
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.BACKOFF, 1, null);
+        // Polling rings: the guest writes the bogus index without notifying, and the ring still sees it.
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().waitMode(WaitMode.POLL).build(),
+            BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec victim = spec("w", 1L << 20);
         final XenbusDeviceSpec bystander = new XenbusDeviceSpec("vbd", 0, guest.domid(), "51728",
@@ -319,8 +365,8 @@ class XenbusNegotiationTest
     @Test
     void aConnectThatFailsHalfWayLeavesNothingBehind()
     {
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.BACKOFF, 1, null);
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
         toolstack.addDevice(spec);
@@ -352,8 +398,8 @@ class XenbusNegotiationTest
     void unusableFrontendKeysCloseTheDevice()
     {
         final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().maxQueues(1)
-            .build(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.BACKOFF, 1, null);
+            .build(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
         toolstack.addDevice(spec);
@@ -402,9 +448,9 @@ class XenbusNegotiationTest
         final byte[] initial = new byte[4 << 20];
         java.util.Arrays.fill(initial, (byte)0x5A);
         Files.write(image, initial);
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().polling(false)
-            .build(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.NOTIFY, 1, null);
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.builder().waitMode(WaitMode.NOTIFY)
+            .build(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = fileSpec(image, Map.of("sector-size", "4096", "physical-sector-size", "4096"));
         toolstack.addDevice(spec);
@@ -449,8 +495,8 @@ class XenbusNegotiationTest
     {
         final Path image = dir.resolve("disk.img");
         Files.write(image, new byte[1 << 20]);
-        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.BACKOFF, 1, null);
+        final BlkBackDriver driver = new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final List<Map<String, String>> bad = List.of(
             Map.of("sector-size", "3000"),
@@ -521,9 +567,9 @@ class XenbusNegotiationTest
     private void persistentGrantNegotiation(final boolean backendPersistent)
     {
         final BlkBackDriver driver = new BlkBackDriver(
-            BlkBackConfig.builder().polling(false).persistentGrants(backendPersistent)
-                .build(), BlkBackDriver.DEFAULT_OPENER,
-            IdleStrategies.NOTIFY, 1, null);
+            BlkBackConfig.builder().waitMode(WaitMode.NOTIFY).persistentGrants(backendPersistent)
+                .build(), BlkBackDriver.DEFAULT_OPENER, null);
+        driver.runOn(runners);
         backendBus.register(driver);
         final XenbusDeviceSpec spec = spec("w", 1L << 20);
         toolstack.addDevice(spec);

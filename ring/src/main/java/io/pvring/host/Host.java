@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.xenbus.XenbusBackend;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
@@ -23,10 +25,12 @@ import io.pvring.xenstore.XenStoreServer;
 /**
  * What an emulator embeds: the emulated hypervisor ({@link Hypervisor}: domains, guest memory, grant tables, event
  * channels), a {@link XenStore}, the toolstack that writes device directories, and dom0's xenbus backend bus with
- * the backend drivers (blkback, netback) on a thread of its own. In-process guests get a frontend bus each.
+ * the backend drivers (blkback, netback) on a thread of its own, and one {@link RunnerPool} whose runner threads
+ * serve the rings of every device of every guest (default: a runner per core). In-process guests get a frontend bus
+ * each.
  *
  * <pre>{@code
- * try (Host host = Host.start(new BlkBackDriver(BlkBackConfig.builder().build())))
+ * try (Host host = Host.start(new BlkBackDriver(BlkBackConfig.defaults(), BlkBackDriver.DEFAULT_OPENER, null)))
  * {
  *     Domain guest = host.createDomain("guest", 1L << 30);
  *     host.addDevice(spec);                                   // toolstack: backend + frontend directories
@@ -35,7 +39,8 @@ import io.pvring.xenstore.XenStoreServer;
  * }</pre>
  *
  * Thread-safe. {@link #close()} stops frontends first, then the backend bus (which disconnects every device and
- * joins its ring threads), and only then unmaps guest memory, so no device ever touches freed memory.
+ * takes its rings off the runners), then the runners, and only then unmaps guest memory, so no device ever touches
+ * freed memory.
  */
 public final class Host implements AutoCloseable
 {
@@ -44,6 +49,7 @@ public final class Host implements AutoCloseable
     private final Hypervisor hypervisor;
     private final XenStore xenStore;
     private final XenbusToolstack toolstack;
+    private final RunnerPool runners;
     private final XenbusBackend backendBus;
     private final XenbusThread backendThread;
     private final Map<Integer, Frontends> frontends = new TreeMap<>();
@@ -62,15 +68,21 @@ public final class Host implements AutoCloseable
         }
     }
 
-    private Host(final Hypervisor hypervisor, final XenStore xenStore, final List<XenbusBackendDriver> drivers)
+    private Host(
+        final Hypervisor hypervisor,
+        final XenStore xenStore,
+        final RunnerPool runners,
+        final List<XenbusBackendDriver> drivers)
     {
         this.hypervisor = hypervisor;
         this.xenStore = xenStore;
+        this.runners = runners;
         this.toolstack = new XenbusToolstack(xenStore.connect(Hypervisor.DOM0));
         toolstack.createDomain(Hypervisor.DOM0, Hypervisor.DOM0_NAME);
         this.backendBus = new XenbusBackend(xenStore.connect(Hypervisor.DOM0), hypervisor);
         for (final XenbusBackendDriver driver : drivers)
         {
+            driver.runOn(runners);
             backendBus.register(driver);
         }
         this.backendThread = XenbusThread.start(backendBus);
@@ -79,7 +91,28 @@ public final class Host implements AutoCloseable
     /** A host with a fresh hypervisor and xenstore, serving devices of the drivers' types from dom0. */
     public static Host start(final XenbusBackendDriver... drivers)
     {
-        return new Host(new Hypervisor(), new XenStore(), List.of(drivers));
+        return start(new RunnerPoolConfig(), drivers);
+    }
+
+    /** As {@link #start(XenbusBackendDriver...)}, with the runner pool {@code runners} describes. */
+    public static Host start(final RunnerPoolConfig runners, final XenbusBackendDriver... drivers)
+    {
+        final RunnerPool pool = new RunnerPool(runners);
+        try
+        {
+            return new Host(new Hypervisor(), new XenStore(), pool, List.of(drivers));
+        }
+        catch (final RuntimeException ex)
+        {
+            pool.close();
+            throw ex;
+        }
+    }
+
+    /** The runner threads every device's rings run on. */
+    public RunnerPool runners()
+    {
+        return runners;
     }
 
     public Hypervisor hypervisor()
@@ -198,6 +231,7 @@ public final class Host implements AutoCloseable
         }
         frontends.clear();
         backendThread.close();
+        runners.close();
         for (final XenStoreServer server : servers)
         {
             server.close();

@@ -15,6 +15,7 @@ import io.pvring.event.remote.EvtchnMessageDescriptor;
 import io.pvring.event.remote.EvtchnServer;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.stats.IoStats;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
@@ -79,18 +80,20 @@ public final class ServeHost implements DomainControl, AutoCloseable
      */
     public static ServeHost start(final Path directory, final XenbusBackendDriver... drivers)
     {
-        return start(directory, null, drivers);
+        return start(directory, new RunnerPoolConfig(), null, drivers);
     }
 
     /**
-     * As {@link #start(Path, XenbusBackendDriver...)}, naming each guest in {@code stats} (the process's counters
-     * file, normally {@code DIR/counters.dat}; null for none) so that monitors show guests by name. The caller
-     * closes {@code stats}, after this host.
+     * As {@link #start(Path, XenbusBackendDriver...)}, with the runner pool {@code runners} describes, naming each
+     * guest in {@code stats} (the process's counters file, normally {@code DIR/counters.dat}; null for none) so
+     * that monitors show guests by name. The caller closes {@code stats}, after this host.
      */
-    public static ServeHost start(final Path directory, final IoStats stats, final XenbusBackendDriver... drivers)
+    public static ServeHost start(
+        final Path directory, final RunnerPoolConfig runners, final IoStats stats,
+        final XenbusBackendDriver... drivers)
     {
         prepareDirectory(directory);
-        final Host host = Host.start(drivers);
+        final Host host = Host.start(runners, drivers);
         XenStoreServer xs = null;
         try
         {

@@ -17,4 +17,13 @@ public interface XenbusBackendDriver
      * so). Allocate no ring resources here. Throwing refuses the device: it goes to Closing with an error node.
      */
     XenbusBackendDevice probe(XenbusDevice device);
+
+    /**
+     * The runner threads the host gives its drivers ({@link io.pvring.host.Host} owns one pool for every device of
+     * every guest): called once, before the bus probes any device, by whoever runs the bus. A driver whose devices
+     * run no ring agents ignores it.
+     */
+    default void runOn(final io.pvring.runner.RunnerPool runners)
+    {
+    }
 }

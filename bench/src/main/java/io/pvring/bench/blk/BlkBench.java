@@ -30,9 +30,13 @@ import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventPort;
 import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import io.pvring.memory.GuestMemory;
+import io.pvring.runner.AdaptivePollWindow;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -112,7 +116,7 @@ public final class BlkBench
     {
         return new BlkBenchConfig(config.store(), store.sizeBytes() / config.blockSize() * config.blockSize(),
             config.pattern(), config.blockSize(), config.queueDepth(), config.queues(), config.ringOrder(),
-            config.indirectSegments(), config.persistent(), config.poll(), config.rate());
+            config.indirectSegments(), config.persistent(), config.waitMode(), config.rate());
     }
 
     private static BenchRecord run(
@@ -136,7 +140,7 @@ public final class BlkBench
         final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig) + 16;
         final Domain guest = hypervisor.createDomain("bench-guest", frames * GuestMemory.PAGE_SIZE);
         final BlkBackConfig backConfig = BlkBackConfig.builder()
-            .polling(config.poll())
+            .waitMode(config.waitMode())
             .persistentGrants(config.persistent())
             .maxQueues(Math.max(BlkBackConfig.DEFAULT_MAX_QUEUES, queues))
             .maxIndirectSegments(Math.max(BlkBackConfig.DEFAULT_MAX_INDIRECT_SEGMENTS, config.indirectSegments()))
@@ -159,6 +163,8 @@ public final class BlkBench
         final BlkBack back = new BlkBack("blkback-" + guest.domid() + "-51712", store, backConfig,
             hypervisor.grantMapper(Hypervisor.DOM0, guest.domid()), null);
         final RunControl control = new RunControl();
+        final RunnerPool runners = new RunnerPool(new RunnerPoolConfig().runners(queues)
+            .threadNamePrefix("blkback-runner-"));
         final List<BlkFrontWorker> workers = new ArrayList<>();
         final List<IdleStrategy> frontIdles = new ArrayList<>();
         final List<Thread> threads = new ArrayList<>();
@@ -173,28 +179,21 @@ public final class BlkBench
                     throw new IllegalStateException("blkback refused ring " + q + " of " + sized);
                 }
             }
-            final int[] next = {0};
-            back.start(queues, () ->
-            {
-                final IdleStrategy idle = IdleStrategies.create(config.poll() ? IdleStrategies.POLL
-                    : IdleStrategies.NOTIFY);
-                final EventPort port = backPorts[next[0]++];
-                if (port != null)
-                {
-                    port.waiter(IdleStrategies.waiter(idle));
-                }
-                return idle;
-            });
+            back.start(runners); // a runner per queue: each ring on its own, as blkback's per-queue threads were
             for (int q = 0; q < queues; q++)
             {
                 final boolean sleeps = !config.poll() && config.rate() == 0;
                 final IdleStrategy idle = sleeps ? new BlockingIdleStrategy() : new BusySpinIdleStrategy();
+                final AdaptivePollWindow window = sleeps && config.waitMode() == WaitMode.ADAPTIVE ?
+                    new AdaptivePollWindow(RunnerPoolConfig.DEFAULT_POLL_START_NANOS,
+                        RunnerPoolConfig.DEFAULT_POLL_MAX_NANOS, RunnerPoolConfig.DEFAULT_POLL_GROW,
+                        RunnerPoolConfig.DEFAULT_POLL_SHRINK) : null;
                 if (frontPorts[q] != null)
                 {
                     frontPorts[q].waiter(IdleStrategies.waiter(idle));
                 }
                 final BlkFrontWorker worker = new BlkFrontWorker(sized, q, front.queue(q),
-                    back.rings().get(q).counters(), frontPorts[q], idle, control);
+                    back.rings().get(q).counters(), frontPorts[q], idle, window, control);
                 workers.add(worker);
                 frontIdles.add(idle);
                 final Thread thread = new Thread(() -> guarded(worker, control), "blkfront-q" + q);
@@ -220,6 +219,7 @@ public final class BlkBench
         {
             stopWorkers(control, frontIdles, threads);
             back.close();
+            runners.close();
             front.close();
         }
     }
@@ -274,7 +274,7 @@ public final class BlkBench
     {
         return "blk " + config.storeKind() + " " + config.pattern().label() + " bs " + config.blockSize() + " qd "
             + config.queueDepth() + (config.queues() > 1 ? " x" + config.queues() : "") + " "
-            + (config.poll() ? "poll" : "notify");
+            + config.waitMode().configName();
     }
 
     private static BenchRecord record(
@@ -311,7 +311,7 @@ public final class BlkBench
         params.put("ring_order", config.ringOrder());
         params.put("indirect", config.indirectSegments());
         params.put("persistent", config.persistent() ? "on" : "off");
-        params.put("wait", config.poll() ? "poll" : "notify");
+        params.put("wait", config.waitMode().configName());
         params.put("rate", config.rate());
         return params;
     }

@@ -5,6 +5,7 @@ import java.util.Set;
 import io.pvring.blkback.store.DiskSpec;
 import io.pvring.blkback.store.DiskStores;
 import io.pvring.blkif.BlkifDescriptor;
+import io.pvring.event.WaitMode;
 import io.pvring.ring.SharedRingDescriptor;
 
 /**
@@ -15,6 +16,7 @@ import io.pvring.ring.SharedRingDescriptor;
  *                   {@code serve --disk} takes it ({@link DiskSpec}: {@code file:PATH,cache=...},
  *                   {@code memory:SIZE}...).
  * @param sizeBytes  disk size (a file that exists keeps its own size).
+ * @param waitMode   how both sides wait: {@code poll}, {@code notify} or {@code adaptive}.
  * @param rate       offered IOPS over all queues, 0 for closed loop.
  */
 public record BlkBenchConfig(
@@ -27,7 +29,7 @@ public record BlkBenchConfig(
     int ringOrder,
     int indirectSegments,
     boolean persistent,
-    boolean poll,
+    WaitMode waitMode,
     long rate)
 {
     public static final int SECTOR = 512;
@@ -80,10 +82,20 @@ public record BlkBenchConfig(
         {
             throw new IllegalArgumentException("--size must be a multiple of 512 and at least --bs, got " + sizeBytes);
         }
+        if (waitMode == null || waitMode == WaitMode.BACKOFF)
+        {
+            throw new IllegalArgumentException("--wait must be poll, notify or adaptive, got " + waitMode);
+        }
         if (rate < 0)
         {
             throw new IllegalArgumentException("--rate must be a positive number of IOPS, got " + rate);
         }
+    }
+
+    /** Both sides spin: no event channels at all. */
+    public boolean poll()
+    {
+        return waitMode == WaitMode.POLL;
     }
 
     static int segments(final int blockSize)

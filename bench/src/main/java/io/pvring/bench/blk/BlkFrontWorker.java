@@ -10,6 +10,7 @@ import io.pvring.blkfront.BlkCompletionHandler;
 import io.pvring.blkfront.BlkFrontQueue;
 import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.EventPort;
+import io.pvring.runner.AdaptivePollWindow;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -18,7 +19,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * The load generator on one blkfront queue (fio's job on one ring): keeps {@code qd} requests in flight, each
  * stamped in its cookie with its submit time (or its intended time under {@code --rate}), reads completions and
  * records their latency. In notify mode it sleeps on its event channel after {@code RING_FINAL_CHECK_FOR_RESPONSES}
- * finds nothing, as blkfront sleeps until its interrupt.
+ * finds nothing, as blkfront sleeps until its interrupt; in adaptive mode it first polls for the window an
+ * {@link AdaptivePollWindow} grows and shrinks with the measured waits, as the backend's runner does.
  */
 final class BlkFrontWorker implements Runnable
 {
@@ -37,6 +39,8 @@ final class BlkFrontWorker implements Runnable
     private final BlkRingCounters backCounters;
     private final EventPort port;
     private final IdleStrategy idle;
+    /** Null unless the worker waits adaptively. */
+    private final AdaptivePollWindow window;
     private final RunControl control;
     private final Pacer pacer;
     private final UnsafeBuffer data;
@@ -47,6 +51,8 @@ final class BlkFrontWorker implements Runnable
     private long rng;
     private long pollTime;
     private long ops;
+    /** When the queue last ran dry (adaptive only), or {@link Long#MIN_VALUE} while it has work. */
+    private long idleSince = Long.MIN_VALUE;
 
     BlkFrontWorker(
         final BlkBenchConfig config,
@@ -55,6 +61,7 @@ final class BlkFrontWorker implements Runnable
         final BlkRingCounters backCounters,
         final EventPort port,
         final IdleStrategy idle,
+        final AdaptivePollWindow window,
         final RunControl control)
     {
         this.config = config;
@@ -62,6 +69,7 @@ final class BlkFrontWorker implements Runnable
         this.backCounters = backCounters;
         this.port = port;
         this.idle = idle;
+        this.window = window;
         this.control = control;
         this.pacer = new Pacer((double)config.rate() / config.queues());
         this.data = new UnsafeBuffer(new byte[config.blockSize()]);
@@ -157,12 +165,44 @@ final class BlkFrontWorker implements Runnable
             {
                 throw new IllegalStateException("blkfront queue " + q.queue() + " broken by the backend");
             }
+            if (window != null && pollWindow(work))
+            {
+                continue;
+            }
             if (work == 0 && port != null && !pacer.paced() && q.finalCheckForResponses())
             {
                 work = 1;
             }
             idle.idle(work);
         }
+    }
+
+    /**
+     * Adaptive waiting: true while a queue that ran dry is still inside its polling window (keep polling, do not
+     * arm); on work, the idle spell just ended (polled or slept) adapts the window.
+     */
+    private boolean pollWindow(final int work)
+    {
+        if (work > 0)
+        {
+            if (idleSince != Long.MIN_VALUE)
+            {
+                window.onBlocked(System.nanoTime() - idleSince);
+                idleSince = Long.MIN_VALUE;
+            }
+            return false;
+        }
+        final long now = System.nanoTime();
+        if (idleSince == Long.MIN_VALUE)
+        {
+            idleSince = now;
+        }
+        if (now - idleSince < window.windowNanos())
+        {
+            Thread.onSpinWait();
+            return true;
+        }
+        return false;
     }
 
     private void onCompletion(final long cookie, final int operation, final int status)

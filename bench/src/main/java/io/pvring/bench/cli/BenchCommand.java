@@ -211,7 +211,8 @@ public final class BenchCommand implements Callable<Integer>
     private static BlkBenchConfig blk(final String store, final BlkPattern pattern, final int qd,
         final boolean persistent, final boolean poll)
     {
-        return new BlkBenchConfig(store, SUITE_DISK_BYTES, pattern, 4096, qd, 1, 0, 0, persistent, poll, 0);
+        return new BlkBenchConfig(store, SUITE_DISK_BYTES, pattern, 4096, qd, 1, 0, 0, persistent,
+            poll ? io.pvring.event.WaitMode.POLL : io.pvring.event.WaitMode.NOTIFY, 0);
     }
 
     private boolean runRings(final boolean withNative, final PrintWriter out, final List<BenchRecord> records,

@@ -7,6 +7,7 @@ import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
 import io.pvring.bench.run.Progress;
+import io.pvring.event.WaitMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,8 +75,10 @@ public final class BlkCommand implements Callable<Integer>
         description = "persistent grants (default ${DEFAULT-VALUE})")
     private OnOff persistent;
 
-    @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "poll",
-        description = "poll: both sides spin; notify: both sleep on event channels (default ${DEFAULT-VALUE})")
+    @Option(names = "--wait", paramLabel = "poll|notify|adaptive", defaultValue = "poll",
+        converter = RingWaitConverter.class,
+        description = "poll: both sides spin; notify: both sleep on event channels; adaptive: both poll for a window "
+            + "adapted to the gaps between requests, then sleep (default ${DEFAULT-VALUE})")
     private WaitMode wait;
 
     @Option(names = "--rate", paramLabel = "IOPS", defaultValue = "0",
@@ -97,7 +100,7 @@ public final class BlkCommand implements Callable<Integer>
                 throw new IllegalArgumentException("--bs must be at most 16m, got " + blockSize);
             }
             config = new BlkBenchConfig(store, size, pattern, (int)blockSize, queueDepth, queues, ringOrder,
-                indirect, persistent.on(), wait == WaitMode.POLL, rate);
+                indirect, persistent.on(), wait, rate);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -108,7 +111,7 @@ public final class BlkCommand implements Callable<Integer>
         out.println("blk: " + config.storeKind() + " store, " + config.pattern().label() + ", bs " + blockSize
             + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
             + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
-            + wait.name().toLowerCase(java.util.Locale.ROOT) + ", " + measure.duration.toMillis() + " ms");
+            + wait.configName() + ", " + measure.duration.toMillis() + " ms");
         measure.measureBest(out, () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
         return Main.EXIT_OK;
     }

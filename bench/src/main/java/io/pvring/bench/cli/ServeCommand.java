@@ -21,11 +21,13 @@ import io.pvring.blkback.BlkBackConfig;
 import io.pvring.blkback.BlkBackDriver;
 import io.pvring.blkback.store.DiskStores;
 import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.uplink.StreamUplink;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.serve.ServeHost;
 import io.pvring.stats.CountersFileDescriptor;
 import io.pvring.stats.IoStats;
@@ -100,9 +102,16 @@ public final class ServeCommand implements Callable<Integer>
         description = "devices DIR/counters.dat has room for (pvring stat DIR reads it; default ${DEFAULT-VALUE})")
     private int maxDevices;
 
-    @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "notify",
-        description = "backend threads poll their rings or sleep on event channels (default ${DEFAULT-VALUE})")
+    @Option(names = "--wait", paramLabel = "poll|notify|adaptive", defaultValue = "adaptive",
+        converter = RingWaitConverter.class,
+        description = "how backend rings wait: poll (spin), notify (sleep on event channels) or adaptive (poll for a "
+            + "window adapted to the gaps between requests, then sleep); netback's rings, not on the shared runners "
+            + "yet, take adaptive as notify (default ${DEFAULT-VALUE})")
     private WaitMode wait;
+
+    @Option(names = "--runners", paramLabel = "N",
+        description = "runner threads serving the rings of every device of every guest (default: the number of cores)")
+    private Integer runners;
 
     @Option(names = "--for", paramLabel = "D", converter = DurationConverter.class,
         description = "serve for this long, then stop (default: until interrupted)")
@@ -260,6 +269,10 @@ public final class ServeCommand implements Callable<Integer>
         final List<VifSpec> vifSpecs = new ArrayList<>();
         try
         {
+            if (null != runners && (runners < 1 || runners > 1024))
+            {
+                throw new IllegalArgumentException("--runners must be 1..1024, got " + runners);
+            }
             for (final String g : guests)
             {
                 guestSpecs.add(GuestSpec.parse(g));
@@ -301,8 +314,13 @@ public final class ServeCommand implements Callable<Integer>
         final boolean ownDir = null == dir;
         final Path directory = ownDir ? defaultDirectory() : dir.toAbsolutePath();
         final String idle = wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.NOTIFY;
-        final BlkBackConfig blkConfig = BlkBackConfig.builder().polling(wait == WaitMode.POLL).build();
-        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
+        final BlkBackConfig blkConfig = BlkBackConfig.builder().waitMode(wait).build();
+        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, BlkBackDriver.DEFAULT_OPENER, null);
+        final RunnerPoolConfig pool = new RunnerPoolConfig();
+        if (null != runners)
+        {
+            pool.runners(runners);
+        }
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackConfig netConfig = NetBackConfig.builder().build();
         final IoStats stats = createStats(directory, Math.max(MAX_BLK_RINGS, netConfig.maxQueues()));
@@ -325,12 +343,13 @@ public final class ServeCommand implements Callable<Integer>
         }, "pvring-serve-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         StreamUplink uplink = null;
-        try (ServeHost serve = ServeHost.start(directory, stats, new XenbusBackendDriver[]{blkback, netback}))
+        try (ServeHost serve = ServeHost.start(directory, pool, stats, new XenbusBackendDriver[]{blkback, netback}))
         {
             out.println("pvring serve: " + directory);
             out.println("  xenstore  " + serve.xenStoreSocket() + "   (privileged, xs_wire.h)");
             out.println("  evtchn    " + serve.evtchnSocket() + "   (C header " + serve.cHeader() + ")");
             out.println("  counters  " + stats.file().path() + "   (pvring stat " + directory + ")");
+            out.println("  runners   " + serve.host().runners().runners() + " (rings wait " + wait + ")");
             final Map<String, Domain> byName = new LinkedHashMap<>();
             for (final GuestSpec g : guestSpecs)
             {

@@ -63,7 +63,7 @@ public class BlkHotPathBenchmark extends JmhSettings
             (FIRST_GFN + BlkFront.framesNeeded(frontConfig) + 16) * GuestMemory.PAGE_SIZE);
         front = new BlkFront(guest.guestMemory(), guest.grantTable(), Hypervisor.DOM0, frontConfig, FIRST_GFN, null);
         back = new BlkBack("blkback-jmh", new NullBlockStore(1L << 30, 512),
-            BlkBackConfig.builder().polling(true).persistentGrants(persistent).build(),
+            BlkBackConfig.builder().waitMode(io.pvring.event.WaitMode.POLL).persistentGrants(persistent).build(),
             hypervisor.grantMapper(Hypervisor.DOM0, guest.domid()), null);
         queue = front.queue(0);
         ring = back.connectRing(0, queue.ringRefs(), 0, frontConfig.protocol(), null, persistent);

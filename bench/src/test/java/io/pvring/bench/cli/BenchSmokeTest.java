@@ -206,6 +206,21 @@ class BenchSmokeTest
     }
 
     @Test
+    void blkModeWaitsAdaptivelyOnTheSharedRunners() throws IOException
+    {
+        final Path json = dir.resolve("blk.json");
+        final CliRunner run = CliRunner.run("bench", "blk", "--qd", "1", "--queues", "2", "--wait", "adaptive",
+            "--duration", "150ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        assertEquals("adaptive", Records.params(record).get("wait"));
+        assertTrue(Records.notifications(record, "sent") + Records.notifications(record, "suppressed") > 0,
+            "every publish is counted as notified or suppressed");
+    }
+
+    @Test
     void netModeCarriesFramesBetweenTwoVifs() throws IOException
     {
         final Path json = dir.resolve("net.json");

@@ -52,6 +52,20 @@ class ServeCommandTest
     }
 
     @Test
+    void runnersAndWaitModeAreTheHostsChoiceAndAdaptiveByDefault(@TempDir final Path tmp)
+    {
+        final CliRunner defaults = CliRunner.run("serve", "--dir", tmp.resolve("a").toString(), "--for", "1ms",
+            "--disk", "null:1m");
+        assertEquals(0, defaults.exitCode, defaults.toString());
+        assertTrue(defaults.out.contains("runners   " + Runtime.getRuntime().availableProcessors() +
+            " (rings wait adaptive)"), defaults.out);
+        final CliRunner chosen = CliRunner.run("serve", "--dir", tmp.resolve("b").toString(), "--for", "1ms",
+            "--disk", "null:1m", "--runners", "3", "--wait", "notify");
+        assertEquals(0, chosen.exitCode, chosen.toString());
+        assertTrue(chosen.out.contains("runners   3 (rings wait notify)"), chosen.out);
+    }
+
+    @Test
     void countersFileIsCreatedInTheDirectoryAndReadableByAMonitor(@TempDir final Path tmp)
     {
         final Path counters = tmp.resolve("srv").resolve("counters.dat");
@@ -115,7 +129,8 @@ class ServeCommandTest
         "--guest a:8m --guest a:4m         | --guest name given twice: a",
         "--disk null:1m --disk null:1m,vdev=xvda | --disk vdev for guest given twice: guest xvda",
         "--vif auto --vif devid=0          | --vif devid for guest given twice: guest 0",
-        "--wait sometimes                  | '--wait': expected one of [POLL, NOTIFY]"})
+        "--wait sometimes                  | '--wait': 'sometimes' is not poll, notify or adaptive",
+        "--runners 0                       | --runners must be 1..1024, got 0"})
     void badSpecsGiveOneLineAndStartNothing(final String args, final String expected, @TempDir final Path tmp)
     {
         final String[] words = ("serve --dir " + tmp.resolve("srv") + " --for 1ms " + args.trim()).split(" +");

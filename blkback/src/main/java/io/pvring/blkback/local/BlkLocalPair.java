@@ -13,7 +13,8 @@ import io.pvring.host.Hypervisor;
 /**
  * A blkfront in a fresh guest domain connected to a blkback in dom0 on an emulated {@link Hypervisor}, wired
  * directly (no xenstore): the transport a benchmark or an in-process emulator test wants with the least set-up.
- * The rings are connected but not running: call {@code back().start(...)} or step {@code back().rings()}.
+ * The rings are connected but not running: {@code back().start(pool)} puts them on a runner pool, or a caller steps
+ * {@code back().rings()} itself.
  * Closing tears down the device, the driver and the guest domain (not the store, not the hypervisor).
  */
 public final class BlkLocalPair implements AutoCloseable
