@@ -11,7 +11,7 @@ import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkif.BlkifAbi;
 import io.pvring.event.EventPort;
 import io.pvring.grant.GrantMapper;
-import io.pvring.grant.GrantStatus;
+import io.pvring.grant.RingMapping;
 import io.pvring.ring.SharedRingDescriptor;
 import io.pvring.runner.AgentHandle;
 import io.pvring.runner.RingAgent;
@@ -143,11 +143,19 @@ public final class BlkBack implements AutoCloseable
             return null;
         }
         final int pages = 1 << pageOrder;
-        final int[] handles = new int[pages];
-        final UnsafeBuffer ring = new UnsafeBuffer(new byte[0]);
-        if (mapper.mapRing(ringRefs, pages, ring, handles) != GrantStatus.GNTST_OKAY ||
-            ring.capacity() < SharedRingDescriptor.ringBytes(pageOrder))
+        final RingMapping mapping = mapper.mapRing(ringRefs, pages);
+        if (!mapping.isOk())
         {
+            return null;
+        }
+        final UnsafeBuffer ring = mapping.ring();
+        final int[] handles = mapping.handles();
+        if (ring.capacity() < SharedRingDescriptor.ringBytes(pageOrder))
+        {
+            for (final int handle : handles)
+            {
+                mapper.unmap(handle);
+            }
             return null;
         }
         final String role = name + "-q" + queue;

@@ -9,6 +9,7 @@ import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
+import io.pvring.grant.RingMapping;
 import io.pvring.grant.GrantTable;
 import io.pvring.memory.GuestMemory;
 import org.agrona.DirectBuffer;
@@ -254,8 +255,9 @@ final class TestGuest implements AutoCloseable
             }
         }
 
-        public int mapRing(final int[] refs, final int count, final UnsafeBuffer ring, final int[] handles)
+        public RingMapping mapRing(final int[] refs, final int count)
         {
+            final int[] handles = new int[count];
             for (int i = 0; i < count; i++)
             {
                 final int h = map(refs[i], false);
@@ -265,12 +267,13 @@ final class TestGuest implements AutoCloseable
                     {
                         unmap(j < i ? handles[j] : h);
                     }
-                    return h < 0 ? h : GrantStatus.GNTST_GENERAL_ERROR;
+                    return RingMapping.failed(h < 0 ? h : GrantStatus.GNTST_GENERAL_ERROR);
                 }
                 handles[i] = h;
             }
+            final UnsafeBuffer ring = new UnsafeBuffer(0, 0);
             memory.wrap(ring, grants.frame[refs[0]], count);
-            return GrantStatus.GNTST_OKAY;
+            return new RingMapping(GrantStatus.GNTST_OKAY, ring, handles);
         }
 
         public int copyFromGuest(

@@ -7,6 +7,7 @@ import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
+import io.pvring.grant.RingMapping;
 import io.pvring.netback.ctrl.HashConfig;
 import io.pvring.netback.ctrl.NetCtrl;
 import io.pvring.netback.packet.Ethernet;
@@ -53,7 +54,7 @@ public final class NetBackVif implements AutoCloseable
     private final VifSink sink;
     private volatile NetCtrl ctrl;
     private EventPort ctrlPort;
-    private int[] ctrlHandle;
+    private int ctrlHandle;
     private boolean closed;
 
     private NetBackVif(
@@ -231,33 +232,26 @@ public final class NetBackVif implements AutoCloseable
         final int[][] handles = new int[keys.length * 2][];
         final VifSink sink = new VifSink(queues);
         final SwitchPort port = b.vswitch.attach(b.name, sink, Offload.capabilities(features));
-        final int[] ref = new int[1];
         boolean ok = false;
         try
         {
             for (int q = 0; q < keys.length; q++)
             {
                 final QueueKeys k = keys[q];
-                final UnsafeBuffer tx = new UnsafeBuffer(0, 0);
-                final UnsafeBuffer rx = new UnsafeBuffer(0, 0);
-                handles[2 * q] = new int[]{-1};
-                handles[2 * q + 1] = new int[]{-1};
-                ref[0] = k.txRingRef();
-                int status = mapper.mapRing(ref, 1, tx, handles[2 * q]);
-                if (status != GrantStatus.GNTST_OKAY)
+                final RingMapping tx = mapper.mapRing(new int[]{k.txRingRef()}, 1);
+                if (!tx.isOk())
                 {
-                    handles[2 * q] = null;
                     return ConnectResult.failed(
-                        "queue " + q + " tx-ring-ref=" + k.txRingRef() + ": " + GrantStatus.describe(status));
+                        "queue " + q + " tx-ring-ref=" + k.txRingRef() + ": " + GrantStatus.describe(tx.status()));
                 }
-                ref[0] = k.rxRingRef();
-                status = mapper.mapRing(ref, 1, rx, handles[2 * q + 1]);
-                if (status != GrantStatus.GNTST_OKAY)
+                handles[2 * q] = tx.handles();
+                final RingMapping rx = mapper.mapRing(new int[]{k.rxRingRef()}, 1);
+                if (!rx.isOk())
                 {
-                    handles[2 * q + 1] = null;
                     return ConnectResult.failed(
-                        "queue " + q + " rx-ring-ref=" + k.rxRingRef() + ": " + GrantStatus.describe(status));
+                        "queue " + q + " rx-ring-ref=" + k.rxRingRef() + ": " + GrantStatus.describe(rx.status()));
                 }
+                handles[2 * q + 1] = rx.handles();
                 final EventPort txPort = channels.bindInterdomain(b.backendDomid, b.frontendDomid,
                     k.eventChannelTx());
                 ports[2 * q] = txPort;
@@ -272,8 +266,8 @@ public final class NetBackVif implements AutoCloseable
                     return ConnectResult.failed("queue " + q + " event channel " + k.eventChannelTx() + "/"
                         + k.eventChannelRx() + " cannot be bound");
                 }
-                queues[q] = new NetBackQueue(b.name + "-q" + q, settings, new QueueRings(tx, rx, txPort, rxPort),
-                    port.newIngress());
+                queues[q] = new NetBackQueue(b.name + "-q" + q, settings,
+                    new QueueRings(tx.ring(), rx.ring(), txPort, rxPort), port.newIngress());
             }
             ok = true;
             return ConnectResult.ok(new NetBackVif(b, queues, ports, handles, port, sink));
@@ -299,9 +293,12 @@ public final class NetBackVif implements AutoCloseable
         }
         for (final int[] h : handles)
         {
-            if (h != null && h[0] >= 0)
+            if (h != null)
             {
-                mapper.unmap(h[0]);
+                for (final int handle : h)
+                {
+                    mapper.unmap(handle);
+                }
             }
         }
     }
@@ -340,17 +337,18 @@ public final class NetBackVif implements AutoCloseable
      */
     public ConnectResult<NetCtrl> connectCtrl(final int ctrlRingRef, final int eventChannelCtrl)
     {
-        final UnsafeBuffer page = new UnsafeBuffer(0, 0);
-        final int[] handle = new int[1];
-        final int status = mapper.mapRing(new int[]{ctrlRingRef}, 1, page, handle);
-        if (status != GrantStatus.GNTST_OKAY)
+        final RingMapping mapping = mapper.mapRing(new int[]{ctrlRingRef}, 1);
+        if (!mapping.isOk())
         {
-            return ConnectResult.failed("ctrl-ring-ref=" + ctrlRingRef + ": " + GrantStatus.describe(status));
+            return ConnectResult.failed(
+                "ctrl-ring-ref=" + ctrlRingRef + ": " + GrantStatus.describe(mapping.status()));
         }
+        final int handle = mapping.handles()[0];
+        final UnsafeBuffer page = mapping.ring();
         final EventPort port = channels.bindInterdomain(backendDomid, frontendDomid, eventChannelCtrl);
         if (port == null)
         {
-            mapper.unmap(handle[0]);
+            mapper.unmap(handle);
             return ConnectResult.failed("event-channel-ctrl=" + eventChannelCtrl + " cannot be bound");
         }
         ctrlHandle = handle;
@@ -500,7 +498,7 @@ public final class NetBackVif implements AutoCloseable
         if (ctrlPort != null)
         {
             ctrlPort.close();
-            mapper.unmap(ctrlHandle[0]);
+            mapper.unmap(ctrlHandle);
         }
     }
 

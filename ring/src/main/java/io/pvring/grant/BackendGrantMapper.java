@@ -178,16 +178,17 @@ public final class BackendGrantMapper implements GrantMapper, AutoCloseable
      * <p>The granted frames must be consecutive guest frames ({@code gfn, gfn + 1, ...}), which is how every real
      * frontend allocates a multi-page ring (Linux: {@code __get_free_pages(order)}; Xen itself would map scattered
      * frames into consecutive virtual addresses, which this emulator cannot do without a copy). Scattered frames
-     * fail with {@link GrantStatus#GNTST_GENERAL_ERROR}. On any failure, every page this call mapped is released and
-     * {@code handles} holds -1 for each.
+     * fail with {@link GrantStatus#GNTST_GENERAL_ERROR}. On any failure, every page this call mapped is released.
      */
     @Override
-    public int mapRing(final int[] refs, final int count, final UnsafeBuffer ring, final int[] handles)
+    public RingMapping mapRing(final int[] refs, final int count)
     {
-        if (count < 1 || count > GuestMemory.MAX_CONTIGUOUS_FRAMES || refs.length < count || handles.length < count)
+        if (count < 1 || count > GuestMemory.MAX_CONTIGUOUS_FRAMES || refs.length < count)
         {
-            return GNTST_GENERAL_ERROR;
+            return RingMapping.failed(GNTST_GENERAL_ERROR);
         }
+        final int[] handles = new int[count];
+        final UnsafeBuffer ring = new UnsafeBuffer(0, 0);
         int status = GNTST_OKAY;
         int mapped = 0;
         long first = -1;
@@ -221,12 +222,9 @@ public final class BackendGrantMapper implements GrantMapper, AutoCloseable
             {
                 unmap(handles[i]);
             }
-            for (int i = 0; i < count; i++)
-            {
-                handles[i] = -1;
-            }
+            return RingMapping.failed(status);
         }
-        return status;
+        return new RingMapping(GNTST_OKAY, ring, handles);
     }
 
     @Override

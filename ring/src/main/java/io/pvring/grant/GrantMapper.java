@@ -40,17 +40,16 @@ public interface GrantMapper
 
     /**
      * Maps {@code count} (1..16) grants writable as one contiguous ring (the backend's view of a multi-page shared
-     * ring), all or nothing: on failure nothing stays mapped and {@code handles} holds -1s.
+     * ring), all or nothing: on failure nothing stays mapped.
      *
      * <p>Limitation: the granted frames must be consecutive guest frames, as every real frontend allocates its ring
      * ({@code __get_free_pages(order)} in Linux); scattered frames fail with
      * {@link GrantStatus#GNTST_GENERAL_ERROR}, because the emulator maps guest frames where they are instead of
      * building a new virtual mapping as Xen's {@code xenbus_map_ring_valloc} does.
      *
-     * @param handles receives one handle per page, to unmap later.
-     * @return {@link GrantStatus#GNTST_OKAY} or a negative status.
+     * @return the ring and a handle per page, or the status that stopped it (connect time, not a hot path).
      */
-    int mapRing(int[] refs, int count, UnsafeBuffer ring, int[] handles);
+    RingMapping mapRing(int[] refs, int count);
 
     /** {@code GNTTABOP_copy} from a granted page into private memory; the copy may not cross the page. */
     int copyFromGuest(int ref, int offset, MutableDirectBuffer dst, int dstOffset, int length);

@@ -108,19 +108,15 @@ public final class FaultInjectingGrantMapper implements GrantMapper
     }
 
     @Override
-    public int mapRing(final int[] refs, final int count, final UnsafeBuffer ring, final int[] handles)
+    public RingMapping mapRing(final int[] refs, final int count)
     {
         final int failure = mapRingFailure;
         if (0 != failure)
         {
             mapRingFailure = 0;
-            for (int i = 0; i < Math.min(count, handles.length); i++)
-            {
-                handles[i] = -1;
-            }
-            return failure;
+            return RingMapping.failed(failure);
         }
-        return delegate.mapRing(refs, count, ring, handles);
+        return delegate.mapRing(refs, count);
     }
 
     @Override

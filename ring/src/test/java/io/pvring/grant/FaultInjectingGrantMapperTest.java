@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import io.pvring.memory.GuestMemory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FaultInjectingGrantMapperTest
@@ -40,12 +41,13 @@ class FaultInjectingGrantMapperTest
             assertEquals(GrantStatus.GNTST_OKAY, mapper.copyFromGuest(ref, 0, data, 0, 8));
             assertEquals(1, changed[0]);
 
-            final int[] handles = new int[1];
-            final UnsafeBuffer ring = new UnsafeBuffer(new byte[0]);
-            assertEquals(1, mapper.mapRing(new int[]{ref}, 1, ring, handles), "XSA-316: a positive status");
-            assertEquals(-1, handles[0]);
-            assertEquals(GrantStatus.GNTST_OKAY, mapper.mapRing(new int[]{ref}, 1, ring, handles));
-            assertEquals(GrantStatus.GNTST_OKAY, mapper.unmap(handles[0]));
+            final RingMapping refused = mapper.mapRing(new int[]{ref}, 1);
+            assertEquals(1, refused.status(), "XSA-316: a positive status");
+            assertFalse(refused.isOk(), "a positive status is a failure too");
+            assertEquals(0, refused.handles().length);
+            final RingMapping mapped = mapper.mapRing(new int[]{ref}, 1);
+            assertEquals(GrantStatus.GNTST_OKAY, mapped.status());
+            assertEquals(GrantStatus.GNTST_OKAY, mapper.unmap(mapped.handles()[0]));
             assertEquals(4, mapper.maps());
             assertEquals(2, mapper.copies());
             assertEquals(0, table.totalPins());

@@ -201,9 +201,10 @@ class GrantMapperTest
             assertTrue(memory.wrap(page, 32 + i, 1));
             page.putInt(0, 1000 + i);
         }
-        final int[] handles = new int[16];
-        final UnsafeBuffer ring = new UnsafeBuffer(new byte[0]);
-        assertEquals(GNTST_OKAY, mapper.mapRing(refs, 16, ring, handles));
+        final RingMapping mapping = mapper.mapRing(refs, 16);
+        assertEquals(GNTST_OKAY, mapping.status());
+        final UnsafeBuffer ring = mapping.ring();
+        final int[] handles = mapping.handles();
         assertEquals(16 * PAGE, ring.capacity());
         for (int i = 0; i < 16; i++)
         {
@@ -225,9 +226,10 @@ class GrantMapperTest
             frontend.grantAccess(BACKEND, 41, false),
             frontend.grantAccess(BACKEND, 43, false),
             frontend.grantAccess(BACKEND, 44, false)};
-        final int[] handles = new int[4];
-        assertEquals(GNTST_GENERAL_ERROR, mapper.mapRing(refs, 4, new UnsafeBuffer(new byte[0]), handles));
-        assertArrayEquals(new int[]{-1, -1, -1, -1}, handles);
+        final RingMapping mapping = mapper.mapRing(refs, 4);
+        assertEquals(GNTST_GENERAL_ERROR, mapping.status());
+        assertEquals(null, mapping.ring());
+        assertArrayEquals(new int[0], mapping.handles());
         assertEquals(0, mapper.liveMappings());
         for (final int ref : refs)
         {
@@ -250,8 +252,7 @@ class GrantMapperTest
         {
             final int saved = refs[k];
             refs[k] = table.capacity() + k;
-            final int[] handles = new int[8];
-            assertEquals(GNTST_BAD_GNTREF, mapper.mapRing(refs, 8, new UnsafeBuffer(new byte[0]), handles));
+            assertEquals(GNTST_BAD_GNTREF, mapper.mapRing(refs, 8).status());
             refs[k] = saved;
             assertEquals(1, mapper.liveMappings(), "k=" + k);
             assertEquals(1, table.totalPins(), "k=" + k);

@@ -68,9 +68,7 @@ class HotPathAllocationTest
         private final int[] refs;
         private final EventPort front;
         private final EventPort back;
-        private final int[] handles = new int[4];
         private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
-        private final UnsafeBuffer ring = new UnsafeBuffer(new byte[0]);
         private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[512]);
 
         Work(
@@ -96,11 +94,6 @@ class HotPathAllocationTest
             mapper.unmap(handle);
             mapper.copyFromGuest(refs[1], 512, scratch, 0, 512);
             mapper.copyToGuest(refs[2], 1024, scratch, 0, 512);
-            mapper.mapRing(refs, 4, ring, handles);
-            for (final int h : handles)
-            {
-                mapper.unmap(h);
-            }
             memory.wrap(view, 3, 1);
             frontend.isBusy(refs[3]);
             front.notifyRemote();
