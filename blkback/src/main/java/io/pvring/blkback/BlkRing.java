@@ -226,6 +226,7 @@ public final class BlkRing implements Agent
             port.consumePending();
         }
         work += consume();
+        executor.flushSubmissions();
         if (pendingRequests != 0 || pendingResponses != 0)
         {
             publish();
@@ -375,6 +376,7 @@ public final class BlkRing implements Agent
             stopped = true;
             final boolean drained = executor.quiesce(drainTimeoutNs, SystemNanoClock.INSTANCE, waitingBarrier);
             waitingBarrier = null;
+            executor.closeQueue();
             if (!drained)
             {
                 counters.errors.incrementRelease();

@@ -202,7 +202,26 @@ class BenchSmokeTest
         assertEquals(65536L, params.get("bs"));
         assertEquals(2L, params.get("queues"));
         assertEquals("off", params.get("persistent"));
+        assertEquals("writeback", params.get("cache"));
+        assertEquals("auto", params.get("aio"));
         assertTrue(!Files.exists(image), "the image the run created is deleted");
+    }
+
+    @Test
+    void blkModeOnAFileWithCacheNoneAndAForcedEngine() throws IOException
+    {
+        final Path json = dir.resolve("blk-direct.json");
+        final Path image = dir.resolve("direct.img");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "file:" + image + ",cache=none,aio=threads",
+            "--size", "8m", "--rw", "randrw", "--bs", "4k", "--qd", "4", "--duration", "150ms", "--json",
+            json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        final Map<String, Object> params = Records.params(record);
+        assertEquals("none", params.get("cache"));
+        assertEquals("threads", params.get("aio"));
     }
 
     @Test
