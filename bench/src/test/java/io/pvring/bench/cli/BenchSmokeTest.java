@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.pvring.bench.blk.FioBaseline;
 import io.pvring.bench.report.Json;
 import io.pvring.bench.report.Records;
 import io.pvring.bench.report.ResultsSchema;
@@ -204,6 +205,33 @@ class BenchSmokeTest
         assertEquals("off", params.get("persistent"));
         assertEquals("writeback", params.get("cache"));
         assertEquals("auto", params.get("aio"));
+        assertTrue(!Files.exists(image), "the image the run created is deleted");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void blkFileRunsFioBesideItWithTheSameJob() throws IOException
+    {
+        final String missing = FioBaseline.missingFio();
+        if ("1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
+        {
+            assertTrue(missing == null, "fio is required on this machine kind: " + missing);
+        }
+        Assumptions.assumeTrue(missing == null, "fio unavailable, skipping: " + missing);
+        final Path json = dir.resolve("fio.json");
+        final Path image = dir.resolve("fio.img");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "file:" + image + ",cache=none", "--size",
+            "8m", "--qd", "2", "--duration", "150ms", "--baseline", "fio", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(Set.of("pvring", "fio-psync", "fio-io_uring"), impls(records));
+        for (final Map<String, Object> record : records)
+        {
+            assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+            assertEquals(Records.settings(records.get(0)), Records.settings(record), "same job for every impl");
+        }
+        assertTrue(run.out.contains("x fio-psync") && run.out.contains("x fio-io_uring"), run.out);
         assertTrue(!Files.exists(image), "the image the run created is deleted");
     }
 
