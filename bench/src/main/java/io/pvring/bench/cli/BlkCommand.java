@@ -1,9 +1,11 @@
 package io.pvring.bench.cli;
 
 import java.io.PrintWriter;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.blk.BlkBench;
@@ -146,15 +148,13 @@ public final class BlkCommand implements Callable<Integer>
             measure.measureBest(out, () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
             return Main.EXIT_OK;
         }
-        // The file must outlive pvring's run for fio's: create it here (sparse) when missing, delete it after.
+        // The file must outlive pvring's run for fio's: create it here when missing, delete it after. Written in
+        // full, not sparse: reads of a hole never reach the device, and a cold-cache comparison must.
         final Path file = Path.of(config.disk().target());
         final boolean created = !Files.exists(file);
         if (created)
         {
-            try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
-            {
-                raf.setLength(size);
-            }
+            writeDense(file, size);
         }
         try
         {
@@ -183,5 +183,26 @@ public final class BlkCommand implements Callable<Integer>
             }
         }
         return Main.EXIT_OK;
+    }
+
+    private static void writeDense(final Path file, final long bytes) throws java.io.IOException
+    {
+        final ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+        for (int i = 0; i < chunk.capacity(); i += 8)
+        {
+            chunk.putLong(i, 0x9E3779B97F4A7C15L * (i + 1)); // not zeros: no file system may store it as a hole
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+        {
+            for (long position = 0; position < bytes; position += chunk.capacity())
+            {
+                chunk.clear().limit((int)Math.min(chunk.capacity(), bytes - position));
+                while (chunk.hasRemaining())
+                {
+                    channel.write(chunk, position + chunk.position());
+                }
+            }
+            channel.force(false);
+        }
     }
 }
