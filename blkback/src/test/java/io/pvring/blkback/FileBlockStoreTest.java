@@ -182,6 +182,34 @@ class FileBlockStoreTest
         }
     }
 
+    /**
+     * A request of more segments than one engine request may carry ({@code IOV_MAX} = 1024) goes out in parts and
+     * is answered once, after all of them: 2048 indirect segments (8 MiB) written and read back.
+     */
+    @ParameterizedTest(name = "aio={0}")
+    @ValueSource(strings = { "threads", "io_uring" })
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void requestsBeyondIovMaxGoOutInPartsAndCompleteOnce(final String engine) throws Exception
+    {
+        requireEngine(engine);
+        final BlkBackConfig bc = BlkBackConfig.builder().polling(false).maxIndirectSegments(4096).build();
+        final BlkFrontConfig fc = BlkFrontConfig.builder().maxIndirectSegments(2048).poolPages(2100).build();
+        try (FileBlockStore store = FileBlockStore.open(image(16 << 20), CacheMode.WRITEBACK, engine, 512, false,
+            5_000); Rig rig = new Rig(store, bc, fc))
+        {
+            rig.back.start(1, () -> IdleStrategies.create(IdleStrategies.NOTIFY));
+            final BlkFrontQueue queue = rig.q(0);
+            final UnsafeBuffer data = TestData.pattern(8 << 20, 12);
+            assertTrue(queue.write(16, (8 << 20) >> 9, data, 0, 1));
+            assertEquals(BLKIF_RSP_OKAY, answer(queue, 1), "8 MiB write in two parts");
+            final UnsafeBuffer back = new UnsafeBuffer(new byte[8 << 20]);
+            assertTrue(queue.read(16, (8 << 20) >> 9, back, 0, 2));
+            assertEquals(BLKIF_RSP_OKAY, answer(queue, 2), "8 MiB read in two parts");
+            assertEquals(0, back.compareTo(data), "every byte of both parts");
+            rig.back.disconnect();
+        }
+    }
+
     /** A device torn down with writes in flight waits for them before unmapping (the rig checks no mapping is left). */
     @ParameterizedTest(name = "aio={0}")
     @ValueSource(strings = { "threads", "io_uring" })

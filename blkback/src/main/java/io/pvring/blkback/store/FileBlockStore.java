@@ -149,7 +149,7 @@ public final class FileBlockStore implements BlockStore
 
     public int physicalSectorSize()
     {
-        return Math.max(sectorSize, Math.min(file.alignment(), PAGE_SIZE));
+        return Math.max(sectorSize, PAGE_SIZE); // host files are cached and allocated in pages
     }
 
     public boolean isReadOnly()
@@ -264,33 +264,46 @@ public final class FileBlockStore implements BlockStore
         return flushFailed ? EIO : OK;
     }
 
-    /** One ring's engine: in-flight ios by slot, the slot is the engine tag. */
+    /**
+     * One ring's engine. A read or write of more segments than one engine request may carry ({@code IOV_MAX})
+     * goes out as several vectored parts over consecutive disk ranges; the io completes when its last part does,
+     * with {@link #EIO} if any part failed or came back short. An engine tag is the slot and the part's length.
+     */
     private final class FileQueue implements BlockQueue, AioCompletionHandler
     {
+        private static final int SLOT_BITS = 16;
+        private static final long SLOT_MASK = (1L << SLOT_BITS) - 1;
+
         private final AioEngine engine;
         private final BlockIo[] pending;
+        private final int[] partsLeft;
+        private final int[] statuses;
         private final int[] freeSlots;
         private final IoVector vector;
         private int freeCount;
 
         FileQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
         {
-            final int segments = Math.min(Math.max(1, maxSegments), AioConfig.MAX_SEGMENTS);
+            final int segments = Math.max(1, maxSegments);
+            final int perPart = Math.min(segments, AioConfig.MAX_SEGMENTS);
+            final int parts = (segments + perPart - 1) / perPart;
             final AioConfig config = new AioConfig()
-                .queueDepth(maxInFlight)
-                .maxSegments(segments)
-                .maxIoBytes(segments * PAGE_SIZE)
+                .queueDepth(maxInFlight * parts)
+                .maxSegments(perPart)
+                .maxIoBytes(perPart * PAGE_SIZE)
                 .closeTimeoutMillis(closeTimeoutMillis)
                 .validate();
             this.engine = AioEngines.create(aio, config, completionSignal);
             this.pending = new BlockIo[maxInFlight];
+            this.partsLeft = new int[maxInFlight];
+            this.statuses = new int[maxInFlight];
             this.freeSlots = new int[maxInFlight];
             for (int i = 0; i < maxInFlight; i++)
             {
                 freeSlots[i] = maxInFlight - 1 - i;
             }
             this.freeCount = maxInFlight;
-            this.vector = new IoVector(segments);
+            this.vector = new IoVector(perPart);
         }
 
         public void submit(final BlockIo io)
@@ -306,64 +319,84 @@ public final class FileBlockStore implements BlockStore
                 io.complete(EOPNOTSUPP);
                 return;
             }
-            if (freeCount == 0)
+            if (op != BlockIo.READ && op != BlockIo.WRITE && op != BlockIo.FLUSH && op != BlockIo.DISCARD)
             {
-                io.complete(EIO); // more than the ring said it would have in flight: refused, never lost
+                io.complete(EOPNOTSUPP);
+                return;
+            }
+            if (freeCount == 0 || ((op == BlockIo.READ || op == BlockIo.WRITE) && !mapped(io)))
+            {
+                io.complete(EIO); // more than the ring said it would have in flight, or a page gone: never lost
                 return;
             }
             final int slot = freeSlots[--freeCount];
-            final boolean accepted;
-            switch (op)
+            pending[slot] = io;
+            statuses[slot] = OK;
+            partsLeft[slot] = 0;
+            int accepted = 0;
+            if (op == BlockIo.FLUSH)
             {
-                case BlockIo.READ:
-                case BlockIo.WRITE:
-                    if (!fillVector(io))
-                    {
-                        freeSlots[freeCount++] = slot;
-                        io.complete(EIO);
-                        return;
-                    }
-                    accepted = op == BlockIo.READ ? engine.readv(file, slot, io.offset(), vector) :
-                        engine.writev(file, slot, io.offset(), vector);
-                    break;
-                case BlockIo.FLUSH:
-                    accepted = engine.sync(file, slot, true);
-                    break;
-                case BlockIo.DISCARD:
-                    accepted = engine.punchHole(file, slot, io.offset(), io.length());
-                    break;
-                default:
-                    freeSlots[freeCount++] = slot;
-                    io.complete(EOPNOTSUPP);
-                    return;
+                accepted = engine.sync(file, slot, true) ? 1 : 0;
             }
-            if (!accepted)
+            else if (op == BlockIo.DISCARD)
             {
+                accepted = engine.punchHole(file, slot, io.offset(), io.length()) ? 1 : 0;
+            }
+            else
+            {
+                accepted = submitParts(io, slot);
+            }
+            if (accepted == 0)
+            {
+                pending[slot] = null;
                 freeSlots[freeCount++] = slot;
                 io.complete(EIO);
                 return;
             }
-            pending[slot] = io;
+            partsLeft[slot] = accepted;
         }
 
-        private boolean fillVector(final BlockIo io)
+        /** True when every segment's page is mapped native memory (checked before any part goes out). */
+        private boolean mapped(final BlockIo io)
         {
-            vector.clear();
-            final int segments = io.segments();
-            if (segments > vector.maxSegments())
-            {
-                return false;
-            }
-            for (int i = 0; i < segments; i++)
+            for (int i = 0; i < io.segments(); i++)
             {
                 final UnsafeBuffer page = io.page(i);
                 if (page == null || page.byteArray() != null)
                 {
                     return false;
                 }
-                vector.add(page.addressOffset() + io.segmentPageOffset(i), io.segmentLength(i));
             }
             return true;
+        }
+
+        /** Queues the io's parts; returns how many the engine took (a refused part fails the io). */
+        private int submitParts(final BlockIo io, final int slot)
+        {
+            final boolean read = io.op() == BlockIo.READ;
+            final int segments = io.segments();
+            long position = io.offset();
+            int accepted = 0;
+            int segment = 0;
+            while (segment < segments)
+            {
+                vector.clear();
+                while (segment < segments && vector.count() < vector.maxSegments())
+                {
+                    vector.add(io.page(segment).addressOffset() + io.segmentPageOffset(segment),
+                        io.segmentLength(segment));
+                    segment++;
+                }
+                final long tag = vector.totalBytes() << SLOT_BITS | slot;
+                if (!(read ? engine.readv(file, tag, position, vector) : engine.writev(file, tag, position, vector)))
+                {
+                    statuses[slot] = EIO;
+                    break;
+                }
+                accepted++;
+                position += vector.totalBytes();
+            }
+            return accepted;
         }
 
         public int poll()
@@ -383,14 +416,22 @@ public final class FileBlockStore implements BlockStore
 
         public void onComplete(final long tag, final long result)
         {
-            final int slot = (int)tag;
+            final int slot = (int)(tag & SLOT_MASK);
             final BlockIo io = pending[slot];
-            pending[slot] = null;
-            freeSlots[freeCount++] = slot;
-            io.complete(status(io, result));
+            final int status = status(io, tag >>> SLOT_BITS, result);
+            if (status != OK && statuses[slot] == OK)
+            {
+                statuses[slot] = status;
+            }
+            if (--partsLeft[slot] == 0)
+            {
+                pending[slot] = null;
+                freeSlots[freeCount++] = slot;
+                io.complete(statuses[slot]);
+            }
         }
 
-        private int status(final BlockIo io, final long result)
+        private int status(final BlockIo io, final long expectedBytes, final long result)
         {
             switch (io.op())
             {
@@ -399,7 +440,7 @@ public final class FileBlockStore implements BlockStore
                 case BlockIo.DISCARD:
                     return result == 0 ? OK : result == -Errno.EOPNOTSUPP ? EOPNOTSUPP : EIO;
                 default:
-                    return result == io.length() ? OK : EIO;
+                    return result == expectedBytes ? OK : EIO;
             }
         }
 
