@@ -1,13 +1,14 @@
 package io.pvring.blkback;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import io.pvring.blkback.store.BlockStore;
+import io.pvring.blkback.store.DiskSpec;
+import io.pvring.blkback.store.DiskStores;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.store.NullBlockStore;
-import io.pvring.blkback.store.RawFileBlockStore;
 import io.pvring.blkif.BlkifAbi;
 import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.blkif.BlkifKeys;
@@ -87,7 +88,9 @@ public final class BlkBackDriver implements XenbusBackendDriver
 
     /**
      * The default opener: {@code type=null} or {@code memory} with {@code params} = size in bytes (benchmarks,
-     * RAM disks); anything else ({@code file}, {@code phy}) is a raw image at path {@code params}.
+     * RAM disks); anything else ({@code file}, {@code phy}) is a raw image: {@code params} is its path, optionally
+     * followed by the options of a {@code file:} {@link DiskSpec} ({@code /img/a.raw,cache=none,aio=io_uring}), and
+     * {@link DiskStores} opens it.
      */
     public static final StoreOpener DEFAULT_OPENER = (type, params, readOnly, sectorSize) ->
     {
@@ -99,7 +102,7 @@ public final class BlkBackDriver implements XenbusBackendDriver
         {
             return new MemoryBlockStore(Long.parseLong(params), sectorSize, readOnly);
         }
-        return RawFileBlockStore.open(Path.of(params), sectorSize, readOnly, true);
+        return DiskStores.open(DiskSpec.parse(PARAMS, "file:" + params, Set.of(), Set.of()), sectorSize, readOnly);
     };
 
     private final BlkBackConfig config;

@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import io.pvring.blkback.store.BlockIo;
+import io.pvring.blkback.store.BlockQueue;
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.event.EventWaiter;
 import io.pvring.grant.GrantMapper;
@@ -41,6 +42,7 @@ final class BlkExecutor
     private final String name;
     private final GrantMapper mapper;
     private final BlockStore store;
+    private final BlockQueue queue;
     private final PersistentGrantCache persistent;
     private final Responder responder;
     private final InFlightIo[] table;
@@ -79,6 +81,30 @@ final class BlkExecutor
         }
         this.freeCount = tags;
         this.completions = new CompletionQueue(tags);
+        this.queue = store.openQueue(tags, maxSegments, this::wakeRing);
+    }
+
+    /** Any thread: completions wait in the store's queue; the ring's next turn reaps them. */
+    private void wakeRing()
+    {
+        final EventWaiter w = waiter;
+        if (w != null)
+        {
+            w.wake();
+        }
+    }
+
+    /** Ring thread, once per turn after taking requests: starts what this turn submitted to the store. */
+    int flushSubmissions()
+    {
+        return queue.flush();
+    }
+
+    /** Ring thread, after {@link #quiesce}: waits (bounded by the store) for the store's queue and releases it. */
+    void closeQueue()
+    {
+        queue.close();
+        drainCompletions();
     }
 
     /** The ring's waker, woken by completions from other threads; null once the ring left its runner. */
@@ -192,6 +218,7 @@ final class BlkExecutor
     int drainCompletions()
     {
         int count = 0;
+        queue.poll();
         int tag;
         while ((tag = completions.poll()) >= 0)
         {
@@ -202,6 +229,7 @@ final class BlkExecutor
                 drive(io, io.status());
             }
         }
+        queue.flush(); // the next stages of what completed
         return count;
     }
 
@@ -256,10 +284,9 @@ final class BlkExecutor
             return;
         }
         completions.offer(io.tag());
-        final EventWaiter w = waiter;
-        if (w != null)
+        if (Thread.currentThread() != ringThread)
         {
-            w.wake();
+            wakeRing(); // a completion reaped by the ring's own poll is drained in the same turn
         }
     }
 
@@ -282,7 +309,7 @@ final class BlkExecutor
         submitting = io;
         completedInline = false;
         io.submitted();
-        store.submit(io);
+        queue.submit(io);
         submitting = null;
         return completedInline ? io.status() : Integer.MIN_VALUE;
     }

@@ -261,6 +261,7 @@ public final class BlkRing implements RingAgent
         // Only mappings no request in flight pins can be purged.
         work += persistent == null ? 0 : persistent.purge(nanoClock.nanoTime(), mapper);
         work += consume();
+        executor.flushSubmissions();
         if (pendingRequests != 0 || pendingResponses != 0)
         {
             publish();
@@ -469,6 +470,7 @@ public final class BlkRing implements RingAgent
                 Math.max(0, drainTimeoutNs - (SystemNanoClock.INSTANCE.nanoTime() - terminateNs)) : 0;
             final boolean drained = executor.quiesce(left, SystemNanoClock.INSTANCE, waitingBarrier);
             waitingBarrier = null;
+            executor.closeQueue();
             if (!drained)
             {
                 counters.errors.incrementRelease();

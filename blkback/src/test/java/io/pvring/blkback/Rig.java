@@ -3,6 +3,7 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.SynchronousBlockStore;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkfront.BlkFront;
@@ -18,7 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class Rig implements AutoCloseable
 {
     final TestGuest guest;
+    /** The store when it is synchronous (tests read it behind the device's back), else null. */
     final SynchronousBlockStore store;
+    final BlockStore disk;
     final BlkBack back;
     final BlkFront front;
     final TestGuest.Port[][] ports;
@@ -26,10 +29,24 @@ final class Rig implements AutoCloseable
 
     Rig(final SynchronousBlockStore store, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
     {
+        this(store, store, backConfig, frontConfig);
+    }
+
+    /** Over any store (an asynchronous one: its rings must run on threads, {@link #run()} does not wait). */
+    Rig(final BlockStore disk, final BlkBackConfig backConfig, final BlkFrontConfig frontConfig)
+    {
+        this(disk, null, backConfig, frontConfig);
+    }
+
+    private Rig(
+        final BlockStore disk, final SynchronousBlockStore store, final BlkBackConfig backConfig,
+        final BlkFrontConfig frontConfig)
+    {
         this.store = store;
+        this.disk = disk;
         final long frames = BlkFront.framesNeeded(frontConfig);
         guest = new TestGuest((int)frames + 16, (int)frames + 64);
-        back = new BlkBack("blkback-1-51712", store, backConfig, guest.mapper, null);
+        back = new BlkBack("blkback-1-51712", disk, backConfig, guest.mapper, null);
         ports = new TestGuest.Port[frontConfig.queues()][];
         final TestGuest.Port[] frontPorts = new TestGuest.Port[frontConfig.queues()];
         for (int q = 0; q < frontConfig.queues(); q++)

@@ -42,6 +42,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_ERROR;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -461,7 +462,9 @@ class XenbusNegotiationTest
         assertEquals("4096", be(spec, "sector-size"));
         assertEquals("4096", be(spec, "physical-sector-size"));
         assertEquals("8192", be(spec, "sectors"), "sectors stay 512-byte units");
-        assertEquals("0", be(spec, "feature-discard"), "FileChannel cannot punch holes: no discard on raw images");
+        assertEquals(driver.devices().get(0).store().canDiscard() ? "1" : "0", be(spec, "feature-discard"),
+            "discard on a raw image iff its engine punches holes (io_uring)");
+        assertInstanceOf(io.pvring.blkback.store.FileBlockStore.class, driver.devices().get(0).store());
         assertEquals(4096, blkfront.sectorSize());
         assertEquals(4096, driver.devices().get(0).store().logicalSectorSize());
 

@@ -304,6 +304,12 @@ public final class BlkBench
         final Map<String, Object> params = new LinkedHashMap<>();
         params.put("impl", "pvring");
         params.put("store", config.storeKind());
+        final DiskSpec disk = config.disk();
+        if (disk != null && disk.kind() == DiskSpec.Kind.FILE)
+        {
+            params.put("cache", DiskSpec.token(disk.cache()));
+            params.put("aio", DiskSpec.token(disk.aio()));
+        }
         params.put("rw", config.pattern().label());
         params.put("bs", config.blockSize());
         params.put("qd", config.queueDepth());

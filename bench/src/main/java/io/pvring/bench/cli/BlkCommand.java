@@ -1,11 +1,18 @@
 package io.pvring.bench.cli;
 
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
+import io.pvring.bench.blk.FioBaseline;
+import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
 import io.pvring.event.WaitMode;
 import picocli.CommandLine.Command;
@@ -29,9 +36,9 @@ import picocli.CommandLine.Spec;
         "  pvring bench blk --store file:/tmp/disk.img --size 1g --rw randrw --bs 16k --qd 32",
         "  pvring bench blk --bs 1m --indirect 256 --persistent off",
         "  pvring bench blk --queues 2 --wait notify --rate 50000",
-        "Compare a file with fio on the same file:",
-        "  fio --name=cmp --filename=/tmp/disk.img --rw=randread --bs=4k --iodepth=16 --ioengine=libaio "
-            + "--direct=0 --runtime=5 --time_based"})
+        "  pvring bench blk --store file:/tmp/disk.img,cache=none,aio=io_uring --qd 32",
+        "Beside fio on the same file (psync with 16 jobs, io_uring at depth 16, cold cache):",
+        "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 16 --baseline fio"})
 public final class BlkCommand implements Callable<Integer>
 {
     @Spec
@@ -86,6 +93,12 @@ public final class BlkCommand implements Callable<Integer>
             + "(default: closed loop)")
     private long rate;
 
+    @Option(names = "--baseline", paramLabel = "fio",
+        description = "with --store file:PATH: also run fio on the same file, same --rw, --bs, depth and direct=,"
+            + " with psync (numjobs = depth) and io_uring (iodepth = depth); the file's page cache is dropped"
+            + " before every run")
+    private String baseline;
+
     @Mixin
     private MeasureOptions measure;
 
@@ -107,12 +120,92 @@ public final class BlkCommand implements Callable<Integer>
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         measure.validate(spec);
+        FioBaseline fio = null;
+        if (baseline != null)
+        {
+            if (!"fio".equals(baseline))
+            {
+                throw new ParameterException(spec.commandLine(), "--baseline takes fio, got " + baseline);
+            }
+            try
+            {
+                fio = new FioBaseline(config);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new ParameterException(spec.commandLine(), ex.getMessage());
+            }
+            final String missing = FioBaseline.missingFio();
+            if (missing != null)
+            {
+                throw new ParameterException(spec.commandLine(), "--baseline fio: " + missing);
+            }
+        }
         final PrintWriter out = spec.commandLine().getOut();
         out.println("blk: " + config.storeKind() + " store, " + config.pattern().label() + ", bs " + blockSize
             + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
             + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
             + wait.configName() + ", " + measure.duration.toMillis() + " ms");
-        measure.measureBest(out, () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
+        if (fio == null)
+        {
+            measure.measureBest(out, () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
+            return Main.EXIT_OK;
+        }
+        // The file must outlive pvring's run for fio's: create it here when missing, delete it after. Written in
+        // full, not sparse: reads of a hole never reach the device, and a cold-cache comparison must.
+        final Path file = Path.of(config.disk().target());
+        final boolean created = !Files.exists(file);
+        if (created)
+        {
+            writeDense(file, size);
+        }
+        try
+        {
+            final FioBaseline baselines = fio;
+            Outputs.measureAndReport(out, measure.json, records ->
+            {
+                final BenchRecord best = Outputs.bestOf(measure.rounds, () ->
+                {
+                    FioBaseline.dropCache(file);
+                    return BlkBench.run(config, measure.duration.toNanos(), Progress.stderr());
+                });
+                records.add(best);
+                if (best.partial())
+                {
+                    return false;
+                }
+                records.addAll(baselines.run(measure.duration.toNanos(), best.params()));
+                return true;
+            });
+        }
+        finally
+        {
+            if (created)
+            {
+                Files.deleteIfExists(file);
+            }
+        }
         return Main.EXIT_OK;
+    }
+
+    private static void writeDense(final Path file, final long bytes) throws java.io.IOException
+    {
+        final ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+        for (int i = 0; i < chunk.capacity(); i += 8)
+        {
+            chunk.putLong(i, 0x9E3779B97F4A7C15L * (i + 1)); // not zeros: no file system may store it as a hole
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))
+        {
+            for (long position = 0; position < bytes; position += chunk.capacity())
+            {
+                chunk.clear().limit((int)Math.min(chunk.capacity(), bytes - position));
+                while (chunk.hasRemaining())
+                {
+                    channel.write(chunk, position + chunk.position());
+                }
+            }
+            channel.force(false);
+        }
     }
 }

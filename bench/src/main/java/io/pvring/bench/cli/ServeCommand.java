@@ -56,9 +56,10 @@ import picocli.CommandLine.Spec;
         "Specs:",
         "  --guest NAME:SIZE[,uid=N]  a guest domain with SIZE of memory in DIR/dom<id>.mem (e.g. guest:256m);",
         "                          uid: its files and sockets belong to that uid (its sandboxed emulator)",
-        "  --disk KIND:ARG[,vdev=xvdX][,guest=NAME][,ro]",
-        "                          KIND:ARG = file:PATH (a raw image), memory:SIZE or null:SIZE; vdev defaults to",
-        "                          xvda, xvdb, ... per guest; guest defaults to the first one",
+        "  --disk KIND:ARG[,cache=none|writeback|writethrough][,aio=threads|io_uring][,vdev=xvdX][,guest=NAME][,ro]",
+        "                          KIND:ARG = file:PATH (a raw image), memory:SIZE or null:SIZE; cache (default",
+        "                          writeback) and aio (default: io_uring where allowed) apply to files; vdev",
+        "                          defaults to xvda, xvdb, ... per guest; guest defaults to the first one",
         "  --vif [mac=MAC][,guest=NAME][,devid=N]   a NIC on pvring's switch (all vifs share it)",
         "Without --guest, devices go to one guest 'guest' of 256m; without devices, guests come from --guest or from",
         "a domain_create request on the event socket.",
@@ -170,7 +171,12 @@ public final class ServeCommand implements Callable<Integer>
                 {
                     throw new IllegalArgumentException("--disk file " + disk.target() + " is not a regular file");
                 }
-                params = Path.of(disk.target()).toAbsolutePath().toString();
+                // The file: options travel in params, which blkback's opener parses back into the same DiskSpec.
+                params = Path.of(disk.target()).toAbsolutePath() +
+                    (disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK ?
+                        ",cache=" + io.pvring.blkback.store.DiskSpec.token(disk.cache()) : "") +
+                    (disk.aio() != io.pvring.blkback.store.DiskSpec.AioMode.AUTO ?
+                        ",aio=" + io.pvring.blkback.store.DiskSpec.token(disk.aio()) : "");
             }
             else
             {
@@ -180,13 +186,6 @@ public final class ServeCommand implements Callable<Integer>
             if (null != vdev)
             {
                 devid(vdev);
-            }
-            // cache=writethrough is the one mode besides the default this build serves: blkback's "file" type opens
-            // with the page cache, so say so rather than serve it differently.
-            if (disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK)
-            {
-                throw new IllegalArgumentException("--disk cache=" + io.pvring.blkback.store.DiskSpec.token(
-                    disk.cache()) + " is not available through serve yet (blkback opens files with cache=writeback)");
             }
             return new DiskSpec(disk.kind().token(), params, vdev, disk.options().get("guest"),
                 disk.options().containsKey("ro"));

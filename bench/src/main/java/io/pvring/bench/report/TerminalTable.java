@@ -79,7 +79,7 @@ public final class TerminalTable
         return Units.si(sent).trim() + " / " + Units.si(suppressed).trim();
     }
 
-    /** "1.23x agrona 0.87x juc-abq 0.71x native-c" for a pvring row with siblings; "" otherwise. */
+    /** "1.23x agrona 0.87x juc-abq 0.71x native-c" (or "0.91x fio-psync ...") for a pvring row; "" otherwise. */
     static String ratios(final List<Map<String, Object>> records, final Map<String, Object> record)
     {
         if (!"pvring".equals(Records.impl(record)))
@@ -87,7 +87,7 @@ public final class TerminalTable
             return "";
         }
         final StringBuilder out = new StringBuilder();
-        for (final String baseline : new String[] {"agrona", "juc-abq", "native-c"})
+        for (final String baseline : new String[] {"agrona", "juc-abq", "native-c", "fio-psync", "fio-io_uring"})
         {
             final Map<String, Object> other = Records.sibling(records, record, baseline);
             if (other != null && Records.number(other, "ops_per_sec") > 0)

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.pvring.bench.blk.FioBaseline;
 import io.pvring.bench.report.Json;
 import io.pvring.bench.report.Records;
 import io.pvring.bench.report.ResultsSchema;
@@ -202,6 +203,8 @@ class BenchSmokeTest
         assertEquals(65536L, params.get("bs"));
         assertEquals(2L, params.get("queues"));
         assertEquals("off", params.get("persistent"));
+        assertEquals("writeback", params.get("cache"));
+        assertEquals("auto", params.get("aio"));
         assertTrue(!Files.exists(image), "the image the run created is deleted");
     }
 
@@ -218,6 +221,46 @@ class BenchSmokeTest
         assertEquals("adaptive", Records.params(record).get("wait"));
         assertTrue(Records.notifications(record, "sent") + Records.notifications(record, "suppressed") > 0,
             "every publish is counted as notified or suppressed");
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void blkFileRunsFioBesideItWithTheSameJob() throws IOException
+    {
+        final String missing = FioBaseline.missingFio();
+        RequiredTools.require(missing == null, "fio: " + missing);
+        final Path json = dir.resolve("fio.json");
+        final Path image = dir.resolve("fio.img");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "file:" + image + ",cache=none", "--size",
+            "8m", "--qd", "2", "--duration", "150ms", "--baseline", "fio", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(Set.of("pvring", "fio-psync", "fio-io_uring"), impls(records));
+        for (final Map<String, Object> record : records)
+        {
+            assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+            assertEquals(Records.settings(records.get(0)), Records.settings(record), "same job for every impl");
+        }
+        assertTrue(run.out.contains("x fio-psync") && run.out.contains("x fio-io_uring"), run.out);
+        assertTrue(!Files.exists(image), "the image the run created is deleted");
+    }
+
+    @Test
+    void blkModeOnAFileWithCacheNoneAndAForcedEngine() throws IOException
+    {
+        final Path json = dir.resolve("blk-direct.json");
+        final Path image = dir.resolve("direct.img");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "file:" + image + ",cache=none,aio=threads",
+            "--size", "8m", "--rw", "randrw", "--bs", "4k", "--qd", "4", "--duration", "150ms", "--json",
+            json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        final Map<String, Object> params = Records.params(record);
+        assertEquals("none", params.get("cache"));
+        assertEquals("threads", params.get("aio"));
     }
 
     @Test

@@ -52,6 +52,23 @@ class ServeCommandTest
     }
 
     @Test
+    void fileCacheAndAioReachBlkbacksOpenerThroughParams(@TempDir final Path tmp) throws Exception
+    {
+        final Path image = tmp.resolve("disk.img");
+        Files.write(image, new byte[1 << 16]);
+        final ServeCommand.DiskSpec disk = ServeCommand.DiskSpec.parse("file:" + image + ",cache=none,aio=threads");
+        assertEquals("file", disk.type());
+        assertEquals(image.toAbsolutePath() + ",cache=none,aio=threads", disk.params());
+        try (io.pvring.blkback.store.BlockStore store =
+            io.pvring.blkback.BlkBackDriver.DEFAULT_OPENER.open(disk.type(), disk.params(), false, 512))
+        {
+            assertEquals("file:" + image.toAbsolutePath() + ",cache=none,aio=threads", store.describe());
+        }
+        assertEquals(image.toAbsolutePath().toString(), ServeCommand.DiskSpec.parse("file:" + image).params(),
+            "defaults are not spelled out: plain-path params stay what toolstacks write");
+    }
+
+    @Test
     void runnersAndWaitModeAreTheHostsChoiceAndAdaptiveByDefault(@TempDir final Path tmp)
     {
         final CliRunner defaults = CliRunner.run("serve", "--dir", tmp.resolve("a").toString(), "--for", "1ms",

@@ -56,6 +56,19 @@ public interface BlockStore extends AutoCloseable
     void submit(BlockIo io);
 
     /**
+     * Opens a ring's private path into this store (see {@link BlockQueue}), for one ring thread.
+     *
+     * @param maxInFlight      ios the ring may have in flight through it at once.
+     * @param maxSegments      data segments per io at most.
+     * @param completionSignal run from any thread when completions are waiting for {@link BlockQueue#poll()} (it
+     *                         wakes the ring's thread; it must not block).
+     */
+    default BlockQueue openQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
+    {
+        return new BlockQueue.Direct(this);
+    }
+
+    /**
      * Changes the disk size (online resize): a multiple of {@link #logicalSectorSize()}; data below the smaller
      * of the two sizes is kept, a grown tail reads as zeros.
      *

@@ -2,6 +2,8 @@ package io.pvring.blkback.store;
 
 import java.nio.file.Path;
 
+import io.pvring.aio.CacheMode;
+
 /**
  * Opens the store a {@link DiskSpec} names, or says clearly why this build cannot. The one place a new store kind
  * or engine plugs in: add its case here (and nothing else needs to know).
@@ -9,8 +11,11 @@ import java.nio.file.Path;
 public final class DiskStores
 {
     /** What {@link #open} can open today, for messages. */
-    public static final String AVAILABLE = "file:PATH (cache=writeback|writethrough, aio chosen automatically), " +
+    public static final String AVAILABLE = "file:PATH (cache=none|writeback|writethrough, aio=threads|io_uring), " +
         "memory:SIZE, null:SIZE";
+
+    /** How long a ring's file engine waits for its I/O in flight when the ring closes. */
+    public static final long FILE_CLOSE_TIMEOUT_MS = new io.pvring.aio.AioConfig().closeTimeoutMillis();
 
     private DiskStores()
     {
@@ -27,13 +32,7 @@ public final class DiskStores
         {
             case MEMORY:
             case NULL:
-                return spec;
             case FILE:
-                if (spec.cache() == DiskSpec.CacheMode.NONE || spec.aio() != DiskSpec.AioMode.AUTO)
-                {
-                    throw unavailable(spec, (spec.cache() == DiskSpec.CacheMode.NONE ? "cache=none" :
-                        "aio=" + DiskSpec.token(spec.aio())) + " needs the asynchronous file engine");
-                }
                 return spec;
             default:
                 throw unavailable(spec, spec.kind().token() + " disks need the NBD store");
@@ -57,8 +56,8 @@ public final class DiskStores
             case NULL:
                 return new NullBlockStore(spec.sizeBytes(), sectorSize);
             case FILE:
-                return RawFileBlockStore.open(
-                    Path.of(spec.target()), sectorSize, readOnly, spec.cache() == DiskSpec.CacheMode.WRITEBACK);
+                return FileBlockStore.open(Path.of(spec.target()), CacheMode.parse(DiskSpec.token(spec.cache())),
+                    DiskSpec.token(spec.aio()), sectorSize, readOnly, FILE_CLOSE_TIMEOUT_MS);
             default:
                 throw unavailable(spec, spec.kind().token());
         }

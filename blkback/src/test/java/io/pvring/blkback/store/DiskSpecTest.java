@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -87,12 +88,23 @@ class DiskSpecTest
         Files.write(image, new byte[8192]);
         try (BlockStore store = DiskStores.open(parse("file:" + image + ",cache=writethrough"), 512, true))
         {
-            assertInstanceOf(RawFileBlockStore.class, store);
+            assertInstanceOf(FileBlockStore.class, store);
             assertTrue(store.isReadOnly());
+            assertFalse(store.canFlush(), "writethrough: every write is durable, no flush offered");
             assertEquals(8192, store.sizeBytes());
         }
-        for (final String text : new String[]{ "file:" + image + ",cache=none", "file:" + image + ",aio=threads",
-            "qcow2:" + image, "nbd://localhost/disk" })
+        try (BlockStore store = DiskStores.open(parse("file:" + image + ",aio=threads"), 512, false))
+        {
+            assertEquals("threads", ((FileBlockStore)store).engineName());
+            assertEquals(io.pvring.aio.CacheMode.WRITEBACK, ((FileBlockStore)store).cacheMode());
+            assertTrue(store.canFlush());
+            assertFalse(store.canDiscard(), "the worker pool cannot punch holes: no feature-discard");
+        }
+        try (BlockStore store = DiskStores.open(parse("file:" + image + ",cache=none,aio=threads"), 512, false))
+        {
+            assertEquals(io.pvring.aio.CacheMode.NONE, ((FileBlockStore)store).cacheMode());
+        }
+        for (final String text : new String[]{ "qcow2:" + image, "nbd://localhost/disk" })
         {
             final IllegalArgumentException ex =
                 assertThrows(IllegalArgumentException.class, () -> DiskStores.open(parse(text), 512, false), text);
