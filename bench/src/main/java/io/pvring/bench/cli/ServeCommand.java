@@ -54,8 +54,10 @@ import picocli.CommandLine.Spec;
         "Specs:",
         "  --guest NAME:SIZE       a guest domain with SIZE of memory in DIR/dom<id>.mem (e.g. guest:256m)",
         "  --disk KIND:ARG[,vdev=xvdX][,guest=NAME][,ro]",
-        "                          KIND:ARG = file:PATH (a raw image), memory:SIZE or null:SIZE; vdev defaults to",
-        "                          xvda, xvdb, ... per guest; guest defaults to the first one",
+        "                          KIND:ARG = file:PATH (a raw image), qcow2:PATH[,cache=...][,aio=...] (through",
+        "                          qemu-nbd), nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH, memory:SIZE",
+        "                          or null:SIZE; vdev defaults to xvda, xvdb, ... per guest; guest defaults to the",
+        "                          first one",
         "  --vif [mac=MAC][,guest=NAME][,devid=N]   a NIC on pvring's switch (all vifs share it)",
         "Without --guest, devices go to one guest 'guest' of 256m; without devices, guests come from --guest or from",
         "a domain_create request on the event socket.",
@@ -137,13 +139,23 @@ public final class ServeCommand implements Callable<Integer>
                 "--disk", text, Set.of("vdev", "guest"), Set.of("ro"));
             DiskStores.checkAvailable(disk);
             final String params;
-            if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE)
+            if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE ||
+                disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.QCOW2)
             {
                 if (!Files.isRegularFile(Path.of(disk.target())))
                 {
-                    throw new IllegalArgumentException("--disk file " + disk.target() + " is not a regular file");
+                    throw new IllegalArgumentException("--disk " + disk.kind().token() + " " + disk.target() +
+                        " is not a regular file");
                 }
-                params = Path.of(disk.target()).toAbsolutePath().toString();
+                // A qcow2 disk's options travel in params, which serve's opener parses back into the same spec.
+                final String options = disk.describe().substring(disk.kind().token().length() + 1 +
+                    disk.target().length());
+                params = Path.of(disk.target()).toAbsolutePath() +
+                    (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.QCOW2 ? options : "");
+            }
+            else if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.NBD)
+            {
+                params = disk.target();
             }
             else
             {
@@ -156,7 +168,8 @@ public final class ServeCommand implements Callable<Integer>
             }
             // cache=writethrough is the one mode besides the default this build serves: blkback's "file" type opens
             // with the page cache, so say so rather than serve it differently.
-            if (disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK)
+            if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE &&
+                disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK)
             {
                 throw new IllegalArgumentException("--disk cache=" + io.pvring.blkback.store.DiskSpec.token(
                     disk.cache()) + " is not available through serve yet (blkback opens files with cache=writeback)");
@@ -284,7 +297,7 @@ public final class ServeCommand implements Callable<Integer>
         final Path directory = ownDir ? defaultDirectory() : dir.toAbsolutePath();
         final String idle = wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.NOTIFY;
         final BlkBackConfig blkConfig = BlkBackConfig.builder().polling(wait == WaitMode.POLL).build();
-        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, BlkBackDriver.DEFAULT_OPENER, idle, 1, null);
+        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, ServeCommand::openStore, idle, 1, null);
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackConfig netConfig = NetBackConfig.builder().build();
         final IoStats stats = createStats(directory, Math.max(MAX_BLK_RINGS, netConfig.maxQueues()));
@@ -505,5 +518,21 @@ public final class ServeCommand implements Callable<Integer>
                 throw new UncheckedIOException(ex);
             }
         }
+    }
+
+    /**
+     * blkback's opener for serve's disks: {@code type} is the disk kind, {@code params} its path or NBD URI. Image
+     * and NBD disks go to {@link DiskStores}; the others to {@link BlkBackDriver#DEFAULT_OPENER}.
+     */
+    static io.pvring.blkback.store.BlockStore openStore(
+        final String type, final String params, final boolean readOnly, final int sectorSize)
+    {
+        final String text = "qcow2".equals(type) ? "qcow2:" + params : "nbd".equals(type) ? params : null;
+        if (text == null)
+        {
+            return BlkBackDriver.DEFAULT_OPENER.open(type, params, readOnly, sectorSize);
+        }
+        return DiskStores.open(io.pvring.blkback.store.DiskSpec.parse("params", text, Set.of(), Set.of()),
+            sectorSize, readOnly);
     }
 }

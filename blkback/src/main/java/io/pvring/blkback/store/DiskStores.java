@@ -10,7 +10,7 @@ public final class DiskStores
 {
     /** What {@link #open} can open today, for messages. */
     public static final String AVAILABLE = "file:PATH (cache=writeback|writethrough, aio chosen automatically), " +
-        "memory:SIZE, null:SIZE";
+        "memory:SIZE, null:SIZE, " + NbdDisks.AVAILABLE;
 
     private DiskStores()
     {
@@ -34,6 +34,9 @@ public final class DiskStores
                     throw unavailable(spec, (spec.cache() == DiskSpec.CacheMode.NONE ? "cache=none" :
                         "aio=" + DiskSpec.token(spec.aio())) + " needs the asynchronous file engine");
                 }
+                return spec;
+            case QCOW2:
+            case NBD:
                 return spec;
             default:
                 throw unavailable(spec, spec.kind().token() + " disks need the NBD store");
@@ -59,6 +62,9 @@ public final class DiskStores
             case FILE:
                 return RawFileBlockStore.open(
                     Path.of(spec.target()), sectorSize, readOnly, spec.cache() == DiskSpec.CacheMode.WRITEBACK);
+            case QCOW2:
+            case NBD:
+                return NbdDisks.open(spec, sectorSize, readOnly);
             default:
                 throw unavailable(spec, spec.kind().token());
         }
