@@ -339,4 +339,48 @@ class NbdStoreTest
         assertTrue(write >= 0, "the write reached the server: " + text);
         assertTrue(text.indexOf(" Flush ", write) > write, "a flush followed the write before it completed: " + text);
     }
+    @Test
+    void iosWaitForFreeClientSlotsAndAllComplete() throws Exception
+    {
+        // One NBD request at a time for 32 multi-segment ios: all but the first wait parked for a completion.
+        try (NbdkitServer server = nbdkit(List.of());
+            NbdBlockStore store = NbdBlockStore.open(server.uri(), new NbdClientConfig().maxInFlight(1), null, SECTOR,
+                false, false, 64);
+            CoreRig rig = new CoreRig(store, BlkBackConfig.defaults(), front()))
+        {
+            final BlkFrontQueue queue = rig.front.queue(0);
+            final UnsafeBuffer data = new UnsafeBuffer(new byte[32 * 64 * SECTOR]);
+            for (int i = 0; i < data.capacity(); i++)
+            {
+                data.putByte(i, (byte)(i * 7 + (i >> 9)));
+            }
+            final Answers writes = new Answers();
+            for (int c = 0; c < 32; c++)
+            {
+                assertTrue(queue.write(c * 64L, 64, data, c * 64 * SECTOR, c), "write " + c + " queued");
+            }
+            queue.push();
+            await(rig, queue, writes, 32, store, "32 writes through one client slot");
+            final UnsafeBuffer back = new UnsafeBuffer(new byte[data.capacity()]);
+            final Answers reads = new Answers();
+            for (int c = 0; c < 32; c++)
+            {
+                assertTrue(queue.read(c * 64L, 64, back, c * 64 * SECTOR, c), "read " + c + " queued");
+            }
+            queue.push();
+            await(rig, queue, reads, 32, store, "32 reads through one client slot");
+            for (int c = 0; c < 32; c++)
+            {
+                assertEquals(BLKIF_RSP_OKAY, writes.status[c], "write " + c);
+                assertEquals(BLKIF_RSP_OKAY, reads.status[c], "read " + c);
+            }
+            for (int i = 0; i < data.capacity(); i++)
+            {
+                if (data.getByte(i) != back.getByte(i))
+                {
+                    fail("byte " + i + " read back " + back.getByte(i) + ", written " + data.getByte(i));
+                }
+            }
+        }
+    }
 }

@@ -269,6 +269,7 @@ public final class NbdBlockStore implements BlockStore
                 {
                     return false;
                 }
+                entry.pending.incrementAndGet();
                 submitted(entry, client.submitFlush(entry.index));
                 return true;
             case BlockIo.DISCARD:
@@ -281,6 +282,7 @@ public final class NbdBlockStore implements BlockStore
                 {
                     return false;
                 }
+                entry.pending.incrementAndGet();
                 submitted(entry, client.submitTrim(entry.index, io.offset(), io.length()));
                 return true;
             default:
@@ -317,6 +319,7 @@ public final class NbdBlockStore implements BlockStore
             {
                 return false;
             }
+            entry.pending.incrementAndGet();
             final int rc = write ?
                 client.submitWrite(entry.index, entry.nextOffset, (int)length, address, fuaWrites && export.canFua()) :
                 client.submitRead(entry.index, entry.nextOffset, (int)length, address);
@@ -349,14 +352,15 @@ public final class NbdBlockStore implements BlockStore
         return true;
     }
 
+    /**
+     * After a part was handed to the client, already counted in {@code pending} (its answer may come before the
+     * client call even returns); a refused part gives its count and credit back.
+     */
     private void submitted(final Entry entry, final int rc)
     {
-        if (rc == 0)
+        if (rc != 0)
         {
-            entry.pending.incrementAndGet();
-        }
-        else
-        {
+            entry.pending.decrementAndGet(); // never the last: the sender still holds its own count
             credits.incrementAndGet();
             fail(entry, rc == NbdErrno.EOPNOTSUPP ? EOPNOTSUPP : EIO);
         }
