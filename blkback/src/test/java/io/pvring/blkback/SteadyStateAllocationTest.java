@@ -176,10 +176,11 @@ class SteadyStateAllocationTest
             final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
             final long loopAllocated = LongStream.of(threads.getThreadAllocatedBytes(loops)).sum() - loopBefore;
             assertEquals(2500 * 16, ok[1], "every request succeeded");
-            // One object per request would be >= 16 bytes x 16k = 256k bytes; Netty's task queue takes a new chunk
-            // now and then for the wake-ups (not per request).
+            // One object per request would be >= 16 bytes x 16k = 256k bytes. Not per request: Netty's task queue
+            // takes a new chunk now and then for the wake-ups, and its receive path new pooled chunks (measured
+            // 0-35k on the ring thread and up to ~160k on the loop on a loaded machine).
             assertTrue(allocated < 100_000, "bytes allocated by the ring thread for 16k requests: " + allocated);
-            assertTrue(loopAllocated < 100_000, "bytes allocated by the event loop for 16k requests: " +
+            assertTrue(loopAllocated < 200_000, "bytes allocated by the event loop for 16k requests: " +
                 loopAllocated);
             rig.back.disconnect();
         }

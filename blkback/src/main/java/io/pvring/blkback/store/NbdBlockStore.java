@@ -34,7 +34,7 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <p>A server that dies or breaks the protocol fails the connection: every io in flight completes with
  * {@link #EIO} ({@code BLKIF_RSP_ERROR}), every later one at once, and the error, naming the server, is logged
- * once and kept in {@link #failure()}. Other devices have their own clients and are untouched.
+ * once and given by {@link #failure()}. Other devices have their own clients and are untouched.
  *
  * <p>Submission hands each io's requests to the event loop itself ({@link NbdClient#flushBatch()}; a wake-up is
  * only made when the loop has not been woken already since its last drain), because the store interface has no
@@ -60,7 +60,6 @@ public final class NbdBlockStore implements BlockStore
     private final AtomicInteger credits;
     private final AtomicBoolean logged = new AtomicBoolean();
     private final int maxIos;
-    private volatile String failure;
     private volatile boolean closed;
 
     private NbdBlockStore(final Sink sink, final NbdClient client, final QemuNbdServer server, final int sectorSize,
@@ -158,7 +157,8 @@ public final class NbdBlockStore implements BlockStore
     /** Why the connection to the server ended, naming it; null while it serves. */
     public String failure()
     {
-        return failure;
+        // The client's reason is set before it fails the requests in flight, so it is there once they are answered.
+        return client.isConnected() ? null : client.failure();
     }
 
     public long sizeBytes()
@@ -441,7 +441,6 @@ public final class NbdBlockStore implements BlockStore
 
     private void onDisconnected(final String reason)
     {
-        failure = reason;
         if (!closed)
         {
             logOnce(description + ": " + reason + "; every request on this disk now fails (BLKIF_RSP_ERROR)");
@@ -476,7 +475,8 @@ public final class NbdBlockStore implements BlockStore
     @Override
     public String toString()
     {
-        return "NbdBlockStore[" + description + (failure != null ? " failed: " + failure : "") + "]";
+        final String why = failure();
+        return "NbdBlockStore[" + description + (why != null ? " failed: " + why : "") + "]";
     }
 
     /** Per-io state: the io, where its parts stand, and the first error. Owned by one thread at a time. */
