@@ -7,11 +7,12 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import io.pvring.testing.RequiredTools;
+
 import org.agrona.BufferUtil;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Creates engines for tests and collects their completions on the test thread, which the engine's completion
@@ -43,14 +44,7 @@ final class EngineRig implements AutoCloseable
     static void requireIoUring()
     {
         final String reason = IoUringSupport.unavailableReason();
-        if ("1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
-        {
-            assertTrue(reason == null, "io_uring must be available on this machine kind: " + reason);
-        }
-        else
-        {
-            assumeTrue(reason == null, "io_uring unavailable, skipping: " + reason);
-        }
+        RequiredTools.require(reason == null, "io_uring unavailable: " + reason);
     }
 
     private void onComplete(final long tag, final long result)

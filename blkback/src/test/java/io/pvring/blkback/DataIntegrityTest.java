@@ -10,6 +10,7 @@ import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.store.RawFileBlockStore;
 import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.blkfront.BlkFrontQueue;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -256,6 +257,7 @@ class DataIntegrityTest
             {
                 rig.q(q).push();
             }
+            final BoundedSpin spin = BoundedSpin.upTo(() -> done.size() + " of " + expected + " responses");
             while (done.size() < expected)
             {
                 boolean any = false;
@@ -265,7 +267,7 @@ class DataIntegrityTest
                 }
                 if (!any)
                 {
-                    Thread.onSpinWait();
+                    spin.pause();
                 }
             }
             return done;

@@ -7,6 +7,7 @@ import io.pvring.blkback.store.NullBlockStore;
 import io.pvring.blkback.test.TestData;
 import io.pvring.blkfront.BlkFront;
 import io.pvring.blkfront.BlkFrontConfig;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -99,13 +100,13 @@ class TeardownTest
                     front.queue(q).push();
                 }
                 // Disconnect with requests still in flight on odd cycles; wait for all answers on even ones.
-                while (cycle % 2 == 0 && completed < 16)
+                for (final BoundedSpin spin = BoundedSpin.upTo(() -> "cycle % 2 == 0 && completed < 16");
+                    cycle % 2 == 0 && completed < 16; spin.pause())
                 {
                     for (int q = 0; q < 2; q++)
                     {
                         completed += front.queue(q).poll((c, op, status) -> ok[0] += status == BLKIF_RSP_OKAY ? 1 : 0);
                     }
-                    Thread.onSpinWait();
                 }
                 back.disconnect();
                 assertFalse(ringThreadsAlive(), "cycle " + cycle + ": no ring thread left");

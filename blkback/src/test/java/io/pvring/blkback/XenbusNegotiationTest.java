@@ -18,6 +18,7 @@ import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
+import io.pvring.testing.BoundedSpin;
 import io.pvring.xenbus.XenbusBackend;
 import io.pvring.xenbus.XenbusDevice;
 import io.pvring.xenbus.XenbusDeviceSpec;
@@ -118,17 +119,17 @@ class XenbusNegotiationTest
             final List<Integer> statuses = new ArrayList<>();
             assertTrue(queue.write(q * 1024L, 128, data, 0, 1));
             queue.push();
-            while (statuses.isEmpty())
+            for (final BoundedSpin spin = BoundedSpin.upTo(() -> "statuses.isEmpty()");
+                statuses.isEmpty(); spin.pause())
             {
                 queue.poll((c, op, status) -> statuses.add(status));
-                Thread.onSpinWait();
             }
             assertTrue(queue.read(q * 1024L, 128, back, 0, 2));
             queue.push();
-            while (statuses.size() < 2)
+            for (final BoundedSpin spin = BoundedSpin.upTo(() -> "statuses.size() < 2");
+                statuses.size() < 2; spin.pause())
             {
                 queue.poll((c, op, status) -> statuses.add(status));
-                Thread.onSpinWait();
             }
             assertEquals(List.of(BLKIF_RSP_OKAY, BLKIF_RSP_OKAY), statuses);
             assertEquals(data, back, "queue " + q);
@@ -234,10 +235,9 @@ class XenbusNegotiationTest
         assertTrue(queue.write(0, 8, TestData.pattern(4096, 1), 0, 1));
         assertTrue(queue.read(0, 8, new UnsafeBuffer(new byte[4096]), 0, 2));
         queue.push();
-        while (statuses.size() < 2)
+        for (final BoundedSpin spin = BoundedSpin.upTo(() -> "statuses.size() < 2"); statuses.size() < 2; spin.pause())
         {
             queue.poll((c, op, status) -> statuses.add(status));
-            Thread.onSpinWait();
         }
         assertEquals(List.of(BlkifDescriptor.BLKIF_RSP_ERROR, BLKIF_RSP_OKAY), statuses);
     }
@@ -260,10 +260,9 @@ class XenbusNegotiationTest
         final List<Integer> statuses = new ArrayList<>();
         assertTrue(queue.write(4096, 8, TestData.pattern(4096, 1), 0, 1), "beyond the old end");
         queue.push();
-        while (statuses.isEmpty())
+        for (final BoundedSpin spin = BoundedSpin.upTo(() -> "statuses.isEmpty()"); statuses.isEmpty(); spin.pause())
         {
             queue.poll((c, op, status) -> statuses.add(status));
-            Thread.onSpinWait();
         }
         assertEquals(BlkifDescriptor.BLKIF_RSP_ERROR, statuses.get(0));
 
@@ -274,10 +273,9 @@ class XenbusNegotiationTest
         assertEquals(XenbusState.CONNECTED, device.state());
         assertTrue(queue.write(4096, 8, TestData.pattern(4096, 1), 0, 2));
         queue.push();
-        while (statuses.size() < 2)
+        for (final BoundedSpin spin = BoundedSpin.upTo(() -> "statuses.size() < 2"); statuses.size() < 2; spin.pause())
         {
             queue.poll((c, op, status) -> statuses.add(status));
-            Thread.onSpinWait();
         }
         assertEquals(BLKIF_RSP_OKAY, statuses.get(1), "the ring serves the new size");
         assertTrue(!driver.devices().get(0).resize(16L << 20), "beyond what the store can hold");
@@ -306,10 +304,10 @@ class XenbusNegotiationTest
         assertEquals(XenbusState.CONNECTED, toolstack.backendState(bystander));
 
         bad.front().queue(0).frontRing().buffer().putIntRelease(0, 1 << 20); // req_prod far past the ring
-        while (toolstack.backendState(victim) == XenbusState.CONNECTED)
+        for (final BoundedSpin spin = BoundedSpin.upTo(() -> "toolstack.backendState(victim) == XenbusState.CONNECTED");
+            toolstack.backendState(victim) == XenbusState.CONNECTED; spin.pause())
         {
             pump(); // the ring thread asks xenbus to close the device; this thread runs the bus
-            Thread.onSpinWait();
         }
         pump();
         assertEquals(XenbusState.CLOSED, toolstack.backendState(victim), "Closing, the frontend follows, Closed");
@@ -390,10 +388,9 @@ class XenbusNegotiationTest
         assertTrue(write ? queue.write(sector, sectors, data, 0, 7) : queue.read(sector, sectors, data, 0, 7));
         queue.push();
         final List<Integer> statuses = new ArrayList<>();
-        while (statuses.isEmpty())
+        for (final BoundedSpin spin = BoundedSpin.upTo(() -> "statuses.isEmpty()"); statuses.isEmpty(); spin.pause())
         {
             queue.poll((c, op, status) -> statuses.add(status));
-            Thread.onSpinWait();
         }
         return statuses.get(0);
     }

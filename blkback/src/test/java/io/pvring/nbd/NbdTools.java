@@ -8,13 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.pvring.testing.RequiredTools;
+
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Real tools for the NBD interop tests. A missing tool fails the test when {@code PVRING_REQUIRE_TOOLS=1} (CI) and
- * skips it otherwise, naming the Debian package.
+ * Real tools for the NBD interop tests; a missing one is answered by {@link RequiredTools}.
  */
 final class NbdTools
 {
@@ -24,20 +23,7 @@ final class NbdTools
 
     static void require(final String tool, final String debianPackage)
     {
-        boolean present = false;
-        final String path = System.getenv("PATH");
-        for (final String dir : path == null ? new String[0] : path.split(":"))
-        {
-            present |= Files.isExecutable(Path.of(dir, tool));
-        }
-        if ("1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
-        {
-            assertTrue(present, tool + " not found on PATH: apt-get install " + debianPackage);
-        }
-        else
-        {
-            assumeTrue(present, tool + " not found on PATH: apt-get install " + debianPackage + " to run this test");
-        }
+        RequiredTools.requireExecutable(tool, debianPackage);
     }
 
     /** Runs a command to completion (bounded); returns its exit status and output. */

@@ -1,5 +1,6 @@
 package io.pvring.netback;
 
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netif.Netif;
 
 /**
@@ -51,6 +52,24 @@ public final class NetBackConfig
     public static Builder builder()
     {
         return new Builder();
+    }
+
+    /** A builder starting from every setting of this configuration (e.g. a vif's own {@code rate}). */
+    public Builder toBuilder()
+    {
+        return new Builder()
+            .maxQueues(maxQueues)
+            .rxBacklogBytes(rxBacklogBytes)
+            .rxStallNanos(rxStallNanos)
+            .rxDrainNanos(rxDrainNanos)
+            .fatalSlots(fatalSlots)
+            .featureSg(featureSg)
+            .featureGsoTcpv4(featureGsoTcpv4)
+            .featureGsoTcpv6(featureGsoTcpv6)
+            .featureIpv6CsumOffload(featureIpv6CsumOffload)
+            .featureSplitEventChannels(featureSplitEventChannels)
+            .featureMulticastControl(featureMulticastControl)
+            .rate(creditBytes, creditUsec);
     }
 
     public int maxQueues()
@@ -117,6 +136,19 @@ public final class NetBackConfig
     public long creditUsec()
     {
         return creditUsec;
+    }
+
+    /** The features a vif runs with: those both the frontend asked for ({@code requested}) and this backend offers. */
+    public FrontendFeatures negotiate(final FrontendFeatures requested)
+    {
+        return new FrontendFeatures(
+            requested.sg() && featureSg,
+            requested.gsoTcpv4() && featureGsoTcpv4,
+            requested.gsoTcpv6() && featureGsoTcpv6,
+            requested.csumIpv4(),
+            requested.csumIpv6() && featureIpv6CsumOffload,
+            requested.rxNotify(),
+            requested.multicastControl() && featureMulticastControl);
     }
 
     @Override

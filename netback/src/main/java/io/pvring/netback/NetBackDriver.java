@@ -5,6 +5,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.function.LongConsumer;
 
+import io.pvring.agent.AgentErrors;
+import io.pvring.agent.GuardedAgent;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventWaiter;
 import io.pvring.event.IdleStrategies;
@@ -12,6 +14,7 @@ import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
@@ -34,6 +37,11 @@ import org.agrona.concurrent.status.CountersManager;
  * toolstack hotplug {@code script} the device waits for {@code hotplug-status = connected} before InitWait;
  * the toolstack's {@code mac} and {@code rate} configure the vif. Every connected vif's queues run on one agent
  * runner owned by the driver (or are stepped by the caller with {@link #doWork()} when no thread was asked for).
+ *
+ * <p>The error boundary: each vif's agent runs inside a {@link GuardedAgent} sharing the runner's {@link AgentErrors}
+ * ({@link #errors()}). An unexpected exception in one vif stops that vif's agent, is counted and logged once, and
+ * closes that device through xenbus ({@link XenbusDevice#requestClose(int, String)} with {@code EIO}: backend
+ * Closing, the reason in its {@code error} node); the other vifs on the runner run on.
  */
 public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
 {
@@ -56,9 +64,15 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     private final EventWaiter waiter;
     /** The notify strategy's timed park, for vifs whose shaper waits for credit; null for other strategies. */
     private final LongConsumer parkBound;
-    private final Map<XenbusDevice, NetBackVif> vifs = new HashMap<>();
-    /** Without a runner: the vifs {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
-    private NetBackVif[] stepped = new NetBackVif[0];
+    private final AgentErrors errors;
+    private final Map<XenbusDevice, Attached> vifs = new HashMap<>();
+    /** Without a runner: the agents {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
+    private GuardedAgent[] stepped = new GuardedAgent[0];
+
+    /** A connected vif and its agent as the runner runs it, inside the error boundary. */
+    private record Attached(NetBackVif vif, GuardedAgent agent)
+    {
+    }
 
     /**
      * @param idleStrategy {@link IdleStrategies} name for the runner thread, or null to run no thread (the caller
@@ -88,13 +102,14 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         this.vswitch = vswitch;
         this.clock = clock;
         this.agents = new DynamicCompositeAgent("netback");
+        this.errors = counters == null ? new AgentErrors("netback") : new AgentErrors("netback", counters);
         if (idleStrategy != null)
         {
             final IdleStrategy strategy = IdleStrategies.create(idleStrategy);
             waiter = IdleStrategies.waiter(strategy);
             parkBound = strategy instanceof BlockingIdleStrategy ?
                 ((BlockingIdleStrategy)strategy)::boundNextPark : null;
-            runner = new AgentRunner(strategy, NetBackDriver::onRunnerError, null, new Terminable());
+            runner = new AgentRunner(strategy, errors, errors.counter(), new Terminable());
             runnerThread = AgentRunner.startOnThread(runner);
         }
         else
@@ -120,9 +135,9 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             throw new IllegalStateException("a runner thread is running the queues");
         }
         int work = 0;
-        for (final NetBackVif vif : stepped)
+        for (final GuardedAgent agent : stepped)
         {
-            work += vif.doWork();
+            work += agent.doWork();
         }
         return work;
     }
@@ -130,7 +145,14 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     /** The connected vif of {@code device}, or null. */
     public synchronized NetBackVif vif(final XenbusDevice device)
     {
-        return vifs.get(device);
+        final Attached attached = vifs.get(device);
+        return attached == null ? null : attached.vif();
+    }
+
+    /** The runner's error boundary: its errors counter counts every vif agent's unexpected exception. */
+    public AgentErrors errors()
+    {
+        return errors;
     }
 
     @Override
@@ -159,20 +181,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
 
     private NetBackConfig copyWithRate(final String rate)
     {
-        return NetBackConfig.builder()
-            .maxQueues(config.maxQueues())
-            .rxBacklogBytes(config.rxBacklogBytes())
-            .rxStallNanos(config.rxStallNanos())
-            .rxDrainNanos(config.rxDrainNanos())
-            .fatalSlots(config.fatalSlots())
-            .featureSg(config.featureSg())
-            .featureGsoTcpv4(config.featureGsoTcpv4())
-            .featureGsoTcpv6(config.featureGsoTcpv6())
-            .featureIpv6CsumOffload(config.featureIpv6CsumOffload())
-            .featureSplitEventChannels(config.featureSplitEventChannels())
-            .featureMulticastControl(config.featureMulticastControl())
-            .rate(rate)
-            .build();
+        return config.toBuilder().rate(rate).build();
     }
 
     private static String flag(final boolean on)
@@ -184,20 +193,21 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     @Override
     public void close()
     {
-        final NetBackVif[] open;
+        final Attached[] open;
         synchronized (this)
         {
-            open = vifs.values().toArray(new NetBackVif[0]);
+            open = vifs.values().toArray(new Attached[0]);
             vifs.clear();
         }
         if (runner != null)
         {
             stopRunner();
         }
-        for (final NetBackVif vif : open)
+        for (final Attached attached : open)
         {
-            vif.close();
+            attached.vif().close();
         }
+        errors.close();
     }
 
     /**
@@ -225,14 +235,6 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         if (interrupted)
         {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void onRunnerError(final Throwable error)
-    {
-        if (!(error instanceof AgentTerminationException))
-        {
-            error.printStackTrace();
         }
     }
 
@@ -333,26 +335,33 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                 otherendFlag(device, "feature-rx-notify", false),
                 otherendFlag(device, "request-multicast-control", false));
             mapper = device.hypervisor().grantMapper(device.backendDomid(), device.frontendDomid());
-            final String[] error = new String[1];
             final String name = "vif" + device.frontendDomid() + "." + device.devid();
-            final NetBackVif vif = NetBackVif.connect(name, vifConfig, vswitch, mapper,
-                device.hypervisor().eventChannels(), device.backendDomid(), device.frontendDomid(), keys,
-                requested, clock, device::requestClose, error);
-            if (vif == null)
+            final ConnectResult<NetBackVif> connected = NetBackVif.builder(name)
+                .config(vifConfig)
+                .vswitch(vswitch)
+                .mapper(mapper)
+                .eventChannels(device.hypervisor().eventChannels(), device.backendDomid(), device.frontendDomid())
+                .queues(keys)
+                .features(requested)
+                .clock(clock)
+                .fatalHandler(device::requestClose)
+                .connect();
+            if (!connected.isOk())
             {
-                device.fatal(error[0]);
+                device.fatal(connected.error());
                 return false;
             }
+            final NetBackVif vif = connected.value();
             final long ctrlRef = device.readOtherendLong("ctrl-ring-ref", -1);
             if (ctrlRef >= 0)
             {
                 final long ctrlEvent = device.readOtherendLong("event-channel-ctrl", -1);
-                if (ctrlRef > Integer.MAX_VALUE || ctrlEvent < 0 || ctrlEvent > Integer.MAX_VALUE
-                    || !vif.connectCtrl(device.hypervisor().eventChannels(), device.backendDomid(),
-                    device.frontendDomid(), (int)ctrlRef, (int)ctrlEvent, device::requestClose, error))
+                final String error = ctrlRef > Integer.MAX_VALUE || ctrlEvent < 0 || ctrlEvent > Integer.MAX_VALUE
+                    ? "bad event-channel-ctrl" : vif.connectCtrl((int)ctrlRef, (int)ctrlEvent).error();
+                if (error != null)
                 {
                     vif.close();
-                    device.fatal(error[0] == null ? "bad event-channel-ctrl" : error[0]);
+                    device.fatal(error);
                     return false;
                 }
             }
@@ -368,17 +377,20 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             {
                 vif.publishCounters(counters);
             }
+            // the boundary: an unexpected exception in this vif closes this device only (EIO, as a driver bug)
+            final GuardedAgent agent = new GuardedAgent(vif.agent(), errors,
+                reason -> device.requestClose(XenbusDevice.EIO, reason));
             synchronized (NetBackDriver.this)
             {
-                vifs.put(device, vif);
+                vifs.put(device, new Attached(vif, agent));
             }
             if (runner == null)
             {
                 stepped = Arrays.copyOf(stepped, stepped.length + 1);
-                stepped[stepped.length - 1] = vif;
+                stepped[stepped.length - 1] = agent;
                 return true;
             }
-            while (!agents.tryAdd(vif.agent()))
+            while (!agents.tryAdd(agent))
             {
                 wakeRunner(); // another vif's add is being applied by the runner
             }
@@ -397,11 +409,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         @Override
         public XenbusState reconfigure(final XenbusDevice device, final XenbusState frontendState)
         {
-            final NetBackVif vif;
-            synchronized (NetBackDriver.this)
-            {
-                vif = vifs.get(device);
-            }
+            final NetBackVif vif = vif(device);
             if (vif != null)
             {
                 vif.multicastControl(vifConfig.featureMulticastControl() &&
@@ -413,22 +421,22 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         @Override
         public void disconnect(final XenbusDevice device)
         {
-            final NetBackVif vif;
+            final Attached attached;
             synchronized (NetBackDriver.this)
             {
-                vif = vifs.remove(device);
+                attached = vifs.remove(device);
             }
-            if (vif != null)
+            if (attached != null)
             {
                 if (runner == null)
                 {
-                    final NetBackVif[] next = new NetBackVif[Math.max(0, stepped.length - 1)];
+                    final GuardedAgent[] next = new GuardedAgent[Math.max(0, stepped.length - 1)];
                     int j = 0;
-                    for (final NetBackVif v : stepped)
+                    for (final GuardedAgent a : stepped)
                     {
-                        if (v != vif && j < next.length)
+                        if (a != attached.agent() && j < next.length)
                         {
-                            next[j++] = v;
+                            next[j++] = a;
                         }
                     }
                     stepped = next;
@@ -436,7 +444,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                 else if (!runner.isClosed())
                 {
                     // the ring pages are unmapped only after the runner let go of the queues
-                    while (!agents.tryRemove(vif.agent()))
+                    while (!agents.tryRemove(attached.agent()))
                     {
                         wakeRunner();
                     }
@@ -445,7 +453,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                         wakeRunner();
                     }
                 }
-                vif.close();
+                attached.vif().close();
             }
             if (mapper != null)
             {

@@ -11,13 +11,16 @@ import io.pvring.netback.ctrl.HashConfig;
 import io.pvring.netback.ctrl.NetCtrl;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.packet.PacketInfo;
+import io.pvring.netback.vswitch.Offload;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.netif.FrontendFeatures;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -25,8 +28,7 @@ import org.agrona.concurrent.status.CountersManager;
  * One connected vif: its queues (each with its rings mapped and event channels bound) and its port on the
  * {@link VirtualSwitch}. Frames for the vif are spread over the queues by a flow hash of the addresses (Linux
  * {@code xenvif_select_queue} without a control-ring hash: {@code skb_get_hash % num_queues}). Built by
- * {@link #connect}, which is what the xenbus driver calls with the frontend's keys, and what a benchmark may call
- * directly.
+ * {@link #builder(String)}: the xenbus driver sets the frontend's keys and connects, and so may a benchmark.
  */
 public final class NetBackVif implements AutoCloseable
 {
@@ -37,6 +39,10 @@ public final class NetBackVif implements AutoCloseable
 
     private final String name;
     private final GrantMapper mapper;
+    private final EventChannels channels;
+    private final int backendDomid;
+    private final int frontendDomid;
+    private final FatalHandler fatalHandler;
     private final NetBackQueue[] queues;
     private final EventPort[] ports;
     private final int[][] ringHandles;
@@ -51,12 +57,16 @@ public final class NetBackVif implements AutoCloseable
     private boolean closed;
 
     private NetBackVif(
-        final String name, final GrantMapper mapper, final NetBackQueue[] queues, final EventPort[] ports,
-        final int[][] ringHandles, final SwitchPort port, final VifSink sink)
+        final Builder b, final NetBackQueue[] queues, final EventPort[] ports, final int[][] ringHandles,
+        final SwitchPort port, final VifSink sink)
     {
         this.sink = sink;
-        this.name = name;
-        this.mapper = mapper;
+        this.name = b.name;
+        this.mapper = b.mapper;
+        this.channels = b.channels;
+        this.backendDomid = b.backendDomid;
+        this.frontendDomid = b.frontendDomid;
+        this.fatalHandler = b.fatalHandler;
         this.queues = queues;
         this.ports = ports;
         this.ringHandles = ringHandles;
@@ -87,29 +97,140 @@ public final class NetBackVif implements AutoCloseable
         };
     }
 
-    /**
-     * Maps each queue's rings, binds its event channels and attaches the vif to {@code vswitch}.
-     *
-     * @return the vif, or null when the frontend's keys are unusable (bad grant, unbound port): everything already
-     *     mapped or bound is released and {@code error[0]} says why.
-     */
-    public static NetBackVif connect(
-        final String name, final NetBackConfig config, final VirtualSwitch vswitch, final GrantMapper mapper,
-        final EventChannels channels, final int backendDomid, final int frontendDomid, final QueueKeys[] keys,
-        final FrontendFeatures requested, final NanoClock clock, final FatalHandler fatalHandler,
-        final String[] error)
+    /** A vif to connect: set its wiring and the frontend's keys, then {@link Builder#connect()}. */
+    public static Builder builder(final String name)
     {
+        return new Builder(name);
+    }
+
+    /**
+     * What a vif is connected with, each set once; {@link #connect()} checks that nothing required is missing
+     * (a programmer error: {@link IllegalStateException}) and then judges the frontend's keys (peer input: a
+     * {@link ConnectResult}). Defaults: {@link NetBackConfig} defaults, the system clock.
+     */
+    public static final class Builder
+    {
+        private final String name;
+        private NetBackConfig config;
+        private VirtualSwitch vswitch;
+        private GrantMapper mapper;
+        private EventChannels channels;
+        private int backendDomid = -1;
+        private int frontendDomid = -1;
+        private QueueKeys[] keys;
+        private FrontendFeatures requested;
+        private NanoClock clock = SystemNanoClock.INSTANCE;
+        private FatalHandler fatalHandler;
+
+        private Builder(final String name)
+        {
+            this.name = name;
+        }
+
+        public Builder config(final NetBackConfig config)
+        {
+            this.config = config;
+            return this;
+        }
+
+        /** The switch the vif's port attaches to. */
+        public Builder vswitch(final VirtualSwitch vswitch)
+        {
+            this.vswitch = vswitch;
+            return this;
+        }
+
+        /** Maps and copies the frontend domain's grants. */
+        public Builder mapper(final GrantMapper mapper)
+        {
+            this.mapper = mapper;
+            return this;
+        }
+
+        /** Where the frontend's event channels are bound, between which domains. */
+        public Builder eventChannels(final EventChannels channels, final int backendDomid, final int frontendDomid)
+        {
+            this.channels = channels;
+            this.backendDomid = backendDomid;
+            this.frontendDomid = frontendDomid;
+            return this;
+        }
+
+        /** The frontend's transport keys, one per queue ({@code multi-queue-num-queues} of them). */
+        public Builder queues(final QueueKeys... keys)
+        {
+            this.keys = keys.clone();
+            return this;
+        }
+
+        /** What the frontend asked for; the vif runs with what the {@link #config} also offers. */
+        public Builder features(final FrontendFeatures requested)
+        {
+            this.requested = requested;
+            return this;
+        }
+
+        public Builder clock(final NanoClock clock)
+        {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Told (on a queue's thread) when the frontend proved malicious. */
+        public Builder fatalHandler(final FatalHandler fatalHandler)
+        {
+            this.fatalHandler = fatalHandler;
+            return this;
+        }
+
+        /**
+         * Maps each queue's rings, binds its event channels and attaches the vif to the switch.
+         *
+         * @return the vif, or why the frontend's keys are unusable (bad grant, unbound port, too many queues):
+         *     then everything already mapped or bound is released.
+         */
+        public ConnectResult<NetBackVif> connect()
+        {
+            if (config == null)
+            {
+                config = NetBackConfig.builder().build();
+            }
+            if (vswitch == null || mapper == null || channels == null || keys == null || requested == null
+                || clock == null || fatalHandler == null)
+            {
+                throw new IllegalStateException("vif=" + name + " needs vswitch, mapper, eventChannels, queues, "
+                    + "features and fatalHandler: " + this);
+            }
+            return NetBackVif.connect(this);
+        }
+
+        @Override
+        public String toString()
+        {
+            return "NetBackVif.Builder{name=" + name + ", vswitch=" + vswitch + ", mapper=" + mapper + ", channels="
+                + channels + ", be=" + backendDomid + ", fe=" + frontendDomid + ", queues="
+                + (keys == null ? null : keys.length) + ", features=" + requested + ", fatalHandler=" + fatalHandler
+                + '}';
+        }
+    }
+
+    private static ConnectResult<NetBackVif> connect(final Builder b)
+    {
+        final NetBackConfig config = b.config;
+        final QueueKeys[] keys = b.keys;
         if (keys.length < 1 || keys.length > config.maxQueues())
         {
-            error[0] = "multi-queue-num-queues=" + keys.length + " not in 1.." + config.maxQueues();
-            return null;
+            return ConnectResult.failed("multi-queue-num-queues=" + keys.length + " not in 1.." + config.maxQueues());
         }
-        final FrontendFeatures features = requested.and(config);
+        final GrantMapper mapper = b.mapper;
+        final EventChannels channels = b.channels;
+        final FrontendFeatures features = config.negotiate(b.requested);
+        final VifSettings settings = new VifSettings(config, features, mapper, b.clock, b.fatalHandler);
         final NetBackQueue[] queues = new NetBackQueue[keys.length];
         final EventPort[] ports = new EventPort[keys.length * 2];
         final int[][] handles = new int[keys.length * 2][];
         final VifSink sink = new VifSink(queues);
-        final SwitchPort port = vswitch.attach(name, sink, features.capabilities());
+        final SwitchPort port = b.vswitch.attach(b.name, sink, Offload.capabilities(features));
         final int[] ref = new int[1];
         boolean ok = false;
         try
@@ -126,36 +247,36 @@ public final class NetBackVif implements AutoCloseable
                 if (status != GrantStatus.GNTST_OKAY)
                 {
                     handles[2 * q] = null;
-                    error[0] = "queue " + q + " tx-ring-ref=" + k.txRingRef() + ": " + GrantStatus.describe(status);
-                    return null;
+                    return ConnectResult.failed(
+                        "queue " + q + " tx-ring-ref=" + k.txRingRef() + ": " + GrantStatus.describe(status));
                 }
                 ref[0] = k.rxRingRef();
                 status = mapper.mapRing(ref, 1, rx, handles[2 * q + 1]);
                 if (status != GrantStatus.GNTST_OKAY)
                 {
                     handles[2 * q + 1] = null;
-                    error[0] = "queue " + q + " rx-ring-ref=" + k.rxRingRef() + ": " + GrantStatus.describe(status);
-                    return null;
+                    return ConnectResult.failed(
+                        "queue " + q + " rx-ring-ref=" + k.rxRingRef() + ": " + GrantStatus.describe(status));
                 }
-                final EventPort txPort = channels.bindInterdomain(backendDomid, frontendDomid, k.eventChannelTx());
+                final EventPort txPort = channels.bindInterdomain(b.backendDomid, b.frontendDomid,
+                    k.eventChannelTx());
                 ports[2 * q] = txPort;
                 EventPort rxPort = txPort;
                 if (k.eventChannelRx() != k.eventChannelTx())
                 {
-                    rxPort = channels.bindInterdomain(backendDomid, frontendDomid, k.eventChannelRx());
+                    rxPort = channels.bindInterdomain(b.backendDomid, b.frontendDomid, k.eventChannelRx());
                     ports[2 * q + 1] = rxPort;
                 }
                 if (txPort == null || rxPort == null)
                 {
-                    error[0] = "queue " + q + " event channel " + k.eventChannelTx() + "/" + k.eventChannelRx()
-                        + " cannot be bound";
-                    return null;
+                    return ConnectResult.failed("queue " + q + " event channel " + k.eventChannelTx() + "/"
+                        + k.eventChannelRx() + " cannot be bound");
                 }
-                queues[q] = new NetBackQueue(name + "-q" + q, config, mapper, tx, rx, txPort, rxPort,
-                    port.newIngress(), features, clock, fatalHandler);
+                queues[q] = new NetBackQueue(b.name + "-q" + q, settings, new QueueRings(tx, rx, txPort, rxPort),
+                    port.newIngress());
             }
             ok = true;
-            return new NetBackVif(name, mapper, queues, ports, handles, port, sink);
+            return ConnectResult.ok(new NetBackVif(b, queues, ports, handles, port, sink));
         }
         finally
         {
@@ -212,29 +333,25 @@ public final class NetBackVif implements AutoCloseable
     }
 
     /**
-     * Maps the control ring ({@code ctrl-ring-ref}) and binds {@code event-channel-ctrl}; from then on the
-     * frontend's Toeplitz configuration steers frames to queues.
+     * Maps the control ring ({@code ctrl-ring-ref}) and binds {@code event-channel-ctrl} (between the domains the
+     * vif was connected with); from then on the frontend's Toeplitz configuration steers frames to queues.
      *
-     * @return false (nothing kept) when the ref or port is unusable; {@code error[0]} says why.
+     * @return the control ring, or why the ref or port is unusable (then nothing is kept).
      */
-    public boolean connectCtrl(
-        final EventChannels channels, final int backendDomid, final int frontendDomid, final int ctrlRingRef,
-        final int eventChannelCtrl, final FatalHandler fatalHandler, final String[] error)
+    public ConnectResult<NetCtrl> connectCtrl(final int ctrlRingRef, final int eventChannelCtrl)
     {
         final UnsafeBuffer page = new UnsafeBuffer(0, 0);
         final int[] handle = new int[1];
         final int status = mapper.mapRing(new int[]{ctrlRingRef}, 1, page, handle);
         if (status != GrantStatus.GNTST_OKAY)
         {
-            error[0] = "ctrl-ring-ref=" + ctrlRingRef + ": " + GrantStatus.describe(status);
-            return false;
+            return ConnectResult.failed("ctrl-ring-ref=" + ctrlRingRef + ": " + GrantStatus.describe(status));
         }
         final EventPort port = channels.bindInterdomain(backendDomid, frontendDomid, eventChannelCtrl);
         if (port == null)
         {
             mapper.unmap(handle[0]);
-            error[0] = "event-channel-ctrl=" + eventChannelCtrl + " cannot be bound";
-            return false;
+            return ConnectResult.failed("event-channel-ctrl=" + eventChannelCtrl + " cannot be bound");
         }
         ctrlHandle = handle;
         ctrlPort = port;
@@ -242,7 +359,7 @@ public final class NetBackVif implements AutoCloseable
             () -> fatalHandler.onFatal(name + ": control ring req_prod overflow"));
         sink.ctrl = c;
         ctrl = c;
-        return true;
+        return ConnectResult.ok(c);
     }
 
     /**

@@ -1,10 +1,12 @@
 package io.pvring.netfront;
 
+import java.nio.ByteBuffer;
+
 import io.pvring.event.EventChannels;
 import io.pvring.event.EventPort;
 import io.pvring.grant.GrantTable;
 import io.pvring.memory.GuestMemory;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netif.ExtraInfo;
 import io.pvring.netif.Netif;
 import io.pvring.netif.NetifRings;
@@ -25,8 +27,10 @@ import static io.pvring.ring.SharedRingDescriptor.PAGE_SIZE;
  * channel (or two, split). Frames are sent with {@link #send} (copied into TX pages as a slot chain with
  * {@code more_data}, the first slot carrying the whole length, a GSO extra when asked) and published by
  * {@link #flush()}; {@link #receive} hands over received frames (straight from the RX page for one-slot packets)
- * and reposts the buffers. Single-threaded; allocation-free after construction. The backend may be hostile: its
- * responses are copied before use, ids and producer indices are checked, and a bad one marks the device broken.
+ * and reposts the buffers. Single-threaded; allocation-free after construction. The backend may be hostile: each
+ * pass reads {@code rsp_prod} once (a snapshot, checked for overflow) and handles at most a budget of responses,
+ * every response slot is copied into private memory once through {@link FrontRing} ({@code RING_COPY_RESPONSE}) and
+ * parsed from the copy, ids are checked, and a bad one marks the device broken.
  *
  * <p>Guest memory layout, from {@code firstGfn}: TX ring, RX ring, 256 TX pages, 256 RX pages
  * ({@link #PAGES} frames in all).
@@ -66,7 +70,14 @@ public final class NetFront implements AutoCloseable
     private final RxResponse rxResponse = new RxResponse();
     private final ExtraInfo extra = new ExtraInfo();
     private long rxHash = -1;
-    private final UnsafeBuffer responseCopy = new UnsafeBuffer(new byte[16]);
+    /**
+     * Private copies of responses, off-heap like the ring pages they are copied from: the copy loop then sees one
+     * kind of buffer, and its compiled code is not deoptimised by a heap buffer on the hot path.
+     */
+    private final UnsafeBuffer responseCopy = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
+    /** Private copies of one RX packet's response slots: the first, its extras, its follow-on slots. */
+    private final UnsafeBuffer rxCopies;
+    private final int rxSlotBytes;
     private final UnsafeBuffer assembly = new UnsafeBuffer(new byte[Netif.MAX_TX_SIZE + PAGE_SIZE]);
 
     private long txPackets;
@@ -101,6 +112,9 @@ public final class NetFront implements AutoCloseable
         }
         txRing = new FrontRing(txPage, NetifRings.TX).init();
         rxRing = new FrontRing(rxPage, NetifRings.RX).init();
+        rxSlotBytes = rxRing.geometry().slotBytes();
+        rxCopies = new UnsafeBuffer(
+            ByteBuffer.allocateDirect((2 + Netif.NR_SLOTS_MIN + Netif.XEN_NETIF_EXTRA_TYPE_MAX) * rxSlotBytes));
         txRingRef = grant(firstGfn, false);
         rxRingRef = grant(firstGfn + 1, false);
         for (int i = 0; i < RING_SIZE; i++)
@@ -322,11 +336,22 @@ public final class NetFront implements AutoCloseable
     }
 
     /**
-     * Consumes TX responses and frees their slots.
+     * Consumes every TX response published now and frees their slots.
      *
      * @return responses consumed.
      */
     public int reclaimTx()
+    {
+        return reclaimTx(RING_SIZE);
+    }
+
+    /**
+     * Consumes up to {@code budget} of the TX responses published when called (one snapshot of {@code rsp_prod})
+     * and frees their slots.
+     *
+     * @return responses consumed.
+     */
+    public int reclaimTx(final int budget)
     {
         if (brokenReason != null)
         {
@@ -339,11 +364,9 @@ public final class NetFront implements AutoCloseable
             return 0;
         }
         int consumed = 0;
-        while (txRing.unconsumedResponses() > 0)
+        while (txRing.rspCons() != rspProd && consumed < budget)
         {
-            // the 4-byte response copied out in one read (RING_COPY_RESPONSE), then parsed from the copy
-            responseCopy.putInt(0, txRing.buffer().getInt(txRing.responseOffset()));
-            txRing.nextResponse();
+            txRing.copyResponse(responseCopy, 0);
             txResponse.wrap(responseCopy, 0);
             consumed++;
             final int status = txResponse.status();
@@ -368,8 +391,9 @@ public final class NetFront implements AutoCloseable
     }
 
     /**
-     * Hands received frames to {@code handler} and queues their buffers for reposting (published by
-     * {@link #flush()} or at the end of this call).
+     * Hands up to {@code limit} of the frames published when called (one snapshot of {@code rsp_prod}) to
+     * {@code handler} and queues their buffers for reposting (published by {@link #flush()} or at the end of this
+     * call).
      *
      * @return frames delivered.
      */
@@ -387,9 +411,9 @@ public final class NetFront implements AutoCloseable
         }
         int consumed = 0;
         final long deliveredBefore = rxPackets;
-        while (consumed < limit && rxRing.unconsumedResponses() > 0)
+        while (consumed < limit && rxRing.rspCons() != rspProd)
         {
-            if (!receiveOne(handler))
+            if (!receiveOne(handler, rspProd - rxRing.rspCons()))
             {
                 break;
             }
@@ -399,16 +423,19 @@ public final class NetFront implements AutoCloseable
         return (int)(rxPackets - deliveredBefore);
     }
 
-    /** One packet: its slots must all be there (the backend publishes whole packets). */
-    private boolean receiveOne(final FrameHandler handler)
+    /**
+     * One packet: its slots must all be published (the backend publishes whole packets), so they are copied into
+     * {@link #rxCopies} first and consumed only once the chain is complete.
+     *
+     * @param available responses published and unconsumed in this pass's snapshot (at least one).
+     * @return false when the packet is not complete yet or the backend broke the protocol (nothing consumed).
+     */
+    private boolean receiveOne(final FrameHandler handler, final int available)
     {
-        final int available = rxRing.unconsumedResponses();
         final int index = rxRing.rspCons();
-        rxResponse.wrap(responseCopy, 0);
-        responseCopy.putLong(0, rxRing.buffer().getLong(rxRing.geometry().slotOffset(index)));
+        rxRing.peekResponse(0, rxCopies, 0);
+        rxResponse.wrap(rxCopies, 0);
         final int firstFlags = rxResponse.flags();
-        final int firstStatus = rxResponse.status();
-        final int firstBuffer = rxPosted[index & (RING_SIZE - 1)];
         int slots = 1;
         int extras = 0;
         int gsoType = Netif.XEN_NETIF_GSO_TYPE_NONE;
@@ -426,9 +453,8 @@ public final class NetFront implements AutoCloseable
                 }
                 return false;
             }
-            rxRing.buffer().getBytes(rxRing.geometry().slotOffset(index + slots), responseCopy, 8,
-                ExtraInfo.LENGTH);
-            extra.wrap(responseCopy, 8);
+            rxRing.peekResponse(slots, rxCopies, slots * rxSlotBytes);
+            extra.wrap(rxCopies, slots * rxSlotBytes);
             if (extra.type() == Netif.XEN_NETIF_EXTRA_TYPE_GSO)
             {
                 gsoType = extra.gsoType();
@@ -455,60 +481,69 @@ public final class NetFront implements AutoCloseable
                 }
                 return false;
             }
-            flags = rxRing.buffer().getShort(rxRing.geometry().slotOffset(index + slots) + RxResponse.FLAGS_OFFSET,
-                java.nio.ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            rxRing.peekResponse(slots, rxCopies, slots * rxSlotBytes);
+            flags = rxResponse.wrap(rxCopies, slots * rxSlotBytes).flags();
             slots++;
             dataSlots++;
         }
         rxHash = hash;
-        // a hostile backend may claim any offset and size: both must stay inside the posted page
-        boolean error = firstStatus < 0 || rxResponse.pageOffset() + firstStatus > PAGE_SIZE;
-        if (dataSlots == 1 && !error)
+        if (deliver(handler, index, slots, extras, firstFlags, gsoType, gsoSize))
         {
-            handler.onFrame(rxPages[firstBuffer], rxResponse.pageOffset(), firstStatus, firstFlags, gsoType,
-                gsoSize);
-            rxBytes += firstStatus;
-        }
-        else if (!error)
-        {
-            int length = 0;
-            for (int s = 0; s < slots; s++)
-            {
-                if (s >= 1 && s <= extras)
-                {
-                    continue;
-                }
-                final int slotIndex = index + s;
-                responseCopy.putLong(0, rxRing.buffer().getLong(rxRing.geometry().slotOffset(slotIndex)));
-                final int status = rxResponse.status();
-                final int pageOffset = rxResponse.pageOffset();
-                if (status < 0 || pageOffset + status > PAGE_SIZE || length + status > assembly.capacity())
-                {
-                    error = true;
-                    break;
-                }
-                assembly.putBytes(length, rxPages[rxPosted[slotIndex & (RING_SIZE - 1)]], pageOffset, status);
-                length += status;
-            }
-            if (!error)
-            {
-                handler.onFrame(assembly, 0, length, firstFlags, gsoType, gsoSize);
-                rxBytes += length;
-            }
-        }
-        if (error)
-        {
-            rxErrors++;
+            rxPackets++;
         }
         else
         {
-            rxPackets++;
+            rxErrors++;
         }
         for (int s = 0; s < slots; s++)
         {
             rxToRepost[rxToRepostCount++] = rxPosted[(index + s) & (RING_SIZE - 1)];
             rxRing.nextResponse();
         }
+        return true;
+    }
+
+    /**
+     * Hands over a complete packet from its private response copies; false when a status or offset is bad (a
+     * hostile backend may claim any offset and size: both must stay inside the posted page).
+     */
+    private boolean deliver(
+        final FrameHandler handler, final int index, final int slots, final int extras, final int firstFlags,
+        final int gsoType, final int gsoSize)
+    {
+        if (slots - extras == 1)
+        {
+            rxResponse.wrap(rxCopies, 0);
+            final int status = rxResponse.status();
+            final int pageOffset = rxResponse.pageOffset();
+            if (status < 0 || pageOffset + status > PAGE_SIZE)
+            {
+                return false;
+            }
+            handler.onFrame(rxPages[rxPosted[index & (RING_SIZE - 1)]], pageOffset, status, firstFlags, gsoType,
+                gsoSize);
+            rxBytes += status;
+            return true;
+        }
+        int length = 0;
+        for (int s = 0; s < slots; s++)
+        {
+            if (s >= 1 && s <= extras)
+            {
+                continue;
+            }
+            rxResponse.wrap(rxCopies, s * rxSlotBytes);
+            final int status = rxResponse.status();
+            final int pageOffset = rxResponse.pageOffset();
+            if (status < 0 || pageOffset + status > PAGE_SIZE || length + status > assembly.capacity())
+            {
+                return false;
+            }
+            assembly.putBytes(length, rxPages[rxPosted[(index + s) & (RING_SIZE - 1)]], pageOffset, status);
+            length += status;
+        }
+        handler.onFrame(assembly, 0, length, firstFlags, gsoType, gsoSize);
+        rxBytes += length;
         return true;
     }
 

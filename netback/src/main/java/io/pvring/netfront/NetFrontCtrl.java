@@ -76,24 +76,19 @@ public final class NetFrontCtrl implements AutoCloseable
     }
 
     /**
-     * Takes the next response, if any.
+     * Takes the next response, if any: copied once into private memory ({@code RING_COPY_RESPONSE}).
      *
-     * @param out receives {id, type, status, data}.
-     * @return false when none is waiting.
+     * @return a flyweight over the private copy (valid until the next call; the same object every time), or null
+     *     when none is waiting or the backend's {@code rsp_prod} is out of range.
      */
-    public boolean poll(final long[] out)
+    public CtrlResponse poll()
     {
         if (ring.unconsumedResponses() <= 0 || ring.responseProducerOverflow(ring.rspProd()))
         {
-            return false;
+            return null;
         }
         ring.copyResponse(copy, 0);
-        response.wrap(copy, 0);
-        out[0] = response.id();
-        out[1] = response.type();
-        out[2] = response.status();
-        out[3] = response.data();
-        return true;
+        return response.wrap(copy, 0);
     }
 
     @Override

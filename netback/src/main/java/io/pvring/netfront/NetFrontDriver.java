@@ -1,6 +1,6 @@
 package io.pvring.netfront;
 
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.xenbus.XenbusDevice;
 import io.pvring.xenbus.XenbusFrontendDriver;
 import io.pvring.xenbus.XenbusState;
@@ -16,50 +16,20 @@ import io.pvring.xenbus.XenbusState;
  */
 public final class NetFrontDriver implements XenbusFrontendDriver
 {
-    private final long firstGfn;
-    private final FrontendFeatures wanted;
-    private final boolean wantSplit;
-    private final int wantQueues;
+    private final NetFrontConfig config;
     private volatile NetFront[] fronts = new NetFront[0];
-    private long ctrlGfn = -1;
     private volatile NetFrontCtrl ctrl;
     private volatile NetFront front;
     private volatile boolean backendConnected;
 
-    /**
-     * @param firstGfn first of {@link NetFront#PAGES} guest frames the frontend may use.
-     * @param wanted   what this frontend would like; the backend's features narrow it.
-     */
-    public NetFrontDriver(final long firstGfn, final FrontendFeatures wanted, final boolean wantSplit)
+    public NetFrontDriver(final NetFrontConfig config)
     {
-        this(firstGfn, wanted, wantSplit, 1);
+        this.config = config;
     }
 
-    /**
-     * @param queues queues wanted; queue {@code i} uses the {@link NetFront#PAGES} frames from
-     *     {@code firstGfn + i * PAGES}.
-     */
-    public NetFrontDriver(final long firstGfn, final FrontendFeatures wanted, final boolean wantSplit,
-        final int queues)
+    public NetFrontConfig config()
     {
-        if (queues < 1 || queues > 64)
-        {
-            throw new IllegalArgumentException("queues=" + queues);
-        }
-        this.firstGfn = firstGfn;
-        this.wanted = wanted;
-        this.wantSplit = wantSplit;
-        this.wantQueues = queues;
-    }
-
-    /**
-     * Asks for a control ring in guest frame {@code gfn} when the backend offers {@code feature-ctrl-ring}; call
-     * before attaching.
-     */
-    public NetFrontDriver controlRing(final long gfn)
-    {
-        this.ctrlGfn = gfn;
-        return this;
+        return config;
     }
 
     /** The control ring once connected, or null (not asked for, or not offered by the backend). */
@@ -94,6 +64,7 @@ public final class NetFrontDriver implements XenbusFrontendDriver
     @Override
     public void setupTransport(final XenbusDevice device)
     {
+        final FrontendFeatures wanted = config.features();
         final FrontendFeatures features = new FrontendFeatures(
             wanted.sg() && backendFlag(device, "feature-sg"),
             wanted.gsoTcpv4() && backendFlag(device, "feature-gso-tcpv4"),
@@ -102,24 +73,24 @@ public final class NetFrontDriver implements XenbusFrontendDriver
             wanted.csumIpv6() && backendFlag(device, "feature-ipv6-csum-offload"),
             wanted.rxNotify(),
             wanted.multicastControl() && backendFlag(device, "feature-multicast-control"));
-        final boolean split = wantSplit && backendFlag(device, "feature-split-event-channels");
+        final boolean split = config.splitEventChannels() && backendFlag(device, "feature-split-event-channels");
         final int domid = device.ownDomid();
         final long maxQueues = device.readOtherendLong("multi-queue-max-queues", 1);
-        final int queues = (int)Math.max(1, Math.min(wantQueues, maxQueues));
+        final int queues = (int)Math.max(1, Math.min(config.queues(), maxQueues));
         final NetFront[] created = new NetFront[queues];
         for (int q = 0; q < queues; q++)
         {
             created[q] = new NetFront(domid, device.hypervisor().guestMemory(domid),
                 device.hypervisor().grantTable(domid), device.hypervisor().eventChannels(), device.backendDomid(),
-                firstGfn + (long)q * NetFront.PAGES, features, split);
+                config.firstGfn() + (long)q * NetFront.PAGES, features, split);
         }
         fronts = created;
         front = created[0];
-        if (ctrlGfn >= 0 && backendFlag(device, "feature-ctrl-ring"))
+        if (config.controlRingGfn() >= 0 && backendFlag(device, "feature-ctrl-ring"))
         {
             ctrl = new NetFrontCtrl(domid, device.hypervisor().guestMemory(domid),
                 device.hypervisor().grantTable(domid), device.hypervisor().eventChannels(), device.backendDomid(),
-                ctrlGfn);
+                config.controlRingGfn());
         }
     }
 

@@ -5,8 +5,10 @@ import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * A sparse file that backs shared memory: guest RAM or a grant table. Sizing uses {@code ftruncate}, so no block is
@@ -81,6 +83,15 @@ public final class SharedMemoryFile implements AutoCloseable
 
     private static FileChannel openSized(final Path path, final long bytes) throws IOException
     {
+        try
+        {
+            // Owner-only from the first instant: a guest's memory is nobody else's to open, not even for a moment.
+            Files.createFile(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
+        catch (final FileAlreadyExistsException ex)
+        {
+            // An existing file (an emulator's, or a restart) keeps the mode its owner gave it.
+        }
         final RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
         try
         {

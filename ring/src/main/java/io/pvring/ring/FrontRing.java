@@ -183,6 +183,18 @@ public final class FrontRing extends FrontRingPadding
         return index;
     }
 
+    /**
+     * Copies the response {@code ahead} slots past {@code rsp_cons} into private memory in one read, without
+     * consuming it: for a protocol whose responses come in multi-slot chains (netif RX: extras and {@code more_data})
+     * that must see a whole chain published before consuming any of it. Each slot is still read from the shared page
+     * once; the caller validates the copies and then consumes the chain with {@link #nextResponse()}. The caller
+     * checked that {@code ahead} is below the unconsumed count of its {@link #rspProd()} snapshot.
+     */
+    public void peekResponse(final int ahead, final MutableDirectBuffer dst, final int dstOffset)
+    {
+        SlotCopy.copy(buffer, geometry.slotOffset(rspCons + ahead), dst, dstOffset, geometry.slotBytes());
+    }
+
     /** {@code r->rsp_cons++}: the response at {@link #responseOffset()} has been read. */
     public void nextResponse()
     {

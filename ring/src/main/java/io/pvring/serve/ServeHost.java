@@ -27,21 +27,27 @@ import io.pvring.xenstore.XenStoreServer;
  * <pre>
  *   DIR/xenstored.sock        xs_wire.h, privileged (dom0): the toolstack's view, XENSTORED_PATH for xenstore-*
  *   DIR/dom&lt;id&gt;.xenstored.sock  xs_wire.h as guest &lt;id&gt; (unprivileged, paths relative to its home)
- *   DIR/evtchn.sock           event channels ({@link EvtchnMessageDescriptor}, C: pvring_evtchn.h)
+ *   DIR/evtchn.sock           event channels, privileged ({@link EvtchnMessageDescriptor}, C: pvring_evtchn.h)
+ *   DIR/dom&lt;id&gt;.evtchn.sock   event channels as guest &lt;id&gt; only (hello for another domid is refused)
  *   DIR/dom&lt;id&gt;.mem          guest memory: gfn * 4096 is the file offset
  *   DIR/dom&lt;id&gt;.gnttab       the guest's grant table, v1 entries ({@code grant_entry_v1_t}) from offset 0
  *   DIR/pvring_evtchn.h       the C header of the event-channel protocol
  *   DIR/counters.dat          I/O counters, latency histograms, trace control ({@link IoStats}; pvring stat DIR)
  * </pre>
- * The directory is made owner-only (0700) and the sockets 0600: whoever can open them acts for any domain, as
- * with xenstored's socket. Guests are created at start ({@link #createGuest}) or by a client over the event
- * socket ({@code domain_create}); devices by {@link #addDevice} or by any privileged xenstore client writing the
- * device directories as libxl does. Thread-safe.
+ * The directory is made owner-only (0700) and every socket and file 0600: whoever can open the privileged sockets
+ * acts for any domain, as with xenstored's socket; a guest's own files and sockets may be given to a uid
+ * ({@link #createGuest(String, long, int)}), the directory then becoming 0711 (enter, not list) so that a
+ * sandboxed emulator running as that uid reaches its own guest's files and nothing else. Guests are created at
+ * start ({@link #createGuest}) or by a client over the event socket ({@code domain_create}); devices by
+ * {@link #addDevice} or by any privileged xenstore client writing the device directories as libxl does.
+ * Thread-safe.
  */
 public final class ServeHost implements DomainControl, AutoCloseable
 {
     public static final String XENSTORE_SOCKET = "xenstored.sock";
     public static final String EVTCHN_SOCKET = "evtchn.sock";
+    /** No owner given: a guest's files and sockets belong to this process. */
+    public static final int NO_UID = -1;
 
     private final Path directory;
     private final Host host;
@@ -49,6 +55,7 @@ public final class ServeHost implements DomainControl, AutoCloseable
     private final EvtchnServer evtchn;
     private final IoStats stats;
     private final Map<Integer, XenStoreServer> guestXenStores = new TreeMap<>();
+    private final Map<Integer, EvtchnServer> guestEvtchns = new TreeMap<>();
     private final List<Integer> remoteGuests = new ArrayList<>();
     private int remoteNames;
     private boolean closed;
@@ -167,30 +174,63 @@ public final class ServeHost implements DomainControl, AutoCloseable
         return directory.resolve("dom" + domid + ".xenstored.sock");
     }
 
+    /** Guest {@code domid}'s own event-channel socket: a client there acts for that guest only. */
+    public Path guestEvtchnSocket(final int domid)
+    {
+        return directory.resolve("dom" + domid + ".evtchn.sock");
+    }
+
     /**
      * A guest with {@code memoryBytes} of memory in {@code DIR/dom<id>.mem}, its grant table in
-     * {@code DIR/dom<id>.gnttab}, and its own xenstore socket.
+     * {@code DIR/dom<id>.gnttab}, and its own xenstore and event-channel sockets, all 0600 and owned by this
+     * process.
      */
-    public synchronized Domain createGuest(final String name, final long memoryBytes)
+    public Domain createGuest(final String name, final long memoryBytes)
+    {
+        return createGuest(name, memoryBytes, NO_UID);
+    }
+
+    /**
+     * As {@link #createGuest(String, long)}, with the guest's files and sockets owned by {@code uid} (still 0600)
+     * unless it is {@link #NO_UID}: the emulator process of that guest runs as {@code uid} and can open them, and
+     * no other guest's. Changing ownership needs the privilege to (root, or CAP_CHOWN).
+     *
+     * @throws UncheckedIOException when a socket cannot be made or the owner cannot be set.
+     */
+    public synchronized Domain createGuest(final String name, final long memoryBytes, final int uid)
     {
         checkOpen();
         final Domain guest = host.createDomain(name, memoryBytes, directory);
+        final int domid = guest.domid();
         try
         {
-            final Path socket = guestXenStoreSocket(guest.domid());
-            final XenStoreServer server = XenStoreServer.startForDomain(host.xenStore(), socket, guest.domid());
-            ownerOnly(socket);
-            guestXenStores.put(guest.domid(), server);
+            final Path xsSocket = guestXenStoreSocket(domid);
+            guestXenStores.put(domid, XenStoreServer.startForDomain(host.xenStore(), xsSocket, domid));
+            ownerOnly(xsSocket);
+            guestEvtchns.put(domid, EvtchnServer.startForDomain(host.hypervisor().eventChannelTable(),
+                guestEvtchnSocket(domid), domid));
+            if (uid != NO_UID)
+            {
+                for (final Path p : List.of(guest.memory().path(), guest.sharedGrantTable().path(), xsSocket,
+                    guestEvtchnSocket(domid)))
+                {
+                    Files.setAttribute(p, "unix:uid", uid);
+                }
+                // Enter but not list: the uid reaches its own files by name; the 0600 modes keep the rest.
+                Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx--x--x"));
+            }
             if (null != stats)
             {
-                stats.nameDomain(guest.domid(), name);
+                stats.nameDomain(domid, name);
             }
             return guest;
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex)
         {
+            closeGuestSockets(domid);
             host.destroyDomain(guest);
-            throw new UncheckedIOException(ex);
+            throw ex instanceof IOException ? new UncheckedIOException("cannot give guest " + name + " to uid=" + uid +
+                ": " + ex.getMessage(), (IOException)ex) : (RuntimeException)ex;
         }
     }
 
@@ -203,11 +243,7 @@ public final class ServeHost implements DomainControl, AutoCloseable
     /** Destroys a guest: its devices disconnect first, its xenstore socket and files go. */
     public synchronized void destroyGuest(final Domain guest)
     {
-        final XenStoreServer server = guestXenStores.remove(guest.domid());
-        if (null != server)
-        {
-            server.close();
-        }
+        closeGuestSockets(guest.domid());
         remoteGuests.remove(Integer.valueOf(guest.domid()));
         host.destroyDomain(guest);
         if (null != stats)
@@ -285,6 +321,17 @@ public final class ServeHost implements DomainControl, AutoCloseable
             }
             guestXenStores.clear();
         }
+        // Guest event sockets outside the lock too: a domain_destroy on one would wait for it.
+        final List<EvtchnServer> guestEvents;
+        synchronized (this)
+        {
+            guestEvents = new ArrayList<>(guestEvtchns.values());
+            guestEvtchns.clear();
+        }
+        for (final EvtchnServer server : guestEvents)
+        {
+            server.close();
+        }
         host.close();
         try
         {
@@ -293,6 +340,20 @@ public final class ServeHost implements DomainControl, AutoCloseable
         catch (final IOException ex)
         {
             // The directory is the user's; a leftover header is harmless.
+        }
+    }
+
+    private void closeGuestSockets(final int domid)
+    {
+        final XenStoreServer xs = guestXenStores.remove(domid);
+        if (null != xs)
+        {
+            xs.close();
+        }
+        final EvtchnServer ev = guestEvtchns.remove(domid);
+        if (null != ev)
+        {
+            ev.close();
         }
     }
 

@@ -36,12 +36,16 @@ import static io.pvring.xenbus.XenbusState.UNKNOWN;
  *       state.</li>
  * </ul>
  * An Agrona {@link Agent}: {@link #doWork()} drains watch events on the calling thread (the xenbus thread), never
- * on a ring thread. Not thread-safe apart from {@link XenbusDevice#requestClose(String)}.
+ * on a ring thread. Not thread-safe apart from {@link XenbusDevice#requestClose(int, String)}.
+ *
+ * <p>A driver callback that throws is a bug contained here: the exception is logged once with the device's path,
+ * and for probe, connect and reconfigure the device is closed with an error node naming the exception.
  */
 public final class XenbusBackend implements Agent, AutoCloseable
 {
     private static final String BUS_TOKEN = "backend/";
     private static final String OTHEREND_TOKEN = "otherend/";
+    private static final System.Logger LOG = System.getLogger(XenbusBackend.class.getName());
 
     private final XsConnection xs;
     private final HypervisorServices hypervisor;
@@ -308,7 +312,8 @@ public final class XenbusBackend implements Agent, AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            d.fatal("probe failed: " + ex.getMessage());
+            logDriverFailure(d, "probe", ex);
+            d.fatal(XenbusDevice.EIO, "probe failed: " + ex);
         }
         final Entry e = new Entry(key, d, handler, fePath + "/" + XenbusPaths.STATE);
         devices.put(key, e);
@@ -466,12 +471,15 @@ public final class XenbusBackend implements Agent, AutoCloseable
         disconnect(e);
         e.connected = true;
         boolean ok;
+        RuntimeException failure = null;
         try
         {
             ok = e.handler.connect(d);
         }
         catch (final RuntimeException ex)
         {
+            logDriverFailure(d, "connect", ex);
+            failure = ex;
             ok = false;
         }
         if (ok)
@@ -481,7 +489,11 @@ public final class XenbusBackend implements Agent, AutoCloseable
         else
         {
             disconnect(e);
-            if (d.state() != CLOSING)
+            if (null != failure)
+            {
+                d.fatal(XenbusDevice.EIO, "connecting to frontend failed: " + failure);
+            }
+            else if (d.state() != CLOSING)
             {
                 d.fatal("connecting to frontend failed");
             }
@@ -496,8 +508,9 @@ public final class XenbusBackend implements Agent, AutoCloseable
         }
         catch (final RuntimeException ex)
         {
+            logDriverFailure(e.device, "reconfigure", ex);
             disconnect(e);
-            e.device.fatal("reconfiguration failed");
+            e.device.fatal(XenbusDevice.EIO, "reconfiguration failed: " + ex);
             return null;
         }
     }
@@ -514,11 +527,12 @@ public final class XenbusBackend implements Agent, AutoCloseable
             catch (final RuntimeException ex)
             {
                 // A failing driver teardown must not stop the bus or the other devices.
+                logDriverFailure(e.device, "disconnect", ex);
             }
         }
     }
 
-    private void handleCloseRequest(final XenbusDevice d, final String reason)
+    private void handleCloseRequest(final XenbusDevice d, final int errno, final String reason)
     {
         final Entry e = devices.get(key(d.type(), Integer.toString(d.frontendDomid()), d.devid()));
         if (null == e || e.device != d || null == e.handler)
@@ -526,10 +540,16 @@ public final class XenbusBackend implements Agent, AutoCloseable
             return;
         }
         disconnect(e);
-        if (d.state() != CLOSING && d.state() != CLOSED)
+        if (d.state() != CLOSED)
         {
-            d.fatal(reason);
+            // Even when already Closing (the frontend asked first), the cause is recorded: it is the news.
+            d.fatal(errno, reason);
         }
+    }
+
+    private static void logDriverFailure(final XenbusDevice d, final String callback, final RuntimeException ex)
+    {
+        LOG.log(System.Logger.Level.ERROR, d.nodePath() + ": driver " + callback + " failed", ex);
     }
 
     private String readQuietly(final String path)
@@ -589,6 +609,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
             catch (final RuntimeException ex)
             {
                 // As for disconnect: contained.
+                logDriverFailure(e.device, "remove", ex);
             }
             pump.unwatchQuietly(e.otherend.path, OTHEREND_TOKEN + e.key);
         }

@@ -1,7 +1,5 @@
 package io.pvring.xenbus;
 
-import java.util.function.BiConsumer;
-
 import io.pvring.xenstore.XenStoreException;
 import io.pvring.xenstore.XsConnection;
 
@@ -12,12 +10,36 @@ import static io.pvring.xenstore.XsSockMsgDescriptor.XBT_NULL;
  * ({@link #nodePath()}), the other end's ({@link #otherendPath()}), both states, the xenstore connection of the
  * domain the driver runs in, and the {@link HypervisorServices} for grants and event channels.
  *
- * <p>Everything except {@link #requestClose(String)} must be called on the xenbus thread that drives the device
+ * <p>Everything except {@link #requestClose(int, String)} must be called on the xenbus thread that drives the device
  * (the thread running its {@link XenbusBackend} or {@link XenbusFrontend}); ring threads that detect a fatal
- * protocol error call {@link #requestClose(String)}, which hands the disconnect to the xenbus thread.
+ * protocol error, and runners whose agent for the device failed ({@link io.pvring.agent.GuardedAgent}), call
+ * {@link #requestClose(int, String)}, which hands the disconnect to the xenbus thread.
+ *
+ * <p><b>Closing a device with a reason</b>, for any driver, as Linux's {@code xenbus_dev_fatal}:
+ * <ul>
+ *   <li>on the xenbus thread (in probe, connect, reconfigure): {@link #fatal(int, String)} (or {@link #fatal(String)}
+ *       for unusable peer input, {@link #EINVAL}), then return false from {@code connect};</li>
+ *   <li>on any other thread: {@link #requestClose(int, String)}; the xenbus thread then calls the driver's
+ *       {@code disconnect} and {@link #fatal(int, String)}.</li>
+ * </ul>
+ * The reason lands in {@code /local/domain/<own domid>/error/<device path below the domain>/error} as
+ * {@code "<errno> <reason>"} (e.g. {@code /local/domain/0/error/backend/vif/1/0/error = "5 vif1.0: internal
+ * error: ..."}), the device goes to Closing, and {@link #errorReason()} keeps the cause for the host.
  */
 public final class XenbusDevice
 {
+    /** Linux errno for an I/O or internal failure: an agent's unexpected exception, a failing driver callback. */
+    public static final int EIO = 5;
+    /** Linux errno for unusable peer input (bad keys, a malicious ring): the default of {@link #fatal(String)}. */
+    public static final int EINVAL = 22;
+
+    /** Hands a close request to the xenbus thread (the device's bus's event pump). */
+    @FunctionalInterface
+    interface CloseRequests
+    {
+        void requestClose(XenbusDevice device, int errno, String reason);
+    }
+
     private final boolean backend;
     private final String type;
     private final String devid;
@@ -27,9 +49,10 @@ public final class XenbusDevice
     private final String otherendPath;
     private final XsConnection xs;
     private final HypervisorServices hypervisor;
-    private final BiConsumer<XenbusDevice, String> closeRequests;
+    private final CloseRequests closeRequests;
     private XenbusState state;
     private XenbusState otherendState = XenbusState.UNKNOWN;
+    private volatile String errorReason;
 
     XenbusDevice(
         final boolean backend,
@@ -41,7 +64,7 @@ public final class XenbusDevice
         final String otherendPath,
         final XsConnection xs,
         final HypervisorServices hypervisor,
-        final BiConsumer<XenbusDevice, String> closeRequests)
+        final CloseRequests closeRequests)
     {
         this.backend = backend;
         this.type = type;
@@ -210,15 +233,27 @@ public final class XenbusDevice
         }
     }
 
-    /**
-     * Linux {@code xenbus_dev_fatal}: records {@code message} under {@code /local/domain/<own>/error/...} and moves
-     * to Closing. Xenbus thread only.
-     */
-    public void fatal(final String message)
+    /** {@link #fatal(int, String)} with {@link #EINVAL}: the peer's keys or ring were unusable. */
+    public void fatal(final String reason)
     {
+        fatal(EINVAL, reason);
+    }
+
+    /**
+     * Linux {@code xenbus_dev_fatal(dev, -errno, reason)}: writes {@code "<errno> <reason>"} to
+     * {@code error/<nodename>/error} below this end's domain ({@link XenbusPaths#errorPath}), remembers the reason
+     * ({@link #errorReason()}) and moves to Closing. Xenbus thread only; does not disconnect (the bus does that for
+     * a failed connect or a {@link #requestClose(int, String)}).
+     *
+     * @param errno a positive Linux errno ({@link #EINVAL}, {@link #EIO}); Linux passes it negated and prints its
+     *     negation, so the node starts with the positive number.
+     */
+    public void fatal(final int errno, final String reason)
+    {
+        errorReason = reason;
         try
         {
-            xs.write(XenbusPaths.errorPath(ownDomid(), nodePath) + "/error", message);
+            xs.write(XenbusPaths.errorPath(ownDomid(), nodePath) + "/error", errorNode(errno, reason));
         }
         catch (final XenStoreException ex)
         {
@@ -227,13 +262,34 @@ public final class XenbusDevice
         switchState(XenbusState.CLOSING);
     }
 
-    /**
-     * Asks the xenbus thread to disconnect this device and move it to Closing: for ring threads that found the
-     * peer misbehaving (XSA-90: the disconnect runs where blocking is allowed). Thread-safe, idempotent.
-     */
+    /** The value {@link #fatal(int, String)} writes to the error node: Linux's {@code "%i " + message}. */
+    public static String errorNode(final int errno, final String reason)
+    {
+        return errno + " " + reason;
+    }
+
+    /** The reason of the last {@link #fatal}, or null; any thread. */
+    public String errorReason()
+    {
+        return errorReason;
+    }
+
+    /** {@link #requestClose(int, String)} with {@link #EINVAL}: a ring thread found the peer misbehaving. */
     public void requestClose(final String reason)
     {
-        closeRequests.accept(this, reason);
+        requestClose(EINVAL, reason);
+    }
+
+    /**
+     * Asks the xenbus thread to disconnect this device (the driver's {@code disconnect}) and then
+     * {@link #fatal(int, String)} it: for ring threads that found the peer misbehaving (XSA-90: the disconnect runs
+     * where blocking is allowed) and for runners whose agent for this device failed. Thread-safe, never blocks. A
+     * device that is already Closed only disconnects; the reason is never dropped otherwise, even when the device is
+     * already Closing.
+     */
+    public void requestClose(final int errno, final String reason)
+    {
+        closeRequests.requestClose(this, errno, reason);
     }
 
     void otherendState(final XenbusState s)

@@ -23,13 +23,18 @@ final class XenbusEventPump
     @FunctionalInterface
     interface CloseRequestHandler
     {
-        void onCloseRequest(XenbusDevice device, String reason);
+        void onCloseRequest(XenbusDevice device, int errno, String reason);
+    }
+
+    /** A close request on its way from another thread. */
+    private record CloseRequest(XenbusDevice device, int errno, String reason)
+    {
     }
 
     private final XsConnection xs;
     private final CloseRequestHandler closeHandler;
     private final WatchEventHandler watchHandler;
-    private final Queue<Object[]> closeRequests = new ConcurrentLinkedQueue<>();
+    private final Queue<CloseRequest> closeRequests = new ConcurrentLinkedQueue<>();
     private final List<String[]> events = new ArrayList<>();
     private final WatchEventHandler collector = (path, token) -> events.add(new String[]{path, token});
     private volatile Runnable wakeup;
@@ -50,9 +55,9 @@ final class XenbusEventPump
     }
 
     /** The {@link XenbusDevice} close callback: queues the request and wakes the xenbus thread. Thread-safe. */
-    void requestClose(final XenbusDevice device, final String reason)
+    void requestClose(final XenbusDevice device, final int errno, final String reason)
     {
-        closeRequests.add(new Object[]{device, reason});
+        closeRequests.add(new CloseRequest(device, errno, reason));
         wake();
     }
 
@@ -60,11 +65,11 @@ final class XenbusEventPump
     int drain()
     {
         int work = 0;
-        Object[] request;
+        CloseRequest request;
         while (null != (request = closeRequests.poll()))
         {
             work++;
-            closeHandler.onCloseRequest((XenbusDevice)request[0], (String)request[1]);
+            closeHandler.onCloseRequest(request.device(), request.errno(), request.reason());
         }
         events.clear();
         work += xs.drainWatchEvents(collector, EVENTS_PER_WORK);

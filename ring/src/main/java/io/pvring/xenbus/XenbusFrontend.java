@@ -23,7 +23,7 @@ import static io.pvring.xenbus.XenbusState.UNKNOWN;
  * not wait) the driver sets up its transport and writes the keys in one transaction retried on EAGAIN, then the
  * device moves to what the driver says (Initialised for blkfront, Connected for netfront). Backend Connected
  * completes the connection; backend Closing/Closed closes the frontend. An Agrona {@link Agent} run on the
- * guest's xenbus thread; not thread-safe apart from {@link XenbusDevice#requestClose(String)}.
+ * guest's xenbus thread; not thread-safe apart from {@link XenbusDevice#requestClose(int, String)}.
  */
 public final class XenbusFrontend implements Agent, AutoCloseable
 {
@@ -196,13 +196,13 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         return null != e && e.device == d ? e : null;
     }
 
-    private void handleCloseRequest(final XenbusDevice d, final String reason)
+    private void handleCloseRequest(final XenbusDevice d, final int errno, final String reason)
     {
         final Entry e = entry(d);
         if (null != e && d.state() != CLOSED)
         {
             disconnect(e);
-            d.fatal(reason);
+            d.fatal(errno, reason);
         }
     }
 
@@ -256,7 +256,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
                 catch (final RuntimeException ex)
                 {
                     disconnect(e);
-                    d.fatal("connecting to backend failed");
+                    d.fatal(XenbusDevice.EIO, "connecting to backend failed: " + ex);
                     break;
                 }
                 d.switchState(CONNECTED);
@@ -293,7 +293,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
         catch (final RuntimeException ex)
         {
             disconnect(e);
-            d.fatal("setting up transport failed: " + ex.getMessage());
+            d.fatal(XenbusDevice.EIO, "setting up transport failed: " + ex);
             return false;
         }
         if (next != INITIALISED && next != CONNECTED)

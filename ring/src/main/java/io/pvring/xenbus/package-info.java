@@ -14,6 +14,9 @@
  * }</pre>
  * The guest side is {@link io.pvring.xenbus.XenbusFrontend} with a {@link io.pvring.xenbus.XenbusFrontendDriver}
  * (blkfront goes Initialised, netfront straight to Connected). Ring threads never touch xenstore: a fatal ring
- * error calls {@link io.pvring.xenbus.XenbusDevice#requestClose(String)}.
+ * error, or an agent's unexpected exception caught by {@link io.pvring.agent.GuardedAgent}, calls
+ * {@link io.pvring.xenbus.XenbusDevice#requestClose(int, String)}; the xenbus thread disconnects the device and
+ * records the reason as Linux's {@code xenbus_dev_fatal} does ({@link io.pvring.xenbus.XenbusDevice#fatal(int,
+ * String)}: {@code error/<device path>/error = "<errno> <reason>"}, state Closing).
  */
 package io.pvring.xenbus;

@@ -45,6 +45,8 @@ public final class XenStore
     private final Map<Integer, Integer> targets = new HashMap<>();
     private final List<XsConnection> toSignal = new ArrayList<>();
     private long generation;
+    private long droppedWatchEvents;
+    private final Map<Integer, OutstandingRequests> outstanding = new HashMap<>();
 
     public XenStore()
     {
@@ -69,6 +71,16 @@ public final class XenStore
     public XenStoreQuotas quotas()
     {
         return quotas;
+    }
+
+    /**
+     * The requests of unprivileged domain {@code domid} answered on a socket whose replies its client has not
+     * taken yet, shared by all its connections (xenstored's per-domain "outstanding" quota).
+     */
+    public OutstandingRequests outstandingRequests(final int domid)
+    {
+        return call(() -> outstanding.computeIfAbsent(domid,
+            d -> new OutstandingRequests(quotas.outstandingRequestsPerDomain())));
     }
 
     /** A connection for {@code domid}; dom0 is privileged, every other domain is not. */
@@ -194,6 +206,29 @@ public final class XenStore
             for (final XsConnection c : connections)
             {
                 n += c.pendingEventsLocked();
+            }
+            return n;
+        });
+    }
+
+    /** Watch events dropped because their watcher was over its quota of pending event bytes. */
+    public long droppedWatchEvents()
+    {
+        return call(() -> droppedWatchEvents);
+    }
+
+    /** Bytes of watch events queued for {@code domid}'s unprivileged connections and not yet drained. */
+    public long pendingWatchEventBytes(final int domid)
+    {
+        return call(() ->
+        {
+            long n = 0;
+            for (final XsConnection c : connections)
+            {
+                if (!c.privileged() && c.domid() == domid)
+                {
+                    n += c.pendingEventBytesLocked();
+                }
             }
             return n;
         });
@@ -418,14 +453,33 @@ public final class XenStore
                 throw new XenStoreException(XsError.EEXIST, name);
             }
         }
-        if (!c.privileged() && c.watches().size() >= quotas.watchesPerConnection())
+        if (!c.privileged())
         {
-            throw new XenStoreException(XsError.E2BIG, "watches=" + c.watches().size());
+            // Per domain, as xenstored counts them: more connections do not buy a guest more watches.
+            int n = 0;
+            for (final XsConnection other : connections)
+            {
+                n += !other.privileged() && other.domid() == c.domid() ? other.watches().size() : 0;
+            }
+            if (n >= quotas.watchesPerDomain())
+            {
+                throw new XenStoreException(XsError.E2BIG, "watches of domain " + c.domid() + "=" + n);
+            }
         }
         final XsWatch w = new XsWatch(name, token, relative ? domainPath(c.domid()).length() + 1 : 0);
         c.watches().add(w);
         // "We fire once up front: simplifies clients and restart."
         queueEvent(c, w, name);
+    }
+
+    private int domainTransactions(final int domid)
+    {
+        int n = 0;
+        for (final XsConnection other : connections)
+        {
+            n += !other.privileged() && other.domid() == domid ? other.transactionCount() : 0;
+        }
+        return n;
     }
 
     void unwatch(final XsConnection c, final String path, final String token)
@@ -448,9 +502,10 @@ public final class XenStore
         {
             throw new XenStoreException(XsError.EBUSY, "nested transaction");
         }
-        if (!c.privileged() && c.transactionCount() >= quotas.transactionsPerConnection())
+        if (!c.privileged() && domainTransactions(c.domid()) >= quotas.transactionsPerDomain())
         {
-            throw new XenStoreException(XsError.ENOSPC, "transactions=" + c.transactionCount());
+            throw new XenStoreException(XsError.ENOSPC, "transactions of domain " + c.domid() + "=" +
+                domainTransactions(c.domid()));
         }
         return c.addTransaction(++generation);
     }
@@ -477,6 +532,10 @@ public final class XenStore
                 return false;
             }
         }
+        if (!c.privileged() && tx.nodesCreated > 0)
+        {
+            checkNodeQuotaAtCommit(c.domid(), tx);
+        }
         for (final Map.Entry<String, XsNode> e : tx.overlay.entrySet())
         {
             putGlobal(e.getKey(), e.getValue());
@@ -487,6 +546,27 @@ public final class XenStore
             fire(null, e.getKey(), e.getValue(), null == now ? null : now.perms, tx.watchPerms.get(e.getKey()));
         }
         return true;
+    }
+
+    /**
+     * Each transaction checks the node quota against the nodes the domain owned when the transaction created them,
+     * so transactions open side by side could each stay under it and together exceed it: the commit checks again
+     * with what the domain owns now (cxenstored's {@code transaction_fix_domains} with {@code chk_quota}).
+     */
+    private void checkNodeQuotaAtCommit(final int domid, final XsTransaction tx)
+    {
+        int delta = 0;
+        for (final Map.Entry<String, XsNode> e : tx.overlay.entrySet())
+        {
+            final XsNode before = nodes.get(e.getKey());
+            delta -= null != before && before.perms.owner() == domid ? 1 : 0;
+            delta += null != e.getValue() && e.getValue().perms.owner() == domid ? 1 : 0;
+        }
+        final int owned = ownedNodes.getOrDefault(domid, 0);
+        if (delta > 0 && owned + delta > quotas.nodesPerDomain())
+        {
+            throw new XenStoreException(XsError.ENOSPC, "nodes=" + owned + "+" + delta + " at commit");
+        }
     }
 
     void disconnect(final XsConnection c)
@@ -575,8 +655,14 @@ public final class XenStore
         {
             return tx.overlay.get(path);
         }
+        if (tx.firstRead.containsKey(path))
+        {
+            return tx.firstRead.get(path); // stable reads: what the transaction saw first, whatever changed since
+        }
         recordAccess(c, tx, path);
-        return nodes.get(path);
+        final XsNode n = nodes.get(path);
+        tx.firstRead.put(path, n);
+        return n;
     }
 
     private void recordAccess(final XsConnection c, final XsTransaction tx, final String path)
@@ -752,9 +838,33 @@ public final class XenStore
         }
     }
 
+    /**
+     * Queues an event unless it would take the watcher past {@link XenStoreQuotas#watchEventBytesPerDomain()}
+     * (an unprivileged domain's connections together; a privileged connection on its own): then it is dropped and
+     * counted, the policy xenstored adopted for XSA-326 ("in case adding a watch event for a guest is causing the
+     * hard memory quota of that guest to be violated, the event is dropped").
+     */
     private void queueEvent(final XsConnection c, final XsWatch w, final String name)
     {
-        if (c.queueEvent(w, name, quotas.maxPendingEventsPerWatch()) && !toSignal.contains(c))
+        long used = c.pendingEventBytesLocked();
+        if (!c.privileged())
+        {
+            used = 0;
+            for (final XsConnection other : connections)
+            {
+                if (!other.privileged() && other.domid() == c.domid())
+                {
+                    used += other.pendingEventBytesLocked();
+                }
+            }
+        }
+        final long budget = quotas.watchEventBytesPerDomain() - used;
+        final boolean signal = c.queueEvent(w, name, quotas.maxPendingEventsPerWatch(), budget);
+        if (w.dropped)
+        {
+            droppedWatchEvents++;
+        }
+        if (signal && !toSignal.contains(c))
         {
             toSignal.add(c);
         }

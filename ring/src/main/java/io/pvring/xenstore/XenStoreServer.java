@@ -3,6 +3,7 @@ package io.pvring.xenstore;
 import java.io.IOException;
 import java.nio.file.Path;
 
+import io.pvring.unix.ConnectionBounds;
 import io.pvring.unix.DomainSocketServer;
 
 /**
@@ -50,13 +51,25 @@ public final class XenStoreServer implements AutoCloseable
     private static XenStoreServer start(final XenStore store, final Path socketPath, final int domid)
         throws IOException
     {
-        return new XenStoreServer(DomainSocketServer.start(socketPath, null, null, c -> c.pipeline().addLast(
-            new XsWireDecoder(), new XsWireEncoder(), new XsServerHandler(ch -> store.connect(domid)))));
+        return new XenStoreServer(DomainSocketServer.start(socketPath, null, null, ConnectionBounds.CONTROL,
+            c -> c.pipeline().addLast(new XsWireEncoder(), new XsServerHandler(ch -> store.connect(domid)))));
     }
 
     public Path socketPath()
     {
         return server.socketPath();
+    }
+
+    /** Clients not being read (see {@link DomainSocketServer#pausedClients()}). */
+    public int pausedClients()
+    {
+        return server.pausedClients();
+    }
+
+    /** The most any one client makes the server hold now (see {@link DomainSocketServer#maxClientBufferedBytes()}). */
+    public long maxClientBufferedBytes()
+    {
+        return server.maxClientBufferedBytes();
     }
 
     /** Closes the listening socket and every client connection, removes the socket file. Idempotent. */

@@ -32,6 +32,7 @@ public final class XsConnection implements AutoCloseable
     private final ArrayDeque<XsWatch> ready = new ArrayDeque<>();
     private final Map<Integer, XsTransaction> transactions = new HashMap<>();
     private int pendingEvents;
+    private long pendingEventBytes;
     private int nextTransactionId = 1;
     private boolean closed;
     private volatile Runnable listener;
@@ -337,9 +338,11 @@ public final class XsConnection implements AutoCloseable
             while (drained.size() / 2 < limit && !ready.isEmpty())
             {
                 final XsWatch w = ready.poll();
+                final long before = w.pendingBytes();
                 drained.add(w.poll());
                 drained.add(w.token);
                 pendingEvents--;
+                pendingEventBytes -= before - w.pendingBytes();
                 if (w.hasPending())
                 {
                     ready.add(w);
@@ -426,12 +429,19 @@ public final class XsConnection implements AutoCloseable
         watches.clear();
         ready.clear();
         pendingEvents = 0;
+        pendingEventBytes = 0;
         transactions.clear();
     }
 
     int pendingEventsLocked()
     {
         return pendingEvents;
+    }
+
+    /** Watch events queued and not yet drained, in bytes on the wire. */
+    long pendingEventBytesLocked()
+    {
+        return pendingEventBytes;
     }
 
     List<XsWatch> watches()
@@ -445,16 +455,22 @@ public final class XsConnection implements AutoCloseable
         if (ready.remove(w))
         {
             pendingEvents -= w.pendingCount();
+            pendingEventBytes -= w.pendingBytes();
         }
         w.clearPending();
     }
 
-    /** True when the queue went from empty to non-empty (the listener must be told). */
-    boolean queueEvent(final XsWatch w, final String path, final int maxPending)
+    /**
+     * True when the queue went from empty to non-empty (the listener must be told).
+     *
+     * @param budgetBytes what the event may add to the pending bytes; a bigger event is dropped.
+     */
+    boolean queueEvent(final XsWatch w, final String path, final int maxPending, final long budgetBytes)
     {
         final boolean wasEmpty = pendingEvents == 0;
         final int before = w.pendingCount();
-        if (!w.queue(path, maxPending))
+        final long beforeBytes = w.pendingBytes();
+        if (!w.queue(path, maxPending, budgetBytes))
         {
             return false;
         }
@@ -463,6 +479,7 @@ public final class XsConnection implements AutoCloseable
             ready.add(w);
         }
         pendingEvents += w.pendingCount() - before;
+        pendingEventBytes += w.pendingBytes() - beforeBytes;
         return wasEmpty;
     }
 

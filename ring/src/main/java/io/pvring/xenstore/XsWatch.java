@@ -18,6 +18,9 @@ final class XsWatch
     final int prefixLength;
     private final LinkedHashSet<String> pending = new LinkedHashSet<>();
     private boolean collapsed;
+    private long pendingBytes;
+    /** The last {@link #queue} dropped its event for the budget. */
+    boolean dropped;
 
     XsWatch(final String node, final String token, final int prefixLength)
     {
@@ -32,9 +35,14 @@ final class XsWatch
         return node.substring(prefixLength);
     }
 
-    /** Queues an event for canonical {@code path}; false when it coalesced into one already pending. */
-    boolean queue(final String path, final int maxPending)
+    /**
+     * Queues an event for canonical {@code path}; false when it coalesced into one already pending, or when it
+     * would take more than {@code budgetBytes} (its {@link #eventBytes} on the wire): then it is dropped, as
+     * xenstored drops a watch event past the domain's memory quota (XSA-326).
+     */
+    boolean queue(final String path, final int maxPending, final long budgetBytes)
     {
+        dropped = false;
         if (collapsed)
         {
             return false;
@@ -48,11 +56,30 @@ final class XsWatch
         {
             pending.clear();
             pending.add(watchPath());
+            pendingBytes = eventBytes(watchPath());
             collapsed = true;
             return true;
         }
+        final long size = eventBytes(eventPath);
+        if (size > budgetBytes)
+        {
+            dropped = true;
+            return false;
+        }
         pending.add(eventPath);
+        pendingBytes += size;
         return true;
+    }
+
+    /** An event's size on the wire: {@code xsd_sockmsg} header, path and token, each NUL-terminated. */
+    long eventBytes(final String eventPath)
+    {
+        return XsSockMsgDescriptor.HEADER_LENGTH + eventPath.length() + 1 + token.length() + 1;
+    }
+
+    long pendingBytes()
+    {
+        return pendingBytes;
     }
 
     boolean hasPending()
@@ -71,9 +98,11 @@ final class XsWatch
         final Iterator<String> it = pending.iterator();
         final String path = it.next();
         it.remove();
+        pendingBytes -= eventBytes(path);
         if (pending.isEmpty())
         {
             collapsed = false;
+            pendingBytes = 0;
         }
         return path;
     }
@@ -82,5 +111,6 @@ final class XsWatch
     {
         pending.clear();
         collapsed = false;
+        pendingBytes = 0;
     }
 }

@@ -2,6 +2,7 @@ package io.pvring.event;
 
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.junit.jupiter.api.Test;
@@ -51,9 +52,10 @@ class BlockingIdleStrategyTest
         assertTimeoutPreemptively(ofSeconds(30), () ->
         {
             sleeper.start();
-            while (sleeper.getState() != Thread.State.WAITING)
+            for (final BoundedSpin spin = BoundedSpin.upTo(() -> "sleeper.getState() != Thread.State.WAITING");
+                sleeper.getState() != Thread.State.WAITING; spin.pause())
             {
-                Thread.onSpinWait(); // WAITING, not TIMED_WAITING: the bound was consumed by the first park
+                // WAITING, not TIMED_WAITING: the bound was consumed by the first park
             }
             idle.wake();
             sleeper.join();
@@ -68,9 +70,8 @@ class BlockingIdleStrategyTest
         assertTimeoutPreemptively(ofSeconds(30), () ->
         {
             sleeper.start();
-            while (!idle.isParked())
+            for (final BoundedSpin spin = BoundedSpin.upTo(() -> "!idle.isParked()"); !idle.isParked(); spin.pause())
             {
-                Thread.onSpinWait();
             }
             idle.wake();
             sleeper.join();
@@ -113,9 +114,9 @@ class BlockingIdleStrategyTest
             for (int i = 1; i <= handoffs; i++)
             {
                 assertTrue(front.notifyRemote());
-                while (received.get() < i)
+                for (final BoundedSpin spin = BoundedSpin.upTo(() -> "received.get() < i");
+                    received.get() < i; spin.pause())
                 {
-                    Thread.onSpinWait();
                 }
             }
             consumer.join();

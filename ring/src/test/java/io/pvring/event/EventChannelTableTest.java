@@ -4,6 +4,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.pvring.testing.BoundedSpin;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -186,9 +188,9 @@ class EventChannelTableTest
             assertTimeoutPreemptively(ofSeconds(30), () ->
             {
                 notifier.start();
-                while (sent.get() < 1000)
+                for (final BoundedSpin spin = BoundedSpin.upTo(() -> "sent.get() < 1000");
+                    sent.get() < 1000; spin.pause())
                 {
-                    Thread.onSpinWait();
                 }
                 if (closeSender)
                 {

@@ -32,6 +32,44 @@ class RingTest
         assertThrows(IllegalArgumentException.class, () -> RingGeometry.of(112, 5));
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {0, -2})
+    void peekedResponsesAreCopiesAcrossTheWrapAndConsumeNothing(final int start)
+    {
+        final RingGeometry geometry = RingGeometry.of(SLOT, 0);
+        final FrontRing front = new FrontRing(page, geometry).init();
+        startAt(start);
+        front.attach(start);
+        final BackRing back = new BackRing(page, geometry).attach(start);
+        for (int i = 0; i < 3; i++)
+        {
+            page.putLong(front.requestOffset(), i);
+            front.nextRequest();
+        }
+        front.pushRequests();
+        assertEquals(3, back.unconsumedRequests());
+        for (int i = 0; i < 3; i++)
+        {
+            back.copyRequest(scratch, 0);
+            page.putLong(back.responseOffset(), 100 + scratch.getLong(0));
+            back.nextResponse();
+        }
+        back.pushResponses();
+        final int rspProd = front.rspProd();
+        final UnsafeBuffer copies = new UnsafeBuffer(new byte[3 * SLOT]);
+        for (int ahead = 0; ahead < 3; ahead++)
+        {
+            front.peekResponse(ahead, copies, ahead * SLOT);
+        }
+        assertEquals(start, front.rspCons(), "nothing consumed");
+        assertEquals(3, rspProd - front.rspCons());
+        // the copies are private: the backend rewriting a slot afterwards changes nothing in them
+        page.putLong(geometry.slotOffset(start + 1), -1L);
+        assertEquals(100, copies.getLong(0));
+        assertEquals(101, copies.getLong(SLOT));
+        assertEquals(102, copies.getLong(2 * SLOT));
+    }
+
     @Test
     void sharedRingInitSetsEventsToOneAndZeroesPadding()
     {

@@ -12,10 +12,10 @@ import java.util.concurrent.TimeUnit;
 
 import io.pvring.event.remote.EvtchnServer;
 import io.pvring.testing.CProgram;
+import io.pvring.testing.RequiredTools;
 import io.pvring.testing.CValues;
 import io.pvring.xenstore.XenStoreServer;
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -128,13 +128,10 @@ public final class CFrontendProcess
         }
     }
 
-    /** A missing tool: a skip locally, a failure in CI ({@code PVRING_REQUIRE_TOOLS=1}). */
+    /** A missing tool: see {@link RequiredTools}. */
     public static void missing(final String message)
     {
-        if (CProgram.toolsRequired())
-        {
-            Assertions.fail(message + " (required because " + CProgram.REQUIRE_TOOLS_ENV + "=1)");
-        }
-        Assumptions.abort(message + " (test skipped; set " + CProgram.REQUIRE_TOOLS_ENV + "=1 to make this a failure)");
+        RequiredTools.unavailable(message);
     }
+
 }

@@ -17,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A C program compiled with gcc against the installed Xen public headers, the harness for tests that compare pvring
@@ -30,8 +29,6 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class CProgram
 {
-    /** Environment variable that turns a missing tool from a skip into a failure. */
-    public static final String REQUIRE_TOOLS_ENV = "PVRING_REQUIRE_TOOLS";
     public static final String GCC_PACKAGE = "gcc";
     public static final String XEN_HEADERS_PACKAGE = "libxen-dev";
     /** The header every Xen C program here includes; its absence means libxen-dev is missing. */
@@ -116,19 +113,9 @@ public final class CProgram
         }
     }
 
-    /** True when {@code PVRING_REQUIRE_TOOLS=1}: external tools are mandatory, as in CI. */
-    public static boolean toolsRequired()
-    {
-        return "1".equals(System.getenv(REQUIRE_TOOLS_ENV));
-    }
-
     private static void missing(final String message)
     {
-        if (toolsRequired())
-        {
-            Assertions.fail(message + " (required because " + REQUIRE_TOOLS_ENV + "=1)");
-        }
-        Assumptions.abort(message + " (test skipped; set " + REQUIRE_TOOLS_ENV + "=1 to make this a failure)");
+        RequiredTools.unavailable(message);
     }
 
     /** Compiles the program if this JVM has not yet done so, and returns the executable. */

@@ -18,6 +18,8 @@ final class FakeBackendDriver implements XenbusBackendDriver
     final Map<String, Dev> devices = new HashMap<>();
     final List<Dev> all = new ArrayList<>();
     boolean hotplugReady = true;
+    /** Thrown by every connect when set (a driver bug). */
+    RuntimeException connectFailure;
     int probes;
 
     FakeBackendDriver(final String type)
@@ -55,6 +57,11 @@ final class FakeBackendDriver implements XenbusBackendDriver
             assertFalse(connected, "double connect");
             connects++;
             calls.add("connect");
+            if (null != driver.connectFailure)
+            {
+                connected = true;
+                throw driver.connectFailure;
+            }
             final String ref = device.readOtherend("ring-ref");
             if (null == ref || !ref.chars().allMatch(Character::isDigit) || ref.isEmpty())
             {

@@ -328,6 +328,68 @@ class XenbusHandshakeTest
     }
 
     @Test
+    void closeRequestRecordsItsReasonAsXenbusDevFatalDoes() throws InterruptedException
+    {
+        final FakeFrontendDriver blkfront = new FakeFrontendDriver(INITIALISED);
+        final XenbusDevice d = connectBlk(blkfront);
+        final XenbusDevice bd = backend.device("vbd", FE, DEVID);
+        final Thread runner = new Thread(() -> bd.requestClose(XenbusDevice.EIO, "vbd1.51712: internal error: boom"));
+        runner.start();
+        runner.join();
+        pump();
+        assertFalse(backendDev().connected, "the driver disconnected the device");
+        assertEquals(1, backendDev().disconnects);
+        // Linux xenbus_va_dev_error: "%i " of -err, then the message, at error/<nodename>/error of the own domain
+        assertEquals("5 vbd1.51712: internal error: boom",
+            dom0.readString("/local/domain/0/error/backend/vbd/1/51712/error"));
+        assertEquals("vbd1.51712: internal error: boom", bd.errorReason());
+        assertEquals(CLOSED, d.state(), "the frontend saw Closing and closed");
+        assertEquals(CLOSED, toolstack.backendState(spec.value));
+    }
+
+    @Test
+    void closeRequestOfAClosingDeviceStillRecordsTheCause()
+    {
+        final FakeFrontendDriver blkfront = new FakeFrontendDriver(INITIALISED);
+        connectBlk(blkfront);
+        final XenbusDevice bd = backend.device("vbd", FE, DEVID);
+        guestXs.write(spec.value.frontendPath() + "/state", CLOSING.toXenstore());
+        backend.doWork();
+        assertEquals(CLOSING, toolstack.backendState(spec.value));
+        bd.requestClose(XenbusDevice.EIO, "late failure");
+        backend.doWork();
+        assertEquals("5 late failure", dom0.readString("/local/domain/0/error/backend/vbd/1/51712/error"));
+        assertFalse(backendDev().connected);
+        assertEquals(CLOSING, toolstack.backendState(spec.value));
+    }
+
+    @Test
+    void aDriverConnectThatThrowsClosesWithTheException()
+    {
+        blkback.connectFailure = new IllegalStateException("mapping failed");
+        backend.register(blkback);
+        toolstack.addDevice(spec.value);
+        pump();
+        frontend.attach("vbd", DEVID, new FakeFrontendDriver(INITIALISED), true);
+        pump();
+        assertEquals(1, backendDev().disconnects, "a failed connect is still followed by disconnect");
+        assertEquals("5 connecting to frontend failed: java.lang.IllegalStateException: mapping failed",
+            dom0.readString("/local/domain/0/error/backend/vbd/1/51712/error"));
+    }
+
+    @Test
+    void fatalWithoutErrnoIsEinval()
+    {
+        backend.register(blkback);
+        toolstack.addDevice(spec.value);
+        pump();
+        final XenbusDevice bd = backend.device("vbd", FE, DEVID);
+        bd.fatal("bad ring-ref x");
+        assertEquals("22 bad ring-ref x", dom0.readString("/local/domain/0/error/backend/vbd/1/51712/error"));
+        assertEquals(CLOSING, toolstack.backendState(spec.value));
+    }
+
+    @Test
     void frontendRingErrorClosesBothEnds() throws InterruptedException
     {
         final FakeFrontendDriver blkfront = new FakeFrontendDriver(INITIALISED);

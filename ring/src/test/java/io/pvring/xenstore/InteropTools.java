@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.pvring.testing.RequiredTools;
+
 import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Finds the real programs interop tests run. In CI ({@code PVRING_REQUIRE_TOOLS=1}) a missing tool fails the test;
@@ -18,7 +19,6 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class InteropTools
 {
-    static final boolean REQUIRED = "1".equals(System.getenv("PVRING_REQUIRE_TOOLS"));
 
     private InteropTools()
     {
@@ -50,11 +50,7 @@ final class InteropTools
 
     private static void missing(final String message)
     {
-        if (REQUIRED)
-        {
-            Assertions.fail(message + " (PVRING_REQUIRE_TOOLS=1)");
-        }
-        Assumptions.abort(message);
+        RequiredTools.unavailable(message);
     }
 
     record Result(int exitCode, String stdout, String stderr)

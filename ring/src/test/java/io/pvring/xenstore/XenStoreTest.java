@@ -351,6 +351,25 @@ class XenStoreTest
     }
 
     @Test
+    void aNodeReadInATransactionKeepsItsFirstValueUntilTheTransactionEnds()
+    {
+        // xenstored's transactions work on a copy of each node they access (test-xenstore's "ta err").
+        dom0.write("/s/a", "first");
+        final int tx = dom0.transactionStart();
+        assertEquals("first", dom0.readString(tx, "/s/a"));
+        assertNull(dom0.readOrNull(tx, "/s/absent"));
+        dom0.write("/s/a", "changed outside");
+        dom0.write("/s/absent", "created outside");
+        dom0.rm("/s/a");
+        assertEquals("first", dom0.readString(tx, "/s/a"), "stable read of a changed, then removed node");
+        assertNull(dom0.readOrNull(tx, "/s/absent"), "stable read of a node absent at first read");
+        dom0.write(tx, "/s/a", "mine");
+        assertEquals("mine", dom0.readString(tx, "/s/a"), "the transaction's own write wins");
+        assertFalse(dom0.transactionEnd(tx, true), "and the commit conflicts");
+        assertNull(dom0.readOrNull("/s/a"));
+    }
+
+    @Test
     void commitConflictsOnDeleteAndRecreateOfAccessedNode()
     {
         dom0.write("/d/a", "1");
@@ -441,7 +460,7 @@ class XenStoreTest
     @Test
     void quotasBoundAnUnprivilegedDomain()
     {
-        final XenStore small = new XenStore(new XenStoreQuotas(10, 64, 2, 1, 2, 5, 4));
+        final XenStore small = new XenStore(new XenStoreQuotas(10, 64, 2, 1, 2, 5, 4, 64 * 1024, 20));
         final XsConnection root = small.connect(0);
         root.mkdir("/q");
         root.setPerms("/q", XsPermissions.parse("n5"));

@@ -74,7 +74,7 @@ class XsWireCodecTest
 
     private static EmbeddedChannel channel(final XenStore store)
     {
-        return new EmbeddedChannel(new XsWireDecoder(), new XsWireEncoder(), XsServerHandler.dom0(store));
+        return new EmbeddedChannel(new XsWireEncoder(), XsServerHandler.dom0(store));
     }
 
     /** Every reply written so far, decoded from the bytes on the wire; each ByteBuf released. */

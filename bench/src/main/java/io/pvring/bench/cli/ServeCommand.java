@@ -52,7 +52,8 @@ import picocli.CommandLine.Spec;
     footer = {
         "",
         "Specs:",
-        "  --guest NAME:SIZE       a guest domain with SIZE of memory in DIR/dom<id>.mem (e.g. guest:256m)",
+        "  --guest NAME:SIZE[,uid=N]  a guest domain with SIZE of memory in DIR/dom<id>.mem (e.g. guest:256m);",
+        "                          uid: its files and sockets belong to that uid (its sandboxed emulator)",
         "  --disk KIND:ARG[,vdev=xvdX][,guest=NAME][,ro]",
         "                          KIND:ARG = file:PATH (a raw image), qcow2:PATH[,cache=...][,aio=...] (through",
         "                          qemu-nbd), nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH, memory:SIZE",
@@ -84,7 +85,7 @@ public final class ServeCommand implements Callable<Integer>
             + "(default: /dev/shm/pvring-<pid>, removed at exit)")
     private Path dir;
 
-    @Option(names = "--guest", paramLabel = "NAME:SIZE", description = "a guest domain (repeatable)")
+    @Option(names = "--guest", paramLabel = "NAME:SIZE[,uid=N]", description = "a guest domain (repeatable)")
     private List<String> guests = new ArrayList<>();
 
     @Option(names = "--disk", paramLabel = "SPEC", description = "a virtual disk (repeatable), served by blkback")
@@ -109,22 +110,39 @@ public final class ServeCommand implements Callable<Integer>
         description = "serve for this long, then stop (default: until interrupted)")
     private Duration duration;
 
-    /** A parsed {@code --guest}. */
-    record GuestSpec(String name, long bytes)
+    /** A parsed {@code --guest NAME:SIZE[,uid=N]}; {@code uid} is {@link ServeHost#NO_UID} when not given. */
+    record GuestSpec(String name, long bytes, int uid)
     {
+        GuestSpec(final String name, final long bytes)
+        {
+            this(name, bytes, ServeHost.NO_UID);
+        }
+
         static GuestSpec parse(final String text)
         {
-            final int colon = text.lastIndexOf(':');
-            if (colon <= 0 || colon == text.length() - 1)
+            final int comma = text.indexOf(',');
+            final String head = comma < 0 ? text : text.substring(0, comma);
+            final int colon = head.lastIndexOf(':');
+            if (colon <= 0 || colon == head.length() - 1)
             {
-                throw new IllegalArgumentException("--guest expects NAME:SIZE, got '" + text + "'");
+                throw new IllegalArgumentException("--guest expects NAME:SIZE[,uid=N], got '" + text + "'");
             }
-            final long bytes = SizeConverter.parse(text.substring(colon + 1));
+            final long bytes = SizeConverter.parse(head.substring(colon + 1));
             if (bytes % 4096 != 0)
             {
                 throw new IllegalArgumentException("--guest size must be a multiple of 4k, got '" + text + "'");
             }
-            return new GuestSpec(text.substring(0, colon), bytes);
+            int uid = ServeHost.NO_UID;
+            if (comma >= 0)
+            {
+                final String option = text.substring(comma + 1);
+                if (!option.matches("uid=[0-9]{1,9}"))
+                {
+                    throw new IllegalArgumentException("--guest option must be uid=N (a number), got '" + text + "'");
+                }
+                uid = Integer.parseInt(option.substring(4));
+            }
+            return new GuestSpec(head.substring(0, colon), bytes, uid);
         }
     }
 
@@ -329,11 +347,12 @@ public final class ServeCommand implements Callable<Integer>
             final Map<String, Domain> byName = new LinkedHashMap<>();
             for (final GuestSpec g : guestSpecs)
             {
-                final Domain guest = serve.createGuest(g.name(), g.bytes());
+                final Domain guest = serve.createGuest(g.name(), g.bytes(), g.uid());
                 byName.put(g.name(), guest);
                 out.println("  guest " + g.name() + " domid " + guest.domid() + ": memory " + guest.memory().path() +
                     " (" + g.bytes() + " bytes), grants " + guest.sharedGrantTable().path() + ", xenstore " +
-                    serve.guestXenStoreSocket(guest.domid()));
+                    serve.guestXenStoreSocket(guest.domid()) + ", evtchn " + serve.guestEvtchnSocket(guest.domid()) +
+                    (g.uid() == ServeHost.NO_UID ? "" : ", owned by uid " + g.uid()));
             }
             addDisks(serve, out, byName, diskSpecs);
             addVifs(serve, out, byName, vifSpecs);

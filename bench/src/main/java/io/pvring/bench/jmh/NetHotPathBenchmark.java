@@ -15,7 +15,7 @@ import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import io.pvring.memory.GuestMemory;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.vswitch.VirtualSwitch;
@@ -85,19 +85,21 @@ public class NetHotPathBenchmark extends JmhSettings
     private NetBackVif connect(final String name, final NetBackConfig config, final VirtualSwitch vswitch,
         final BackendGrantMapper mapper, final Domain domain, final NetFront front)
     {
-        final String[] error = new String[1];
-        final NetBackVif vif = NetBackVif.connect(name, config, vswitch, mapper, hypervisor.eventChannels(),
-            Hypervisor.DOM0, domain.domid(), new NetBackVif.QueueKeys[] {new NetBackVif.QueueKeys(front.txRingRef(),
-            front.rxRingRef(), front.txEventPort().port(), front.rxEventPort().port())}, FrontendFeatures.LINUX,
-            new SystemNanoClock(), reason ->
+        return NetBackVif.builder(name)
+            .config(config)
+            .vswitch(vswitch)
+            .mapper(mapper)
+            .eventChannels(hypervisor.eventChannels(), Hypervisor.DOM0, domain.domid())
+            .queues(new NetBackVif.QueueKeys(front.txRingRef(), front.rxRingRef(), front.txEventPort().port(),
+                front.rxEventPort().port()))
+            .features(FrontendFeatures.LINUX)
+            .clock(new SystemNanoClock())
+            .fatalHandler(reason ->
             {
                 throw new IllegalStateException(reason);
-            }, error);
-        if (vif == null)
-        {
-            throw new IllegalStateException(error[0]);
-        }
-        return vif;
+            })
+            .connect()
+            .orElseThrow();
     }
 
     @TearDown(Level.Trial)

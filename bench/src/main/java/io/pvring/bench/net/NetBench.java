@@ -28,7 +28,8 @@ import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import io.pvring.memory.GuestMemory;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
+import io.pvring.netback.ConnectResult;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.QueueCounters;
@@ -138,14 +139,21 @@ public final class NetBench
         }
         g.mapper = hypervisor.grantMapper(Hypervisor.DOM0, g.domain.domid(),
             BackendGrantMapper.DEFAULT_MAX_MAPPINGS);
-        final String[] error = new String[1];
-        g.vif = NetBackVif.connect("vif" + g.domain.domid() + ".0", backConfig, vswitch, g.mapper,
-            hypervisor.eventChannels(), Hypervisor.DOM0, g.domain.domid(), keys, features,
-            new SystemNanoClock(), g.fatal::add, error);
-        if (g.vif == null)
+        final ConnectResult<NetBackVif> connected = NetBackVif.builder("vif" + g.domain.domid() + ".0")
+            .config(backConfig)
+            .vswitch(vswitch)
+            .mapper(g.mapper)
+            .eventChannels(hypervisor.eventChannels(), Hypervisor.DOM0, g.domain.domid())
+            .queues(keys)
+            .features(features)
+            .clock(new SystemNanoClock())
+            .fatalHandler(g.fatal::add)
+            .connect();
+        if (!connected.isOk())
         {
-            throw new IllegalStateException("netback refused " + name + ": " + error[0]);
+            throw new IllegalStateException("netback refused " + name + ": " + connected.error());
         }
+        g.vif = connected.value();
         return g;
     }
 

@@ -10,7 +10,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +18,7 @@ import io.pvring.bench.report.Json;
 import io.pvring.bench.report.Records;
 import io.pvring.bench.report.ResultsSchema;
 import io.pvring.bench.ring.NativeRingBaseline;
+import io.pvring.testing.RequiredTools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -289,14 +289,10 @@ class BenchSmokeTest
         return impls;
     }
 
-    /** gcc and the Xen headers: required in CI (PVRING_REQUIRE_TOOLS=1), a clear skip elsewhere. */
+    /** gcc and the Xen headers (see {@link RequiredTools}). */
     private static void requireNativeToolchain()
     {
         final String missing = NativeRingBaseline.missingToolchain();
-        if (missing != null && "1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
-        {
-            throw new AssertionError(missing);
-        }
-        Assumptions.assumeTrue(missing == null, missing);
+        RequiredTools.require(missing == null, "C baseline: " + missing);
     }
 }

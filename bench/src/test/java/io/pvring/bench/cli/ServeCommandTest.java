@@ -78,6 +78,24 @@ class ServeCommandTest
         assertTrue(r.out.contains("guest b domid 2"), r.out);
         assertTrue(r.out.contains("vbd 51744 (xvdc) of domid 2: null 1073741824"), r.out);
         assertTrue(r.out.contains("vif 0 of domid 1: mac 02:00:00:00:00:0a"), r.out);
+        assertTrue(r.out.contains("evtchn " + tmp.resolve("srv").resolve("dom2.evtchn.sock")), r.out);
+    }
+
+    @Test
+    void aGuestGivenToAUidSaysSo(@TempDir final Path tmp) throws Exception
+    {
+        final boolean root = Integer.valueOf(0).equals(Files.getAttribute(tmp, "unix:uid"));
+        final CliRunner r = CliRunner.run("serve", "--dir", tmp.resolve("srv").toString(), "--for", "1ms",
+            "--guest", "a:8m,uid=4242");
+        if (root)
+        {
+            assertEquals(0, r.exitCode, r.toString());
+            assertTrue(r.out.contains("guest a domid 1") && r.out.contains("owned by uid 4242"), r.out);
+        }
+        else
+        {
+            assertTrue(r.exitCode != 0 && r.err.contains("uid=4242"), "not root: a clear failure: " + r);
+        }
     }
 
     @ParameterizedTest
@@ -90,7 +108,8 @@ class ServeCommandTest
         "--disk memory:1m,vdev=hda         | vdev must be xvda..xvdp, got 'hda'",
         "--disk memory:1m,speed=9          | unknown option 'speed=9' in 'memory:1m,speed=9': --disk takes cache=",
         "--disk memory:1m,guest=nope       | no --guest named 'nope'",
-        "--guest lonely                    | --guest expects NAME:SIZE, got 'lonely'",
+        "--guest lonely                    | --guest expects NAME:SIZE[,uid=N], got 'lonely'",
+        "--guest g:8m,uid=me               | --guest option must be uid=N (a number), got 'g:8m,uid=me'",
         "--guest g:1000                    | --guest size must be a multiple of 4k, got 'g:1000'",
         "--vif devid=x                     | --vif devid must be a number, got 'x'",
         "--guest a:8m --guest a:4m         | --guest name given twice: a",

@@ -8,13 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.pvring.testing.RequiredTools;
+
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Runs the real tools interop tests need. A missing tool fails the test when {@code PVRING_REQUIRE_TOOLS=1} (CI)
- * and skips it otherwise, naming the Debian package to install.
+ * Runs the real tools interop tests need; a missing one is answered by {@link RequiredTools}.
  */
 public final class ExternalTools
 {
@@ -22,34 +21,15 @@ public final class ExternalTools
     {
     }
 
+    /** Fails or skips unless {@code tool} is on the PATH (see {@link RequiredTools}). */
     public static void require(final String tool, final String debianPackage)
     {
-        final boolean present = findOnPath(tool);
-        if ("1".equals(System.getenv("PVRING_REQUIRE_TOOLS")))
-        {
-            assertTrue(present, tool + " not found on PATH: apt-get install " + debianPackage);
-        }
-        else
-        {
-            assumeTrue(present, tool + " not found on PATH: apt-get install " + debianPackage + " to run this test");
-        }
+        RequiredTools.requireExecutable(tool, debianPackage);
     }
 
     public static boolean findOnPath(final String tool)
     {
-        final String path = System.getenv("PATH");
-        if (path == null)
-        {
-            return false;
-        }
-        for (final String dir : path.split(":"))
-        {
-            if (Files.isExecutable(Path.of(dir, tool)))
-            {
-                return true;
-            }
-        }
-        return false;
+        return RequiredTools.findOnPath(tool) != null;
     }
 
     /** Runs a command to completion (bounded), failing the test on a non-zero exit; returns its stdout. */

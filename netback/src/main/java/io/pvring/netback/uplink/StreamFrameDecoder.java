@@ -1,5 +1,6 @@
 package io.pvring.netback.uplink;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
 /**
@@ -13,5 +14,12 @@ public final class StreamFrameDecoder extends LengthFieldBasedFrameDecoder
     {
         super(StreamFraming.MAX_FRAME_LENGTH + StreamFraming.LENGTH_FIELD, 0, StreamFraming.LENGTH_FIELD, 0,
             StreamFraming.LENGTH_FIELD, true);
+    }
+
+    /** Bytes read from the peer and not yet framed (at most one partial frame plus one read). Event loop only. */
+    public int bufferedBytes()
+    {
+        final ByteBuf cumulation = internalBuffer();
+        return null == cumulation ? 0 : cumulation.readableBytes();
     }
 }

@@ -1,5 +1,7 @@
 package io.pvring.netback.vswitch;
 
+import io.pvring.netif.FrontendFeatures;
+
 /**
  * Offload state that travels with a frame through the switch, and the capabilities a port advertises. The frame
  * flags mirror netif's: {@link #CSUM_BLANK} means the L4 checksum is not yet computed (Linux CHECKSUM_PARTIAL),
@@ -27,5 +29,16 @@ public final class Offload
 
     private Offload()
     {
+    }
+
+    /** The capabilities of a vif's port whose frontend negotiated {@code features} (its RX side). */
+    public static int capabilities(final FrontendFeatures features)
+    {
+        int caps = 0;
+        caps |= features.csumIpv4() ? CAP_CSUM_IPV4 : 0;
+        caps |= features.csumIpv6() ? CAP_CSUM_IPV6 : 0;
+        caps |= features.sg() && features.gsoTcpv4() ? CAP_GSO_TCPV4 : 0;
+        caps |= features.sg() && features.gsoTcpv6() ? CAP_GSO_TCPV6 : 0;
+        return caps;
     }
 }

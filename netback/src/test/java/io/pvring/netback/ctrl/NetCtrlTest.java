@@ -6,7 +6,7 @@ import io.pvring.event.EventPort;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.packet.Ethernet;
@@ -58,17 +58,24 @@ class NetCtrlTest
 
     NetCtrlTest()
     {
-        final String[] error = new String[1];
-        vif = NetBackVif.connect("vif1.0", NetBackConfig.builder().maxQueues(2).build(), vswitch, mapper,
-            hypervisor.eventChannels(), 0, guest.domid(), new NetBackVif.QueueKeys[]{keys(q0), keys(q1)},
-            FrontendFeatures.LINUX, () -> 0L, reason -> { }, error);
+        vif = NetBackVif.builder("vif1.0")
+            .config(NetBackConfig.builder().maxQueues(2).build())
+            .vswitch(vswitch)
+            .mapper(mapper)
+            .eventChannels(hypervisor.eventChannels(), 0, guest.domid())
+            .queues(keys(q0), keys(q1))
+            .features(FrontendFeatures.LINUX)
+            .clock(() -> 0L)
+            .fatalHandler(reason -> { })
+            .connect()
+            .orElseThrow();
         final UnsafeBuffer page = new UnsafeBuffer(0, 0);
         guest.memory().wrap(page, CTRL_GFN, 1);
         ctrl = new FrontRing(page, NetifRings.CTRL).init();
         final int ctrlRef = guest.grantTable().grantAccess(0, CTRL_GFN, false);
         ctrlPort = hypervisor.eventChannels().allocUnbound(guest.domid(), 0);
-        assertTrue(vif.connectCtrl(hypervisor.eventChannels(), 0, guest.domid(), ctrlRef, ctrlPort.port(),
-            reason -> { }, error), error[0]);
+        final String error = vif.connectCtrl(ctrlRef, ctrlPort.port()).error();
+        assertTrue(error == null, error);
         guest.memory().wrap(keyPage, KEY_GFN, 1);
         guest.memory().wrap(mapPage, MAP_GFN, 1);
         keyRef = guest.grantTable().grantAccess(0, KEY_GFN, true);

@@ -2,8 +2,9 @@ package io.pvring.netback.perf;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import io.pvring.agent.AgentErrors;
 import io.pvring.event.IdleStrategies;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;
@@ -51,7 +52,7 @@ public final class NetPathThroughput
             final FrameHandler sink = (buf, o, l, f, t, s) -> bytes[0] += l;
             final AtomicBoolean running = new AtomicBoolean(true);
             final String idle = args.length > 4 ? args[4] : IdleStrategies.POLL;
-            final AgentRunner runner = new AgentRunner(IdleStrategies.create(idle), Throwable::printStackTrace, null,
+            final AgentRunner runner = new AgentRunner(IdleStrategies.create(idle), new AgentErrors("throughput"), null,
                 new CompositeAgent(a.vif.agent(), b.vif.agent()));
             if (!single)
             {

@@ -6,7 +6,7 @@ import java.util.List;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.vswitch.VirtualSwitch;
@@ -43,16 +43,19 @@ public final class NetRig implements AutoCloseable
         g.front = new NetFront(g.domain.domid(), g.domain.memory(), g.domain.grantTable(),
             hypervisor.eventChannels(), Hypervisor.DOM0, FIRST_GFN, features, false);
         g.mapper = hypervisor.grantMapper(Hypervisor.DOM0, g.domain.domid(), BackendGrantMapper.DEFAULT_MAX_MAPPINGS);
-        final String[] error = new String[1];
         final NetBackVif.QueueKeys keys = new NetBackVif.QueueKeys(g.front.txRingRef(), g.front.rxRingRef(),
             g.front.txEventPort().port(), g.front.rxEventPort().port());
-        g.vif = NetBackVif.connect("vif" + g.domain.domid() + ".0", config, vswitch, g.mapper,
-            hypervisor.eventChannels(), Hypervisor.DOM0, g.domain.domid(), new NetBackVif.QueueKeys[]{keys},
-            features, () -> nanos, g.fatal::add, error);
-        if (g.vif == null)
-        {
-            throw new IllegalStateException(error[0]);
-        }
+        g.vif = NetBackVif.builder("vif" + g.domain.domid() + ".0")
+            .config(config)
+            .vswitch(vswitch)
+            .mapper(g.mapper)
+            .eventChannels(hypervisor.eventChannels(), Hypervisor.DOM0, g.domain.domid())
+            .queues(keys)
+            .features(features)
+            .clock(() -> nanos)
+            .fatalHandler(g.fatal::add)
+            .connect()
+            .orElseThrow();
         guests.add(g);
         return g;
     }

@@ -7,11 +7,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Interop tests need real tools (gcc, tshark, ip). With {@code PVRING_REQUIRE_TOOLS=1} (CI) a missing tool fails the
- * test; otherwise the test is skipped with a message naming the Debian package to install.
+ * Interop tests need real tools (gcc, tshark, ip): what a missing one means is decided once, in
+ * {@link io.pvring.testing.RequiredTools}; this class adds the process runner netback's tests share.
  */
 public final class RequiredTools
 {
@@ -21,42 +20,25 @@ public final class RequiredTools
 
     public static boolean required()
     {
-        return "1".equals(System.getenv("PVRING_REQUIRE_TOOLS"));
+        return io.pvring.testing.RequiredTools.required();
     }
 
-    /** Fails (CI) or skips unless {@code tool} is on the PATH. */
+    /** Fails or skips unless {@code tool} is on the PATH (see {@link io.pvring.testing.RequiredTools}). */
     public static String require(final String tool, final String debianPackage)
     {
-        final String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-        for (final String dir : path.split(File.pathSeparator))
-        {
-            final File candidate = new File(dir, tool);
-            if (candidate.canExecute())
-            {
-                return candidate.getAbsolutePath();
-            }
-        }
-        unavailable(tool + " not found on PATH: apt-get install " + debianPackage);
-        return tool;
+        return io.pvring.testing.RequiredTools.requireExecutable(tool, debianPackage);
     }
 
-    /** Fails (CI) or skips with {@code message}. */
+    /** Fails or skips with {@code message}. */
     public static void unavailable(final String message)
     {
-        if (required())
-        {
-            fail(message + " (PVRING_REQUIRE_TOOLS=1)");
-        }
-        assumeTrue(false, message);
+        io.pvring.testing.RequiredTools.unavailable(message);
     }
 
-    /** Fails (CI) or skips unless the process runs as root (network namespaces). */
+    /** Fails or skips unless the process runs as root (network namespaces). */
     public static void requireRoot()
     {
-        if (!"root".equals(System.getProperty("user.name")))
-        {
-            unavailable("needs root for network namespaces; run as root");
-        }
+        io.pvring.testing.RequiredTools.requireRoot();
     }
 
     /** The result of {@link #run}: stdout and stderr kept apart (tools print warnings on stderr). */

@@ -10,7 +10,7 @@ import io.pvring.netback.packet.EchoResponder;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.pcap.PcapWriter;
 import io.pvring.netback.test.RequiredTools;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.vswitch.VirtualSwitch;

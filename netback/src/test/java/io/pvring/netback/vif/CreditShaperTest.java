@@ -1,8 +1,9 @@
 package io.pvring.netback.vif;
 
+import io.pvring.agent.AgentErrors;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.netback.CreditShaper;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.NetRig;
@@ -107,7 +108,8 @@ class CreditShaperTest
             }
             final NanoClock clock = SystemNanoClock.INSTANCE;
             rig.nanos = clock.nanoTime();
-            final AgentRunner runner = new AgentRunner(idle, Throwable::printStackTrace, null, new Agent()
+            final AgentErrors errors = new AgentErrors("shaped");
+            final AgentRunner runner = new AgentRunner(idle, errors, errors.counter(), new Agent()
             {
                 @Override
                 public int doWork() throws Exception
@@ -134,6 +136,7 @@ class CreditShaperTest
                 assertEquals(20, a.vif.queue(0).counters().txPackets(), "the throttled burst completed");
                 assertTrue(a.vif.queue(0).counters().txCreditStalls() > 0, "it was throttled");
                 assertTrue(idle.parks() > 0, "the runner slept while throttled");
+                assertEquals(0, errors.errors(), "no agent error");
             }
             finally
             {

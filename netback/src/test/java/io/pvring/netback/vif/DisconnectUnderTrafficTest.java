@@ -3,7 +3,8 @@ package io.pvring.netback.vif;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.agent.AgentErrors;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.NetRig;
@@ -30,7 +31,8 @@ class DisconnectUnderTrafficTest
         {
             final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
             final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
-            final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Throwable::printStackTrace, null,
+            final AgentErrors errors = new AgentErrors("backend");
+            final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), errors, errors.counter(),
                 new CompositeAgent(a.vif.agent(), b.vif.agent()));
             final Thread backend = AgentRunner.startOnThread(runner);
             final AtomicBoolean stop = new AtomicBoolean();
@@ -48,8 +50,13 @@ class DisconnectUnderTrafficTest
                 }
             });
             guests.start();
+            final long deadline = System.nanoTime() + 30_000_000_000L;
             while (received.get() < 10_000)
             {
+                if (System.nanoTime() > deadline || !backend.isAlive())
+                {
+                    throw new AssertionError("10000 frames not received in 30 s: " + received.get() + ", " + errors);
+                }
                 Thread.onSpinWait();
             }
             runner.close(); // joins the backend thread while frames are in flight
@@ -64,6 +71,7 @@ class DisconnectUnderTrafficTest
             guests.join(10_000);
             assertFalse(guests.isAlive());
             assertTrue(a.fatal.isEmpty() && b.fatal.isEmpty());
+            assertEquals(0, errors.errors(), "no agent error");
         }
     }
 }

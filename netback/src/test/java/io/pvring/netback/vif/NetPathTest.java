@@ -3,7 +3,7 @@ package io.pvring.netback.vif;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.packet.Offloads;

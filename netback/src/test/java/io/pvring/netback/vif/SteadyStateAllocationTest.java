@@ -2,7 +2,7 @@ package io.pvring.netback.vif;
 
 import java.lang.management.ManagementFactory;
 
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.test.NetRig;
@@ -39,10 +39,20 @@ class SteadyStateAllocationTest
             final FrameHandler handler = (buf, o, l, f, t, s) -> received++;
             run(a.front, a.vif, b.vif, b.front, frame, handler, 100_000);
             final long id = Thread.currentThread().getId();
-            final long before = threads.getThreadAllocatedBytes(id);
-            run(a.front, a.vif, b.vif, b.front, frame, handler, 100_000);
-            final long allocated = threads.getThreadAllocatedBytes(id) - before;
-            assertEquals(0, allocated, "bytes allocated for 100000 packets of 64 and 9000 bytes");
+            // A window may still see the JVM's own one-off allocations: a class's first compile request resolves
+            // its string constants on the requesting thread, whenever the JIT gets there. A per-packet allocation
+            // shows in every window; so the path must allocate nothing in at least one of three.
+            final long[] windows = new long[3];
+            long allocated = -1;
+            for (int w = 0; w < windows.length && allocated != 0; w++)
+            {
+                final long before = threads.getThreadAllocatedBytes(id);
+                run(a.front, a.vif, b.vif, b.front, frame, handler, 100_000);
+                allocated = threads.getThreadAllocatedBytes(id) - before;
+                windows[w] = allocated;
+            }
+            assertEquals(0, allocated, "bytes allocated for 100000 packets of 64 and 9000 bytes, per window: "
+                + java.util.Arrays.toString(windows));
         }
     }
 

@@ -5,13 +5,13 @@ import java.util.Map;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
-import io.pvring.netback.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.TestFrames;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
+import io.pvring.netfront.NetFrontConfig;
 import io.pvring.netfront.NetFrontDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import org.agrona.concurrent.SystemNanoClock;
@@ -34,8 +34,9 @@ class HostNetTest
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
             SystemNanoClock.INSTANCE, idle);
-        final NetFrontDriver fa = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true);
-        final NetFrontDriver fb = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver fa = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).build());
+        final NetFrontDriver fb = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         try (Host host = Host.start(netback); netback)
         {
             final Domain a = host.createDomain("a", 64L << 20);

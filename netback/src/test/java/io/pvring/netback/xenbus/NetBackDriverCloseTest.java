@@ -6,10 +6,10 @@ import java.util.Map;
 import io.pvring.event.IdleStrategies;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
-import io.pvring.netback.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.netfront.NetFrontConfig;
 import io.pvring.netfront.NetFrontDriver;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import org.agrona.concurrent.SystemNanoClock;
@@ -51,7 +51,8 @@ class NetBackDriverCloseTest
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
             SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY);
-        final NetFrontDriver front = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true);
+        final NetFrontDriver front = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).build());
         try (Host host = Host.start(netback))
         {
             final Domain guest = host.createDomain("a", 64L << 20);

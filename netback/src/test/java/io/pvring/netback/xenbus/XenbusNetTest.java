@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.pvring.host.Hypervisor;
-import io.pvring.netback.FrontendFeatures;
+import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.NetBackVif;
@@ -14,7 +14,9 @@ import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.TestFrames;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFront;
+import io.pvring.netfront.NetFrontConfig;
 import io.pvring.netfront.NetFrontDriver;
+import io.pvring.netif.CtrlResponse;
 import io.pvring.netif.Netif;
 import io.pvring.xenbus.HypervisorServices;
 import io.pvring.xenbus.XenbusBackend;
@@ -115,8 +117,9 @@ class XenbusNetTest
     @Test
     void linuxStyleNegotiationConnectsAndCarriesTraffic()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true);
-        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).build());
+        final NetFrontDriver b = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, null);
         final XenbusDevice db = guest("b", b, null);
         assertEquals(XenbusState.CONNECTED, da.state());
@@ -169,8 +172,9 @@ class XenbusNetTest
     @Test
     void multiQueueKeysUnderQueueDirectories()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, true, 2);
-        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).queues(2).build());
+        final NetFrontDriver b = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, null);
         guest("b", b, null);
         assertEquals(XenbusState.CONNECTED, da.otherendState());
@@ -204,7 +208,8 @@ class XenbusNetTest
     @Test
     void controlRingNegotiatedThroughXenstoreSteersQueues()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false, 2).controlRing(0x3F00);
+        final NetFrontDriver a = new NetFrontDriver(
+            NetFrontConfig.builder().firstGfn(0x100).queues(2).controlRing(0x3F00).build());
         final XenbusDevice da = guest("a", a, null);
         assertEquals(XenbusState.CONNECTED, da.otherendState(),
             dom0.readOrNull("/local/domain/0/error/backend/vif/" + da.frontendDomid() + "/0/error"));
@@ -212,15 +217,17 @@ class XenbusNetTest
         assertNotNull(dom0.readString(da.nodePath() + "/ctrl-ring-ref"));
         final NetBackVif vif = netback.vif(backendBus.device("vif", da.frontendDomid(), "0"));
         assertNotNull(vif.ctrl());
-        final long[] out = new long[4];
         a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM, Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0,
             0);
         a.ctrl().post(Netif.XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE, 0, 0, 0);
         pump();
-        assertTrue(a.ctrl().poll(out));
-        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, out[2]);
-        assertTrue(a.ctrl().poll(out));
-        assertEquals(128, out[3]);
+        final CtrlResponse first = a.ctrl().poll();
+        assertNotNull(first);
+        assertEquals(Netif.XEN_NETIF_CTRL_STATUS_SUCCESS, first.status());
+        final CtrlResponse second = a.ctrl().poll();
+        assertNotNull(second);
+        assertEquals(128, second.data());
+        assertNull(a.ctrl().poll(), "nothing more");
         assertEquals(Netif.XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, vif.ctrl().hashConfig().algorithm());
     }
 
@@ -299,8 +306,8 @@ class XenbusNetTest
     @Test
     void multicastControlIsReReadWhenTheFrontendReconfigures()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
-        final NetFrontDriver b = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
+        final NetFrontDriver b = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, null);
         guest("b", b, null);
         assertEquals("1", dom0.readString(da.otherendPath() + "/feature-dynamic-multicast-control"));
@@ -350,7 +357,7 @@ class XenbusNetTest
         dom0.write(spec.backendPath() + "/hotplug-status", "connected");
         pump();
         assertEquals(XenbusState.INIT_WAIT, toolstack.backendState(spec));
-        final NetFrontDriver front = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver front = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusFrontend bus = new XenbusFrontend(store.connect(domid), services);
         frontendBuses.add(bus);
         final XenbusDevice device = bus.attach("vif", "0", front, true);
@@ -374,7 +381,7 @@ class XenbusNetTest
     @Test
     void unplugDisconnectsAndReleasesEverything()
     {
-        final NetFrontDriver a = new NetFrontDriver(0x100, FrontendFeatures.LINUX, false);
+        final NetFrontDriver a = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         final XenbusDevice da = guest("a", a, "10000000,50000");
         assertEquals(XenbusState.CONNECTED, da.otherendState());
         assertEquals(1, vswitch.ports().length);

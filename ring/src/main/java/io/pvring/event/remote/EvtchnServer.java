@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 import io.netty.buffer.PooledByteBufAllocator;
 import io.pvring.event.EventChannelTable;
+import io.pvring.unix.ConnectionBounds;
 import io.pvring.unix.DomainSocketServer;
 
 /**
@@ -40,10 +41,34 @@ public final class EvtchnServer implements AutoCloseable
     public static EvtchnServer start(final EventChannelTable table, final DomainControl control, final Path socketPath)
         throws IOException
     {
+        return start(table, control, socketPath, -1);
+    }
+
+    /**
+     * Listens on {@code socketPath} for one guest's process: a client may say hello only as {@code domid} (any
+     * other hello is answered {@code -EPERM} and the connection closed) and cannot create or destroy domains, the
+     * way a guest's {@code /dev/xen/evtchn} acts only for that guest.
+     *
+     * @throws IOException when the socket cannot be bound.
+     */
+    public static EvtchnServer startForDomain(final EventChannelTable table, final Path socketPath, final int domid)
+        throws IOException
+    {
+        if (domid < 0)
+        {
+            throw new IllegalArgumentException("domid=" + domid);
+        }
+        return start(table, null, socketPath, domid);
+    }
+
+    private static EvtchnServer start(
+        final EventChannelTable table, final DomainControl control, final Path socketPath, final int boundDomid)
+        throws IOException
+    {
         // Pooled buffers come back through a recycler: reading a send allocates nothing once warm.
         return new EvtchnServer(DomainSocketServer.start(socketPath, PooledByteBufAllocator.DEFAULT,
-            PosixFilePermissions.fromString("rw-------"),
-            c -> c.pipeline().addLast(new EvtchnServerHandler(table, control))));
+            PosixFilePermissions.fromString("rw-------"), ConnectionBounds.CONTROL,
+            c -> c.pipeline().addLast(new EvtchnServerHandler(table, control, boundDomid))));
     }
 
     /** The C header of the protocol, {@code pvring_evtchn.h}, as shipped in the jar. */
@@ -87,6 +112,18 @@ public final class EvtchnServer implements AutoCloseable
     public int clients()
     {
         return server.clients();
+    }
+
+    /** Clients not being read (see {@link DomainSocketServer#pausedClients()}). */
+    public int pausedClients()
+    {
+        return server.pausedClients();
+    }
+
+    /** The most any one client makes the server hold now (see {@link DomainSocketServer#maxClientBufferedBytes()}). */
+    public long maxClientBufferedBytes()
+    {
+        return server.maxClientBufferedBytes();
     }
 
     /** Closes the listening socket and every connection (their ports close), removes the socket file. Idempotent. */

@@ -9,10 +9,10 @@ import java.util.concurrent.RejectedExecutionException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.pvring.event.EventChannelTable;
 import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
+import io.pvring.unix.FrameReader;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -46,16 +46,18 @@ import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_UNMASK;
  * writes one {@link EvtchnMessageDescriptor#OP_EVENT} per port that was pending, so notifications coalesce
  * exactly like the pending bit: at most one event per port is in the server at any time. While the client does
  * not read (the channel is not writable) nothing is drained and the pending bits do the coalescing; reading
- * requests stops too, so a client cannot grow the server's output. No allocation per notification beyond Netty's
- * pooled buffers.
+ * requests stops too ({@link FrameReader}), so what a client can make the server hold is a constant. No allocation
+ * per notification beyond Netty's pooled buffers.
  *
  * <p>Closing the connection closes every port it opened: their peers become unbound, as when a domain's
  * {@code /dev/xen/evtchn} is closed.
  */
-public final class EvtchnServerHandler extends ByteToMessageDecoder implements EventWaiter
+public final class EvtchnServerHandler extends FrameReader implements EventWaiter
 {
     /** Events written per buffer before the channel's writability is looked at again. */
     static final int EVENTS_PER_WRITE = 64;
+    /** Requests processed per event loop turn: one full read's worth. */
+    static final int REQUESTS_PER_TURN = 512;
 
     private static final VarHandle DRAIN_SCHEDULED;
 
@@ -93,8 +95,8 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
     private final EvtchnMessage reply = new EvtchnMessage().wrap(replyBuffer, 0);
     private final Runnable drainTask = this::drain;
     private ChannelHandlerContext ctx;
+    private final int boundDomid;
     private int domid = -1;
-    private boolean broken;
     private boolean draining;
     private ByteBuf eventBuffer;
     private long events;
@@ -108,8 +110,19 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
      */
     public EvtchnServerHandler(final EventChannelTable table, final DomainControl control)
     {
+        this(table, control, -1);
+    }
+
+    /**
+     * @param boundDomid the only domain a client may say hello as (a guest's own socket), or -1 for any (the
+     *     privileged socket). A bound client cannot create or destroy domains either.
+     */
+    public EvtchnServerHandler(final EventChannelTable table, final DomainControl control, final int boundDomid)
+    {
+        super(MESSAGE_LENGTH, REQUESTS_PER_TURN);
         this.table = table;
-        this.control = control;
+        this.control = boundDomid < 0 ? control : null;
+        this.boundDomid = boundDomid;
     }
 
     /** The domain named by the client's hello, or -1 before it. */
@@ -131,54 +144,35 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
     }
 
     @Override
-    public void handlerAdded(final ChannelHandlerContext ctx)
+    public void handlerAdded(final ChannelHandlerContext ctx) throws Exception
     {
         this.ctx = ctx;
+        super.handlerAdded(ctx);
     }
 
     @Override
-    protected void decode(final ChannelHandlerContext ctx, final ByteBuf in, final List<Object> out)
+    protected long frameLength(final ByteBuf in, final int index)
     {
-        while (!broken && in.readableBytes() >= MESSAGE_LENGTH)
-        {
-            in.readBytes(requestBuffer.byteArray(), 0, MESSAGE_LENGTH);
-            if (MESSAGE_LENGTH != request.size())
-            {
-                broken = true;
-                ctx.close();
-            }
-            else
-            {
-                process(ctx);
-            }
-        }
-        if (broken)
-        {
-            in.skipBytes(in.readableBytes());
-        }
+        // Every message is exactly MESSAGE_LENGTH: any other size field means the stream cannot be framed.
+        return in.getUnsignedShortLE(index + EvtchnMessageDescriptor.SIZE_OFFSET) == MESSAGE_LENGTH ? MESSAGE_LENGTH
+            : MALFORMED;
     }
 
     @Override
-    public void channelReadComplete(final ChannelHandlerContext ctx) throws Exception
+    protected void frame(final ChannelHandlerContext ctx, final ByteBuf in, final int index, final int length)
     {
-        ctx.flush();
-        if (!ctx.channel().isWritable())
-        {
-            ctx.channel().config().setAutoRead(false);
-        }
-        super.channelReadComplete(ctx);
+        in.readBytes(requestBuffer.byteArray(), 0, MESSAGE_LENGTH); // index is the reader index
+        process(ctx);
     }
 
     @Override
     public void channelWritabilityChanged(final ChannelHandlerContext ctx) throws Exception
     {
-        final boolean writable = ctx.channel().isWritable();
-        ctx.channel().config().setAutoRead(writable);
-        if (writable)
+        super.channelWritabilityChanged(ctx);
+        if (ctx.channel().isWritable())
         {
             drain();
         }
-        super.channelWritabilityChanged(ctx);
     }
 
     @Override
@@ -190,10 +184,11 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
     }
 
     @Override
-    protected void handlerRemoved0(final ChannelHandlerContext ctx)
+    public void handlerRemoved(final ChannelHandlerContext ctx) throws Exception
     {
         closePorts();
         releaseEventBuffer();
+        super.handlerRemoved(ctx);
     }
 
     @Override
@@ -266,7 +261,13 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
     private void hello(final ChannelHandlerContext ctx)
     {
         final long requested = request.domid();
-        if (domid >= 0)
+        if (boundDomid >= 0 && requested != boundDomid)
+        {
+            // A guest's socket acts for that guest only: a hello for anyone else is refused and ends the connection.
+            reply(ctx, -EPERM, 0, requested, 0, 0);
+            endAfterReplies(ctx);
+        }
+        else if (domid >= 0)
         {
             reply(ctx, -EEXIST, 0, domid, 0, 0);
         }
@@ -390,9 +391,9 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
 
     private void domainCreate(final ChannelHandlerContext ctx)
     {
-        if (null == control)
+        if (boundDomid >= 0 || null == control)
         {
-            reply(ctx, -ENOSYS, 0, 0, 0, 0);
+            reply(ctx, boundDomid >= 0 ? -EPERM : -ENOSYS, 0, 0, 0, 0);
             return;
         }
         final int result = control.createDomain(request.value());
@@ -401,9 +402,9 @@ public final class EvtchnServerHandler extends ByteToMessageDecoder implements E
 
     private void domainDestroy(final ChannelHandlerContext ctx)
     {
-        if (null == control)
+        if (boundDomid >= 0 || null == control)
         {
-            reply(ctx, -ENOSYS, 0, 0, 0, 0);
+            reply(ctx, boundDomid >= 0 ? -EPERM : -ENOSYS, 0, 0, 0, 0);
             return;
         }
         final long target = request.domid();

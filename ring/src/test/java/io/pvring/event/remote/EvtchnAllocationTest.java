@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import io.netty.util.ResourceLeakDetector;
 import io.pvring.event.EventChannelTable;
 import io.pvring.event.EventPort;
+import io.pvring.testing.BoundedSpin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,9 +92,9 @@ class EvtchnAllocationTest
         backend.notifyRemote();
         assertEquals(port, client.nextEvent());
         client.post(OP_SEND, port, 0, 0, 0);
-        while (!backend.consumePending())
+        for (final BoundedSpin spin = BoundedSpin.upTo(() -> "!backend.consumePending()");
+            !backend.consumePending(); spin.pause())
         {
-            Thread.onSpinWait();
         }
     }
 }

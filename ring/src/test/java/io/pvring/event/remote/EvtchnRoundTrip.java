@@ -6,6 +6,7 @@ import java.util.Arrays;
 
 import io.pvring.event.EventChannelTable;
 import io.pvring.event.EventPort;
+import io.pvring.testing.BoundedSpin;
 
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_ALLOC_UNBOUND;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_HELLO;
@@ -54,9 +55,9 @@ public final class EvtchnRoundTrip
             {
                 final long start = System.nanoTime();
                 backend.notifyRemote();
-                while (!backend.consumePending())
+                for (final BoundedSpin spin = BoundedSpin.upTo(() -> "!backend.consumePending()");
+                    !backend.consumePending(); spin.pause())
                 {
-                    Thread.onSpinWait();
                 }
                 nanos[i] = System.nanoTime() - start;
             }

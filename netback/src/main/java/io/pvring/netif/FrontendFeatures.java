@@ -1,10 +1,9 @@
-package io.pvring.netback;
-
-import io.pvring.netback.vswitch.Offload;
+package io.pvring.netif;
 
 /**
- * What a netfront asked for in xenstore, after the backend's own features are applied (a feature counts only when
- * both sides have it). Immutable.
+ * The {@code feature-*} and {@code request-*} keys a netfront writes to xenstore, as one immutable value: what a
+ * frontend asks for, and (after the backend's {@code NetBackConfig#negotiate}) what a vif runs with, a feature
+ * counting only when both sides have it. Shared by netfront and netback.
  *
  * @param sg                 {@code feature-sg}: multi-slot packets in both directions.
  * @param gsoTcpv4           {@code feature-gso-tcpv4}: the backend may send it TCPv4 GSO packets.
@@ -23,28 +22,4 @@ public record FrontendFeatures(
     /** A minimal frontend (MiniOS, early PV drivers): one slot per packet, no offloads. */
     public static final FrontendFeatures MINIMAL = new FrontendFeatures(false, false, false, false, false, false,
         false);
-
-    /** The switch-port capabilities this frontend's RX side has. */
-    public int capabilities()
-    {
-        int caps = 0;
-        caps |= csumIpv4 ? Offload.CAP_CSUM_IPV4 : 0;
-        caps |= csumIpv6 ? Offload.CAP_CSUM_IPV6 : 0;
-        caps |= sg && gsoTcpv4 ? Offload.CAP_GSO_TCPV4 : 0;
-        caps |= sg && gsoTcpv6 ? Offload.CAP_GSO_TCPV6 : 0;
-        return caps;
-    }
-
-    /** Features both this frontend and the backend {@code config} offer. */
-    public FrontendFeatures and(final NetBackConfig config)
-    {
-        return new FrontendFeatures(
-            sg && config.featureSg(),
-            gsoTcpv4 && config.featureGsoTcpv4(),
-            gsoTcpv6 && config.featureGsoTcpv6(),
-            csumIpv4,
-            csumIpv6 && config.featureIpv6CsumOffload(),
-            rxNotify,
-            multicastControl && config.featureMulticastControl());
-    }
 }
