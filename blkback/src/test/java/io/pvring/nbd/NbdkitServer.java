@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** nbdkit (a server nobody here wrote) on a private Unix socket or 127.0.0.1, for tests. */
-final class NbdkitServer implements AutoCloseable
+public final class NbdkitServer implements AutoCloseable
 {
     private final NbdServerProcess process;
     private final NbdUri uri;
@@ -18,7 +18,7 @@ final class NbdkitServer implements AutoCloseable
     }
 
     /** {@code nbdkit [filters] plugin args...} on a Unix socket. */
-    static NbdkitServer unix(final Path parent, final List<String> filters, final List<String> pluginAndArgs)
+    public static NbdkitServer unix(final Path parent, final List<String> filters, final List<String> pluginAndArgs)
         throws IOException
     {
         final Path directory = NbdServerProcess.privateDirectory(parent, "nbdkit-");
@@ -28,7 +28,7 @@ final class NbdkitServer implements AutoCloseable
     }
 
     /** {@code nbdkit [filters] plugin args...} on 127.0.0.1:port. */
-    static NbdkitServer tcp(final Path parent, final int port, final List<String> filters,
+    public static NbdkitServer tcp(final Path parent, final int port, final List<String> filters,
         final List<String> pluginAndArgs) throws IOException
     {
         final Path directory = NbdServerProcess.privateDirectory(parent, "nbdkit-");
@@ -51,17 +51,17 @@ final class NbdkitServer implements AutoCloseable
         return new NbdkitServer(NbdServerProcess.start("nbdkit", command, directory, pidFile, 10_000, 5_000), uri);
     }
 
-    NbdUri uri()
+    public NbdUri uri()
     {
         return uri;
     }
 
-    Path directory()
+    public Path directory()
     {
         return process.directory();
     }
 
-    NbdServerProcess process()
+    public NbdServerProcess process()
     {
         return process;
     }

@@ -57,9 +57,11 @@ import picocli.CommandLine.Spec;
         "  --guest NAME:SIZE[,uid=N]  a guest domain with SIZE of memory in DIR/dom<id>.mem (e.g. guest:256m);",
         "                          uid: its files and sockets belong to that uid (its sandboxed emulator)",
         "  --disk KIND:ARG[,cache=none|writeback|writethrough][,aio=threads|io_uring][,vdev=xvdX][,guest=NAME][,ro]",
-        "                          KIND:ARG = file:PATH (a raw image), memory:SIZE or null:SIZE; cache (default",
-        "                          writeback) and aio (default: io_uring where allowed) apply to files; vdev",
-        "                          defaults to xvda, xvdb, ... per guest; guest defaults to the first one",
+        "                          KIND:ARG = file:PATH (a raw image), qcow2:PATH (through qemu-nbd),",
+        "                          nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH, memory:SIZE or",
+        "                          null:SIZE; cache (default writeback) and aio (default: io_uring where allowed)",
+        "                          apply to files and qcow2; vdev defaults to xvda, xvdb, ... per guest; guest",
+        "                          defaults to the first one",
         "  --vif [mac=MAC][,guest=NAME][,devid=N]   a NIC on pvring's switch (all vifs share it)",
         "Without --guest, devices go to one guest 'guest' of 256m; without devices, guests come from --guest or from",
         "a domain_create request on the event socket.",
@@ -165,18 +167,34 @@ public final class ServeCommand implements Callable<Integer>
                 "--disk", text, Set.of("vdev", "guest"), Set.of("ro"));
             DiskStores.checkAvailable(disk);
             final String params;
-            if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE)
+            if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE ||
+                disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.QCOW2)
             {
                 if (!Files.isRegularFile(Path.of(disk.target())))
                 {
-                    throw new IllegalArgumentException("--disk file " + disk.target() + " is not a regular file");
+                    throw new IllegalArgumentException("--disk " + disk.kind().token() + " " + disk.target() +
+                        " is not a regular file");
                 }
-                // The file: options travel in params, which blkback's opener parses back into the same DiskSpec.
-                params = Path.of(disk.target()).toAbsolutePath() +
-                    (disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK ?
-                        ",cache=" + io.pvring.blkback.store.DiskSpec.token(disk.cache()) : "") +
-                    (disk.aio() != io.pvring.blkback.store.DiskSpec.AioMode.AUTO ?
-                        ",aio=" + io.pvring.blkback.store.DiskSpec.token(disk.aio()) : "");
+                if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE)
+                {
+                    // The file: options travel in params, which blkback's opener parses back into the same spec.
+                    params = Path.of(disk.target()).toAbsolutePath() +
+                        (disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK ?
+                            ",cache=" + io.pvring.blkback.store.DiskSpec.token(disk.cache()) : "") +
+                        (disk.aio() != io.pvring.blkback.store.DiskSpec.AioMode.AUTO ?
+                            ",aio=" + io.pvring.blkback.store.DiskSpec.token(disk.aio()) : "");
+                }
+                else
+                {
+                    // A qcow2 disk's options travel in params, which serve's opener parses back into the same spec.
+                    final String options = disk.describe().substring(disk.kind().token().length() + 1 +
+                        disk.target().length());
+                    params = Path.of(disk.target()).toAbsolutePath() + options;
+                }
+            }
+            else if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.NBD)
+            {
+                params = disk.target();
             }
             else
             {
@@ -314,7 +332,7 @@ public final class ServeCommand implements Callable<Integer>
         final Path directory = ownDir ? defaultDirectory() : dir.toAbsolutePath();
         final String idle = wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.NOTIFY;
         final BlkBackConfig blkConfig = BlkBackConfig.builder().waitMode(wait).build();
-        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, BlkBackDriver.DEFAULT_OPENER, null);
+        final BlkBackDriver blkback = new BlkBackDriver(blkConfig, ServeCommand::openStore, null);
         final RunnerPoolConfig pool = new RunnerPoolConfig();
         if (null != runners)
         {
@@ -542,5 +560,21 @@ public final class ServeCommand implements Callable<Integer>
                 throw new UncheckedIOException(ex);
             }
         }
+    }
+
+    /**
+     * blkback's opener for serve's disks: {@code type} is the disk kind, {@code params} its path or NBD URI. Image
+     * and NBD disks go to {@link DiskStores}; the others to {@link BlkBackDriver#DEFAULT_OPENER}.
+     */
+    static io.pvring.blkback.store.BlockStore openStore(
+        final String type, final String params, final boolean readOnly, final int sectorSize)
+    {
+        final String text = "qcow2".equals(type) ? "qcow2:" + params : "nbd".equals(type) ? params : null;
+        if (text == null)
+        {
+            return BlkBackDriver.DEFAULT_OPENER.open(type, params, readOnly, sectorSize);
+        }
+        return DiskStores.open(io.pvring.blkback.store.DiskSpec.parse("params", text, Set.of(), Set.of()),
+            sectorSize, readOnly);
     }
 }

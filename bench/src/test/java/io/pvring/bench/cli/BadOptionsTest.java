@@ -31,7 +31,7 @@ class BadOptionsTest
         "bench blk --bs 4x               | '--bs': expected a size like 512, 4k, 64k, 1m or 2g, got '4x'",
         "bench blk --indirect 8          | --indirect must be 0 or 12..4096, got 8",
         "bench blk --store disk          | --store expects file:PATH, qcow2:PATH, memory:SIZE, null:SIZE",
-        "bench blk --store nbd://h/e     | 'nbd://h/e' is not available in this build (nbd disks need the NBD store)",
+        "bench blk --store nbd://h/e,cache=none | --store cache= applies to file and qcow2 disks, not nbd",
         "bench blk --persistent maybe    | '--persistent': expected one of [ON, OFF]",
         "bench blk --wait sometimes      | '--wait': 'sometimes' is not poll, notify or adaptive",
         "bench blk --wait backoff        | '--wait': 'backoff' is not poll, notify or adaptive",

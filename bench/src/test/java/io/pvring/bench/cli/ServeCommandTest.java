@@ -133,7 +133,7 @@ class ServeCommandTest
     @CsvSource(delimiter = '|', value = {
         "--disk disk                       | --disk expects file:PATH, qcow2:PATH, memory:SIZE, null:SIZE",
         "--disk tape:1m                    | --disk kind must be file, qcow2, memory, null or an nbd:// URI",
-        "--disk qcow2:/a.qcow2             | 'qcow2:/a.qcow2' is not available in this build",
+        "--disk qcow2:/a.qcow2             | --disk qcow2 /a.qcow2 is not a regular file",
         "--disk memory:1000                | --disk size must be a multiple of 512, got 'memory:1000'",
         "--disk file:/nonexistent/img      | --disk file /nonexistent/img is not a regular file",
         "--disk memory:1m,vdev=hda         | vdev must be xvda..xvdp, got 'hda'",

@@ -12,7 +12,7 @@ public final class DiskStores
 {
     /** What {@link #open} can open today, for messages. */
     public static final String AVAILABLE = "file:PATH (cache=none|writeback|writethrough, aio=threads|io_uring), " +
-        "memory:SIZE, null:SIZE";
+        "memory:SIZE, null:SIZE, " + NbdDisks.AVAILABLE;
 
     /** How long a ring's file engine waits for its I/O in flight when the ring closes. */
     public static final long FILE_CLOSE_TIMEOUT_MS = new io.pvring.aio.AioConfig().closeTimeoutMillis();
@@ -33,6 +33,8 @@ public final class DiskStores
             case MEMORY:
             case NULL:
             case FILE:
+            case QCOW2:
+            case NBD:
                 return spec;
             default:
                 throw unavailable(spec, spec.kind().token() + " disks need the NBD store");
@@ -58,6 +60,9 @@ public final class DiskStores
             case FILE:
                 return FileBlockStore.open(Path.of(spec.target()), CacheMode.parse(DiskSpec.token(spec.cache())),
                     DiskSpec.token(spec.aio()), sectorSize, readOnly, FILE_CLOSE_TIMEOUT_MS);
+            case QCOW2:
+            case NBD:
+                return NbdDisks.open(spec, sectorSize, readOnly);
             default:
                 throw unavailable(spec, spec.kind().token());
         }

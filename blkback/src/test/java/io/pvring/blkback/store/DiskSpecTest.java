@@ -1,5 +1,6 @@
 package io.pvring.blkback.store;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -104,12 +105,22 @@ class DiskSpecTest
         {
             assertEquals(io.pvring.aio.CacheMode.NONE, ((FileBlockStore)store).cacheMode());
         }
-        for (final String text : new String[]{ "qcow2:" + image, "nbd://localhost/disk" })
-        {
-            final IllegalArgumentException ex =
-                assertThrows(IllegalArgumentException.class, () -> DiskStores.open(parse(text), 512, false), text);
-            assertTrue(ex.getMessage().contains("is not available in this build") &&
-                ex.getMessage().endsWith("available: " + DiskStores.AVAILABLE), ex.getMessage());
-        }
+    }
+
+    @Test
+    void nbdAndImageDisksThatCannotBeServedSayWhichAndWhy(@TempDir final Path tmp)
+    {
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        final UncheckedIOException refused = assertThrows(UncheckedIOException.class,
+            () -> DiskStores.open(parse("nbd://127.0.0.1:1/disk"), 512, false));
+        assertTrue(refused.getMessage().startsWith("cannot open disk 'nbd://127.0.0.1:1/disk': NBD server " +
+            "nbd://127.0.0.1:1/disk unreachable"), refused.getMessage());
+        final Path missing = tmp.resolve("none.qcow2");
+        final UncheckedIOException absent = assertThrows(UncheckedIOException.class,
+            () -> DiskStores.open(parse("qcow2:" + missing), 512, false));
+        assertEquals("cannot open disk 'qcow2:" + missing + "': disk image " + missing + " does not exist",
+            absent.getMessage());
+        assertTrue(DiskStores.AVAILABLE.contains("qcow2:PATH") && DiskStores.AVAILABLE.contains("nbd+unix://"),
+            DiskStores.AVAILABLE);
     }
 }
