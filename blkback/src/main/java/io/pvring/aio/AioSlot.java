@@ -52,4 +52,32 @@ final class AioSlot
         return "AioSlot{index=" + index + ", op=" + op + ", tag=" + tag + ", position=" + position +
             ", length=" + length + ", state=" + state + "}";
     }
+
+    /**
+     * True when this data transfer cannot go to an O_DIRECT descriptor as it is (memory, file position or length
+     * off the file's alignment, for any segment): it goes through an aligned bounce buffer instead.
+     */
+    boolean needsBounce()
+    {
+        if (file.alignment() == 1 || !AioOp.transfersData(op))
+        {
+            return false;
+        }
+        if (!AioOp.isVectored(op))
+        {
+            return !file.isAligned(address, position, length);
+        }
+        if (!file.isAligned(0, position, length))
+        {
+            return true;
+        }
+        for (int i = 0; i < segmentCount; i++)
+        {
+            if (!file.isAligned(segmentAddresses[i], 0, segmentLengths[i]))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

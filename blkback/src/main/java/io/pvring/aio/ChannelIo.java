@@ -38,10 +38,10 @@ final class ChannelIo
             {
                 case AioOp.READ:
                 case AioOp.READV:
-                    return needsBounce(slot) ? bounceRead(slot) : directRead(slot);
+                    return slot.needsBounce() ? bounceRead(slot) : directRead(slot);
                 case AioOp.WRITE:
                 case AioOp.WRITEV:
-                    return needsBounce(slot) ? bounceWrite(slot) : directWrite(slot);
+                    return slot.needsBounce() ? bounceWrite(slot) : directWrite(slot);
                 case AioOp.FSYNC:
                     file.channel().force(true);
                     return 0;
@@ -65,31 +65,6 @@ final class ChannelIo
             Thread.currentThread().interrupt();
             return -Errno.ECANCELED;
         }
-    }
-
-    private static boolean needsBounce(final AioSlot slot)
-    {
-        final AioFile file = slot.file;
-        if (file.alignment() == 1)
-        {
-            return false;
-        }
-        if (!AioOp.isVectored(slot.op))
-        {
-            return !file.isAligned(slot.address, slot.position, slot.length);
-        }
-        if (!file.isAligned(0, slot.position, slot.length))
-        {
-            return true;
-        }
-        for (int i = 0; i < slot.segmentCount; i++)
-        {
-            if (!file.isAligned(slot.segmentAddresses[i], 0, slot.segmentLengths[i]))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private long directRead(final AioSlot slot) throws IOException

@@ -168,27 +168,7 @@ public final class IoUringEngine extends AbstractAioEngine
 
     private static boolean needsSlowLane(final AioSlot slot)
     {
-        final AioFile file = slot.file;
-        if (file.alignment() == 1 || !AioOp.transfersData(slot.op))
-        {
-            return false;
-        }
-        if (!AioOp.isVectored(slot.op))
-        {
-            return !file.isAligned(slot.address, slot.position, slot.length);
-        }
-        if (!file.isAligned(0, slot.position, slot.length))
-        {
-            return true;
-        }
-        for (int i = 0; i < slot.segmentCount; i++)
-        {
-            if (!file.isAligned(slot.segmentAddresses[i], 0, slot.segmentLengths[i]))
-            {
-                return true;
-            }
-        }
-        return false;
+        return slot.needsBounce();
     }
 
     /** On the loop thread: turns queued requests into SQEs; the loop submits them when the task returns. */

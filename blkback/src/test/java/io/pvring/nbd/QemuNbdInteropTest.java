@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
+import io.pvring.blkback.test.ExternalTools;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -173,10 +174,10 @@ class QemuNbdInteropTest
             }
         }
         Files.write(modelFile, model);
-        final NbdTools.Result check = NbdTools.run(List.of("qemu-img", "check", "-f", "qcow2", image.toString()));
+        final ExternalTools.Result check = NbdTools.run(List.of("qemu-img", "check", "-f", "qcow2", image.toString()));
         assertEquals(0, check.exit(), check.output());
         assertTrue(check.output().contains("No errors were found"), check.output());
-        final NbdTools.Result compare = NbdTools.run(List.of("qemu-img", "compare", "-f", "qcow2", "-F", "raw",
+        final ExternalTools.Result compare = NbdTools.run(List.of("qemu-img", "compare", "-f", "qcow2", "-F", "raw",
             image.toString(), modelFile.toString()));
         assertEquals(0, compare.exit(), compare.output());
         assertTrue(compare.output().contains("Images are identical"), compare.output());

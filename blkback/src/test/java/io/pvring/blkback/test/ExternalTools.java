@@ -32,8 +32,13 @@ public final class ExternalTools
         return RequiredTools.findOnPath(tool) != null;
     }
 
-    /** Runs a command to completion (bounded), failing the test on a non-zero exit; returns its stdout. */
-    public static String run(final List<String> command) throws IOException, InterruptedException
+    /** What a command printed (stdout and stderr together) and how it exited. */
+    public record Result(int exit, String output)
+    {
+    }
+
+    /** Runs a command to completion (bounded by 60 s, a failure past it); returns its exit status and output. */
+    public static Result runForResult(final List<String> command) throws IOException, InterruptedException
     {
         final Path out = Files.createTempFile("pvring-tool", ".out");
         try
@@ -45,18 +50,24 @@ public final class ExternalTools
             if (!process.waitFor(60, TimeUnit.SECONDS))
             {
                 process.destroyForcibly();
-                fail("timed out: " + command);
+                fail("timed out after 60 s: " + command);
             }
-            final String output = Files.readString(out, StandardCharsets.UTF_8);
-            if (process.exitValue() != 0)
-            {
-                fail("exit=" + process.exitValue() + " from " + command + ":\n" + output);
-            }
-            return output;
+            return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8));
         }
         finally
         {
             Files.deleteIfExists(out);
         }
+    }
+
+    /** Runs a command that must succeed (bounded); returns its output. */
+    public static String run(final List<String> command) throws IOException, InterruptedException
+    {
+        final Result result = runForResult(command);
+        if (result.exit() != 0)
+        {
+            fail("exit=" + result.exit() + " from " + command + ":\n" + result.output());
+        }
+        return result.output();
     }
 }
