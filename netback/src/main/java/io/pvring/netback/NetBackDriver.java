@@ -10,6 +10,7 @@ import io.pvring.agent.GuardedAgent;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventWaiter;
 import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
@@ -75,17 +76,18 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     }
 
     /**
-     * @param idleStrategy {@link IdleStrategies} name for the runner thread, or null to run no thread (the caller
-     *     steps {@link #doWork()}, e.g. in tests or a benchmark that owns its threads).
+     * @param waitMode how the runner thread waits, or null to run no thread (the caller steps {@link #doWork()},
+     *     e.g. in tests or a benchmark that owns its threads). netback is not on the shared runners yet, so
+     *     {@link WaitMode#ADAPTIVE} sleeps on event channels as {@link WaitMode#NOTIFY} does.
      */
     public NetBackDriver(
-        final NetBackConfig config, final VirtualSwitch vswitch, final NanoClock clock, final String idleStrategy)
+        final NetBackConfig config, final VirtualSwitch vswitch, final NanoClock clock, final WaitMode waitMode)
     {
-        this(config, vswitch, clock, idleStrategy, null);
+        this(config, vswitch, clock, waitMode, null);
     }
 
     /**
-     * @param idleStrategy {@link IdleStrategies} name for the runner thread, or null to run no thread.
+     * @param waitMode how the runner thread waits, or null to run no thread.
      * @param counters where every vif queue publishes its counters (e.g. a
      *     {@link io.pvring.netback.stats.CountersFile} another process reads); null for none. Allocated and freed
      *     on the xenbus thread.
@@ -94,7 +96,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         final NetBackConfig config,
         final VirtualSwitch vswitch,
         final NanoClock clock,
-        final String idleStrategy,
+        final WaitMode waitMode,
         final CountersManager counters)
     {
         this.counters = counters;
@@ -103,9 +105,10 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         this.clock = clock;
         this.agents = new DynamicCompositeAgent("netback");
         this.errors = counters == null ? new AgentErrors("netback") : new AgentErrors("netback", counters);
-        if (idleStrategy != null)
+        if (waitMode != null)
         {
-            final IdleStrategy strategy = IdleStrategies.create(idleStrategy);
+            final IdleStrategy strategy =
+                IdleStrategies.create(waitMode == WaitMode.ADAPTIVE ? WaitMode.NOTIFY : waitMode);
             waiter = IdleStrategies.waiter(strategy);
             parkBound = strategy instanceof BlockingIdleStrategy ?
                 ((BlockingIdleStrategy)strategy)::boundNextPark : null;

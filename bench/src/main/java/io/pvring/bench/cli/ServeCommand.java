@@ -20,7 +20,6 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.pvring.blkback.BlkBackConfig;
 import io.pvring.blkback.BlkBackDriver;
 import io.pvring.blkback.store.DiskStores;
-import io.pvring.event.IdleStrategies;
 import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
@@ -330,7 +329,6 @@ public final class ServeCommand implements Callable<Integer>
         final PrintWriter out = spec.commandLine().getOut();
         final boolean ownDir = null == dir;
         final Path directory = ownDir ? defaultDirectory() : dir.toAbsolutePath();
-        final String idle = wait == WaitMode.POLL ? IdleStrategies.POLL : IdleStrategies.NOTIFY;
         final BlkBackConfig blkConfig = BlkBackConfig.builder().waitMode(wait).build();
         final BlkBackDriver blkback = new BlkBackDriver(blkConfig, ServeCommand::openStore, null);
         final RunnerPoolConfig pool = new RunnerPoolConfig();
@@ -342,7 +340,7 @@ public final class ServeCommand implements Callable<Integer>
         final NetBackConfig netConfig = NetBackConfig.builder().build();
         final IoStats stats = createStats(directory, Math.max(MAX_BLK_RINGS, netConfig.maxQueues()));
         stats.start();
-        final NetBackDriver netback = new NetBackDriver(netConfig, vswitch, SystemNanoClock.INSTANCE, idle,
+        final NetBackDriver netback = new NetBackDriver(netConfig, vswitch, SystemNanoClock.INSTANCE, wait,
             stats.manager());
         final CountDownLatch stop = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);

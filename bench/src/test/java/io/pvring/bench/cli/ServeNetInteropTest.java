@@ -7,7 +7,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import io.pvring.event.EventChannelTable;
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
@@ -61,7 +61,7 @@ class ServeNetInteropTest
         final CountersFile counters = CountersFile.create(tmp.resolve("net-counters.dat"), 64, 0);
         final CountersFile monitor = CountersFile.openReader(tmp.resolve("net-counters.dat"));
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY, counters.manager());
+            SystemNanoClock.INSTANCE, WaitMode.NOTIFY, counters.manager());
         try (counters; monitor; netback; ServeHost serve = ServeHost.start(tmp.resolve("srv"), netback))
         {
             final Domain guest = serve.createGuest("c-guest", 16L << 20);

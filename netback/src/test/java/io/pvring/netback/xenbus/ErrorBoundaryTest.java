@@ -4,7 +4,7 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
 import io.pvring.netback.NetBackConfig;
@@ -65,7 +65,7 @@ class ErrorBoundaryTest
         final VirtualSwitch vswitch = new VirtualSwitch();
         vswitch.attach("broken-uplink", BROKEN_FOR_A, 0);
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY);
+            SystemNanoClock.INSTANCE, WaitMode.NOTIFY);
         try (Host host = Host.start(netback))
         {
             final Guest a = guest(host, "a", MAC_A);

@@ -2,7 +2,7 @@ package io.pvring.netback.xenbus;
 
 import java.util.Map;
 
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
 import io.pvring.netback.NetBackConfig;
@@ -18,7 +18,7 @@ import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,9 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostNetTest
 {
     @ParameterizedTest
-    @ValueSource(strings = {IdleStrategies.BACKOFF, IdleStrategies.NOTIFY, IdleStrategies.POLL})
+    @EnumSource(value = WaitMode.class, names = {"BACKOFF", "NOTIFY", "POLL", "ADAPTIVE"})
     @Timeout(60)
-    void twoGuestsTalkThroughNetbackOnItsOwnThreads(final String idle)
+    void twoGuestsTalkThroughNetbackOnItsOwnThreads(final WaitMode idle)
     {
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,

@@ -3,7 +3,7 @@ package io.pvring.netback.xenbus;
 import java.time.Duration;
 import java.util.Map;
 
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
 import io.pvring.netback.NetBackConfig;
@@ -16,7 +16,7 @@ import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,9 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NetBackDriverCloseTest
 {
     @ParameterizedTest
-    @ValueSource(strings = {IdleStrategies.NOTIFY, IdleStrategies.BACKOFF, IdleStrategies.POLL})
+    @EnumSource(value = WaitMode.class, names = {"NOTIFY", "BACKOFF", "POLL", "ADAPTIVE"})
     @Timeout(30)
-    void idleRunnerClosesPromptly(final String idle)
+    void idleRunnerClosesPromptly(final WaitMode idle)
     {
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), new VirtualSwitch(),
             SystemNanoClock.INSTANCE, idle);
@@ -50,7 +50,7 @@ class NetBackDriverCloseTest
     {
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, IdleStrategies.NOTIFY);
+            SystemNanoClock.INSTANCE, WaitMode.NOTIFY);
         final NetFrontDriver front = new NetFrontDriver(
             NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).build());
         try (Host host = Host.start(netback))
@@ -66,7 +66,7 @@ class NetBackDriverCloseTest
             }
             assertTrue(front.isBackendConnected(), "vif connected");
             final Thread runner = runnerThread();
-            awaitIdle(runner, IdleStrategies.NOTIFY);
+            awaitIdle(runner, WaitMode.NOTIFY);
             assertTimeoutPreemptively(Duration.ofSeconds(2), netback::close);
             assertFalse(runner.isAlive(), "the runner thread ended");
             assertEquals(0, vswitch.ports().length, "the vif was disconnected");
@@ -74,9 +74,9 @@ class NetBackDriverCloseTest
     }
 
     /** Waits (bounded) until a parking runner is parked, so close has to wake it. */
-    private static void awaitIdle(final Thread runner, final String idle)
+    private static void awaitIdle(final Thread runner, final WaitMode idle)
     {
-        if (!IdleStrategies.NOTIFY.equals(idle))
+        if (idle != WaitMode.NOTIFY && idle != WaitMode.ADAPTIVE)
         {
             return;
         }
