@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkif.BlkifAbi;
@@ -43,7 +42,7 @@ public final class BlkBack implements AutoCloseable
     private final List<BlkRingCounters> ringCounters = new ArrayList<>();
     private final List<AgentHandle> handles = new ArrayList<>();
     private volatile String brokenReason;
-    private volatile Consumer<String> brokenListener;
+    private volatile BrokenListener brokenListener;
 
     /**
      * @param name device name for role names and counters, e.g. {@code blkback-1-51712}.
@@ -112,11 +111,27 @@ public final class BlkBack implements AutoCloseable
         return brokenReason;
     }
 
+    /** Told why a device stopped serving, with the errno its xenbus {@code error} node should carry. */
+    public interface BrokenListener
+    {
+        /**
+         * @param errno  {@code EINVAL} (22) when the frontend broke the protocol, {@code EIO} (5) when the backend
+         *               failed (an agent threw), as Linux's {@code xenbus_dev_fatal} callers choose.
+         * @param reason what happened, naming the ring.
+         */
+        void onBroken(int errno, String reason);
+    }
+
+    /** The errno of a device stopped by its frontend's protocol breach. */
+    public static final int EINVAL = 22;
+    /** The errno of a device stopped by a backend failure. */
+    public static final int EIO = 5;
+
     /**
-     * Told (on the ring's thread) when a frontend breaks the protocol; typically asks xenbus to close the device
-     * ({@code XenbusDevice.requestClose}), since teardown must not run on a ring thread.
+     * Told (on the ring's thread) when the device stops serving; typically asks xenbus to close the device
+     * ({@code XenbusDevice.requestClose(errno, reason)}), since teardown must not run on a ring thread.
      */
-    public void brokenListener(final Consumer<String> listener)
+    public void brokenListener(final BrokenListener listener)
     {
         this.brokenListener = listener;
     }
@@ -281,7 +296,7 @@ public final class BlkBack implements AutoCloseable
 
     private void onRingBroken(final BlkRing ring, final String reason)
     {
-        broken(ring.roleName() + ": " + reason);
+        broken(EINVAL, ring.roleName() + ": " + reason);
     }
 
     /**
@@ -290,20 +305,20 @@ public final class BlkBack implements AutoCloseable
      */
     private void onAgentError(final RingAgent agent, final Throwable error)
     {
-        broken(agent.roleName() + ": internal error: " + error);
+        broken(EIO, agent.roleName() + ": internal error: " + error);
     }
 
-    private void broken(final String reason)
+    private void broken(final int errno, final String reason)
     {
         brokenReason = reason;
         for (final BlkRing other : rings)
         {
             other.stop();
         }
-        final Consumer<String> listener = brokenListener;
+        final BrokenListener listener = brokenListener;
         if (listener != null)
         {
-            listener.accept(brokenReason);
+            listener.onBroken(errno, brokenReason);
         }
     }
 

@@ -130,7 +130,8 @@ class RunnerPoolDevicesTest
             final String error = host.xenStore().connect(0).readOrNull(
                 XenbusPaths.errorPath(0, badSpec.backendPath()) + "/error");
             assertNotNull(error, "the reason is in the device's error node");
-            assertTrue(error.contains("internal error") && error.contains("store bug"), error);
+            assertTrue(error.startsWith("5 ") && error.contains("internal error") && error.contains("store bug"),
+                "EIO and the cause, as xenbus_dev_fatal writes them: " + error);
 
             assertEquals(XenbusState.CONNECTED, host.toolstack().backendState(goodSpec));
             assertEquals(List.of(BLKIF_RSP_OKAY, BLKIF_RSP_OKAY), writeThenRead(goodFront.front().queue(0), 2),
