@@ -25,7 +25,8 @@ public final class AdaptivePollWindow
 
     /**
      * @param startNanos the first window after 0 (QEMU: 4 us).
-     * @param maxNanos the largest window, {@code poll-max-ns} (QEMU's IOThread default: 32768 ns); 0 never polls.
+     * @param maxNanos the largest window, {@code poll-max-ns} (QEMU's IOThread default: 32768 ns; ours, and why it
+     *     is larger, in {@link RunnerPoolConfig}); 0 never polls.
      * @param grow {@code poll-grow}, at least 2.
      * @param shrink {@code poll-shrink}: 0 resets the window to 0 when polling did not pay, else at least 2.
      */

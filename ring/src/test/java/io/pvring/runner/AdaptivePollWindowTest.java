@@ -30,6 +30,30 @@ class AdaptivePollWindowTest
     }
 
     @Test
+    void theDefaultMaximumOutlastsAWakeUpOntoAnotherVcpu()
+    {
+        // The blk bench at QD1 on 2 shared vCPUs: while the peer slept, a block time was its wake-up, 36-69 us.
+        // With QEMU's 32768 ns every such spell reset the window, so neither end ever polled long enough to stop
+        // sleeping. The default window must grow past these spells and then hold them as its sweet spot.
+        final AdaptivePollWindow window = new AdaptivePollWindow(RunnerPoolConfig.DEFAULT_POLL_START_NANOS,
+            RunnerPoolConfig.DEFAULT_POLL_MAX_NANOS, RunnerPoolConfig.DEFAULT_POLL_GROW,
+            RunnerPoolConfig.DEFAULT_POLL_SHRINK);
+        final long[] wakeUps = {36_000, 69_000, 52_000, 41_000, 66_000, 38_000, 69_000};
+        for (final long block : wakeUps)
+        {
+            window.onBlocked(block);
+        }
+        assertTrue(window.windowNanos() >= 69_000,
+            "after " + wakeUps.length + " spells of a peer's wake-up the window covers it: " + window);
+        for (final long block : wakeUps)
+        {
+            assertEquals(window.windowNanos(), window.onBlocked(block), "polling catches a " + block + " ns wait");
+        }
+        assertEquals(0, window.onBlocked(RunnerPoolConfig.DEFAULT_POLL_MAX_NANOS + 1),
+            "a quiet spell still stops the polling");
+    }
+
+    @Test
     void theSweetSpotLeavesTheWindowAlone()
     {
         final AdaptivePollWindow window = new AdaptivePollWindow(START, MAX, 2, 0);
