@@ -1,7 +1,6 @@
 package io.pvring.blkback;
 
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Map;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
@@ -15,6 +14,7 @@ import io.pvring.ring.FrontRing;
 import io.pvring.ring.RingGeometry;
 import io.pvring.runner.RunnerPool;
 import io.pvring.runner.RunnerPoolConfig;
+import io.pvring.testing.BackendKeysChecks;
 import io.pvring.xenbus.XenbusBackend;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusPaths;
@@ -25,8 +25,6 @@ import io.pvring.xenstore.XenStoreException;
 import io.pvring.xenstore.XsConnection;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -50,10 +48,6 @@ class BlkFrontendKeysFuzzTest
         "queue-0/ring-ref", "queue-0/event-channel", "queue-1/ring-ref", "queue-1/event-channel", "queue-1/ring-ref0",
         "queue-1/ring-ref1", "feature-persistent", "device-type", "virtual-device",
     };
-    /** What the bus writes when a driver threw instead of answering: must never be what a guest's keys cause. */
-    private static final List<String> CATCH_ALL =
-        List.of("connecting to frontend failed", "reconfiguration failed", "probe failed");
-
     @FuzzTest
     void keys(final FuzzedDataProvider data)
     {
@@ -193,23 +187,7 @@ class BlkFrontendKeysFuzzTest
 
         void check()
         {
-            final String state = dom0.readOrNull(spec.backendPath() + "/" + XenbusPaths.STATE);
-            if (null != state)
-            {
-                assertTrue(XenbusState.parse(state) != XenbusState.UNKNOWN || "0".equals(state),
-                    "backend state " + state);
-            }
-            final String error = dom0.readOrNull(
-                XenbusPaths.errorPath(Hypervisor.DOM0, spec.backendPath()) + "/error");
-            if (null != error)
-            {
-                // The node is "<errno> <reason>", as xenbus_dev_fatal writes it.
-                final String reason = error.replaceFirst("^[0-9]+ ", "");
-                for (final String catchAll : CATCH_ALL)
-                {
-                    assertFalse(reason.startsWith(catchAll), "the driver threw on guest keys: " + error);
-                }
-            }
+            BackendKeysChecks.assertSane(dom0, spec);
         }
 
         /** The toolstack unplugs the device, cooperative frontend or not: the backend must release everything. */
@@ -220,10 +198,7 @@ class BlkFrontendKeysFuzzTest
             toolstack.destroyDevice(spec);
             pump();
             check();
-            assertEquals(0, backendBus.deviceCount(guest.domid()), "device left registered after its removal");
-            assertEquals(0, hypervisor.openGrantMappers(), "grant mappings left by the backend");
-            assertEquals(portsBefore, hypervisor.eventChannelTable().openPorts(Hypervisor.DOM0),
-                "dom0 event channels left bound by the backend");
+            BackendKeysChecks.assertReleased(backendBus, hypervisor, guest.domid(), portsBefore);
         }
 
         @Override
