@@ -11,9 +11,9 @@ import org.agrona.concurrent.ControlledMessageHandler;
  * A queue's RX side (switch to guest): the {@link RxBacklog} of frames waiting for buffers, their placement by
  * {@link RxPlacer}, direct placement that skips the backlog for frames delivered on the queue's own thread, the
  * stall (carrier off) of a guest that posts no buffers, and RX notification: responses are pushed with
- * {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}, and while frames wait for buffers the ring is armed once
- * ({@code RING_FINAL_CHECK_FOR_REQUESTS}, {@code feature-rx-notify}). Everything but {@link #enqueue} and
- * {@link #isStalled()} runs on the queue's thread.
+ * {@code RING_PUSH_RESPONSES_AND_CHECK_NOTIFY}, and while frames wait for buffers the ring is armed before the queue
+ * sleeps ({@link #armAndCheck()}: {@code RING_FINAL_CHECK_FOR_REQUESTS}, {@code feature-rx-notify}). Everything
+ * but {@link #enqueue} and {@link #isStalled()} runs on the queue's thread.
  */
 final class GuestRx
 {
@@ -42,7 +42,6 @@ final class GuestRx
     private int placed;
     /** Frames placed straight into the guest's buffers since the last push of RX responses. */
     private int direct;
-    private boolean armed;
 
     GuestRx(
         final NetBackConfig config, final GrantMapper mapper, final BackRing ring, final EventPort event,
@@ -128,9 +127,39 @@ final class GuestRx
         return backlogged == BROKEN ? BROKEN : placedDirect + backlogged;
     }
 
+    /** Frames placed directly and not yet published (the queue's thread). */
+    int directUnpushed()
+    {
+        return direct;
+    }
+
+    /**
+     * Before the queue sleeps: while frames wait in the backlog, arms the ring for the guest's next buffers
+     * ({@code RING_FINAL_CHECK_FOR_REQUESTS}, {@code feature-rx-notify}).
+     *
+     * @return 0 when the next {@link #work} has something to do (unpublished direct frames, or buffers posted
+     *     meanwhile); otherwise how soon a waiting frame's stall or drain timeout wants a look, or
+     *     {@link Long#MAX_VALUE} when nothing waits.
+     */
+    long armAndCheck()
+    {
+        if (direct > 0)
+        {
+            return 0;
+        }
+        if (backlog.size() == 0)
+        {
+            return Long.MAX_VALUE;
+        }
+        if (ring.finalCheckForRequests())
+        {
+            return 0;
+        }
+        return Math.max(1, Math.min(stallNanos, drainNanos));
+    }
+
     private void push()
     {
-        armed = false;
         final boolean notify = ring.pushResponsesAndCheckNotify();
         if (notify)
         {
@@ -160,15 +189,6 @@ final class GuestRx
         if (placed > 0)
         {
             push();
-        }
-        else if (!armed && backlog.size() > 0)
-        {
-            // waiting for buffers: ask the frontend to notify us when it posts some (feature-rx-notify)
-            if (ring.finalCheckForRequests())
-            {
-                return 1;
-            }
-            armed = true;
         }
         return read;
     }

@@ -1,31 +1,27 @@
 package io.pvring.netback;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.function.LongConsumer;
 
 import io.pvring.agent.AgentErrors;
 import io.pvring.agent.GuardedAgent;
-import io.pvring.event.BlockingIdleStrategy;
-import io.pvring.event.EventWaiter;
-import io.pvring.event.IdleStrategies;
 import io.pvring.event.WaitMode;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netif.FrontendFeatures;
+import io.pvring.runner.RingAgent;
+import io.pvring.runner.RunnerPool;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
 import io.pvring.xenbus.XenbusState;
-import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.AgentTerminationException;
-import org.agrona.concurrent.DynamicCompositeAgent;
-import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
@@ -36,13 +32,18 @@ import org.agrona.concurrent.status.CountersManager;
  * {@code event-channel-tx}/{@code -rx}, {@code request-multicast-control}, read at connect and again when the frontend
  * reconfigures: {@code feature-dynamic-multicast-control}) are hostile input, checked before use; with a
  * toolstack hotplug {@code script} the device waits for {@code hotplug-status = connected} before InitWait;
- * the toolstack's {@code mac} and {@code rate} configure the vif. Every connected vif's queues run on one agent
- * runner owned by the driver (or are stepped by the caller with {@link #doWork()} when no thread was asked for).
+ * the toolstack's {@code mac} and {@code rate} configure the vif.
  *
- * <p>The error boundary: each vif's agent runs inside a {@link GuardedAgent} sharing the runner's {@link AgentErrors}
- * ({@link #errors()}). An unexpected exception in one vif stops that vif's agent, is counted and logged once, and
- * closes that device through xenbus ({@link XenbusDevice#requestClose(int, String)} with {@code EIO}: backend
- * Closing, the reason in its {@code error} node); the other vifs on the runner run on.
+ * <p>Every connected vif's queues run on the host's {@link RunnerPool} ({@link #runOn}, which the
+ * {@link io.pvring.host.Host} calls), spread over its runners, each waiting as the backend key {@value #WAIT_MODE}
+ * says ({@code poll}, {@code notify} or {@code adaptive}, or the older {@code backoff}; a pvring key, as blkback's)
+ * or else as the driver's default.
+ * A driver given no pool runs no thread: the caller steps every vif with {@link #doWork()} (tests).
+ *
+ * <p>The error boundary: a vif queue's agent that throws is taken off its runner by the pool, counted in
+ * {@link #errors()}, and closes that device through xenbus ({@link XenbusDevice#requestClose(int, String)} with
+ * {@code EIO}: backend Closing, the reason in its {@code error} node); the other vifs, on the same runner or not,
+ * run on. Stepped vifs run inside a {@link GuardedAgent} with the same effect.
  */
 public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
 {
@@ -52,33 +53,28 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     /** Backend key the hotplug script writes when done. */
     public static final String HOTPLUG_STATUS = "hotplug-status";
     public static final String HOTPLUG_CONNECTED = "connected";
+    /** Backend key choosing how the vif's queues wait: {@code poll}, {@code notify} or {@code adaptive}. */
+    public static final String WAIT_MODE = "wait-mode";
 
     private final NetBackConfig config;
     private final VirtualSwitch vswitch;
     private final NanoClock clock;
     private final CountersManager counters;
-    private final DynamicCompositeAgent agents;
-    private final AgentRunner runner;
-    private final Thread runnerThread;
-    /** Set by {@link #close()}: the runner's next duty cycle ends its loop without an interrupt. */
-    private volatile boolean terminating;
-    private final EventWaiter waiter;
-    /** The notify strategy's timed park, for vifs whose shaper waits for credit; null for other strategies. */
-    private final LongConsumer parkBound;
+    private final WaitMode waitMode;
     private final AgentErrors errors;
     private final Map<XenbusDevice, Attached> vifs = new HashMap<>();
-    /** Without a runner: the agents {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
+    private volatile RunnerPool runners;
+    /** Without a pool: the agents {@link #doWork()} steps (copy-on-write; the stepping thread is the xenbus one). */
     private GuardedAgent[] stepped = new GuardedAgent[0];
 
-    /** A connected vif and its agent as the runner runs it, inside the error boundary. */
-    private record Attached(NetBackVif vif, GuardedAgent agent)
+    /** A connected vif and, when stepped by hand, its queues inside the error boundary. */
+    private record Attached(NetBackVif vif, GuardedAgent[] stepped)
     {
     }
 
     /**
-     * @param waitMode how the runner thread waits, or null to run no thread (the caller steps {@link #doWork()},
-     *     e.g. in tests or a benchmark that owns its threads). netback is not on the shared runners yet, so
-     *     {@link WaitMode#ADAPTIVE} sleeps on event channels as {@link WaitMode#NOTIFY} does.
+     * @param waitMode how the vifs' queues wait unless their {@value #WAIT_MODE} key says otherwise; null for
+     *     {@link WaitMode#ADAPTIVE}. The threads are the host's ({@link #runOn}).
      */
     public NetBackDriver(
         final NetBackConfig config, final VirtualSwitch vswitch, final NanoClock clock, final WaitMode waitMode)
@@ -87,7 +83,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     }
 
     /**
-     * @param waitMode how the runner thread waits, or null to run no thread.
+     * @param waitMode the vifs' default wait mode (null: {@link WaitMode#ADAPTIVE}).
      * @param counters where every vif queue publishes its counters (e.g. a
      *     {@link io.pvring.netback.stats.CountersFile} another process reads); null for none. Allocated and freed
      *     on the xenbus thread.
@@ -103,25 +99,21 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         this.config = config;
         this.vswitch = vswitch;
         this.clock = clock;
-        this.agents = new DynamicCompositeAgent("netback");
+        this.waitMode = waitMode == null ? WaitMode.ADAPTIVE : waitMode;
         this.errors = counters == null ? new AgentErrors("netback") : new AgentErrors("netback", counters);
-        if (waitMode != null)
-        {
-            final IdleStrategy strategy =
-                IdleStrategies.create(waitMode == WaitMode.ADAPTIVE ? WaitMode.NOTIFY : waitMode);
-            waiter = IdleStrategies.waiter(strategy);
-            parkBound = strategy instanceof BlockingIdleStrategy ?
-                ((BlockingIdleStrategy)strategy)::boundNextPark : null;
-            runner = new AgentRunner(strategy, errors, errors.counter(), new Terminable());
-            runnerThread = AgentRunner.startOnThread(runner);
-        }
-        else
-        {
-            waiter = null;
-            parkBound = null;
-            runner = null;
-            runnerThread = null;
-        }
+    }
+
+    /** Where the vifs' queues run: the host's pool (the {@link io.pvring.host.Host} calls this before any probe). */
+    @Override
+    public void runOn(final RunnerPool runners)
+    {
+        this.runners = runners;
+    }
+
+    /** How vifs without a {@value #WAIT_MODE} key wait. */
+    public WaitMode waitMode()
+    {
+        return waitMode;
     }
 
     @Override
@@ -130,17 +122,25 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         return TYPE;
     }
 
-    /** Runs every connected queue once on the calling thread (only without a runner thread). */
+    /**
+     * Runs every connected queue once on the calling thread, as a notify runner would: a queue that found nothing
+     * arms its rings and looks once more (only without a pool).
+     */
     public int doWork()
     {
-        if (runner != null)
+        if (runners != null)
         {
-            throw new IllegalStateException("a runner thread is running the queues");
+            throw new IllegalStateException("the host's runners run the queues");
         }
         int work = 0;
         for (final GuardedAgent agent : stepped)
         {
-            work += agent.doWork();
+            int done = agent.doWork();
+            if (done == 0 && !agent.isFailed() && ((QueueAgent)agent.agent()).armAndCheck())
+            {
+                done = agent.doWork();
+            }
+            work += done;
         }
         return work;
     }
@@ -152,7 +152,18 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         return attached == null ? null : attached.vif();
     }
 
-    /** The runner's error boundary: its errors counter counts every vif agent's unexpected exception. */
+    /** The vifs connected now (a copy). */
+    public synchronized List<NetBackVif> vifs()
+    {
+        final List<NetBackVif> connected = new ArrayList<>();
+        for (final Attached attached : vifs.values())
+        {
+            connected.add(attached.vif());
+        }
+        return connected;
+    }
+
+    /** The error boundary: its errors counter counts every vif queue agent's unexpected exception. */
     public AgentErrors errors()
     {
         return errors;
@@ -168,6 +179,8 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         }
         final String rate = device.read("rate");
         final NetBackConfig vifConfig = rate == null ? config : copyWithRate(rate);
+        final String waitKey = device.read(WAIT_MODE);
+        final WaitMode vifWait = waitKey == null ? waitMode : WaitMode.parse(waitKey); // a typo refuses the device
         device.write("feature-sg", flag(config.featureSg()));
         device.write("feature-gso-tcpv4", flag(config.featureGsoTcpv4()));
         device.write("feature-gso-tcpv6", flag(config.featureGsoTcpv6()));
@@ -179,7 +192,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         device.write("feature-split-event-channels", flag(config.featureSplitEventChannels()));
         device.write("multi-queue-max-queues", Integer.toString(config.maxQueues()));
         device.write("feature-ctrl-ring", "1");
-        return new Device(vifConfig);
+        return new Device(vifConfig, vifWait);
     }
 
     private NetBackConfig copyWithRate(final String rate)
@@ -192,7 +205,10 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         return on ? "1" : "0";
     }
 
-    /** Stops the runner thread (joining it) after disconnecting every vif. Idempotent. */
+    /**
+     * Disconnects every vif still connected (taking its queues off the runners first) and frees the errors counter.
+     * Not on a runner thread. Idempotent.
+     */
     @Override
     public void close()
     {
@@ -201,10 +217,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         {
             open = vifs.values().toArray(new Attached[0]);
             vifs.clear();
-        }
-        if (runner != null)
-        {
-            stopRunner();
+            stepped = new GuardedAgent[0];
         }
         for (final Attached attached : open)
         {
@@ -213,74 +226,16 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         errors.close();
     }
 
-    /**
-     * Ends the runner's loop from inside (the agent throws {@link AgentTerminationException} once
-     * {@link #terminating} is set) and wakes a parked runner so it sees that at once: {@code AgentRunner.close()}
-     * alone would wait out its 5 s timeout before interrupting a thread parked by the notify strategy.
-     */
-    private void stopRunner()
-    {
-        terminating = true;
-        wakeRunner();
-        runner.close(); // the agents' onClose runs on the runner thread
-        boolean interrupted = false;
-        while (runnerThread.isAlive())
-        {
-            try
-            {
-                runnerThread.join(); // a runner closed before its thread ran returns at once
-            }
-            catch (final InterruptedException ex)
-            {
-                interrupted = true;
-            }
-        }
-        if (interrupted)
-        {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** The runner's agent: every vif's queues, until {@link #close()} asks the loop to end. */
-    private final class Terminable implements Agent
-    {
-        @Override
-        public void onStart()
-        {
-            agents.onStart();
-        }
-
-        @Override
-        public int doWork() throws Exception
-        {
-            if (terminating)
-            {
-                throw new AgentTerminationException("netback driver closed");
-            }
-            return agents.doWork();
-        }
-
-        @Override
-        public void onClose()
-        {
-            agents.onClose();
-        }
-
-        @Override
-        public String roleName()
-        {
-            return agents.roleName();
-        }
-    }
-
     private final class Device implements XenbusBackendDevice
     {
         private final NetBackConfig vifConfig;
+        private final WaitMode vifWait;
         private GrantMapper mapper;
 
-        Device(final NetBackConfig vifConfig)
+        Device(final NetBackConfig vifConfig, final WaitMode vifWait)
         {
             this.vifConfig = vifConfig;
+            this.vifWait = vifWait;
         }
 
         /**
@@ -368,39 +323,35 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                     return false;
                 }
             }
-            if (waiter != null)
-            {
-                vif.waiter(waiter);
-            }
-            if (parkBound != null)
-            {
-                vif.parkBound(parkBound);
-            }
             if (counters != null)
             {
                 vif.publishCounters(counters);
             }
-            // the boundary: an unexpected exception in this vif closes this device only (EIO, as a driver bug)
-            final GuardedAgent agent = new GuardedAgent(vif.agent(), errors,
-                reason -> device.requestClose(XenbusDevice.EIO, reason));
-            synchronized (NetBackDriver.this)
+            final RunnerPool pool = runners;
+            if (pool == null)
             {
-                vifs.put(device, new Attached(vif, agent));
-            }
-            if (runner == null)
-            {
-                stepped = Arrays.copyOf(stepped, stepped.length + 1);
-                stepped[stepped.length - 1] = agent;
+                // the boundary when stepped: an unexpected exception in this vif closes this device only
+                final GuardedAgent[] guarded = new GuardedAgent[vif.queueCount()];
+                for (int q = 0; q < guarded.length; q++)
+                {
+                    guarded[q] = new GuardedAgent(vif.agent(q), errors,
+                        reason -> device.requestClose(XenbusDevice.EIO, reason));
+                }
+                synchronized (NetBackDriver.this)
+                {
+                    vifs.put(device, new Attached(vif, guarded));
+                    final GuardedAgent[] next = Arrays.copyOf(stepped, stepped.length + guarded.length);
+                    System.arraycopy(guarded, 0, next, stepped.length, guarded.length);
+                    stepped = next;
+                }
                 return true;
             }
-            while (!agents.tryAdd(agent))
+            synchronized (NetBackDriver.this)
             {
-                wakeRunner(); // another vif's add is being applied by the runner
+                vifs.put(device, new Attached(vif, null));
             }
-            while (!agents.hasAddAgentCompleted())
-            {
-                wakeRunner(); // a parked runner applies the add only once woken
-            }
+            // the boundary: the runner takes a throwing queue off; this closes the device (EIO, as a driver bug)
+            vif.start(pool, vifWait, (agent, error) -> onAgentError(device, agent, error), -1);
             return true;
         }
 
@@ -431,31 +382,14 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             }
             if (attached != null)
             {
-                if (runner == null)
+                if (attached.stepped() != null)
                 {
-                    final GuardedAgent[] next = new GuardedAgent[Math.max(0, stepped.length - 1)];
-                    int j = 0;
-                    for (final GuardedAgent a : stepped)
+                    synchronized (NetBackDriver.this)
                     {
-                        if (a != attached.agent() && j < next.length)
-                        {
-                            next[j++] = a;
-                        }
-                    }
-                    stepped = next;
-                }
-                else if (!runner.isClosed())
-                {
-                    // the ring pages are unmapped only after the runner let go of the queues
-                    while (!agents.tryRemove(attached.agent()))
-                    {
-                        wakeRunner();
-                    }
-                    while (!agents.hasRemoveAgentCompleted() && !runner.isClosed())
-                    {
-                        wakeRunner();
+                        stepped = without(stepped, attached.stepped());
                     }
                 }
+                // the ring pages are unmapped only after the runners let go of the queues
                 attached.vif().close();
             }
             if (mapper != null)
@@ -476,13 +410,33 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         }
     }
 
-    private void wakeRunner()
+    /**
+     * A queue's agent threw (runner thread; the runner already took that queue off): counted, and the device asked
+     * to close with an {@code error} node. The pool's error handler logged it.
+     */
+    private void onAgentError(final XenbusDevice device, final RingAgent agent, final Throwable error)
     {
-        if (waiter != null)
+        final AtomicCounter counter = errors.counter();
+        if (!counter.isClosed())
         {
-            waiter.wake();
+            counter.increment();
         }
-        Thread.onSpinWait();
+        // the same reason a stepped vif's GuardedAgent gives: the queue's name and the exception
+        device.requestClose(XenbusDevice.EIO, agent.roleName() + ": internal error: " + error);
+    }
+
+    private static GuardedAgent[] without(final GuardedAgent[] all, final GuardedAgent[] gone)
+    {
+        final GuardedAgent[] rest = new GuardedAgent[all.length];
+        int n = 0;
+        for (final GuardedAgent a : all)
+        {
+            if (!Arrays.asList(gone).contains(a))
+            {
+                rest[n++] = a;
+            }
+        }
+        return Arrays.copyOf(rest, n);
     }
 
     private static boolean otherendFlag(final XenbusDevice device, final String key, final boolean defaultValue)

@@ -12,6 +12,7 @@ import io.pvring.netif.Netif;
 import io.pvring.netif.NetifRings;
 import io.pvring.netif.TxRequest;
 import io.pvring.ring.BackRing;
+import io.pvring.runner.AgentWaker;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
@@ -21,7 +22,8 @@ import static io.pvring.ring.SharedRingDescriptor.PAGE_SIZE;
 /**
  * One netback queue: a TX ring (guest to switch) and an RX ring (switch to guest) of one vif, run as an Agrona
  * {@link Agent}. This class is the duty cycle: it consumes event-channel kicks, runs guest TX in batches under the
- * credit shaper, runs guest RX, and arms the TX ring's event index once per idle spell. The work is done by parts
+ * credit shaper and runs guest RX; it never arms an event index there: its runner calls {@link #armAndCheck()}
+ * (through the queue's {@link QueueAgent}) only before it lets the queue sleep. The work is done by parts
  * with one job each: {@link TxParser} reads each TX chain once into private memory and judges it (the only place
  * guest TX input is validated: fatal cases disable the vif as Linux {@code xenvif_fatal_tx_err}, ordinary bad
  * packets are answered {@code NETIF_RSP_ERROR}), {@link TxForwarder} executes the verdict (grant copy, answers,
@@ -52,7 +54,6 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private volatile long nowNanos;
     /** The thread running this queue's duty cycle: frames it delivers itself may skip the backlog. */
     private Thread rxOwner;
-    private boolean txArmed;
     private volatile EventWaiter waiter;
     private boolean creditStalled;
     private VifCounters published;
@@ -104,10 +105,18 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return features;
     }
 
-    /** Who to wake when frames arrive for the guest from another thread (the runner's idle strategy), or null. */
+    /**
+     * Who to wake when the guest kicks one of the queue's event channels or frames arrive for it from another agent
+     * (its runner's waker); null unregisters.
+     */
     public void waiter(final EventWaiter waiter)
     {
         this.waiter = waiter;
+        txEvent.waiter(waiter);
+        if (rxEvent != txEvent)
+        {
+            rxEvent.waiter(waiter);
+        }
     }
 
     /** True once the frontend was found malicious; the queue does nothing more. */
@@ -151,6 +160,12 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     {
         this.published = published;
         this.publishedEvents = -1;
+    }
+
+    /** Where the counters are published, or null (for the runner's figures: {@link QueueAgent}). */
+    VifCounters publishedCounters()
+    {
+        return published;
     }
 
     /**
@@ -205,30 +220,44 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             rxEvent.consumePending();
         }
         creditStalled = false;
-        int work = txWork();
-        work += rxWork();
+        return txWork() + rxWork();
+    }
+
+    /**
+     * Before the queue sleeps ({@code RING_FINAL_CHECK_FOR_REQUESTS}): arms the TX ring, unless its requests wait for
+     * credit (then {@code timer} is asked to wake the queue at the shaper's next top-up instead), and the RX ring
+     * while frames wait in the backlog for buffers ({@code feature-rx-notify}; a waiting frame also bounds the sleep
+     * by the stall and drain timeouts). Every ring is armed before the answer.
+     *
+     * @param timer the runner's waker, for the credit and backlog timers; null when stepped by hand.
+     * @return true when the next {@link #doWork()} has something to do.
+     */
+    public boolean armAndCheck(final AgentWaker timer)
+    {
+        if (disabled || closed)
+        {
+            return false;
+        }
+        boolean work = false;
         if (creditStalled)
         {
-            // requests wait for credit, not for an event: no re-arm, and no work reported (the runner may sleep
-            // until nanosUntilCredit() says the shaper tops up)
-            return work;
-        }
-        if (work > 0)
-        {
-            txArmed = false;
-        }
-        else if (!txArmed && !disabled)
-        {
-            // going idle: ask for a notification at the next request, then look once more. Only once per idle
-            // spell: re-arming on every idle spin would bounce the ring header's cache line to the frontend.
-            if (txRing.finalCheckForRequests())
+            if (timer != null)
             {
-                work += txWork();
+                timer.wakeWithin(shaper.nanosUntilCredit(clock.nanoTime()));
             }
-            else
-            {
-                txArmed = true;
-            }
+        }
+        else
+        {
+            work = txRing.finalCheckForRequests();
+        }
+        final long rxTimer = rx.armAndCheck();
+        if (rxTimer == 0)
+        {
+            work = true;
+        }
+        else if (rxTimer != Long.MAX_VALUE && timer != null)
+        {
+            timer.wakeWithin(rxTimer);
         }
         return work;
     }
@@ -338,6 +367,10 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         }
         if (rxOwner == Thread.currentThread() && rx.placeDirect(frame, offset, length, flags, gsoType, gsoSize, hash))
         {
+            if (rx.directUnpushed() == 1)
+            {
+                wakeOwner(); // the first frame since a push: a sleeping queue must run to publish it
+            }
             return true;
         }
         if (!rx.enqueue(frame, offset, length, flags, gsoType, gsoSize, hash, nowNanos))
@@ -345,12 +378,18 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             counters.onRxDrop();
             return false;
         }
+        wakeOwner();
+        return true;
+    }
+
+    /** The queue may sleep on its runner: work from another agent or thread must wake it. */
+    private void wakeOwner()
+    {
         final EventWaiter w = waiter;
         if (w != null)
         {
-            w.wake(); // the RX agent may be parked by a notify idle strategy: work arrived from another thread
+            w.wake();
         }
-        return true;
     }
 
     private boolean fitsGuest(final int length, final int gsoType)

@@ -1,10 +1,8 @@
 package io.pvring.netback;
 
-import java.util.function.LongConsumer;
-
 import io.pvring.event.EventChannels;
 import io.pvring.event.EventPort;
-import io.pvring.event.EventWaiter;
+import io.pvring.event.WaitMode;
 import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.grant.RingMapping;
@@ -18,8 +16,10 @@ import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netif.FrontendFeatures;
+import io.pvring.runner.AgentErrorListener;
+import io.pvring.runner.AgentHandle;
+import io.pvring.runner.RunnerPool;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -48,8 +48,9 @@ public final class NetBackVif implements AutoCloseable
     private final EventPort[] ports;
     private final int[][] ringHandles;
     private final SwitchPort port;
-    private final Agent agent;
-    private volatile LongConsumer parkBound;
+    private final QueueAgent[] agents;
+    /** The queues' handles on their runners while {@link #start started}; empty otherwise. */
+    private AgentHandle[] handles = new AgentHandle[0];
     private VifCounters[] published;
     private final VifSink sink;
     private volatile NetCtrl ctrl;
@@ -72,30 +73,11 @@ public final class NetBackVif implements AutoCloseable
         this.ports = ports;
         this.ringHandles = ringHandles;
         this.port = port;
-        this.agent = new Agent()
+        this.agents = new QueueAgent[queues.length];
+        for (int q = 0; q < queues.length; q++)
         {
-            @Override
-            public int doWork()
-            {
-                final int work = NetBackVif.this.doWork();
-                final LongConsumer bound = parkBound;
-                if (work == 0 && bound != null)
-                {
-                    final long nanos = nanosUntilWork();
-                    if (nanos != Long.MAX_VALUE)
-                    {
-                        bound.accept(nanos); // a sleeping runner wakes when the shaper tops up
-                    }
-                }
-                return work;
-            }
-
-            @Override
-            public String roleName()
-            {
-                return name;
-            }
-        };
+            agents[q] = new QueueAgent(queues[q]);
+        }
     }
 
     /** A vif to connect: set its wiring and the frontend's keys, then {@link Builder#connect()}. */
@@ -323,10 +305,60 @@ public final class NetBackVif implements AutoCloseable
         return queues[index];
     }
 
-    /** Every queue as one agent, for a runner (one thread may serve many vifs). */
-    public Agent agent()
+    /** Queue {@code index} as a ring agent (queue 0 also serves the control ring). */
+    public QueueAgent agent(final int index)
     {
-        return agent;
+        return agents[index];
+    }
+
+    /**
+     * Runs the vif's queues on {@code pool}, waiting as {@code mode} says, spread over the runners (see
+     * {@link QueueAgent} for why): each on the least loaded runner when {@code firstRunner} is negative, or queue q
+     * on runner {@code (firstRunner + q) % runners} when the host places them (a one-queue vif is then pinned to
+     * {@code firstRunner}). Connect the control ring first. On the thread that connected the vif (the xenbus
+     * thread).
+     *
+     * @param listener told (on a runner thread, which it must not block) when a queue's agent threw: the runner has
+     *     taken that queue off; the caller closes the device.
+     * @return the queues' handles (their runner counters), in queue order.
+     * @throws IllegalStateException when the queues already run, or the vif was closed.
+     */
+    public AgentHandle[] start(
+        final RunnerPool pool, final WaitMode mode, final AgentErrorListener listener, final int firstRunner)
+    {
+        if (handles.length != 0 || closed)
+        {
+            throw new IllegalStateException("vif=" + name + " running=" + handles.length + " closed=" + closed);
+        }
+        final AgentHandle[] started = new AgentHandle[agents.length];
+        for (int q = 0; q < agents.length; q++)
+        {
+            started[q] = firstRunner < 0 ? pool.add(agents[q], mode, listener) :
+                pool.add(agents[q], mode, listener, (firstRunner + q) % pool.runners());
+        }
+        handles = started;
+        return started.clone();
+    }
+
+    /**
+     * Takes the queues off their runners and waits until each runner let go of its queue (called {@code onClose()}
+     * and {@code waker(null)}): only then may the rings be unmapped. The queues stay open: they may be stepped by
+     * hand ({@link #doWork()}) or started again until {@link #close()}. Never on a runner thread. Idempotent.
+     */
+    public void stop()
+    {
+        final AgentHandle[] running = handles;
+        handles = new AgentHandle[0];
+        for (int q = 0; q < running.length; q++)
+        {
+            final AgentHandle h = running[q];
+            if (h.runner().isRunnerThread())
+            {
+                throw new IllegalStateException("vif=" + name + " stopped from its own runner " + h.runner().name());
+            }
+            agents[q].leaving();
+            h.remove().join();
+        }
     }
 
     /**
@@ -355,42 +387,10 @@ public final class NetBackVif implements AutoCloseable
         ctrlPort = port;
         final NetCtrl c = new NetCtrl(page, mapper, port, queues.length,
             () -> fatalHandler.onFatal(name + ": control ring req_prod overflow"));
+        agents[0].ctrl(c, port);
         sink.ctrl = c;
         ctrl = c;
         return ConnectResult.ok(c);
-    }
-
-    /**
-     * Registers the runner's waiter (a notify idle strategy) on every event channel of the vif and on its queues'
-     * RX backlogs, so guest kicks and frames from other vifs wake a parked runner.
-     */
-    public void waiter(final EventWaiter waiter)
-    {
-        for (final EventPort p : ports)
-        {
-            if (p != null)
-            {
-                p.waiter(waiter);
-            }
-        }
-        if (ctrlPort != null)
-        {
-            ctrlPort.waiter(waiter);
-        }
-        for (final NetBackQueue q : queues)
-        {
-            q.waiter(waiter);
-        }
-    }
-
-    /**
-     * Registers the runner's park bound (a notify idle strategy's {@code boundNextPark}): when {@link #agent()} finds
-     * no work but a queue waits for TX credit, it bounds the runner's next sleep to the shaper's next top-up.
-     * Set before the agent runs.
-     */
-    public void parkBound(final LongConsumer parkBound)
-    {
-        this.parkBound = parkBound;
     }
 
     /** The earliest {@link NetBackQueue#nanosUntilCredit()} of the queues, {@link Long#MAX_VALUE} if none waits. */
@@ -424,6 +424,13 @@ public final class NetBackVif implements AutoCloseable
         published = counters;
     }
 
+    /** Queue {@code queue}'s published counters, or null when the vif publishes none ({@link #publishCounters}). */
+    public VifCounters counters(final int queue)
+    {
+        final VifCounters[] p = published;
+        return p == null ? null : p[queue];
+    }
+
     /** Multicast filtering on or off for every queue (the frontend re-negotiated it; any thread). */
     public void multicastControl(final boolean on)
     {
@@ -439,18 +446,27 @@ public final class NetBackVif implements AutoCloseable
         return ctrl;
     }
 
-    /** One duty cycle of every queue (and the control ring), on the calling thread (what {@link #agent()} does). */
+    /**
+     * One duty cycle of every queue (and the control ring) on the calling thread, for a caller that steps the vif
+     * by hand instead of {@link #start starting} it on a pool (tests, a benchmark's setup).
+     */
     public int doWork()
     {
         int work = 0;
-        final NetCtrl c = ctrl;
-        if (c != null)
+        for (final QueueAgent a : agents)
         {
-            work += c.doWork();
+            work += a.doWork();
         }
-        for (final NetBackQueue q : queues)
+        return work;
+    }
+
+    /** Arms every ring of every queue, as a runner does before the queues sleep; true when work is waiting. */
+    public boolean armAndCheck()
+    {
+        boolean work = false;
+        for (final QueueAgent a : agents)
         {
-            work += q.doWork();
+            work |= a.armAndCheck();
         }
         return work;
     }
@@ -469,8 +485,8 @@ public final class NetBackVif implements AutoCloseable
     }
 
     /**
-     * Disconnect: detaches the switch port, stops the queues, closes the event channels, unmaps the rings. Call
-     * after the agent runner stopped running {@link #agent()} (so no ring thread touches the pages). Idempotent.
+     * Disconnect: takes the queues off their runners ({@link #stop()}), then detaches the switch port, stops the
+     * queues, closes the event channels and unmaps the rings. Never on a runner thread. Idempotent.
      */
     @Override
     public void close()
@@ -479,6 +495,7 @@ public final class NetBackVif implements AutoCloseable
         {
             return;
         }
+        stop();
         closed = true;
         port.detach();
         for (final NetBackQueue q : queues)

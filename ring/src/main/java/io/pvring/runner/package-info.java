@@ -19,7 +19,8 @@
  * <h2>How a backend adopts it (blkback's {@code BlkRing}, netback's vif)</h2>
  * <ol>
  *     <li><b>Implement {@link io.pvring.runner.RingAgent}</b> on the ring agent (one per blkif ring; one per vif
- *     for netback, covering its queues and control ring).
+ *     queue for netback, {@code QueueAgent}, queue 0's also serving the control ring, so a multi-queue vif's queues
+ *     spread over the runners as Linux runs a kthread per queue).
  *     <ul>
  *         <li>{@code doWork()}: first {@code port.consumePending()} on every port (in every mode: a port's waiter is
  *         woken only on a 0 to 1 change of its pending bit), then the ring as today. Drop the
@@ -55,6 +56,6 @@
  *     {@code h.wakeups()} with the ring's counters (single-writer, readable from any thread).</li>
  * </ol>
  * The host owns one pool ({@code Host}/{@code ServeHost}) and hands it to the drivers in place of their thread
- * settings; {@code BlkBack.start(threads, ...)} and netback's private {@code AgentRunner} go away.
+ * settings; {@code BlkBack.start(threads, ...)} and netback's private {@code AgentRunner} are gone.
  */
 package io.pvring.runner;

@@ -178,11 +178,11 @@ public final class BenchCommand implements Callable<Integer>
         final List<NetBenchConfig> configs = new ArrayList<>();
         for (final int frame : SUITE_FRAMES)
         {
-            configs.add(new NetBenchConfig(frame, 1, true, false, true, true, 0));
+            configs.add(new NetBenchConfig(frame, 1, true, false, true, io.pvring.event.WaitMode.POLL, 0));
         }
-        configs.add(new NetBenchConfig(1514, 1, true, false, true, false, 0));
-        configs.add(new NetBenchConfig(1514, 1, true, false, false, true, 0));
-        configs.add(new NetBenchConfig(65000, 1, true, true, true, true, 0));
+        configs.add(new NetBenchConfig(1514, 1, true, false, true, io.pvring.event.WaitMode.NOTIFY, 0));
+        configs.add(new NetBenchConfig(1514, 1, true, false, false, io.pvring.event.WaitMode.POLL, 0));
+        configs.add(new NetBenchConfig(65000, 1, true, true, true, io.pvring.event.WaitMode.POLL, 0));
         return configs;
     }
 

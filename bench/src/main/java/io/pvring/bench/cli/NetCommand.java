@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
 import io.pvring.bench.run.Progress;
+import io.pvring.event.WaitMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,9 +54,11 @@ public final class NetCommand implements Callable<Integer>
         description = "checksum offload; off: the sending guest computes every L4 checksum (default ${DEFAULT-VALUE})")
     private OnOff csum;
 
-    @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "poll",
-        description = "poll: every thread spins; notify: every thread sleeps on its queue's event channels "
-            + "(default ${DEFAULT-VALUE})")
+    @Option(names = "--wait", paramLabel = "poll|notify|adaptive", defaultValue = "poll",
+        converter = RingWaitConverter.class,
+        description = "poll: every thread spins; notify: every thread sleeps on its queue's event channels; adaptive: "
+            + "every thread polls for a window adapted to the gaps between frames, then sleeps; netback's queues run "
+            + "on a runner pool of one runner per queue (default ${DEFAULT-VALUE})")
     private WaitMode wait;
 
     @Option(names = "--rate", paramLabel = "PPS", defaultValue = "0",
@@ -71,7 +74,7 @@ public final class NetCommand implements Callable<Integer>
         final NetBenchConfig config;
         try
         {
-            config = new NetBenchConfig(frame, queues, sg.on(), gso.on(), csum.on(), wait == WaitMode.POLL, rate);
+            config = new NetBenchConfig(frame, queues, sg.on(), gso.on(), csum.on(), wait, rate);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -80,7 +83,7 @@ public final class NetCommand implements Callable<Integer>
         measure.validate(spec);
         final PrintWriter out = spec.commandLine().getOut();
         out.println("net: " + frame + "-byte frames, " + queues + " queue(s), sg " + lower(sg) + ", gso " + lower(gso)
-            + ", csum " + lower(csum) + ", " + wait.name().toLowerCase(Locale.ROOT) + ", " + measure.duration.toMillis()
+            + ", csum " + lower(csum) + ", " + wait.configName() + ", " + measure.duration.toMillis()
             + " ms");
         measure.measureBest(out, () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()));
         return Main.EXIT_OK;

@@ -107,8 +107,8 @@ public final class ServeCommand implements Callable<Integer>
     @Option(names = "--wait", paramLabel = "poll|notify|adaptive", defaultValue = "adaptive",
         converter = RingWaitConverter.class,
         description = "how backend rings wait: poll (spin), notify (sleep on event channels) or adaptive (poll for a "
-            + "window adapted to the gaps between requests, then sleep); netback's rings, not on the shared runners "
-            + "yet, take adaptive as notify (default ${DEFAULT-VALUE})")
+            + "window adapted to the gaps between requests, then sleep); blkback's and netback's rings alike, on the "
+            + "shared runners; a device's backend key wait-mode overrides it (default ${DEFAULT-VALUE})")
     private WaitMode wait;
 
     @Option(names = "--runners", paramLabel = "N",

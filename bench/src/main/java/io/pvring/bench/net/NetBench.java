@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.HdrHistogram.Histogram;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.SystemNanoClock;
@@ -24,6 +25,7 @@ import io.pvring.bench.run.Progress;
 import io.pvring.bench.run.RunControl;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.EventPort;
+import io.pvring.event.WaitMode;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
@@ -33,19 +35,25 @@ import io.pvring.netback.ConnectResult;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackVif;
 import io.pvring.netback.QueueCounters;
-import io.pvring.netback.ctrl.NetCtrl;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.FrameHandler;
 import io.pvring.netfront.NetFront;
 import io.pvring.netif.Netif;
+import io.pvring.runner.AdaptivePollWindow;
+import io.pvring.runner.AgentWaker;
+import io.pvring.runner.RingAgent;
+import io.pvring.runner.RunnerPool;
+import io.pvring.runner.RunnerPoolConfig;
 
 /**
  * {@code pvring bench net}: two guest domains on the emulated hypervisor, each with pvring's netfront connected to
  * a pvring netback vif on one virtual switch. Guest A sends frames to guest B; B's receive count is the packet
  * rate, and each frame carries its send stamp for latency. Per queue, as Linux runs one netback kthread pair per
- * queue: one backend thread ({@code netback-q<n>}) runs queue n of both vifs, one guest thread
- * ({@code netfront-q<n>}) drives A's netfront of queue n (TX) and B's (RX), and the frames of that thread travel on
- * a flow netback steers to B's queue n, so the queues share nothing. One queue: two busy threads for two cores.
+ * queue: the vifs' queues run on a {@link RunnerPool} of one runner per queue, runner {@code netback-q<n>} serving
+ * queue n of both vifs, waiting as {@code --wait} says; one guest thread
+ * ({@code netfront-q<n>}) drives A's netfront of queue n (TX) and B's (RX), waiting the same way (adaptive: it polls
+ * for a window adapted to its measured waits, then arms its rings and sleeps), and the frames of that thread travel
+ * on a flow netback steers to B's queue n, so the queues share nothing. One queue: two threads for two cores.
  */
 public final class NetBench
 {
@@ -184,36 +192,44 @@ public final class NetBench
         learn(config, a, b);
         final int[] sources = steer(config, a, b);
         final GuestLoop[] loops = new GuestLoop[queues];
-        final BackLoop[] backs = new BackLoop[queues];
         final List<IdleStrategy> idles = new ArrayList<>();
         for (int q = 0; q < queues; q++)
         {
-            // each thread its own strategy: a notify strategy parks one thread and is woken by that thread's ports
-            final IdleStrategy backIdle = config.poll() ? new BusySpinIdleStrategy() : new BlockingIdleStrategy();
-            final IdleStrategy guestIdle = config.poll() || config.rate() > 0 ? new BusySpinIdleStrategy()
-                : new BlockingIdleStrategy();
-            if (!config.poll())
+            // each guest thread its own strategy: a notify strategy parks one thread, woken by its own ports
+            final boolean sleeps = config.waitMode().sleeps() && config.rate() == 0;
+            final IdleStrategy guestIdle = sleeps ? new BlockingIdleStrategy() : new BusySpinIdleStrategy();
+            final AdaptivePollWindow window = sleeps && config.waitMode() == WaitMode.ADAPTIVE ?
+                new AdaptivePollWindow(RunnerPoolConfig.DEFAULT_POLL_START_NANOS,
+                    RunnerPoolConfig.DEFAULT_POLL_MAX_NANOS, RunnerPoolConfig.DEFAULT_POLL_GROW,
+                    RunnerPoolConfig.DEFAULT_POLL_SHRINK) : null;
+            if (sleeps)
             {
                 for (final Guest g : new Guest[] {a, b})
                 {
-                    wire(hypervisor, g, q, (BlockingIdleStrategy)backIdle, guestIdle);
+                    wire(g, q, (BlockingIdleStrategy)guestIdle);
                 }
             }
-            idles.add(backIdle);
             idles.add(guestIdle);
-            backs[q] = new BackLoop(a.vif, b.vif, q, control, backIdle);
-            loops[q] = new GuestLoop(config, a, b, q, sources[q], control, guestIdle);
+            loops[q] = new GuestLoop(config, a, b, q, sources[q], control, guestIdle, window);
         }
         if (probe != null)
         {
             tally(a, b, loops, probe.begin(queues));
         }
         final List<Thread> threads = new ArrayList<>();
+        final RunnerPool pool = new RunnerPool(new RunnerPoolConfig().runners(queues).threadNamePrefix("netback-q"));
         try
         {
-            for (int q = 0; q < queues; q++)
+            if (probe != null)
             {
-                threads.add(start("netback-q" + q, backs[q]::run, control, probe));
+                for (int q = 0; q < queues; q++)
+                {
+                    pool.add(new ProbeAgent(probe), WaitMode.NOTIFY, (agent, error) -> control.fail(error), q);
+                }
+            }
+            for (final Guest g : new Guest[] {a, b})
+            {
+                g.vif.start(pool, config.waitMode(), (agent, error) -> control.fail(error), 0); // queue q: runner q
             }
             for (int q = 0; q < queues; q++)
             {
@@ -223,6 +239,8 @@ public final class NetBench
                 durationNanos, progress);
             measurement.run(control, () -> totalOps(loops));
             stop(control, idles, threads);
+            a.vif.stop();
+            b.vif.stop();
             if (control.failure() != null)
             {
                 throw new IllegalStateException("net run failed: " + control.failure(), control.failure());
@@ -254,27 +272,23 @@ public final class NetBench
         finally
         {
             stop(control, idles, threads);
+            a.vif.stop();
+            b.vif.stop();
+            pool.close();
         }
     }
 
     /**
-     * Notify mode: queue {@code q}'s backend thread sleeps on the backend ends of that queue's event channels and is
-     * woken by frames other threads queue for it; its guest thread sleeps on the frontend ends.
+     * Sleeping guests: queue {@code q}'s guest thread sleeps on the frontend ends of that queue's event channels
+     * (the backend ends are the runners' business).
      */
-    private static void wire(
-        final Hypervisor hypervisor,
-        final Guest g,
-        final int q,
-        final BlockingIdleStrategy backIdle,
-        final IdleStrategy guestIdle)
+    private static void wire(final Guest g, final int q, final BlockingIdleStrategy guestIdle)
     {
         final NetFront front = g.fronts[q];
         for (final EventPort port : new EventPort[] {front.txEventPort(), front.rxEventPort()})
         {
-            port.waiter(guestIdle instanceof BlockingIdleStrategy blocking ? blocking : null);
-            hypervisor.eventChannels().port(Hypervisor.DOM0, port.remotePort()).waiter(backIdle);
+            port.waiter(guestIdle);
         }
-        g.vif.queue(q).waiter(backIdle);
     }
 
     private static Thread start(final String name, final Runnable work, final RunControl control,
@@ -378,22 +392,10 @@ public final class NetBench
         return suppressed;
     }
 
-    /** One duty cycle of queue {@code q} of both vifs; queue 0's thread also serves each vif's control ring. */
+    /** One duty cycle of queue {@code q} of both vifs, stepped by hand; queue 0's agent also serves the ctrl rings. */
     private static int backendWork(final NetBackVif a, final NetBackVif b, final int q)
     {
-        int work = 0;
-        if (q == 0)
-        {
-            // the control ring is per vif, not per queue: one thread (queue 0's) serves it, as vif.doWork() would
-            work += ctrlWork(a) + ctrlWork(b);
-        }
-        return work + a.queue(q).doWork() + b.queue(q).doWork();
-    }
-
-    private static int ctrlWork(final NetBackVif vif)
-    {
-        final NetCtrl ctrl = vif.ctrl();
-        return ctrl == null ? 0 : ctrl.doWork();
+        return a.agent(q).doWork() + b.agent(q).doWork();
     }
 
     /** B sends one frame so the switch learns its MAC; A drains it. Single-threaded, before the run. */
@@ -542,7 +544,7 @@ public final class NetBench
     static String label(final NetBenchConfig config)
     {
         return "net frame " + config.frameBytes() + (config.queues() > 1 ? " x" + config.queues() : "")
-            + (config.gso() ? " gso" : "") + (config.poll() ? " poll" : " notify");
+            + (config.gso() ? " gso" : "") + " " + config.waitMode().configName();
     }
 
     static Map<String, Object> params(final NetBenchConfig config)
@@ -554,36 +556,51 @@ public final class NetBench
         params.put("sg", config.sg() ? "on" : "off");
         params.put("gso", config.gso() ? "on" : "off");
         params.put("csum", config.csum() ? "on" : "off");
-        params.put("wait", config.poll() ? "poll" : "notify");
+        params.put("wait", config.waitMode().configName());
         params.put("rate", config.rate());
         return params;
     }
 
-    /** Backend thread {@code netback-q<q>}: queue {@code q} of both vifs. */
-    private static final class BackLoop
+    /**
+     * Puts the probe on a runner: it records the runner's thread as it starts (and may fail there, as a test asks),
+     * then leaves.
+     */
+    private static final class ProbeAgent implements RingAgent
     {
-        private final NetBackVif a;
-        private final NetBackVif b;
-        private final int queue;
-        private final RunControl control;
-        private final IdleStrategy idle;
+        private final NetProbe probe;
 
-        BackLoop(final NetBackVif a, final NetBackVif b, final int queue, final RunControl control,
-            final IdleStrategy idle)
+        ProbeAgent(final NetProbe probe)
         {
-            this.a = a;
-            this.b = b;
-            this.queue = queue;
-            this.control = control;
-            this.idle = idle;
+            this.probe = probe;
         }
 
-        void run()
+        @Override
+        public void onStart()
         {
-            while (control.phase() != RunControl.STOP)
-            {
-                idle.idle(backendWork(a, b, queue));
-            }
+            probe.started();
+        }
+
+        @Override
+        public int doWork()
+        {
+            throw new AgentTerminationException("probed");
+        }
+
+        @Override
+        public boolean armAndCheck()
+        {
+            return false;
+        }
+
+        @Override
+        public void waker(final AgentWaker waker)
+        {
+        }
+
+        @Override
+        public String roleName()
+        {
+            return "net-probe";
         }
     }
 
@@ -606,6 +623,10 @@ public final class NetBench
         private final int source;
         private final RunControl control;
         private final IdleStrategy idle;
+        /** Null unless the guest waits adaptively. */
+        private final AdaptivePollWindow pollWindow;
+        /** When the guest last ran dry (adaptive only), or {@link Long#MIN_VALUE} while it has work. */
+        private long idleSince = Long.MIN_VALUE;
         private final Pacer pacer;
         private final FrameBuilder builder;
         private final int window;
@@ -616,8 +637,9 @@ public final class NetBench
         private long nowNanos;
 
         GuestLoop(final NetBenchConfig config, final Guest a, final Guest b, final int queue, final int source,
-            final RunControl control, final IdleStrategy idle)
+            final RunControl control, final IdleStrategy idle, final AdaptivePollWindow pollWindow)
         {
+            this.pollWindow = pollWindow;
             this.config = config;
             this.a = a;
             this.b = b;
@@ -695,6 +717,10 @@ public final class NetBench
                 work += sender.reclaimTx();
                 work += receive();
                 counters.set(OPS, received - measured);
+                if (pollWindow != null && polling(work))
+                {
+                    continue;
+                }
                 if (work == 0 && idle instanceof BlockingIdleStrategy && arm())
                 {
                     work = 1;
@@ -722,6 +748,34 @@ public final class NetBench
         int drainTurn()
         {
             return sender.reclaimTx() + receive();
+        }
+
+        /**
+         * Adaptive waiting, as the backend's runner does: true while a guest that ran dry is still inside its polling
+         * window (keep polling, do not arm); on work, the idle spell just ended adapts the window.
+         */
+        private boolean polling(final int work)
+        {
+            if (work > 0)
+            {
+                if (idleSince != Long.MIN_VALUE)
+                {
+                    pollWindow.onBlocked(System.nanoTime() - idleSince);
+                    idleSince = Long.MIN_VALUE;
+                }
+                return false;
+            }
+            final long now = System.nanoTime();
+            if (idleSince == Long.MIN_VALUE)
+            {
+                idleSince = now;
+            }
+            if (now - idleSince < pollWindow.windowNanos())
+            {
+                Thread.onSpinWait();
+                return true;
+            }
+            return false;
         }
 
         /** Before sleeping: arm both rings' events; true when something arrived meanwhile. */

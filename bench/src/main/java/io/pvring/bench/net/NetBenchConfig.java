@@ -1,5 +1,6 @@
 package io.pvring.bench.net;
 
+import io.pvring.event.WaitMode;
 import io.pvring.netif.Netif;
 
 /**
@@ -7,10 +8,11 @@ import io.pvring.netif.Netif;
  * rate. Checked before anything starts; messages name the option and what it accepts.
  *
  * @param frameBytes Ethernet frame length without FCS (with GSO: the super-frame the guest hands over).
+ * @param waitMode   how both sides wait: {@code poll}, {@code notify} or {@code adaptive}.
  * @param rate       offered packets per second, 0 for closed loop.
  */
 public record NetBenchConfig(
-    int frameBytes, int queues, boolean sg, boolean gso, boolean csum, boolean poll, long rate)
+    int frameBytes, int queues, boolean sg, boolean gso, boolean csum, WaitMode waitMode, long rate)
 {
     public static final int MIN_FRAME = 64;
     public static final int PAGE = 4096;
@@ -44,10 +46,20 @@ public record NetBenchConfig(
         {
             throw new IllegalArgumentException("--queues must be 1..8, got " + queues);
         }
+        if (waitMode == null || waitMode == WaitMode.BACKOFF)
+        {
+            throw new IllegalArgumentException("--wait must be poll, notify or adaptive, got " + waitMode);
+        }
         if (rate < 0)
         {
             throw new IllegalArgumentException("--rate must be a positive number of packets per second, got "
                 + rate);
         }
+    }
+
+    /** True when both sides spin. */
+    public boolean poll()
+    {
+        return waitMode == WaitMode.POLL;
     }
 }

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
+import io.pvring.event.WaitMode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,11 +29,11 @@ class NetBenchQueuesTest
     private static final long DURATION_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
     @ParameterizedTest(name = "wait {0}")
-    @ValueSource(strings = {"notify", "poll"})
+    @ValueSource(strings = {"notify", "poll", "adaptive"})
     void twoQueuesRunOneBackendAndOneGuestThreadEachAndLoseNothing(final String wait)
     {
         final NetProbe probe = new NetProbe(null);
-        final BenchRecord record = NetBench.run(config(64, 2, wait.equals("poll"), 0), DURATION_NANOS,
+        final BenchRecord record = NetBench.run(config(64, 2, WaitMode.parse(wait), 0), DURATION_NANOS,
             Progress.silent(), probe);
 
         assertEquals(List.of("netback-q0", "netback-q1", "netfront-q0", "netfront-q1"), names(probe));
@@ -51,7 +52,7 @@ class NetBenchQueuesTest
     void oneQueueKeepsOneBackendAndOneGuestThread()
     {
         final NetProbe probe = new NetProbe(null);
-        final BenchRecord record = NetBench.run(config(1500, 1, false, 0), DURATION_NANOS, Progress.silent(),
+        final BenchRecord record = NetBench.run(config(1500, 1, WaitMode.NOTIFY, 0), DURATION_NANOS, Progress.silent(),
             probe);
 
         assertEquals(List.of("netback-q0", "netfront-q0"), names(probe));
@@ -65,7 +66,8 @@ class NetBenchQueuesTest
     void fourQueuesWithGsoSuperFramesEachKeepTheirFlow()
     {
         final NetProbe probe = new NetProbe(null);
-        NetBench.run(new NetBenchConfig(20000, 4, true, true, true, false, 0), DURATION_NANOS, Progress.silent(),
+        NetBench.run(new NetBenchConfig(20000, 4, true, true, true, WaitMode.NOTIFY, 0), DURATION_NANOS,
+            Progress.silent(),
             probe);
 
         assertEquals(List.of("netback-q0", "netback-q1", "netback-q2", "netback-q3", "netfront-q0", "netfront-q1",
@@ -81,7 +83,8 @@ class NetBenchQueuesTest
     void anOfferedRateIsSharedOutOverTheQueues()
     {
         final NetProbe probe = new NetProbe(null);
-        final BenchRecord record = NetBench.run(config(64, 2, false, 20_000), DURATION_NANOS, Progress.silent(),
+        final BenchRecord record = NetBench.run(config(64, 2, WaitMode.NOTIFY, 20_000), DURATION_NANOS,
+            Progress.silent(),
             probe);
 
         // Each queue's sender keeps its share of the schedule, so the two never send before the rate's time
@@ -101,16 +104,17 @@ class NetBenchQueuesTest
     {
         final NetProbe probe = new NetProbe(failing);
         final IllegalStateException error = assertThrows(IllegalStateException.class,
-            () -> NetBench.run(config(64, 2, false, 0), TimeUnit.SECONDS.toNanos(30), Progress.silent(), probe));
+            () -> NetBench.run(config(64, 2, WaitMode.NOTIFY, 0), TimeUnit.SECONDS.toNanos(30), Progress.silent(),
+                probe));
 
         assertTrue(error.getMessage().contains("probe failure in " + failing), error.getMessage());
         assertEquals(4, probe.threads.size(), names(probe).toString());
         assertAllStopped(probe);
     }
 
-    private static NetBenchConfig config(final int frame, final int queues, final boolean poll, final long rate)
+    private static NetBenchConfig config(final int frame, final int queues, final WaitMode wait, final long rate)
     {
-        return new NetBenchConfig(frame, queues, true, false, true, poll, rate);
+        return new NetBenchConfig(frame, queues, true, false, true, wait, rate);
     }
 
     private static List<String> names(final NetProbe probe)

@@ -86,11 +86,17 @@ public final class NetCtrl
         {
             event.notifyRemote();
         }
-        if (available == 0)
-        {
-            ring.finalCheckForRequests();
-        }
         return available;
+    }
+
+    /**
+     * Before the agent serving the control ring sleeps: {@code RING_FINAL_CHECK_FOR_REQUESTS}.
+     *
+     * @return true when a request arrived before the index was armed (the next {@link #doWork()} takes it).
+     */
+    public boolean armAndCheck()
+    {
+        return !broken && ring.finalCheckForRequests();
     }
 
     private long handle(final CtrlRequest r)

@@ -6,6 +6,7 @@ import io.pvring.stats.CounterKey;
 import io.pvring.stats.CounterKeyDescriptor;
 import io.pvring.stats.DeviceKind;
 import io.pvring.stats.NetCounters;
+import org.agrona.concurrent.status.AtomicCounter;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
@@ -17,10 +18,18 @@ import org.agrona.concurrent.status.CountersManager;
  */
 public final class VifCounters implements AutoCloseable
 {
-    /** Counters each queue allocates (for sizing a counters file). */
-    public static final int COUNTERS_PER_QUEUE = NetCounters.SET.size();
+    /** Counters each queue allocates (for sizing a counters file): the set, plus the runner's four figures. */
+    public static final int COUNTERS_PER_QUEUE = NetCounters.SET.size() + 4;
 
     private final CounterBlock block;
+    /** The queue's runner: its adaptive polling window (0 unless the queue waits {@code adaptive}). */
+    private final AtomicCounter pollWindowNanos;
+    /** Time the runner polled the queue after it ran dry, in all ({@code adaptive} only; also {@code poll_ns}). */
+    private final AtomicCounter pollNanos;
+    /** Times the queue armed its rings and slept. */
+    private final AtomicCounter sleeps;
+    /** Times it was woken from a sleep. */
+    private final AtomicCounter wakeups;
 
     /**
      * Allocates the counters (on any thread: allocation in an {@link io.pvring.stats.IoStats} file is locked).
@@ -33,6 +42,11 @@ public final class VifCounters implements AutoCloseable
         final int[] ids = parse(vif);
         block = CounterBlock.allocate(manager, NetCounters.SET, new CounterKey(DeviceKind.VIF, ids[0], ids[1], queue,
             CounterKeyDescriptor.SLOT_NONE, 0, System.currentTimeMillis() * 1000, ""), vif + " q" + queue);
+        final String label = vif + " q" + queue + " ";
+        pollWindowNanos = manager.newCounter(label + "poll window ns");
+        pollNanos = manager.newCounter(label + "polled ns");
+        sleeps = manager.newCounter(label + "sleeps");
+        wakeups = manager.newCounter(label + "wakeups");
     }
 
     private static int[] parse(final String vif)
@@ -74,6 +88,39 @@ public final class VifCounters implements AutoCloseable
         b.set(NetCounters.RX_STALLS, counters.rxStalls());
     }
 
+    /**
+     * Copies the queue's runner figures here ({@link io.pvring.runner.AgentHandle}: polling window, time polled,
+     * sleeps, wake-ups), on the queue's thread, when they changed.
+     */
+    public void publishRunner(final long windowNanos, final long polledNanos, final long slept, final long woken)
+    {
+        block.set(NetCounters.POLL_NANOS, polledNanos);
+        pollWindowNanos.setRelease(windowNanos);
+        pollNanos.setRelease(polledNanos);
+        sleeps.setRelease(slept);
+        wakeups.setRelease(woken);
+    }
+
+    public long pollWindowNanos()
+    {
+        return pollWindowNanos.get();
+    }
+
+    public long pollNanos()
+    {
+        return pollNanos.get();
+    }
+
+    public long sleeps()
+    {
+        return sleeps.get();
+    }
+
+    public long wakeups()
+    {
+        return wakeups.get();
+    }
+
     /** The counters, {@link NetCounters} indices (for readers and tests). */
     public CounterBlock block()
     {
@@ -85,5 +132,9 @@ public final class VifCounters implements AutoCloseable
     public void close()
     {
         block.close();
+        pollWindowNanos.close();
+        pollNanos.close();
+        sleeps.close();
+        wakeups.close();
     }
 }

@@ -2,23 +2,21 @@ package io.pvring.netback.perf;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import io.pvring.agent.AgentErrors;
-import io.pvring.event.IdleStrategies;
+import io.pvring.event.WaitMode;
 import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;
 import io.pvring.netfront.FrameHandler;
 import org.agrona.MutableDirectBuffer;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Hand-run throughput measurement (not a unit test): netfront A -> netback A -> switch -> netback B -> netfront B,
  * one queue each. Thread 1 runs both backends (busy spin); the calling thread runs both frontends (send a batch,
- * flush, receive). Usage: {@code NetPathThroughput <frameBytes> [seconds] [batch] [single|two] [poll|backoff]}:
- * "single" runs backends and frontends on one thread (the CPU cost of the whole path per packet); "backoff" lets
+ * flush, receive). Usage: {@code NetPathThroughput <frameBytes> [seconds] [batch] [single|two]
+ * [poll|backoff|notify|adaptive]}: "single" runs backends and frontends on one thread (the CPU cost of the whole path
+ * per packet); otherwise the backends run on one runner of a pool, waiting as the fifth argument says; "backoff" lets
  * both threads yield when idle (for a machine with fewer free cores than threads); a sixth argument "zerocopy"
  * builds frames in place with {@link io.pvring.netfront.NetFront#claimSend()} (only the header is written).
  */
@@ -34,7 +32,7 @@ public final class NetPathThroughput
         final int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         final int batch = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         final boolean single = args.length > 3 && "single".equals(args[3]);
-        final boolean yieldWhenIdle = args.length > 4 && !IdleStrategies.POLL.equals(args[4]);
+        final boolean yieldWhenIdle = args.length > 4 && !"poll".equals(args[4]);
         final boolean zeroCopy = args.length > 5 && "zerocopy".equals(args[5]);
         try (NetRig rig = new NetRig())
         {
@@ -51,12 +49,10 @@ public final class NetPathThroughput
             final long[] bytes = new long[1];
             final FrameHandler sink = (buf, o, l, f, t, s) -> bytes[0] += l;
             final AtomicBoolean running = new AtomicBoolean(true);
-            final String idle = args.length > 4 ? args[4] : IdleStrategies.POLL;
-            final AgentRunner runner = new AgentRunner(IdleStrategies.create(idle), new AgentErrors("throughput"), null,
-                new CompositeAgent(a.vif.agent(), b.vif.agent()));
+            final WaitMode wait = WaitMode.parse(args.length > 4 ? args[4] : "poll");
             if (!single)
             {
-                AgentRunner.startOnThread(runner);
+                rig.runOn(1, wait); // both backends' queues on one runner thread
             }
             long received = 0;
             long start = 0;
@@ -111,10 +107,6 @@ public final class NetPathThroughput
                 }
             }
             final long elapsed = System.nanoTime() - start;
-            if (!single)
-            {
-                runner.close();
-            }
             final double pps = (received - startReceived) * 1e9 / elapsed;
             final double gbps = (bytes[0] - startBytes) * 8 / (double)elapsed;
             System.out.printf((single ? "one thread: " : "two threads: ") + (zeroCopy ? "zero-copy send: " : "")

@@ -1,20 +1,20 @@
 package io.pvring.netback.vif;
 
-import io.pvring.agent.AgentErrors;
-import io.pvring.event.BlockingIdleStrategy;
+import io.pvring.event.WaitMode;
 import io.pvring.netback.CreditShaper;
+import io.pvring.netback.QueueAgent;
 import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.NetRig;
+import io.pvring.netback.test.RecordingWaker;
+import io.pvring.runner.AgentHandle;
 import io.pvring.netback.test.TestFrames;
-import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -55,8 +55,9 @@ class CreditShaperTest
             final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().rate(150_000, 100_000).build(),
                 FrontendFeatures.LINUX);
             final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
-            final long[] bound = {-1};
-            a.vif.parkBound(nanos -> bound[0] = nanos);
+            final RecordingWaker timer = new RecordingWaker();
+            final QueueAgent agent = a.vif.agent(0);
+            agent.waker(timer);
             final UnsafeBuffer frame = new UnsafeBuffer(new byte[1500]);
             TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
             for (int i = 0; i < 200; i++)
@@ -71,78 +72,54 @@ class CreditShaperTest
             assertEquals(100_000_000L, a.vif.nanosUntilWork(), "the next top-up is one period after the first");
 
             rig.nanos += 40_000_000L;
-            assertEquals(0, a.vif.agent().doWork(), "still throttled: no work");
-            assertEquals(60_000_000L, bound[0], "the agent bounds the runner's park to the top-up");
+            timer.reset();
+            assertEquals(0, agent.doWork(), "still throttled: no work");
+            assertFalse(agent.armAndCheck(), "a throttled TX ring does not keep the queue awake");
+            assertEquals(60_000_000L, timer.within, "the queue asks its runner to wake it at the top-up");
             assertEquals(100, a.vif.queue(0).counters().txPackets());
 
             rig.nanos += 60_000_000L;
-            bound[0] = -1;
-            assertTrue(a.vif.agent().doWork() > 0, "credit topped up: the held requests move");
+            timer.reset();
+            assertTrue(agent.doWork() > 0, "credit topped up: the held requests move");
             rig.pump();
             assertEquals(200, a.vif.queue(0).counters().txPackets());
             assertEquals(Long.MAX_VALUE, a.vif.nanosUntilWork(), "nothing waits for credit any more");
-            assertEquals(0, a.vif.agent().doWork());
-            assertEquals(-1, bound[0], "no bound when nothing waits for credit");
+            assertEquals(0, agent.doWork());
+            assertFalse(agent.armAndCheck());
+            assertEquals(-1, timer.within, "no timer when nothing waits for credit");
             assertTrue(b.vif.queue(0).counters().rxPackets() + b.vif.queue(0).counters().rxDrops() >= 200);
         }
     }
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(value = WaitMode.class, names = {"NOTIFY", "ADAPTIVE"})
     @Timeout(60)
-    void aSleepingNotifyRunnerWakesForTheTopUp()
+    void aSleepingQueueWakesForTheTopUp(final WaitMode mode)
     {
-        // real threads and the real clock: the notify runner parks while the vif is throttled and still moves the
-        // second burst once the (10 ms) period tops the credit up, with no event from the frontend
+        // real threads and the real clock: the runner lets the throttled queue sleep and still moves the second
+        // burst once the (10 ms) period tops the credit up, with no event from the frontend
         try (NetRig rig = new NetRig())
         {
             final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().rate(15_000, 10_000).build(),
                 FrontendFeatures.LINUX);
-            final BlockingIdleStrategy idle = new BlockingIdleStrategy();
-            a.vif.waiter(idle);
-            a.vif.parkBound(idle::boundNextPark);
             final UnsafeBuffer frame = new UnsafeBuffer(new byte[1500]);
             TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
             for (int i = 0; i < 20; i++)
             {
                 assertTrue(a.front.send(frame, 0, 1500, 0, 0, 0));
             }
-            final NanoClock clock = SystemNanoClock.INSTANCE;
-            rig.nanos = clock.nanoTime();
-            final AgentErrors errors = new AgentErrors("shaped");
-            final AgentRunner runner = new AgentRunner(idle, errors, errors.counter(), new Agent()
-            {
-                @Override
-                public int doWork() throws Exception
-                {
-                    rig.nanos = clock.nanoTime();
-                    return a.vif.agent().doWork();
-                }
-
-                @Override
-                public String roleName()
-                {
-                    return "shaped";
-                }
-            });
+            rig.runOn(1, mode);
             a.front.flush();
-            AgentRunner.startOnThread(runner);
-            try
+            final long deadline = System.nanoTime() + 30_000_000_000L;
+            while (a.vif.queue(0).counters().txPackets() < 20 && System.nanoTime() < deadline)
             {
-                final long deadline = System.nanoTime() + 30_000_000_000L;
-                while (a.vif.queue(0).counters().txPackets() < 20 && System.nanoTime() < deadline)
-                {
-                    Thread.yield();
-                }
-                assertEquals(20, a.vif.queue(0).counters().txPackets(), "the throttled burst completed");
-                assertTrue(a.vif.queue(0).counters().txCreditStalls() > 0, "it was throttled");
-                assertTrue(idle.parks() > 0, "the runner slept while throttled");
-                assertEquals(0, errors.errors(), "no agent error");
+                Thread.yield();
             }
-            finally
-            {
-                idle.wake();
-                runner.close();
-            }
+            final AgentHandle handle = a.vif.agent(0).handle();
+            assertEquals(20, a.vif.queue(0).counters().txPackets(), "the throttled burst completed: " + handle);
+            assertTrue(a.vif.queue(0).counters().txCreditStalls() > 0, "it was throttled");
+            assertTrue(handle.sleeps() > 0, "the queue slept while throttled: " + handle);
+            assertTrue(rig.agentErrors.isEmpty(), "no agent error: " + rig.agentErrors);
         }
     }
 }

@@ -3,18 +3,17 @@ package io.pvring.netback.vif;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.pvring.agent.AgentErrors;
+import io.pvring.event.WaitMode;
 import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.test.NetRig;
 import io.pvring.netback.test.TestFrames;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BusySpinIdleStrategy;
-import org.agrona.concurrent.CompositeAgent;
+import io.pvring.runner.RunnerPool;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,18 +22,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Backends on a real runner thread, guests sending on another; disconnecting mid-stream leaves nothing behind. */
 class DisconnectUnderTrafficTest
 {
-    @Test
+    @ParameterizedTest
+    @EnumSource(value = WaitMode.class, names = {"POLL", "NOTIFY", "ADAPTIVE"})
     @Timeout(60)
-    void disconnectWhileTrafficFlowsLeavesNoThreadOrMapping() throws Exception
+    void disconnectWhileTrafficFlowsLeavesNoThreadOrMapping(final WaitMode mode) throws Exception
     {
         try (NetRig rig = new NetRig())
         {
             final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
             final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
-            final AgentErrors errors = new AgentErrors("backend");
-            final AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), errors, errors.counter(),
-                new CompositeAgent(a.vif.agent(), b.vif.agent()));
-            final Thread backend = AgentRunner.startOnThread(runner);
+            final RunnerPool pool = rig.runOn(1, mode);
             final AtomicBoolean stop = new AtomicBoolean();
             final AtomicLong received = new AtomicLong();
             final Thread guests = new Thread(() ->
@@ -53,15 +50,14 @@ class DisconnectUnderTrafficTest
             final long deadline = System.nanoTime() + 30_000_000_000L;
             while (received.get() < 10_000)
             {
-                if (System.nanoTime() > deadline || !backend.isAlive())
+                if (System.nanoTime() > deadline)
                 {
-                    throw new AssertionError("10000 frames not received in 30 s: " + received.get() + ", " + errors);
+                    throw new AssertionError("10000 frames not received in 30 s: " + received.get() + ", " + pool);
                 }
                 Thread.onSpinWait();
             }
-            runner.close(); // joins the backend thread while frames are in flight
-            assertFalse(backend.isAlive());
-            a.vif.close();
+            a.vif.close(); // takes a's queue off its runner while frames are in flight, then unmaps
+            assertTrue(a.vif.agent(0).handle() == null, "the runner let go of a's queue");
             b.vif.close();
             a.vif.close();
             assertEquals(0, a.mapper.liveMappings());
@@ -71,7 +67,8 @@ class DisconnectUnderTrafficTest
             guests.join(10_000);
             assertFalse(guests.isAlive());
             assertTrue(a.fatal.isEmpty() && b.fatal.isEmpty());
-            assertEquals(0, errors.errors(), "no agent error");
+            assertTrue(rig.agentErrors.isEmpty(), "no agent error: " + rig.agentErrors);
+            assertEquals(0, pool.runner(0).errors(), "no agent error");
         }
     }
 }

@@ -11,6 +11,8 @@ import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netfront.NetFrontConfig;
 import io.pvring.netfront.NetFrontDriver;
+import io.pvring.runner.AgentHandle;
+import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
@@ -19,97 +21,77 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Closing the driver is prompt whatever the runner's idle strategy: a runner parked by the notify strategy is woken
- * to end its loop (AgentRunner's own close would wait 5 s before interrupting it), and no thread outlives it.
+ * Closing the driver is prompt whatever the vifs' wait mode: a sleeping queue is taken off its runner (the runner is
+ * the host's and keeps running), and the driver has no thread of its own to outlive it.
  */
 class NetBackDriverCloseTest
 {
-    @ParameterizedTest
-    @EnumSource(value = WaitMode.class, names = {"NOTIFY", "BACKOFF", "POLL", "ADAPTIVE"})
-    @Timeout(30)
-    void idleRunnerClosesPromptly(final WaitMode idle)
+    @Test
+    void theDriverStartsNoThreadOfItsOwn()
     {
+        final int before = netbackThreads();
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), new VirtualSwitch(),
-            SystemNanoClock.INSTANCE, idle);
-        final Thread runner = runnerThread();
-        awaitIdle(runner, idle);
-        assertTimeoutPreemptively(Duration.ofSeconds(2), netback::close);
-        assertFalse(runner.isAlive(), "the runner thread ended");
-        assertEquals(null, runnerThreadOrNull());
+            SystemNanoClock.INSTANCE, WaitMode.POLL);
+        assertEquals(before, netbackThreads(), "no netback thread");
+        netback.close();
+        assertEquals(before, netbackThreads());
     }
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(value = WaitMode.class, names = {"POLL", "NOTIFY", "ADAPTIVE"})
     @Timeout(60)
-    void parkedRunnerWithAConnectedVifClosesPromptly()
+    void closeTakesAConnectedVifOffItsRunnerPromptly(final WaitMode mode)
     {
         final VirtualSwitch vswitch = new VirtualSwitch();
         final NetBackDriver netback = new NetBackDriver(NetBackConfig.builder().build(), vswitch,
-            SystemNanoClock.INSTANCE, WaitMode.NOTIFY);
+            SystemNanoClock.INSTANCE, mode);
         final NetFrontDriver front = new NetFrontDriver(
             NetFrontConfig.builder().firstGfn(0x100).splitEventChannels(true).build());
-        try (Host host = Host.start(netback))
+        try (Host host = Host.start(new RunnerPoolConfig().runners(1), netback))
         {
             final Domain guest = host.createDomain("a", 64L << 20);
             host.addDevice(new XenbusDeviceSpec("vif", 0, guest.domid(), "0", Map.of("mac", "00:16:3e:00:00:01"),
                 Map.of("mac", "00:16:3e:00:00:01")));
             host.attachFrontend(guest, "vif", "0", front);
             final long deadline = System.nanoTime() + 30_000_000_000L;
-            while (!front.isBackendConnected() && System.nanoTime() < deadline)
+            while (!(front.isBackendConnected() && netback.vifs().size() == 1) && System.nanoTime() < deadline)
             {
                 Thread.yield();
             }
-            assertTrue(front.isBackendConnected(), "vif connected");
-            final Thread runner = runnerThread();
-            awaitIdle(runner, WaitMode.NOTIFY);
+            assertTrue(front.isBackendConnected() && netback.vifs().size() == 1, "vif connected");
+            while (netback.vifs().get(0).agent(0).handle() == null && System.nanoTime() < deadline)
+            {
+                Thread.yield(); // the runner registers its waker (the handle) when it applies the add
+            }
+            final AgentHandle handle = netback.vifs().get(0).agent(0).handle();
+            assertTrue(handle != null, "the vif's queue is on its runner");
+            while (mode.sleeps() && !(handle.isAsleep() && host.runners().runner(0).isParked())
+                && System.nanoTime() < deadline)
+            {
+                Thread.yield();
+            }
+            assertTrue(!mode.sleeps() || host.runners().runner(0).isParked(), "the runner parked: " + handle);
             assertTimeoutPreemptively(Duration.ofSeconds(2), netback::close);
-            assertFalse(runner.isAlive(), "the runner thread ended");
+            assertTrue(handle.isRemoved(), "the queue left its runner: " + handle);
+            assertEquals(0, host.runners().runner(0).load(), "nothing left on the runner");
             assertEquals(0, vswitch.ports().length, "the vif was disconnected");
         }
     }
 
-    /** Waits (bounded) until a parking runner is parked, so close has to wake it. */
-    private static void awaitIdle(final Thread runner, final WaitMode idle)
+    private static int netbackThreads()
     {
-        if (idle != WaitMode.NOTIFY && idle != WaitMode.ADAPTIVE)
-        {
-            return;
-        }
-        final long deadline = System.nanoTime() + 10_000_000_000L;
-        while (runner.getState() != Thread.State.WAITING && System.nanoTime() < deadline)
-        {
-            Thread.yield();
-        }
-        assertEquals(Thread.State.WAITING, runner.getState(), "the notify runner parked");
-    }
-
-    private static Thread runnerThread()
-    {
-        final long deadline = System.nanoTime() + 10_000_000_000L;
-        Thread runner = runnerThreadOrNull();
-        while (runner == null && System.nanoTime() < deadline)
-        {
-            Thread.yield();
-            runner = runnerThreadOrNull();
-        }
-        assertNotNull(runner, "the netback runner thread started");
-        return runner;
-    }
-
-    private static Thread runnerThreadOrNull()
-    {
+        int n = 0;
         for (final Thread thread : Thread.getAllStackTraces().keySet())
         {
-            if ("netback".equals(thread.getName()) && thread.isAlive())
+            if (thread.getName().startsWith("netback") && thread.isAlive())
             {
-                return thread;
+                n++;
             }
         }
-        return null;
+        return n;
     }
 }

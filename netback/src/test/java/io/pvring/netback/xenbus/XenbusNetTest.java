@@ -50,8 +50,8 @@ class XenbusNetTest
     private final VirtualSwitch vswitch = new VirtualSwitch();
     private final HypervisorServices services = hypervisor;
     private final CountersManager counters = new CountersManager(
-        new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.METADATA_LENGTH)),
-        new UnsafeBuffer(ByteBuffer.allocateDirect(64 * CountersReader.COUNTER_LENGTH)));
+        new UnsafeBuffer(ByteBuffer.allocateDirect(128 * CountersReader.METADATA_LENGTH)),
+        new UnsafeBuffer(ByteBuffer.allocateDirect(128 * CountersReader.COUNTER_LENGTH)));
     private final NetBackDriver netback =
         new NetBackDriver(NetBackConfig.builder().build(), vswitch, SystemNanoClock.INSTANCE, null, counters);
     private final XenbusBackend backendBus = new XenbusBackend(store.connect(0), services);
