@@ -262,6 +262,23 @@ public final class XenbusDevice
         switchState(XenbusState.CLOSING);
     }
 
+    /**
+     * Linux {@code xenbus_dev_error(dev, -errno, reason)}: writes {@code "<errno> <reason>"} to the same error node
+     * as {@link #fatal(int, String)} but leaves the state alone: for a mistake the device survives (a toolstack key
+     * with a bad value, refused while the old setting stays). Xenbus thread only.
+     */
+    public void error(final int errno, final String reason)
+    {
+        try
+        {
+            xs.write(XenbusPaths.errorPath(ownDomid(), nodePath) + "/error", errorNode(errno, reason));
+        }
+        catch (final XenStoreException ex)
+        {
+            // No error node is possible (permissions, quota): the log of the caller is all that is left.
+        }
+    }
+
     /** The value {@link #fatal(int, String)} writes to the error node: Linux's {@code "%i " + message}. */
     public static String errorNode(final int errno, final String reason)
     {

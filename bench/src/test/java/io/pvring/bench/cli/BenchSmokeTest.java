@@ -209,6 +209,21 @@ class BenchSmokeTest
     }
 
     @Test
+    void blkModeTakesTheDiskSpecsLimits() throws IOException
+    {
+        final Path json = dir.resolve("blk-limited.json");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "null:8m,iops=2000", "--qd", "4", "--wait",
+            "notify", "--duration", "300ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertEquals("iops-total=2000", Records.params(record).get("limits"));
+        final double ops = Records.number(record, "ops_per_sec");
+        // 2000 per second plus at most the bucket (200 + 1) in a measured window of at least 150 ms.
+        assertTrue(ops > 0 && ops <= 2000 + 201 / 0.15, "limited to 2000 IOPS: " + ops);
+    }
+
+    @Test
     void blkModeWaitsAdaptivelyOnTheSharedRunners() throws IOException
     {
         final Path json = dir.resolve("blk.json");
