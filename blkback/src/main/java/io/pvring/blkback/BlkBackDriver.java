@@ -82,6 +82,10 @@ import static io.pvring.blkif.BlkifKeys.TYPE;
  * changes: new valid limits take effect at once, connected or not; a bad value (or an unknown {@code qos-} key) is
  * recorded in the device's {@code error} node, as Linux's {@code xenbus_dev_error} does, and the limits in force
  * stay.
+ *
+ * <p>A store that fails for good while the device runs (a remote disk whose NBD server died) leaves the device
+ * connected, every request answered {@code BLKIF_RSP_ERROR}, and writes {@code "5 disk <server> failed: <why>"}
+ * to the device's {@code error} node.
  */
 public final class BlkBackDriver implements XenbusBackendDriver
 {
@@ -195,6 +199,9 @@ public final class BlkBackDriver implements XenbusBackendDriver
             throw new IllegalStateException("the opener gave " + opened + ", not the " + SECTOR_SIZE + "=" +
                 sectorSize + " asked");
         }
+        // A remote disk whose server dies: the device stays, every request is answered BLKIF_RSP_ERROR, and the
+        // error node says which server and why (the xenbus thread writes it).
+        store.failureListener(reason -> device.requestError(XenbusDevice.EIO, reason));
         final int physicalSectorSize = physicalKey != 0 ? physicalKey :
             Math.max(sectorSize, store.physicalSectorSize());
         final String discardEnable = device.read(DISCARD_ENABLE);

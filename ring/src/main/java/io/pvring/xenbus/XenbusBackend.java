@@ -304,7 +304,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
     {
         final String key = key(type, Integer.toString(fe), devid);
         final XenbusDevice d = new XenbusDevice(
-            true, type, devid, fe, backendDomid, path, fePath, xs, hypervisor, pump::requestClose);
+            true, type, devid, fe, backendDomid, path, fePath, xs, hypervisor, pump);
         XenbusBackendDevice handler = null;
         try
         {
