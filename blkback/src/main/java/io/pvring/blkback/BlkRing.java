@@ -339,7 +339,8 @@ public final class BlkRing implements RingAgent
             }
             final InFlightIo io = throttled;
             throttled = null;
-            accountThrottled(throttleCheckedNs - throttledSinceNs);
+            // A fresh reading: limits lifted meanwhile let it start without asking the clock.
+            accountThrottled(nanoClock.nanoTime() - throttledSinceNs);
             work = 1;
             if (dispatch(io))
             {

@@ -153,11 +153,13 @@ class ThrottledRingTest
             final int queued = fill(rig.q(0), data, 0);
             rig.run();
             assertEquals(1, rig.completions.size(), "4 KiB per second: one write, then the bucket is full");
+            now.addAndGet(3 * MS);
             rig.back.throttleLimits(ThrottleLimits.NONE);
             rig.completions.clear();
             rig.run();
             assertEquals(queued - 1, rig.completions.size(), "no limit: the held write and all behind it complete");
             assertEquals(1, rig.ring(0).throttledRequests(), "the held write was counted once");
+            assertEquals(3 * MS, rig.ring(0).throttledNanos(), "held from its refusal until the limits went");
         }
     }
 
