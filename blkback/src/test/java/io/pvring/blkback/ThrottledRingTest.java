@@ -1,11 +1,13 @@
 package io.pvring.blkback;
 
+import java.lang.management.ManagementFactory;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.pvring.blkback.qos.ThrottleLimits;
 import io.pvring.blkback.store.MemoryBlockStore;
 import io.pvring.blkback.test.TestData;
+import io.pvring.blkfront.BlkCompletionHandler;
 import io.pvring.blkfront.BlkFrontConfig;
 import io.pvring.blkfront.BlkFrontQueue;
 import io.pvring.event.WaitMode;
@@ -160,6 +162,57 @@ class ThrottledRingTest
             assertEquals(queued - 1, rig.completions.size(), "no limit: the held write and all behind it complete");
             assertEquals(1, rig.ring(0).throttledRequests(), "the held write was counted once");
             assertEquals(3 * MS, rig.ring(0).throttledNanos(), "held from its refusal until the limits went");
+        }
+    }
+
+    @Test
+    void holdingAndStartingRequestsAllocatesNothing()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final BlkBackConfig config = BlkBackConfig.builder().nanoClock(now::get)
+            .throttle(ThrottleLimits.parse(Map.of("iops-total", "1000")::get, "")).build();
+        try (CoreRig rig = new CoreRig(new MemoryBlockStore(8 << 20, 512), config, BlkFrontConfig.defaults()))
+        {
+            final BlkFrontQueue queue = rig.front.queue(0);
+            final BlkRing ring = rig.back.rings().get(0);
+            final long[] ok = new long[1];
+            final BlkCompletionHandler handler = (cookie, op, status) -> ok[0] += status == BLKIF_RSP_OKAY ? 1 : 0;
+            final Runnable round = () ->
+            {
+                for (int i = 0; i < 16; i++)
+                {
+                    queue.write(i * 8L, 8, data, 0, i);
+                }
+                queue.push();
+                int answered = 0;
+                for (int step = 0; answered < 16; step++)
+                {
+                    ring.doWork();
+                    answered += queue.poll(handler);
+                    now.addAndGet(MS); // logical time: the bucket leaks one write per step
+                    if (step > 1000)
+                    {
+                        throw new AssertionError(answered + " of 16 answered in 1000 logical ms");
+                    }
+                }
+            };
+            for (int i = 0; i < 2_000; i++)
+            {
+                round.run();
+            }
+            final long heldBefore = ring.throttledRequests();
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 1_000; i++)
+            {
+                round.run();
+            }
+            final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertEquals(3_000 * 16L, ok[0], "every write succeeded");
+            assertTrue(ring.throttledRequests() - heldBefore > 1_000, "requests were held and started again");
+            // One allocation per request would be >= 16 bytes x 16k; the JIT may allocate a few bytes once.
+            assertTrue(allocated < 10_000, "bytes allocated by 16000 throttled writes: " + allocated);
+            rig.back.disconnect();
         }
     }
 
