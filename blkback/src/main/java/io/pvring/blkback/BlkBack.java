@@ -6,6 +6,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import io.pvring.blkback.qos.BlkThrottle;
+import io.pvring.blkback.qos.ThrottleLimits;
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkif.BlkifAbi;
 import io.pvring.event.EventPort;
@@ -41,6 +43,7 @@ public final class BlkBack implements AutoCloseable
     private final List<int[]> ringHandles = new ArrayList<>();
     private final List<BlkRingCounters> ringCounters = new ArrayList<>();
     private final List<AgentHandle> handles = new ArrayList<>();
+    private final BlkThrottle throttle;
     private volatile String brokenReason;
     private volatile BrokenListener brokenListener;
 
@@ -59,6 +62,7 @@ public final class BlkBack implements AutoCloseable
         this.store = store;
         this.config = config;
         this.mapper = mapper;
+        this.throttle = new BlkThrottle(config.throttle());
         this.countersManager = countersManager != null ?
             countersManager : BlkRingCounters.newCountersManager(16 * config.maxQueues());
     }
@@ -81,6 +85,25 @@ public final class BlkBack implements AutoCloseable
     public CountersManager countersManager()
     {
         return countersManager;
+    }
+
+    /** The device's I/O limits now. */
+    public ThrottleLimits throttleLimits()
+    {
+        return throttle.limits();
+    }
+
+    /**
+     * Changes the device's I/O limits, connected or not (the control thread): the rings take them at their next
+     * request, and a ring holding a request for the old limits is woken to ask the new ones.
+     */
+    public void throttleLimits(final ThrottleLimits limits)
+    {
+        throttle.limits(limits);
+        for (final AgentHandle handle : handles)
+        {
+            handle.wake();
+        }
     }
 
     /** Rings connected now, in queue order. */
@@ -177,7 +200,7 @@ public final class BlkBack implements AutoCloseable
         final BlkRingCounters counters = new BlkRingCounters(countersManager, role);
         final BlkRing blkRing = new BlkRing(role,
             new BlkRing.Transport(ring, pageOrder, abi, port, persistentGrants && config.persistentGrants()),
-            new BlkRing.Device(mapper, store, config), counters, this::onRingBroken);
+            new BlkRing.Device(mapper, store, config, throttle), counters, this::onRingBroken);
         rings.add(blkRing);
         ringHandles.add(handles);
         ringCounters.add(counters);

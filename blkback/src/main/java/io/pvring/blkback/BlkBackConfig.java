@@ -1,5 +1,6 @@
 package io.pvring.blkback;
 
+import io.pvring.blkback.qos.ThrottleLimits;
 import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.WaitMode;
 import io.pvring.ring.SharedRingDescriptor;
@@ -38,6 +39,7 @@ public final class BlkBackConfig
     private final WaitMode waitMode;
     private final int batchLimit;
     private final long inFlightDrainTimeoutMs;
+    private final ThrottleLimits throttle;
 
     private BlkBackConfig(final Builder builder)
     {
@@ -54,6 +56,7 @@ public final class BlkBackConfig
         this.waitMode = builder.waitMode;
         this.batchLimit = builder.batchLimit;
         this.inFlightDrainTimeoutMs = builder.inFlightDrainTimeoutMs;
+        this.throttle = builder.throttle;
         validate();
     }
 
@@ -85,6 +88,7 @@ public final class BlkBackConfig
         builder.waitMode = waitMode;
         builder.batchLimit = batchLimit;
         builder.inFlightDrainTimeoutMs = inFlightDrainTimeoutMs;
+        builder.throttle = throttle;
         return builder;
     }
 
@@ -154,6 +158,12 @@ public final class BlkBackConfig
         return inFlightDrainTimeoutMs;
     }
 
+    /** The device's I/O limits when it connects ({@link ThrottleLimits#NONE} by default). */
+    public ThrottleLimits throttle()
+    {
+        return throttle;
+    }
+
     /** The {@code info} key: {@code VDISK_*} bits. */
     public int info()
     {
@@ -173,9 +183,10 @@ public final class BlkBackConfig
         check(maxPersistentGrants >= 0 && maxPersistentGrants <= 1 << 20,
             "maxPersistentGrants", maxPersistentGrants, "0..1048576");
         check(persistentGrantUnusedSeconds >= 1, "persistentGrantUnusedSeconds", persistentGrantUnusedSeconds, "1..");
-        if (nanoClock == null || waitMode == null)
+        if (nanoClock == null || waitMode == null || throttle == null)
         {
-            throw new IllegalArgumentException("nanoClock=" + nanoClock + " waitMode=" + waitMode + " must be set");
+            throw new IllegalArgumentException("nanoClock=" + nanoClock + " waitMode=" + waitMode + " throttle=" +
+                throttle + " must be set");
         }
         check(batchLimit >= 1, "batchLimit", batchLimit, "1..");
         if (inFlightDrainTimeoutMs < 1 || inFlightDrainTimeoutMs > Integer.MAX_VALUE - 1_000)
@@ -199,7 +210,7 @@ public final class BlkBackConfig
             maxPersistentGrants + ", persistentGrantUnusedSeconds=" + persistentGrantUnusedSeconds +
             ", readOnly=" + readOnly + ", cdrom=" + cdrom + ", discard=" + discard +
             ", waitMode=" + waitMode + ", batchLimit=" + batchLimit + ", inFlightDrainTimeoutMs=" +
-            inFlightDrainTimeoutMs + '}';
+            inFlightDrainTimeoutMs + ", throttle=" + throttle + '}';
     }
 
     /** Mutable settings; {@link #build()} validates them once into an immutable {@link BlkBackConfig}. */
@@ -218,6 +229,7 @@ public final class BlkBackConfig
         private WaitMode waitMode = WaitMode.ADAPTIVE;
         private int batchLimit = DEFAULT_BATCH_LIMIT;
         private long inFlightDrainTimeoutMs = DEFAULT_IN_FLIGHT_DRAIN_TIMEOUT_MS;
+        private ThrottleLimits throttle = ThrottleLimits.NONE;
 
         private Builder()
         {
@@ -323,6 +335,16 @@ public final class BlkBackConfig
         public Builder inFlightDrainTimeoutMs(final long value)
         {
             inFlightDrainTimeoutMs = value;
+            return this;
+        }
+
+        /**
+         * The device's I/O limits (QEMU's throttling options) when it connects; the {@code qos-*} backend keys set
+         * them per device and change them while it is connected ({@link BlkBackDriver}).
+         */
+        public Builder throttle(final ThrottleLimits value)
+        {
+            throttle = value;
             return this;
         }
 

@@ -1,9 +1,12 @@
 package io.pvring.blkback;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
+import io.pvring.blkback.qos.ThrottleLimits;
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.DiskSpec;
 import io.pvring.blkback.store.DiskStores;
@@ -22,6 +25,7 @@ import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
 import io.pvring.xenbus.XenbusPaths;
 import io.pvring.xenbus.XenbusState;
+import io.pvring.xenstore.XenStoreException;
 import org.agrona.concurrent.status.CountersManager;
 
 import static io.pvring.blkif.BlkifKeys.DEVICE_TYPE;
@@ -69,6 +73,19 @@ import static io.pvring.blkif.BlkifKeys.TYPE;
  * or 4096, with {@code physical-sector-size >= sector-size}; absent, the logical size is 512 and the physical size
  * the store's own. The logical size is handed to the {@link StoreOpener}; request sector fields stay in 512-byte
  * units as blkif.h says, and requests not aligned to the logical size get {@code BLKIF_RSP_ERROR}.
+ *
+ * <p>QoS: the backend keys {@value #QOS_PREFIX}{@code <option>} (pvring keys, not Linux's) limit the device's I/O
+ * with QEMU's throttling options ({@link ThrottleLimits#KEYS}): {@code qos-iops-total}, {@code qos-iops-read},
+ * {@code qos-iops-write}, {@code qos-bps-total}, {@code qos-bps-read}, {@code qos-bps-write}, each with
+ * {@code -max} (burst rate) and {@code -max-length} (burst seconds), and {@code qos-iops-size}; decimal numbers,
+ * absent or 0 = no limit. Read at probe (a bad value refuses the device) and again whenever the backend directory
+ * changes: new valid limits take effect at once, connected or not; a bad value (or an unknown {@code qos-} key) is
+ * recorded in the device's {@code error} node, as Linux's {@code xenbus_dev_error} does, and the limits in force
+ * stay.
+ *
+ * <p>A store that fails for good while the device runs (a remote disk whose NBD server died) leaves the device
+ * connected, every request answered {@code BLKIF_RSP_ERROR}, and writes {@code "5 disk <server> failed: <why>"}
+ * to the device's {@code error} node.
  */
 public final class BlkBackDriver implements XenbusBackendDriver
 {
@@ -82,6 +99,9 @@ public final class BlkBackDriver implements XenbusBackendDriver
 
     /** Backend key: the device's {@link WaitMode}, overriding the driver's configuration. */
     public static final String WAIT_MODE = "wait-mode";
+
+    /** Prefix of the backend keys holding the device's I/O limits: {@code qos-iops-total} and the like. */
+    public static final String QOS_PREFIX = "qos-";
 
     /** The sector sizes a toolstack may choose, as Linux block devices have them. */
     private static final int[] SECTOR_SIZES = { 512, 1024, 2048, 4096 };
@@ -162,6 +182,15 @@ public final class BlkBackDriver implements XenbusBackendDriver
             throw new IllegalStateException(PHYSICAL_SECTOR_SIZE + "=" + physicalKey + " below " + SECTOR_SIZE +
                 "=" + sectorSize + " in " + device.nodePath());
         }
+        final ThrottleLimits limits;
+        try
+        {
+            limits = qosKeys(device);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalStateException(ex.getMessage() + " in " + device.nodePath(), ex);
+        }
         final BlockStore store = opener.open(device.read(TYPE), params, readOnly, sectorSize);
         if (store.logicalSectorSize() != sectorSize)
         {
@@ -170,10 +199,14 @@ public final class BlkBackDriver implements XenbusBackendDriver
             throw new IllegalStateException("the opener gave " + opened + ", not the " + SECTOR_SIZE + "=" +
                 sectorSize + " asked");
         }
+        // A remote disk whose server dies: the device stays, every request is answered BLKIF_RSP_ERROR, and the
+        // error node says which server and why (the xenbus thread writes it).
+        store.failureListener(reason -> device.requestError(XenbusDevice.EIO, reason));
         final int physicalSectorSize = physicalKey != 0 ? physicalKey :
             Math.max(sectorSize, store.physicalSectorSize());
         final String discardEnable = device.read(DISCARD_ENABLE);
         final BlkBackConfig deviceConfig = config.toBuilder().readOnly(readOnly || config.readOnly()).cdrom(cdrom)
+            .throttle(limits)
             .discard(config.discard() && !"0".equals(discardEnable))
             .waitMode(waitMode).build();
         // Linux publishes these in probe, before InitWait: some frontends read them as soon as they see InitWait.
@@ -214,6 +247,43 @@ public final class BlkBackDriver implements XenbusBackendDriver
             key + "=" + text + " in " + device.nodePath() + " is not 512, 1024, 2048 or 4096");
     }
 
+    /**
+     * The device's limits from its {@value #QOS_PREFIX} backend keys.
+     *
+     * @throws IllegalArgumentException naming the key, its value and the rule it breaks.
+     */
+    static ThrottleLimits qosKeys(final XenbusDevice device)
+    {
+        final Map<String, String> values = new HashMap<>();
+        final List<String> names;
+        try
+        {
+            names = device.xenstore().directory(device.nodePath());
+        }
+        catch (final XenStoreException ex)
+        {
+            return ThrottleLimits.NONE; // the directory is going away: no limits to read
+        }
+        for (final String name : names)
+        {
+            if (name.startsWith(QOS_PREFIX))
+            {
+                final String option = name.substring(QOS_PREFIX.length());
+                if (!ThrottleLimits.KEYS.contains(option))
+                {
+                    throw new IllegalArgumentException(name + " is not a limit: " + QOS_PREFIX + " keys are " +
+                        String.join(", ", ThrottleLimits.KEYS));
+                }
+                final String value = device.read(name);
+                if (value != null)
+                {
+                    values.put(option, value);
+                }
+            }
+        }
+        return ThrottleLimits.parse(values::get, QOS_PREFIX);
+    }
+
     /** One vbd: its store for the device's life, and a {@link BlkBack} per connection. */
     public final class Device implements XenbusBackendDevice
     {
@@ -222,6 +292,8 @@ public final class BlkBackDriver implements XenbusBackendDriver
         private final BlkBackConfig deviceConfig;
         private final int physicalSectorSize;
         private final List<EventPort> ports = new ArrayList<>();
+        /** The limits in force: the {@code qos-*} keys as last read valid (written on the xenbus thread). */
+        private volatile ThrottleLimits limits;
         private GrantMapper mapper;
         private BlkBack back;
 
@@ -235,6 +307,37 @@ public final class BlkBackDriver implements XenbusBackendDriver
             this.xenbus = xenbus;
             this.store = store;
             this.deviceConfig = deviceConfig;
+            this.limits = deviceConfig.throttle();
+        }
+
+        /** The device's I/O limits in force (any thread). */
+        public ThrottleLimits throttleLimits()
+        {
+            return limits;
+        }
+
+        /** Takes changed {@code qos-*} keys: valid ones at once, a bad one into the error node. */
+        @Override
+        public void backendChanged(final XenbusDevice device)
+        {
+            final ThrottleLimits read;
+            try
+            {
+                read = qosKeys(device);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                device.error(XenbusDevice.EINVAL, ex.getMessage() + "; the limits stay " + limits);
+                return;
+            }
+            if (!read.equals(limits))
+            {
+                limits = read;
+                if (back != null)
+                {
+                    back.throttleLimits(read);
+                }
+            }
         }
 
         public XenbusDevice xenbus()
@@ -309,6 +412,7 @@ public final class BlkBackDriver implements XenbusBackendDriver
             mapper = device.hypervisor().grantMapper(device.backendDomid(), device.frontendDomid());
             back = new BlkBack("blkback-" + device.frontendDomid() + "-" + device.devid(), store, deviceConfig,
                 mapper, counters);
+            back.throttleLimits(limits); // the keys may have changed since probe
             for (int q = 0; q < queues; q++)
             {
                 final EventPort port = device.hypervisor().eventChannels()

@@ -2,8 +2,10 @@ package io.pvring.blkback;
 
 import java.util.concurrent.CompletableFuture;
 
+import io.pvring.blkback.qos.BlkThrottle;
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkif.BlkifAbi;
+import io.pvring.blkif.BlkifDescriptor;
 import io.pvring.event.EventPort;
 import io.pvring.grant.GrantMapper;
 import io.pvring.ring.BackRing;
@@ -50,6 +52,12 @@ import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
  * mappings pinned by requests in flight are never unmapped. A sleeping ring that holds mappings asks its runner to
  * wake it when the next purge is due ({@link AgentWaker#wakeWithin}).
  *
+ * <p>QoS: a device with limits ({@link BlkThrottle}, shared by its rings) has each read and write admitted before
+ * it starts (flushes and discards are not throttled, as in QEMU's {@code -drive} throttling). A request the limits
+ * refuse is held, parsed but not started, and nothing more is taken from the ring until it starts: the ring asks
+ * its runner to wake it when the budget returns ({@link AgentWaker#wakeWithin}) instead of sleeping a thread, so
+ * the other rings on the runner run on. The time requests spent held is counted ({@link #throttledNanos()}).
+ *
  * <p>Waiting is the runner's business: {@link #doWork()} never arms {@code req_event}; the runner calls
  * {@link #armAndCheck()} ({@code RING_FINAL_CHECK_FOR_REQUESTS}, plus "a completion is queued") only before it lets
  * the ring sleep, so a polling ring costs its frontend no notifications. A store completing on another thread
@@ -82,8 +90,13 @@ public final class BlkRing implements RingAgent
     }
 
     /** What every ring of a device shares: the frontend's grants, the disk and the settings. */
-    public record Device(GrantMapper mapper, BlockStore store, BlkBackConfig config)
+    public record Device(GrantMapper mapper, BlockStore store, BlkBackConfig config, BlkThrottle throttle)
     {
+        /** A device without limits, ever. */
+        public Device(final GrantMapper mapper, final BlockStore store, final BlkBackConfig config)
+        {
+            this(mapper, store, config, null);
+        }
     }
 
     private final String roleName;
@@ -101,9 +114,20 @@ public final class BlkRing implements RingAgent
     private final int batchLimit;
     private final long drainTimeoutNs;
     private final UnsafeBuffer request;
+    /** The device's limits, or null for a device that never has any. */
+    private final BlkThrottle throttle;
 
     /** A barrier taken from the ring, waiting for the requests before it to drain. */
     private InFlightIo waitingBarrier;
+    /** A request the device's limits hold back: nothing more is taken from the ring until it starts. */
+    private InFlightIo throttled;
+    /** When {@link #throttled} was first refused, and when the limits let it start (nanoClock time). */
+    private long throttledSinceNs;
+    private long throttledUntilNs;
+    /** When the limits were last asked. */
+    private long throttleCheckedNs;
+    private volatile long throttledNanos;
+    private volatile long throttledRequests;
     /** A barrier in flight: nothing else starts until it is answered. */
     private BlkRequest exclusive;
     private long pendingRequests;
@@ -143,6 +167,7 @@ public final class BlkRing implements RingAgent
         this.batchLimit = config.batchLimit();
         this.drainTimeoutNs = config.inFlightDrainTimeoutMs() * 1_000_000L;
         this.request = new UnsafeBuffer(new byte[abi.slotBytes()]);
+        this.throttle = device.throttle();
         this.parser = new BlkRequestParser(abi, mapper, device.store(), config);
         final int maxSegments = Math.max(config.maxIndirectSegments(), BLKIF_MAX_SEGMENTS_PER_REQUEST);
         this.executor = new BlkExecutor(roleName, back.geometry().entries(), maxSegments, mapper, device.store(),
@@ -192,6 +217,24 @@ public final class BlkRing implements RingAgent
     public long rejections(final BlkRejectReason reason)
     {
         return parser.rejections(reason);
+    }
+
+    /** Nanoseconds requests of this ring spent held by the device's limits, counted when each started. */
+    public long throttledNanos()
+    {
+        return throttledNanos;
+    }
+
+    /** Requests of this ring the device's limits held before they started. */
+    public long throttledRequests()
+    {
+        return throttledRequests;
+    }
+
+    /** True while a request waits for the device's limits. Read it on the ring's thread (or once it stopped). */
+    public boolean isThrottled()
+    {
+        return throttled != null;
     }
 
     /** Completions a store delivered twice, or after teardown gave up on their request (ignored). */
@@ -287,10 +330,27 @@ public final class BlkRing implements RingAgent
         {
             return 0;
         }
+        int work = 0;
+        if (throttled != null)
+        {
+            if (throttleWait(throttled.request) != 0)
+            {
+                return 0;
+            }
+            final InFlightIo io = throttled;
+            throttled = null;
+            // A fresh reading: limits lifted meanwhile let it start without asking the clock.
+            accountThrottled(nanoClock.nanoTime() - throttledSinceNs);
+            work = 1;
+            if (dispatch(io))
+            {
+                return work;
+            }
+        }
         final int available = back.unconsumedRequests();
         if (available == 0)
         {
-            return 0;
+            return work;
         }
         if (available == BackRing.BROKEN)
         {
@@ -311,26 +371,75 @@ public final class BlkRing implements RingAgent
                 respond(io.request, status);
                 executor.release(io);
             }
-            else if (io.request.kind() != BlkRequest.Kind.BARRIER)
+            else if (throttleWait(io.request) != 0)
             {
-                executor.start(io);
+                throttled = io; // parsed, held: the ring is read no further until the limits let it start
+                throttledSinceNs = throttleCheckedNs;
+                return work + i + 1;
             }
-            else if (executor.inFlight() > 1)
+            else if (dispatch(io))
             {
-                waitingBarrier = io; // drain first: nothing more is taken from the ring until it has run
-                return i + 1;
-            }
-            else
-            {
-                exclusive = io.request;
-                executor.start(io);
-                if (exclusive != null)
-                {
-                    return i + 1;
-                }
+                return work + i + 1;
             }
         }
-        return batch;
+        return work + batch;
+    }
+
+    /**
+     * Starts a validated request, or keeps a barrier until what is in flight before it drained.
+     *
+     * @return true when nothing more may be taken from the ring now (a barrier waits or runs).
+     */
+    private boolean dispatch(final InFlightIo io)
+    {
+        if (io.request.kind() != BlkRequest.Kind.BARRIER)
+        {
+            executor.start(io);
+            return false;
+        }
+        if (executor.inFlight() > 1)
+        {
+            waitingBarrier = io; // drain first: nothing more is taken from the ring until it has run
+            return true;
+        }
+        exclusive = io.request;
+        executor.start(io);
+        return exclusive != null;
+    }
+
+    /**
+     * Asks the device's limits whether {@code r} may start now: 0 when it may (or is not throttled: flushes,
+     * discards, a device without limits), otherwise the nanoseconds to wait, with {@link #throttledUntilNs} set to
+     * when that is.
+     */
+    private long throttleWait(final BlkRequest r)
+    {
+        final BlkThrottle t = throttle;
+        if (t == null || !t.limited())
+        {
+            return 0;
+        }
+        final BlkRequest.Kind kind = r.kind();
+        final boolean write = kind == BlkRequest.Kind.WRITE || kind == BlkRequest.Kind.BARRIER;
+        if (kind != BlkRequest.Kind.READ && !(write && r.segments() > 0))
+        {
+            return 0;
+        }
+        final long now = nanoClock.nanoTime();
+        final long wait = t.admit(write, r.nrSectors() << BlkifDescriptor.SECTOR_SHIFT, now);
+        throttleCheckedNs = now;
+        throttledUntilNs = now + wait;
+        return wait;
+    }
+
+    /**
+     * Counts one request held by the device's limits for {@code nanos} (from its first refusal to the moment they
+     * let it start), the one place the ring's throttled-time statistics are fed from.
+     */
+    private void accountThrottled(final long nanos)
+    {
+        throttledNanos = throttledNanos + nanos; // single writer: this ring's runner
+        throttledRequests = throttledRequests + 1;
     }
 
     /**
@@ -354,6 +463,15 @@ public final class BlkRing implements RingAgent
         {
             waker.wakeWithin(Math.max(0, persistent.nanosUntilPurge(nanoClock.nanoTime())));
         }
+        if (throttled != null)
+        {
+            // Woken when the limits let it start; a frontend notification meanwhile changes nothing.
+            if (waker != null)
+            {
+                waker.wakeWithin(Math.max(0, throttledUntilNs - nanoClock.nanoTime()));
+            }
+            return false;
+        }
         if (waitingBarrier != null || exclusive != null || executor.freeTags() == 0)
         {
             return false;
@@ -361,10 +479,10 @@ public final class BlkRing implements RingAgent
         return back.finalCheckForRequests();
     }
 
-    /** True when nothing but a barrier that has not started is in flight. */
+    /** True when nothing but a barrier or a throttled request that has not started is in flight. */
     private boolean drained()
     {
-        return executor.inFlight() == (waitingBarrier == null ? 0 : 1);
+        return executor.inFlight() == (waitingBarrier == null ? 0 : 1) + (throttled == null ? 0 : 1);
     }
 
     /**
@@ -468,6 +586,11 @@ public final class BlkRing implements RingAgent
             stopped = true;
             final long left = terminating ?
                 Math.max(0, drainTimeoutNs - (SystemNanoClock.INSTANCE.nanoTime() - terminateNs)) : 0;
+            if (throttled != null)
+            {
+                executor.release(throttled); // parsed, never started: nothing mapped, nothing submitted
+                throttled = null;
+            }
             final boolean drained = executor.quiesce(left, SystemNanoClock.INSTANCE, waitingBarrier);
             waitingBarrier = null;
             executor.closeQueue();

@@ -304,7 +304,7 @@ public final class XenbusBackend implements Agent, AutoCloseable
     {
         final String key = key(type, Integer.toString(fe), devid);
         final XenbusDevice d = new XenbusDevice(
-            true, type, devid, fe, backendDomid, path, fePath, xs, hypervisor, pump::requestClose);
+            true, type, devid, fe, backendDomid, path, fePath, xs, hypervisor, pump);
         XenbusBackendDevice handler = null;
         try
         {
@@ -363,6 +363,15 @@ public final class XenbusBackend implements Agent, AutoCloseable
             return;
         }
         final XenbusDevice d = e.device;
+        try
+        {
+            e.handler.backendChanged(d);
+        }
+        catch (final RuntimeException ex)
+        {
+            logDriverFailure(d, "backendChanged", ex);
+            d.error(XenbusDevice.EIO, "backend key change failed: " + ex);
+        }
         if (maybeInitWait(e))
         {
             frontendChanged(e, e.otherend.read(xs));

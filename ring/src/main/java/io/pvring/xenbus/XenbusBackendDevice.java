@@ -18,6 +18,16 @@ public interface XenbusBackendDevice
     }
 
     /**
+     * The backend directory changed: the toolstack wrote or removed a key (or the bus or driver wrote one). Called
+     * after probe on every change, connected or not, for settings that may change while the device runs (blkback's
+     * {@code qos-*} limits). Re-read what matters and ignore the rest; a bad value is the toolstack's mistake:
+     * record it with {@link XenbusDevice#error(int, String)} and keep the device as it is. By default nothing.
+     */
+    default void backendChanged(final XenbusDevice device)
+    {
+    }
+
+    /**
      * The frontend is Initialised or Connected (either: watch events coalesce). Read its transport keys
      * (ring-ref, event-channel, protocol, queues), map the rings, bind the event channels, start the ring agents,
      * write what the frontend needs (sectors, info...). Frontend keys are hostile input.

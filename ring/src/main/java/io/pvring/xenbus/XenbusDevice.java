@@ -33,11 +33,13 @@ public final class XenbusDevice
     /** Linux errno for unusable peer input (bad keys, a malicious ring): the default of {@link #fatal(String)}. */
     public static final int EINVAL = 22;
 
-    /** Hands a close request to the xenbus thread (the device's bus's event pump). */
-    @FunctionalInterface
+    /** Hands close requests and error reports to the xenbus thread (the device's bus's event pump). */
     interface CloseRequests
     {
         void requestClose(XenbusDevice device, int errno, String reason);
+
+        /** {@link XenbusDevice#error(int, String)} on the xenbus thread. */
+        void requestError(XenbusDevice device, int errno, String reason);
     }
 
     private final boolean backend;
@@ -262,6 +264,23 @@ public final class XenbusDevice
         switchState(XenbusState.CLOSING);
     }
 
+    /**
+     * Linux {@code xenbus_dev_error(dev, -errno, reason)}: writes {@code "<errno> <reason>"} to the same error node
+     * as {@link #fatal(int, String)} but leaves the state alone: for a mistake the device survives (a toolstack key
+     * with a bad value, refused while the old setting stays). Xenbus thread only.
+     */
+    public void error(final int errno, final String reason)
+    {
+        try
+        {
+            xs.write(XenbusPaths.errorPath(ownDomid(), nodePath) + "/error", errorNode(errno, reason));
+        }
+        catch (final XenStoreException ex)
+        {
+            // No error node is possible (permissions, quota): the log of the caller is all that is left.
+        }
+    }
+
     /** The value {@link #fatal(int, String)} writes to the error node: Linux's {@code "%i " + message}. */
     public static String errorNode(final int errno, final String reason)
     {
@@ -290,6 +309,17 @@ public final class XenbusDevice
     public void requestClose(final int errno, final String reason)
     {
         closeRequests.requestClose(this, errno, reason);
+    }
+
+    /**
+     * Asks the xenbus thread to record {@code "<errno> <reason>"} in the device's error node
+     * ({@link #error(int, String)}) without closing it: for a failure found on another thread that the device
+     * survives in some form (a remote disk whose server died: the device stays, every request is answered with an
+     * error). Thread-safe, never blocks.
+     */
+    public void requestError(final int errno, final String reason)
+    {
+        closeRequests.requestError(this, errno, reason);
     }
 
     void otherendState(final XenbusState s)

@@ -15,7 +15,7 @@ import io.pvring.xenstore.XsConnection;
  * copied out before they are handled because handlers read and write xenstore themselves. Shared by
  * {@link XenbusBackend} and {@link XenbusFrontend}; only {@link #requestClose} is thread-safe.
  */
-final class XenbusEventPump
+final class XenbusEventPump implements XenbusDevice.CloseRequests
 {
     private static final int EVENTS_PER_WORK = 64;
 
@@ -26,8 +26,8 @@ final class XenbusEventPump
         void onCloseRequest(XenbusDevice device, int errno, String reason);
     }
 
-    /** A close request on its way from another thread. */
-    private record CloseRequest(XenbusDevice device, int errno, String reason)
+    /** A close request (or, when {@code close} is false, an error report) on its way from another thread. */
+    private record CloseRequest(XenbusDevice device, int errno, String reason, boolean close)
     {
     }
 
@@ -55,9 +55,18 @@ final class XenbusEventPump
     }
 
     /** The {@link XenbusDevice} close callback: queues the request and wakes the xenbus thread. Thread-safe. */
-    void requestClose(final XenbusDevice device, final int errno, final String reason)
+    @Override
+    public void requestClose(final XenbusDevice device, final int errno, final String reason)
     {
-        closeRequests.add(new CloseRequest(device, errno, reason));
+        closeRequests.add(new CloseRequest(device, errno, reason, true));
+        wake();
+    }
+
+    /** The {@link XenbusDevice} error callback: queues the report and wakes the xenbus thread. Thread-safe. */
+    @Override
+    public void requestError(final XenbusDevice device, final int errno, final String reason)
+    {
+        closeRequests.add(new CloseRequest(device, errno, reason, false));
         wake();
     }
 
@@ -69,7 +78,14 @@ final class XenbusEventPump
         while (null != (request = closeRequests.poll()))
         {
             work++;
-            closeHandler.onCloseRequest(request.device(), request.errno(), request.reason());
+            if (request.close())
+            {
+                closeHandler.onCloseRequest(request.device(), request.errno(), request.reason());
+            }
+            else
+            {
+                request.device().error(request.errno(), request.reason());
+            }
         }
         events.clear();
         work += xs.drainWatchEvents(collector, EVENTS_PER_WORK);

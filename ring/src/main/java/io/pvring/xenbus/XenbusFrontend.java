@@ -92,7 +92,7 @@ public final class XenbusFrontend implements Agent, AutoCloseable
             throw new IllegalStateException("bad backend-id below " + path);
         }
         final XenbusDevice d = new XenbusDevice(
-            false, type, devid, domid, backendId, path, backendPath, xs, hypervisor, pump::requestClose);
+            false, type, devid, domid, backendId, path, backendPath, xs, hypervisor, pump);
         final Entry e = new Entry(key, d, driver, backendPath + "/" + XenbusPaths.STATE, waitForBackend);
         devices.put(key, e);
         if (!waitForBackend && d.state() == INITIALISING)

@@ -19,6 +19,7 @@ import io.pvring.bench.run.RunControl;
 import io.pvring.blkback.BlkBack;
 import io.pvring.blkback.BlkBackConfig;
 import io.pvring.blkback.BlkRing;
+import io.pvring.blkback.qos.ThrottleLimits;
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.DiskSpec;
 import io.pvring.blkback.store.DiskStores;
@@ -141,6 +142,7 @@ public final class BlkBench
         final Domain guest = hypervisor.createDomain("bench-guest", frames * GuestMemory.PAGE_SIZE);
         final BlkBackConfig backConfig = BlkBackConfig.builder()
             .waitMode(config.waitMode())
+            .throttle(config.disk() != null ? config.disk().limits() : ThrottleLimits.NONE)
             .persistentGrants(config.persistent())
             .maxQueues(Math.max(BlkBackConfig.DEFAULT_MAX_QUEUES, queues))
             .maxIndirectSegments(Math.max(BlkBackConfig.DEFAULT_MAX_INDIRECT_SEGMENTS, config.indirectSegments()))
@@ -309,6 +311,10 @@ public final class BlkBench
         {
             params.put("cache", DiskSpec.token(disk.cache()));
             params.put("aio", DiskSpec.token(disk.aio()));
+        }
+        if (disk != null && disk.limits().limited())
+        {
+            params.put("limits", disk.limits().toString());
         }
         params.put("rw", config.pattern().label());
         params.put("bs", config.blockSize());

@@ -1,6 +1,7 @@
 package io.pvring.bench.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
@@ -12,6 +13,7 @@ import java.util.concurrent.Callable;
 import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
+import io.pvring.bench.blk.FioBaseline;
 import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
 import io.pvring.bench.report.HtmlReport;
@@ -24,6 +26,7 @@ import io.pvring.bench.ring.RingRuns;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Interruption;
 import io.pvring.bench.run.Progress;
+import io.pvring.blkback.store.DiskSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,8 +42,9 @@ import picocli.CommandLine.Spec;
     description = "Benchmarks. Without a subcommand: the default suite (about a minute): the pvring ring against "
         + "Agrona, ArrayBlockingQueue and Xen's C ring.h for batch sizes 1/8/32 and slot sizes 64..480 bytes; "
         + "blkfront/blkback 4k random reads at queue depths 1..32, polling vs notifications, persistent grants on "
-        + "vs off, null store vs a temporary raw file; netfront/netback frames of 64..9000 bytes between two vifs, "
-        + "notifications, checksum offload off, GSO; a summary table here, results.json and report.html in "
+        + "vs off, null store vs a temporary raw file, and with cache=none (cold) beside fio's psync and io_uring "
+        + "engines on the same file and job when fio is installed; netfront/netback frames of 64..9000 bytes between "
+        + "two vifs, notifications, checksum offload off, GSO; a summary table here, results.json and report.html in "
         + "results/<timestamp>/.",
     subcommands = {RingCommand.class, BlkCommand.class, NetCommand.class},
     footer = {
@@ -56,6 +60,8 @@ public final class BenchCommand implements Callable<Integer>
     static final int SUITE_SLOT_BATCH = 8;
     static final int[] SUITE_QUEUE_DEPTHS = {1, 4, 16, 32};
     static final long SUITE_DISK_BYTES = 256L << 20;
+    /** The cold-cache file: O_DIRECT reads never hit the page cache, so a small file is as cold as a large one. */
+    static final long SUITE_COLD_FILE_BYTES = 64L << 20;
     static final int[] SUITE_FRAMES = {64, 512, 1514, 9000};
 
     @Spec
@@ -136,7 +142,13 @@ public final class BenchCommand implements Callable<Integer>
         final Progress progress = Progress.stderr();
         final int ringImpls = SUITE_BATCHES.length * (withNative ? 4 : 3)
             + SUITE_SLOT_BYTES.length * (withNative ? 3 : 2);
+        final boolean withFio = FioBaseline.missingFio() == null;
         progress.expectRuns(rounds * ringImpls + blkSuite().size() + netSuite().size());
+        if (!withFio)
+        {
+            out.println("fio baseline of the cold file run skipped: " + FioBaseline.missingFio());
+            out.flush();
+        }
         if (!runRings(withNative, out, records, nanos, progress))
         {
             return;
@@ -147,8 +159,13 @@ public final class BenchCommand implements Callable<Integer>
             {
                 return;
             }
-            final BenchRecord record = BlkBench.run(config, nanos, progress);
-            records.add(record);
+            final boolean cold = isColdFileRun(config);
+            final BenchRecord record = cold ? coldFileRun(config, withFio, nanos, progress, records) :
+                BlkBench.run(config, nanos, progress);
+            if (!cold)
+            {
+                records.add(record);
+            }
             if (record.partial())
             {
                 return;
@@ -205,7 +222,42 @@ public final class BenchCommand implements Callable<Integer>
             "pvring-bench-" + ProcessHandle.current().pid() + ".img");
         configs.add(blk(file, BlkPattern.RANDREAD, 16, true, true));
         configs.add(blk(file, BlkPattern.RANDWRITE, 16, true, true));
+        // Cold: O_DIRECT, waiting on notifications (a file engine's own thread must not be starved by two
+        // spinning sides on a small machine).
+        configs.add(new BlkBenchConfig(file.replace(".img", "-cold.img") + ",cache=none", SUITE_COLD_FILE_BYTES,
+            BlkPattern.RANDREAD, 4096, 16, 1, 0, 0, true, io.pvring.event.WaitMode.NOTIFY, 0));
         return configs;
+    }
+
+    private static boolean isColdFileRun(final BlkBenchConfig config)
+    {
+        return config.disk() != null && config.disk().cache() == DiskSpec.CacheMode.NONE;
+    }
+
+    /**
+     * The cold file run: pvring on a dense file (a hole would never reach the device) with {@code cache=none}, then
+     * fio's engines on the same file and job; adds every record and returns pvring's.
+     */
+    private static BenchRecord coldFileRun(final BlkBenchConfig config, final boolean withFio, final long nanos,
+        final Progress progress, final List<BenchRecord> records) throws Exception
+    {
+        final Path file = Path.of(config.disk().target());
+        BlkCommand.writeDense(file, config.sizeBytes());
+        try
+        {
+            FioBaseline.dropCache(file);
+            final BenchRecord record = BlkBench.run(config, nanos, progress);
+            records.add(record);
+            if (withFio && !record.partial() && !Interruption.requested())
+            {
+                records.addAll(new FioBaseline(config).run(nanos, record.params()));
+            }
+            return record;
+        }
+        finally
+        {
+            Files.deleteIfExists(file);
+        }
     }
 
     private static BlkBenchConfig blk(final String store, final BlkPattern pattern, final int qd,

@@ -188,7 +188,7 @@ public final class BlkCommand implements Callable<Integer>
         return Main.EXIT_OK;
     }
 
-    private static void writeDense(final Path file, final long bytes) throws java.io.IOException
+    static void writeDense(final Path file, final long bytes) throws java.io.IOException
     {
         final ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
         for (int i = 0; i < chunk.capacity(); i += 8)

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +61,10 @@ import picocli.CommandLine.Spec;
         "                          nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH, memory:SIZE or",
         "                          null:SIZE; cache (default writeback) and aio (default: io_uring where allowed)",
         "                          apply to files and qcow2; vdev defaults to xvda, xvdb, ... per guest; guest",
-        "                          defaults to the first one",
+        "                          defaults to the first one; I/O limits (QEMU's throttling options, also the",
+        "                          vbd's qos-* backend keys): iops=N, bps=N, iops-total|read|write=N,",
+        "                          bps-total|read|write=N, each with -max=N (burst) and -max-length=SECONDS,",
+        "                          iops-size=BYTES",
         "  --vif [mac=MAC][,guest=NAME][,devid=N]   a NIC on pvring's switch (all vifs share it)",
         "Without --guest, devices go to one guest 'guest' of 256m; without devices, guests come from --guest or from",
         "a domain_create request on the event socket.",
@@ -155,8 +159,12 @@ public final class ServeCommand implements Callable<Integer>
         }
     }
 
-    /** A parsed {@code --disk}: the blkback backend keys and where it goes. */
-    record DiskSpec(String type, String params, String vdev, String guest, boolean readOnly)
+    /**
+     * A parsed {@code --disk}: the blkback backend keys and where it goes.
+     *
+     * @param qos the device's I/O limits as blkback's {@code qos-*} backend keys.
+     */
+    record DiskSpec(String type, String params, String vdev, String guest, boolean readOnly, Map<String, String> qos)
     {
         static DiskSpec parse(final String text)
         {
@@ -186,7 +194,8 @@ public final class ServeCommand implements Callable<Integer>
                 else
                 {
                     // A qcow2 disk's options travel in params, which serve's opener parses back into the same spec.
-                    final String options = disk.describe().substring(disk.kind().token().length() + 1 +
+                    final String options = new io.pvring.blkback.store.DiskSpec(disk.kind(), disk.target(), 0,
+                        disk.cache(), disk.aio(), Map.of()).describe().substring(disk.kind().token().length() + 1 +
                         disk.target().length());
                     params = Path.of(disk.target()).toAbsolutePath() + options;
                 }
@@ -204,8 +213,10 @@ public final class ServeCommand implements Callable<Integer>
             {
                 devid(vdev);
             }
+            final Map<String, String> qos = new LinkedHashMap<>();
+            disk.limits().options().forEach((key, value) -> qos.put(BlkBackDriver.QOS_PREFIX + key, value));
             return new DiskSpec(disk.kind().token(), params, vdev, disk.options().get("guest"),
-                disk.options().containsKey("ro"));
+                disk.options().containsKey("ro"), Collections.unmodifiableMap(qos));
         }
 
         /** {@code xvdX} as Linux numbers it: 202:(16 * index), index 0..15. */
@@ -433,12 +444,16 @@ public final class ServeCommand implements Callable<Integer>
             final Domain guest = guest(byName, d.guest());
             final String vdev = vdev(d, disks, guests);
             final String devid = Integer.toString(DiskSpec.devid(vdev));
-            final XenbusDeviceSpec device = new XenbusDeviceSpec("vbd", 0, guest.domid(), devid,
-                Map.of("mode", d.readOnly() ? "r" : "w", "params", d.params(), "type", d.type()),
+            final Map<String, String> backend = new LinkedHashMap<>(d.qos());
+            backend.put("mode", d.readOnly() ? "r" : "w");
+            backend.put("params", d.params());
+            backend.put("type", d.type());
+            final XenbusDeviceSpec device = new XenbusDeviceSpec("vbd", 0, guest.domid(), devid, backend,
                 Map.of("virtual-device", devid, "device-type", "disk"));
             serve.addDevice(device);
             out.println("  vbd " + devid + " (" + vdev + ") of domid " + guest.domid() + ": " + d.type() + " " +
-                d.params() + (d.readOnly() ? " read-only" : "") + ", frontend " + device.frontendPath());
+                d.params() + (d.readOnly() ? " read-only" : "") +
+                (d.qos().isEmpty() ? "" : ", limits " + d.qos()) + ", frontend " + device.frontendPath());
         }
     }
 

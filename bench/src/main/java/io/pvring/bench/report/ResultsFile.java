@@ -14,7 +14,9 @@ import io.pvring.bench.run.BenchRecord;
 
 /**
  * The results file: {@code {"format": "pvring-bench-results", "version": 1, "records": [ ... ]}}, one record per
- * run (see {@link ResultsSchema}). Reading accepts a file or a directory of them.
+ * run (see {@link ResultsSchema}); a pvring record measured beside baselines also has {@code "ratios":
+ * {"fio-psync": 0.91, ...}}, its ops per second over each baseline's at the same settings. Reading accepts a file
+ * or a directory of them.
  */
 public final class ResultsFile
 {
@@ -31,10 +33,19 @@ public final class ResultsFile
         final Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("format", FORMAT);
         doc.put("version", VERSION);
-        final List<Object> list = new ArrayList<>();
+        final List<Map<String, Object>> list = new ArrayList<>();
         for (final BenchRecord record : records)
         {
             list.add(record.toJson());
+        }
+        for (final Map<String, Object> json : list)
+        {
+            // pvring's ratio to each baseline measured in the same run, for tools that read the file.
+            final Map<String, Double> ratios = TerminalTable.ratioMap(list, json);
+            if (!ratios.isEmpty())
+            {
+                json.put("ratios", ratios);
+            }
         }
         doc.put("records", list);
         final Path parent = file.toAbsolutePath().getParent();

@@ -1,6 +1,7 @@
 package io.pvring.bench.report;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -79,25 +80,39 @@ public final class TerminalTable
         return Units.si(sent).trim() + " / " + Units.si(suppressed).trim();
     }
 
+    /** The baselines a pvring record is compared with, when the same run measured them. */
+    private static final String[] BASELINES = {"agrona", "juc-abq", "native-c", "fio-psync", "fio-io_uring"};
+
     /** "1.23x agrona 0.87x juc-abq 0.71x native-c" (or "0.91x fio-psync ...") for a pvring row; "" otherwise. */
     static String ratios(final List<Map<String, Object>> records, final Map<String, Object> record)
     {
+        final StringBuilder out = new StringBuilder();
+        ratioMap(records, record).forEach((baseline, ratio) -> out.append(out.length() > 0 ? " " : "")
+            .append(String.format(Locale.ROOT, "%.2fx %s", ratio, baseline)));
+        return out.toString();
+    }
+
+    /**
+     * A pvring record's ops per second over each baseline's at the same settings in {@code records}, by baseline
+     * name (the results file's {@code ratios}); empty for other records or when no baseline ran.
+     */
+    public static Map<String, Double> ratioMap(
+        final List<Map<String, Object>> records, final Map<String, Object> record)
+    {
+        final Map<String, Double> ratios = new LinkedHashMap<>();
         if (!"pvring".equals(Records.impl(record)))
         {
-            return "";
+            return ratios;
         }
-        final StringBuilder out = new StringBuilder();
-        for (final String baseline : new String[] {"agrona", "juc-abq", "native-c", "fio-psync", "fio-io_uring"})
+        for (final String baseline : BASELINES)
         {
             final Map<String, Object> other = Records.sibling(records, record, baseline);
             if (other != null && Records.number(other, "ops_per_sec") > 0)
             {
-                final double ratio = Records.number(record, "ops_per_sec") / Records.number(other, "ops_per_sec");
-                out.append(out.length() > 0 ? " " : "")
-                    .append(String.format(Locale.ROOT, "%.2fx %s", ratio, baseline));
+                ratios.put(baseline, Records.number(record, "ops_per_sec") / Records.number(other, "ops_per_sec"));
             }
         }
-        return out.toString();
+        return ratios;
     }
 
     private static String pad(final String s, final int width, final boolean right)

@@ -209,6 +209,21 @@ class BenchSmokeTest
     }
 
     @Test
+    void blkModeTakesTheDiskSpecsLimits() throws IOException
+    {
+        final Path json = dir.resolve("blk-limited.json");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "null:8m,iops=2000", "--qd", "4", "--wait",
+            "notify", "--duration", "300ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Map<String, Object> record = validRecords(json).get(0);
+        assertEquals("iops-total=2000", Records.params(record).get("limits"));
+        final double ops = Records.number(record, "ops_per_sec");
+        // 2000 per second plus at most the bucket (200 + 1) in a measured window of at least 150 ms.
+        assertTrue(ops > 0 && ops <= 2000 + 201 / 0.15, "limited to 2000 IOPS: " + ops);
+    }
+
+    @Test
     void blkModeWaitsAdaptivelyOnTheSharedRunners() throws IOException
     {
         final Path json = dir.resolve("blk.json");
@@ -246,6 +261,20 @@ class BenchSmokeTest
             assertEquals(Records.settings(records.get(0)), Records.settings(record), "same job for every impl");
         }
         assertTrue(run.out.contains("x fio-psync") && run.out.contains("x fio-io_uring"), run.out);
+        final Map<String, Object> pvring = records.stream().filter(r -> "pvring".equals(Records.impl(r)))
+            .findFirst().orElseThrow();
+        final Map<?, ?> ratios = (Map<?, ?>)pvring.get("ratios");
+        assertEquals(Set.of("fio-psync", "fio-io_uring"), ratios.keySet(), "the ratios are in the JSON too");
+        for (final Map<String, Object> record : records)
+        {
+            if (!"pvring".equals(Records.impl(record)))
+            {
+                final double ratio = ((Number)ratios.get(Records.impl(record))).doubleValue();
+                // As the JSON writer rounds: four decimals.
+                assertEquals(Records.number(pvring, "ops_per_sec") / Records.number(record, "ops_per_sec"), ratio,
+                    1e-4 + 1e-3 * ratio, "pvring's ops/s over " + Records.impl(record) + "'s");
+            }
+        }
         assertTrue(!Files.exists(image), "the image the run created is deleted");
     }
 
@@ -316,7 +345,10 @@ class BenchSmokeTest
             configs.add(Records.impl(record) + " " + Records.settings(record));
         }
         assertEquals(BenchCommand.SUITE_BATCHES.length * 3 + BenchCommand.SUITE_SLOT_BYTES.length * 2
-            + BenchCommand.blkSuite().size() + BenchCommand.netSuite().size(), configs.size(), configs.toString());
+            + BenchCommand.blkSuite().size() + BenchCommand.netSuite().size()
+            + (FioBaseline.missingFio() == null ? FioBaseline.IMPLS.size() : 0), configs.size(), configs.toString());
+        assertTrue(configs.stream().anyMatch(c -> c.startsWith("pvring ") && c.contains("cache=none")),
+            "the suite has a cold-cache file run: " + configs);
         final String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<svg"), "report has charts");
         assertTrue(run.out.contains("report:"), run.out);

@@ -2,6 +2,7 @@ package io.pvring.bench.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.pvring.netback.stats.VifCounters;
@@ -66,6 +67,24 @@ class ServeCommandTest
         }
         assertEquals(image.toAbsolutePath().toString(), ServeCommand.DiskSpec.parse("file:" + image).params(),
             "defaults are not spelled out: plain-path params stay what toolstacks write");
+    }
+
+    @Test
+    void diskLimitsBecomeTheVbdsQosBackendKeys(@TempDir final Path tmp)
+    {
+        final ServeCommand.DiskSpec disk = ServeCommand.DiskSpec.parse("null:1m,iops=500,bps-write=1048576," +
+            "iops-total-max=1000");
+        assertEquals(Map.of("qos-iops-total", "500", "qos-iops-total-max", "1000", "qos-bps-write",
+            "1048576"), disk.qos());
+        assertEquals("1048576", disk.params(), "limits are keys of their own, not params");
+        final CliRunner r = CliRunner.run("serve", "--dir", tmp.resolve("srv").toString(), "--for", "1ms",
+            "--disk", "null:1m,iops=500");
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("vbd 51712 (xvda) of domid 1: null 1048576, limits {qos-iops-total=500}"), r.out);
+        final CliRunner bad = CliRunner.run("serve", "--dir", tmp.resolve("bad").toString(), "--for", "1ms",
+            "--disk", "null:1m,iops-read=5,iops=6");
+        assertEquals(Main.EXIT_USAGE, bad.exitCode, bad.toString());
+        assertTrue(bad.err.contains("iops-read and iops-total cannot be used at the same time"), bad.err);
     }
 
     @Test

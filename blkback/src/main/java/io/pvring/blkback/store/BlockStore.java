@@ -1,5 +1,7 @@
 package io.pvring.blkback.store;
 
+import java.util.function.Consumer;
+
 /**
  * A virtual disk behind a blkif device, asynchronous: the backend {@link #submit submits} a {@link BlockIo} and the
  * store completes it later, from any thread (a worker pool, an io_uring or an event loop), or at once on the
@@ -66,6 +68,16 @@ public interface BlockStore extends AutoCloseable
     default BlockQueue openQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
     {
         return new BlockQueue.Direct(this);
+    }
+
+    /**
+     * Registers who is told, once and from any thread, that this store can no longer serve (a remote disk's server
+     * died, is unreachable or broke the protocol); {@code reason} names the server. Every request fails with
+     * {@link #EIO} from then on. A store that failed before the call tells at once; stores that cannot fail this
+     * way never tell. The listener must not block.
+     */
+    default void failureListener(final Consumer<String> listener)
+    {
     }
 
     /**

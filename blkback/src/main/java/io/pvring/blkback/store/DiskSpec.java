@@ -5,10 +5,13 @@ import java.net.URISyntaxException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import io.pvring.blkback.qos.ThrottleLimits;
 
 /**
  * A virtual disk as a user writes it, shared by {@code serve --disk} and {@code bench blk --store}: the store kind
@@ -19,6 +22,10 @@ import java.util.regex.Pattern;
  *   memory:SIZE   null:SIZE               (SIZE like 512, 4k, 64m, 1g)
  *   nbd://HOST[:PORT]/EXPORT   nbd+unix:///EXPORT?socket=PATH
  * </pre>
+ * Any kind takes I/O limits, QEMU's throttling options ({@link ThrottleLimits}): {@code iops=N} and {@code bps=N}
+ * (short for {@code iops-total} and {@code bps-total}), {@code iops-read}, {@code iops-write}, {@code bps-read},
+ * {@code bps-write}, each with {@code -max} (burst) and {@code -max-length} (burst seconds), and {@code iops-size}:
+ * {@code file:/img/a.raw,iops=500,iops-total-max=2000,iops-total-max-length=10}.
  * Parsing checks the syntax and the values only; {@link DiskStores#open} says whether this build can open it.
  *
  * @param kind    the store kind.
@@ -27,9 +34,11 @@ import java.util.regex.Pattern;
  * @param cache   how writes reach the image (file and image kinds; {@link CacheMode#WRITEBACK} otherwise).
  * @param aio     which I/O engine ({@link AioMode#AUTO} unless asked).
  * @param options the caller's own options, as given ({@code vdev=xvdb}, a flag maps to "").
+ * @param limits  the device's I/O limits ({@link ThrottleLimits#NONE} unless asked).
  */
 public record DiskSpec(
-    Kind kind, String target, long sizeBytes, CacheMode cache, AioMode aio, Map<String, String> options)
+    Kind kind, String target, long sizeBytes, CacheMode cache, AioMode aio, Map<String, String> options,
+    ThrottleLimits limits)
 {
     /** The store kinds a specification may name. */
     public enum Kind
@@ -67,9 +76,23 @@ public record DiskSpec(
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmgt]?)(i?b)?");
 
+    /** The option short for {@code iops-total}. */
+    public static final String IOPS = "iops";
+    /** The option short for {@code bps-total}. */
+    public static final String BPS = "bps";
+
     public DiskSpec
     {
         options = Map.copyOf(options);
+        Objects.requireNonNull(limits, "limits");
+    }
+
+    /** A specification without I/O limits. */
+    public DiskSpec(
+        final Kind kind, final String target, final long sizeBytes, final CacheMode cache, final AioMode aio,
+        final Map<String, String> options)
+    {
+        this(kind, target, sizeBytes, cache, aio, options, ThrottleLimits.NONE);
     }
 
     /**
@@ -112,19 +135,31 @@ public record DiskSpec(
         CacheMode cache = CacheMode.WRITEBACK;
         AioMode aio = AioMode.AUTO;
         final Map<String, String> options = new LinkedHashMap<>();
+        final Map<String, String> limitOptions = new LinkedHashMap<>();
         for (int i = 1; i < parts.length; i++)
         {
             final String part = parts[i];
             final int eq = part.indexOf('=');
             final String key = eq < 0 ? part : part.substring(0, eq);
             final String value = eq < 0 ? "" : part.substring(eq + 1);
+            final String limit = IOPS.equals(key) ? "iops-total" : BPS.equals(key) ? "bps-total" : key;
+            if (eq >= 0 && ThrottleLimits.KEYS.contains(limit))
+            {
+                if (limitOptions.put(limit, value) != null)
+                {
+                    throw new IllegalArgumentException(option + " limit " + limit + " given twice in '" + text +
+                        "' (" + IOPS + "= is " + "iops-total=, " + BPS + "= is bps-total=)");
+                }
+                continue;
+            }
             final boolean ours = eq >= 0 && ("cache".equals(key) || "aio".equals(key));
             final boolean known = eq < 0 ? callerFlags.contains(key) :
                 ours || callerKeys.contains(key) && !value.isEmpty();
             if (!known)
             {
                 throw new IllegalArgumentException("unknown option '" + part + "' in '" + text + "': " + option +
-                    " takes cache=none|writeback|writethrough, aio=threads|io_uring" +
+                    " takes cache=none|writeback|writethrough, aio=threads|io_uring, " + IOPS + "=N, " + BPS +
+                    "=N, " + String.join("=N, ", ThrottleLimits.KEYS) + "=N" +
                     accepted(callerKeys, callerFlags));
             }
             if (ours)
@@ -148,7 +183,16 @@ public record DiskSpec(
                 throw new IllegalArgumentException(option + " option " + key + " given twice in '" + text + "'");
             }
         }
-        return new DiskSpec(kind, target, sizeBytes, cache, aio, options);
+        final ThrottleLimits limits;
+        try
+        {
+            limits = ThrottleLimits.parse(limitOptions::get, "");
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException(option + " " + ex.getMessage() + " in '" + text + "'", ex);
+        }
+        return new DiskSpec(kind, target, sizeBytes, cache, aio, options, limits);
     }
 
     /** The specification as the user would write it (without the caller's options). */
@@ -171,6 +215,7 @@ public record DiskSpec(
         {
             text.append(",aio=").append(token(aio));
         }
+        limits.options().forEach((key, value) -> text.append(',').append(key).append('=').append(value));
         return text.toString();
     }
 

@@ -2,6 +2,7 @@ package io.pvring.blkback.store;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import io.pvring.nbd.NbdClient;
 import io.pvring.nbd.NbdClientConfig;
@@ -34,11 +35,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <p>A server that dies or breaks the protocol fails the connection: every io in flight completes with
  * {@link #EIO} ({@code BLKIF_RSP_ERROR}), every later one at once, and the error, naming the server, is logged
- * once and given by {@link #failure()}. Other devices have their own clients and are untouched.
+ * once, given by {@link #failure()} and told to the {@link #failureListener} (blkback writes it to the device's
+ * {@code error} node). Other devices have their own clients and are untouched.
  *
- * <p>Submission hands each io's requests to the event loop itself ({@link NbdClient#flushBatch()}; a wake-up is
- * only made when the loop has not been woken already since its last drain), because the store interface has no
- * end-of-ring-turn call yet.
+ * <p>Batching: each ring submits through its own {@link #openQueue queue}, which hands what the ring submitted in
+ * one turn to the client's event loop at the end of the turn ({@link BlockQueue#flush()}: one
+ * {@link NbdClient#flushBatch()}, so one wake-up of the loop and one socket write per turn rather than per
+ * request). {@link #submit} alone (no queue) flushes each io at once.
  */
 public final class NbdBlockStore implements BlockStore
 {
@@ -59,6 +62,8 @@ public final class NbdBlockStore implements BlockStore
     private final ManyToManyConcurrentArrayQueue<Entry> parked;
     private final AtomicInteger credits;
     private final AtomicBoolean logged = new AtomicBoolean();
+    private final AtomicBoolean failureTold = new AtomicBoolean();
+    private volatile Consumer<String> failureListener;
     private final int maxIos;
     private volatile boolean closed;
 
@@ -220,6 +225,31 @@ public final class NbdBlockStore implements BlockStore
 
     public void submit(final BlockIo io)
     {
+        start(io);
+        client.flushBatch();
+    }
+
+    /** A ring's queue: what it submits in a turn reaches the event loop together, at the turn's end. */
+    @Override
+    public BlockQueue openQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
+    {
+        return new TurnQueue();
+    }
+
+    @Override
+    public void failureListener(final Consumer<String> listener)
+    {
+        failureListener = listener;
+        final String failed = failure();
+        if (failed != null && !closed)
+        {
+            tellFailure(failed);
+        }
+    }
+
+    /** Hands {@code io}'s requests to the client; they go out at the next {@link NbdClient#flushBatch()}. */
+    private void start(final BlockIo io)
+    {
         final Entry entry = free.poll();
         if (entry == null)
         {
@@ -232,7 +262,6 @@ public final class NbdBlockStore implements BlockStore
         entry.flushAfter = io.op() == BlockIo.WRITE && fuaWrites && !export.canFua() && export.canFlush();
         entry.stage = io.op();
         startStage(entry);
-        client.flushBatch();
     }
 
     private void startStage(final Entry entry)
@@ -444,6 +473,17 @@ public final class NbdBlockStore implements BlockStore
         if (!closed)
         {
             logOnce(description + ": " + reason + "; every request on this disk now fails (BLKIF_RSP_ERROR)");
+            tellFailure(reason);
+        }
+    }
+
+    private void tellFailure(final String reason)
+    {
+        final Consumer<String> listener = failureListener;
+        if (listener != null && failureTold.compareAndSet(false, true))
+        {
+            listener.accept("disk " + description + " failed: " + reason +
+                "; every request on it now fails (BLKIF_RSP_ERROR)");
         }
     }
 
@@ -477,6 +517,47 @@ public final class NbdBlockStore implements BlockStore
     {
         final String why = failure();
         return "NbdBlockStore[" + description + (why != null ? " failed: " + why : "") + "]";
+    }
+
+    /**
+     * One ring's path into the store: {@link #submit} starts the io's requests in the client, {@link #flush} sends
+     * the turn's batch with one {@link NbdClient#flushBatch()}. Completions go straight to the ios (from the event
+     * loop), as with {@link BlockStore#submit}, so there is nothing to poll and nothing to wait for on close.
+     */
+    private final class TurnQueue implements BlockQueue
+    {
+        private int submitted;
+
+        public void submit(final BlockIo io)
+        {
+            start(io);
+            submitted++;
+        }
+
+        public int poll()
+        {
+            return 0;
+        }
+
+        public int flush()
+        {
+            final int batch = submitted;
+            if (batch != 0)
+            {
+                submitted = 0;
+                client.flushBatch();
+            }
+            return batch;
+        }
+
+        public int inFlight()
+        {
+            return 0;
+        }
+
+        public void close()
+        {
+        }
     }
 
     /** Per-io state: the io, where its parts stand, and the first error. Owned by one thread at a time. */

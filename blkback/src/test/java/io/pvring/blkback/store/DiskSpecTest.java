@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
+import io.pvring.blkback.qos.ThrottleBucket;
+import io.pvring.blkback.qos.ThrottleLimits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,6 +54,23 @@ class DiskSpecTest
             parse("nbd+unix:///disk?socket=/run/nbd.sock,guest=g").target());
     }
 
+    @Test
+    void takesQemusThrottlingOptionsOnEveryKind()
+    {
+        final DiskSpec limited = parse("file:/img/a.raw,iops=500,iops-total-max=2000,iops-total-max-length=10," +
+            "bps-read=1048576,iops-size=8192,vdev=xvdc");
+        assertEquals(500, limited.limits().avg(ThrottleBucket.IOPS_TOTAL));
+        assertEquals(2000, limited.limits().max(ThrottleBucket.IOPS_TOTAL));
+        assertEquals(10, limited.limits().maxLength(ThrottleBucket.IOPS_TOTAL));
+        assertEquals(1048576, limited.limits().avg(ThrottleBucket.BPS_READ));
+        assertEquals(8192, limited.limits().iopsSize());
+        assertEquals(Map.of("vdev", "xvdc"), limited.options(), "limits are not the caller's options");
+        assertEquals("file:/img/a.raw,bps-read=1048576,iops-total=500,iops-total-max=2000,iops-total-max-length=10," +
+            "iops-size=8192", limited.describe());
+        assertEquals(1 << 20, parse("nbd://localhost/disk,bps=1048576").limits().avg(ThrottleBucket.BPS_TOTAL));
+        assertEquals(ThrottleLimits.NONE, parse("memory:1m").limits());
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "disk                       | --disk expects file:PATH, qcow2:PATH, memory:SIZE, null:SIZE",
@@ -66,6 +85,10 @@ class DiskSpecTest
         "memory:1m,vdev=a,vdev=b    | --disk option vdev given twice",
         "nbd:///disk                | --disk nbd:// needs a host",
         "nbd+unix:///disk           | --disk nbd+unix:// needs ?socket=PATH",
+        "null:1m,iops=fast          | --disk iops-total='fast' is not a number within [0, 1000000000000000] in",
+        "null:1m,iops=5,iops-total=6| --disk limit iops-total given twice in 'null:1m,iops=5,iops-total=6'",
+        "null:1m,bps=5,bps-read=6   | --disk bps-read and bps-total cannot be used at the same time",
+        "null:1m,iops=5,iops-total-max=2| --disk iops-total-max=2 cannot be lower than iops-total=5",
     })
     void refusesWhatItCannotParseWithAClearMessage(final String text, final String message)
     {
