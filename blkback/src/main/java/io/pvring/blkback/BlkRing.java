@@ -11,6 +11,9 @@ import io.pvring.ring.RingGeometry;
 import io.pvring.runner.AgentHandle;
 import io.pvring.runner.AgentWaker;
 import io.pvring.runner.RingAgent;
+import io.pvring.stats.DeviceId;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.IoStats;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.NanoClock;
@@ -93,6 +96,7 @@ public final class BlkRing implements RingAgent
     private final GrantMapper mapper;
     private final EventPort port;
     private final BlkRingCounters counters;
+    private final BlkRingStats stats;
     private final Listener listener;
     private final PersistentGrantCache persistent;
     private final NanoClock nanoClock;
@@ -121,11 +125,25 @@ public final class BlkRing implements RingAgent
     private long publishedPollNanos;
     private long publishedSleeps;
 
+    /** A ring whose figures nobody publishes (counted privately). */
     public BlkRing(
         final String roleName,
         final Transport transport,
         final Device device,
         final BlkRingCounters counters,
+        final Listener listener)
+    {
+        this(roleName, transport, device, counters,
+            new BlkRingStats(IoStats.unpublished(new DeviceId(DeviceKind.VBD, 0, 0), 1).queue(0)), listener);
+    }
+
+    /** @param stats what {@code pvring stat} and {@code pvring trace} see of this ring. */
+    public BlkRing(
+        final String roleName,
+        final Transport transport,
+        final Device device,
+        final BlkRingCounters counters,
+        final BlkRingStats stats,
         final Listener listener)
     {
         final BlkBackConfig config = device.config();
@@ -136,6 +154,7 @@ public final class BlkRing implements RingAgent
         this.mapper = device.mapper();
         this.port = transport.port();
         this.counters = counters;
+        this.stats = stats;
         this.listener = listener;
         this.nanoClock = config.nanoClock();
         this.persistent = transport.persistentGrants() ? new PersistentGrantCache(config.maxPersistentGrants(),
@@ -163,6 +182,12 @@ public final class BlkRing implements RingAgent
     public BlkRingCounters counters()
     {
         return counters;
+    }
+
+    /** The ring's published figures (counters, latency, trace); a QoS throttle reports its held time here. */
+    public BlkRingStats stats()
+    {
+        return stats;
     }
 
     /** The ring's event channel, or null when it is only polled. */
@@ -288,6 +313,10 @@ public final class BlkRing implements RingAgent
             return 0;
         }
         final int available = back.unconsumedRequests();
+        if (available != BackRing.BROKEN)
+        {
+            stats.ringFill(available);
+        }
         if (available == 0)
         {
             return 0;
@@ -300,6 +329,7 @@ public final class BlkRing implements RingAgent
             return 1;
         }
         final int batch = Math.min(Math.min(available, batchLimit), executor.freeTags());
+        final long now = System.nanoTime(); // one reading per batch: the requests arrived together
         for (int i = 0; i < batch; i++)
         {
             final InFlightIo io = executor.allocate();
@@ -308,10 +338,13 @@ public final class BlkRing implements RingAgent
             final int status = parser.parse(request, io.request);
             if (status != BLKIF_RSP_OKAY)
             {
-                respond(io.request, status);
+                stats.refused(io.request, status, now);
+                answer(io.request, status);
                 executor.release(io);
+                continue;
             }
-            else if (io.request.kind() != BlkRequest.Kind.BARRIER)
+            stats.accepted(io, now);
+            if (io.request.kind() != BlkRequest.Kind.BARRIER)
             {
                 executor.start(io);
             }
@@ -386,12 +419,20 @@ public final class BlkRing implements RingAgent
                 counters.pollNanos.setRelease(polled);
                 counters.sleeps.setRelease(slept);
                 counters.wakeups.setRelease(h.wakeups());
+                stats.runner(h);
             }
         }
     }
 
-    /** Writes the response of a finished request into the shared ring (on this ring's thread). */
-    private void respond(final BlkRequest finished, final int status)
+    /** An accepted request finished (the executor, on this ring's thread): counted, then answered. */
+    private void respond(final InFlightIo io, final int status)
+    {
+        stats.completed(io, status, System.nanoTime());
+        answer(io.request, status);
+    }
+
+    /** Writes the response of a finished or refused request into the shared ring (on this ring's thread). */
+    private void answer(final BlkRequest finished, final int status)
     {
         if (finished == exclusive)
         {
@@ -433,6 +474,11 @@ public final class BlkRing implements RingAgent
         {
             counters.persistentHits.getAndAddRelease(hits);
         }
+        stats.grants(maps, copies, hits);
+        if (persistent != null)
+        {
+            stats.persistentEvictions(persistent.evictions());
+        }
         pendingRequests = 0;
         pendingErrors = 0;
         if (pendingResponses == 0)
@@ -443,7 +489,8 @@ public final class BlkRing implements RingAgent
         publishRunnerCounters();
         counters.batches.incrementRelease();
         pendingResponses = 0;
-        if (back.pushResponsesAndCheckNotify() && port != null && port.notifyRemote())
+        final boolean notified = back.pushResponsesAndCheckNotify() && port != null && port.notifyRemote();
+        if (notified)
         {
             counters.notificationsSent.incrementRelease();
         }
@@ -451,6 +498,7 @@ public final class BlkRing implements RingAgent
         {
             counters.notificationsSuppressed.incrementRelease();
         }
+        stats.batch(notified);
     }
 
     /**
