@@ -16,6 +16,7 @@ import io.pvring.grant.GrantMapper;
 import io.pvring.netback.packet.Ethernet;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netif.FrontendFeatures;
+import io.pvring.stats.IoStats;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
@@ -57,6 +58,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     private final VirtualSwitch vswitch;
     private final NanoClock clock;
     private final CountersManager counters;
+    private volatile IoStats ioStats;
     private final DynamicCompositeAgent agents;
     private final AgentRunner runner;
     private final Thread runnerThread;
@@ -84,6 +86,32 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         final NetBackConfig config, final VirtualSwitch vswitch, final NanoClock clock, final WaitMode waitMode)
     {
         this(config, vswitch, clock, waitMode, null);
+    }
+
+    /**
+     * Publishes every vif connected from now on to {@code stats} (the process's counters file): a device per vif,
+     * a queue per netback queue, with a ring-level trace {@code pvring trace} can turn on; released when the vif
+     * disconnects. Without it (null), vifs publish their counters to the driver's counters manager, if any.
+     *
+     * @return this driver.
+     */
+    public NetBackDriver publishTo(final IoStats stats)
+    {
+        this.ioStats = stats;
+        return this;
+    }
+
+    /** A vif's handle as a number, or -1 for a name {@code pvring stat} cannot key. */
+    private static int numericHandle(final String devid)
+    {
+        try
+        {
+            return Integer.parseInt(devid);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return -1;
+        }
     }
 
     /**
@@ -376,7 +404,12 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
             {
                 vif.parkBound(parkBound);
             }
-            if (counters != null)
+            final int handle = numericHandle(device.devid());
+            if (ioStats != null && handle >= 0)
+            {
+                vif.publishStats(ioStats, handle);
+            }
+            else if (counters != null)
             {
                 vif.publishCounters(counters);
             }

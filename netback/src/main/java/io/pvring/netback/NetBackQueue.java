@@ -12,6 +12,7 @@ import io.pvring.netif.Netif;
 import io.pvring.netif.NetifRings;
 import io.pvring.netif.TxRequest;
 import io.pvring.ring.BackRing;
+import io.pvring.stats.TraceRecorder;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
@@ -55,6 +56,8 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private boolean txArmed;
     private volatile EventWaiter waiter;
     private boolean creditStalled;
+    /** When the credit shaper began holding TX back (-1: it is not). */
+    private long throttledSince = -1;
     private VifCounters published;
     private long publishedEvents;
     private volatile boolean disabled;
@@ -151,6 +154,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     {
         this.published = published;
         this.publishedEvents = -1;
+        counters.trace(published == null || published.trace() == null ? new TraceRecorder(0) : published.trace());
     }
 
     /**
@@ -207,6 +211,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         creditStalled = false;
         int work = txWork();
         work += rxWork();
+        throttleTime();
         if (creditStalled)
         {
             // requests wait for credit, not for an event: no re-arm, and no work reported (the runner may sleep
@@ -233,6 +238,20 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return work;
     }
 
+    /** Accrues the time the credit shaper held TX back, once the hold ends (the throttled-time counter). */
+    private void throttleTime()
+    {
+        if (creditStalled && throttledSince < 0)
+        {
+            throttledSince = nowNanos;
+        }
+        else if (!creditStalled && throttledSince >= 0)
+        {
+            counters.onThrottled(nowNanos - throttledSince);
+            throttledSince = -1;
+        }
+    }
+
     // ---------------------------------------------------------------- guest TX
 
     private int txWork()
@@ -246,6 +265,10 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             {
                 fatal("TX req_prod overflow: " + txRing.describe());
                 return packets;
+            }
+            if (packets == 0)
+            {
+                counters.ringFill(available);
             }
             if (available == 0)
             {

@@ -18,6 +18,10 @@ import io.pvring.netback.vswitch.SwitchPort;
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netif.FrontendFeatures;
+import io.pvring.stats.DeviceId;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.DeviceStats;
+import io.pvring.stats.IoStats;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
@@ -51,6 +55,8 @@ public final class NetBackVif implements AutoCloseable
     private final Agent agent;
     private volatile LongConsumer parkBound;
     private VifCounters[] published;
+    private IoStats statsOwner;
+    private DeviceStats stats;
     private final VifSink sink;
     private volatile NetCtrl ctrl;
     private EventPort ctrlPort;
@@ -424,6 +430,28 @@ public final class NetBackVif implements AutoCloseable
         published = counters;
     }
 
+    /**
+     * Publishes the vif as device {@code vif-<domid>-<handle>} of {@code ioStats} (one queue per netback queue:
+     * counters and ring-level trace) until {@link #close()} releases it. Called once, before the agent runs.
+     */
+    public void publishStats(final IoStats ioStats, final int handle)
+    {
+        if (published != null)
+        {
+            throw new IllegalStateException("counters already published: vif=" + name);
+        }
+        final DeviceStats device = ioStats.register(new DeviceId(DeviceKind.VIF, frontendDomid, handle), queues.length);
+        final VifCounters[] counters = new VifCounters[queues.length];
+        for (int q = 0; q < queues.length; q++)
+        {
+            counters[q] = new VifCounters(device.queue(q));
+            queues[q].publishTo(counters[q]);
+        }
+        published = counters;
+        statsOwner = ioStats;
+        stats = device;
+    }
+
     /** Multicast filtering on or off for every queue (the frontend re-negotiated it; any thread). */
     public void multicastControl(final boolean on)
     {
@@ -493,6 +521,11 @@ public final class NetBackVif implements AutoCloseable
                 published[q].close();
             }
             published = null;
+        }
+        if (stats != null)
+        {
+            statsOwner.release(stats); // after its counters' close: both free each counter once
+            stats = null;
         }
         release(mapper, ports, ringHandles);
         if (ctrlPort != null)

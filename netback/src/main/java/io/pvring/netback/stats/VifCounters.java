@@ -6,6 +6,8 @@ import io.pvring.stats.CounterKey;
 import io.pvring.stats.CounterKeyDescriptor;
 import io.pvring.stats.DeviceKind;
 import io.pvring.stats.NetCounters;
+import io.pvring.stats.QueueStats;
+import io.pvring.stats.TraceRecorder;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
@@ -21,6 +23,7 @@ public final class VifCounters implements AutoCloseable
     public static final int COUNTERS_PER_QUEUE = NetCounters.SET.size();
 
     private final CounterBlock block;
+    private final TraceRecorder trace;
 
     /**
      * Allocates the counters (on any thread: allocation in an {@link io.pvring.stats.IoStats} file is locked).
@@ -33,6 +36,23 @@ public final class VifCounters implements AutoCloseable
         final int[] ids = parse(vif);
         block = CounterBlock.allocate(manager, NetCounters.SET, new CounterKey(DeviceKind.VIF, ids[0], ids[1], queue,
             CounterKeyDescriptor.SLOT_NONE, 0, System.currentTimeMillis() * 1000, ""), vif + " q" + queue);
+        trace = null;
+    }
+
+    /**
+     * Publishes through a queue of a device registered in an {@link io.pvring.stats.IoStats} (which frees its
+     * counters at release): its counters, and its trace, so {@code pvring trace} records the queue's rings.
+     */
+    public VifCounters(final QueueStats queue)
+    {
+        block = queue.counters();
+        trace = queue.trace();
+    }
+
+    /** The queue's trace recorder, or null when the vif was published without a device slot. */
+    public TraceRecorder trace()
+    {
+        return trace;
     }
 
     private static int[] parse(final String vif)
@@ -72,6 +92,9 @@ public final class VifCounters implements AutoCloseable
         b.set(NetCounters.RX_NOTIFY_SENT, counters.rxNotifySent());
         b.set(NetCounters.RX_NOTIFY_SUPPRESSED, counters.rxNotifySuppressed());
         b.set(NetCounters.RX_STALLS, counters.rxStalls());
+        b.set(NetCounters.GRANT_COPIES, counters.grantCopies());
+        b.set(NetCounters.RING_FILL, counters.ringFill());
+        b.set(NetCounters.THROTTLED_NANOS, counters.throttledNanos());
     }
 
     /** The counters, {@link NetCounters} indices (for readers and tests). */
