@@ -181,6 +181,7 @@ public final class StatReport
             case "await_ms":
             case "p50_ms":
             case "p99_ms":
+                return String.format(Locale.ROOT, "%.3f", value); // ms to the microsecond: fast disks show
             case "aqu_sz":
                 return String.format(Locale.ROOT, "%.2f", value);
             default:

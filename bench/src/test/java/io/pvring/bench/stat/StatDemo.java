@@ -30,7 +30,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * The README's {@code pvring stat} example: an in-process host publishing to {@code DIR/counters.dat} as
  * {@code pvring serve} does, with guests doing paced block and network I/O until killed, so that
- * {@code pvring stat DIR} has something to show. {@code StatDemo DIR}.
+ * {@code pvring stat DIR} has something to show: {@code StatDemo DIR}. {@code StatDemo DIR N idle} connects N guests
+ * and does no I/O (issue 11's idle host: measure the process's CPU time).
  */
 public final class StatDemo
 {
@@ -41,7 +42,9 @@ public final class StatDemo
     public static void main(final String[] args)
     {
         final Path dir = Path.of(args[0]);
-        final IoStats stats = IoStats.create(dir.resolve("counters.dat"), 16, 4);
+        final int guests = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        final boolean idle = args.length > 2 && "idle".equals(args[2]);
+        final IoStats stats = IoStats.create(dir.resolve("counters.dat"), 2 * guests, 4);
         stats.start();
         final BlkBackDriver blkback = new BlkBackDriver(BlkBackConfig.builder().waitMode(WaitMode.ADAPTIVE).build(),
             BlkBackDriver.DEFAULT_OPENER, null).publishTo(stats);
@@ -50,7 +53,11 @@ public final class StatDemo
         final Host host = Host.start(new RunnerPoolConfig().runners(2), blkback, netback);
         stats.publishRunners(host.runners());
         final List<Thread> load = new ArrayList<>();
-        final String[] names = {"web", "db", "cache"};
+        final String[] names = new String[guests];
+        for (int g = 0; g < guests; g++)
+        {
+            names[g] = g < 3 ? new String[]{"web", "db", "cache"}[g] : "guest" + g;
+        }
         final NetFront[] nics = new NetFront[names.length];
         for (int g = 0; g < names.length; g++)
         {
@@ -61,10 +68,10 @@ public final class StatDemo
                 Map.of("virtual-device", "51712", "device-type", "disk")));
             final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.defaults(), 4096);
             host.attachFrontend(guest, "vbd", "51712", blkfront);
-            final String mac = String.format("00:16:3e:00:00:%02x", g + 1);
+            final String mac = String.format("00:16:3e:00:%02x:%02x", (g + 1) >> 8, (g + 1) & 0xFF);
             host.addDevice(new XenbusDeviceSpec(NetBackDriver.TYPE, 0, guest.domid(), "0",
                 Map.of("mac", mac, "handle", "0"), Map.of("mac", mac, "handle", "0")));
-            final NetFrontDriver netfront = new NetFrontDriver(NetFrontConfig.builder().build());
+            final NetFrontDriver netfront = new NetFrontDriver(NetFrontConfig.builder().firstGfn(16384).build());
             host.attachFrontend(guest, NetBackDriver.TYPE, "0", netfront);
             while (!blkfront.isConnected() || !netfront.isBackendConnected())
             {
@@ -77,7 +84,11 @@ public final class StatDemo
             load.add(new Thread(() -> disk(queue, writesPerTen, pauseNanos), "load-" + names[g]));
         }
         load.add(new Thread(() -> network(nics), "load-net"));
-        load.forEach(Thread::start);
+        if (!idle)
+        {
+            load.forEach(Thread::start);
+        }
+        System.out.println("connected " + guests + " guests" + (idle ? ", idle" : ""));
     }
 
     private static void disk(final BlkFrontQueue queue, final int writesPerTen, final long pauseNanos)
