@@ -17,6 +17,10 @@ import io.pvring.ring.SharedRingDescriptor;
 import io.pvring.runner.AgentHandle;
 import io.pvring.runner.RingAgent;
 import io.pvring.runner.RunnerPool;
+import io.pvring.stats.DeviceId;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.DeviceStats;
+import io.pvring.stats.IoStats;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 
@@ -39,6 +43,7 @@ public final class BlkBack implements AutoCloseable
     private final BlkBackConfig config;
     private final GrantMapper mapper;
     private final CountersManager countersManager;
+    private final DeviceStats stats;
     private final List<BlkRing> rings = new ArrayList<>();
     private final List<int[]> ringHandles = new ArrayList<>();
     private final List<BlkRingCounters> ringCounters = new ArrayList<>();
@@ -58,6 +63,22 @@ public final class BlkBack implements AutoCloseable
         final GrantMapper mapper,
         final CountersManager countersManager)
     {
+        this(name, store, config, mapper, countersManager, null);
+    }
+
+    /**
+     * @param stats where each ring publishes its figures ({@code stats.queue(q)} for ring {@code q}): the device's
+     *     registration in the process's {@link IoStats}; null (or a ring beyond its queues) counts privately.
+     */
+    public BlkBack(
+        final String name,
+        final BlockStore store,
+        final BlkBackConfig config,
+        final GrantMapper mapper,
+        final CountersManager countersManager,
+        final DeviceStats stats)
+    {
+        this.stats = stats;
         this.name = name;
         this.store = store;
         this.config = config;
@@ -198,9 +219,11 @@ public final class BlkBack implements AutoCloseable
         }
         final String role = name + "-q" + queue;
         final BlkRingCounters counters = new BlkRingCounters(countersManager, role);
+        final BlkRingStats ringStats = new BlkRingStats(stats != null && queue < stats.queues() ? stats.queue(queue) :
+            IoStats.unpublished(new DeviceId(DeviceKind.VBD, 0, 0), 1).queue(0));
         final BlkRing blkRing = new BlkRing(role,
             new BlkRing.Transport(ring, pageOrder, abi, port, persistentGrants && config.persistentGrants()),
-            new BlkRing.Device(mapper, store, config, throttle), counters, this::onRingBroken);
+            new BlkRing.Device(mapper, store, config, throttle), counters, ringStats, this::onRingBroken);
         rings.add(blkRing);
         ringHandles.add(handles);
         ringCounters.add(counters);

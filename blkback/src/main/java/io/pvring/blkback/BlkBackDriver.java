@@ -20,6 +20,10 @@ import io.pvring.event.WaitMode;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantMapper;
 import io.pvring.runner.RunnerPool;
+import io.pvring.stats.DeviceId;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.DeviceStats;
+import io.pvring.stats.IoStats;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
@@ -130,6 +134,7 @@ public final class BlkBackDriver implements XenbusBackendDriver
     private final CountersManager counters;
     private final List<Device> devices = new ArrayList<>();
     private volatile RunnerPool runners;
+    private volatile IoStats ioStats;
 
     /**
      * @param counters where ring counters go; null for a private buffer per device.
@@ -139,6 +144,19 @@ public final class BlkBackDriver implements XenbusBackendDriver
         this.config = config;
         this.opener = opener;
         this.counters = counters;
+    }
+
+    /**
+     * Publishes every vbd connected from now on to {@code stats} (the process's counters file: {@code pvring stat},
+     * {@code pvring trace}): one device per vbd, a queue per ring, registered at connect and released at
+     * disconnect. Null: nothing published.
+     *
+     * @return this driver.
+     */
+    public BlkBackDriver publishTo(final IoStats stats)
+    {
+        this.ioStats = stats;
+        return this;
     }
 
     /** Where the devices' rings run: the host's pool (the {@link io.pvring.host.Host} calls this). */
@@ -284,6 +302,19 @@ public final class BlkBackDriver implements XenbusBackendDriver
         return ThrottleLimits.parse(values::get, QOS_PREFIX);
     }
 
+    /** A vbd's devid as a number (xenstore names vbds by number), or -1 for a name {@code pvring stat} cannot key. */
+    private static int numericDevid(final String devid)
+    {
+        try
+        {
+            return Integer.parseInt(devid);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return -1;
+        }
+    }
+
     /** One vbd: its store for the device's life, and a {@link BlkBack} per connection. */
     public final class Device implements XenbusBackendDevice
     {
@@ -296,6 +327,8 @@ public final class BlkBackDriver implements XenbusBackendDriver
         private volatile ThrottleLimits limits;
         private GrantMapper mapper;
         private BlkBack back;
+        private IoStats statsOwner;
+        private DeviceStats stats;
 
         Device(
             final XenbusDevice xenbus,
@@ -410,8 +443,12 @@ public final class BlkBackDriver implements XenbusBackendDriver
                 evtchns[q] = (int)evtchn;
             }
             mapper = device.hypervisor().grantMapper(device.backendDomid(), device.frontendDomid());
+            statsOwner = ioStats;
+            final int devid = numericDevid(device.devid());
+            stats = statsOwner == null || devid < 0 ? null :
+                statsOwner.register(new DeviceId(DeviceKind.VBD, device.frontendDomid(), devid), (int)queues);
             back = new BlkBack("blkback-" + device.frontendDomid() + "-" + device.devid(), store, deviceConfig,
-                mapper, counters);
+                mapper, counters, stats);
             back.throttleLimits(limits); // the keys may have changed since probe
             for (int q = 0; q < queues; q++)
             {
@@ -493,6 +530,12 @@ public final class BlkBackDriver implements XenbusBackendDriver
             {
                 back.disconnect();
                 back = null;
+            }
+            if (stats != null)
+            {
+                statsOwner.release(stats); // the rings left their runners: nobody writes these counters any more
+                stats = null;
+                statsOwner = null;
             }
             for (final EventPort port : ports)
             {

@@ -34,7 +34,7 @@ final class BlkExecutor
     /** Answers a finished request; called on the ring's thread. */
     interface Responder
     {
-        void respond(BlkRequest request, int status);
+        void respond(InFlightIo io, int status);
     }
 
     private static final System.Logger LOG = System.getLogger(BlkExecutor.class.getName());
@@ -178,6 +178,7 @@ final class BlkExecutor
         final BlkRequest request = io.request;
         io.stage = 0;
         io.mapped = 0;
+        io.grantFailed = false;
         switch (request.kind())
         {
             case READ:
@@ -208,6 +209,7 @@ final class BlkExecutor
         // Mapped before the first stage, so a bad grant fails the request before the pre-flush changes anything.
         if (!mapSegments(io, request.isWriteLike()))
         {
+            io.grantFailed = true;
             finish(io, BlockStore.EIO);
             return;
         }
@@ -333,7 +335,7 @@ final class BlkExecutor
     private void finish(final InFlightIo io, final int storeStatus)
     {
         unmapSegments(io);
-        responder.respond(io.request, blkifStatus(storeStatus));
+        responder.respond(io, blkifStatus(storeStatus));
         io.free();
         release(io);
     }

@@ -13,6 +13,9 @@ import io.pvring.ring.RingGeometry;
 import io.pvring.runner.AgentHandle;
 import io.pvring.runner.AgentWaker;
 import io.pvring.runner.RingAgent;
+import io.pvring.stats.DeviceId;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.IoStats;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.NanoClock;
@@ -106,6 +109,7 @@ public final class BlkRing implements RingAgent
     private final GrantMapper mapper;
     private final EventPort port;
     private final BlkRingCounters counters;
+    private final BlkRingStats stats;
     private final Listener listener;
     private final PersistentGrantCache persistent;
     private final NanoClock nanoClock;
@@ -145,11 +149,25 @@ public final class BlkRing implements RingAgent
     private long publishedPollNanos;
     private long publishedSleeps;
 
+    /** A ring whose figures nobody publishes (counted privately). */
     public BlkRing(
         final String roleName,
         final Transport transport,
         final Device device,
         final BlkRingCounters counters,
+        final Listener listener)
+    {
+        this(roleName, transport, device, counters,
+            new BlkRingStats(IoStats.unpublished(new DeviceId(DeviceKind.VBD, 0, 0), 1).queue(0)), listener);
+    }
+
+    /** @param stats what {@code pvring stat} and {@code pvring trace} see of this ring. */
+    public BlkRing(
+        final String roleName,
+        final Transport transport,
+        final Device device,
+        final BlkRingCounters counters,
+        final BlkRingStats stats,
         final Listener listener)
     {
         final BlkBackConfig config = device.config();
@@ -160,6 +178,7 @@ public final class BlkRing implements RingAgent
         this.mapper = device.mapper();
         this.port = transport.port();
         this.counters = counters;
+        this.stats = stats;
         this.listener = listener;
         this.nanoClock = config.nanoClock();
         this.persistent = transport.persistentGrants() ? new PersistentGrantCache(config.maxPersistentGrants(),
@@ -188,6 +207,12 @@ public final class BlkRing implements RingAgent
     public BlkRingCounters counters()
     {
         return counters;
+    }
+
+    /** The ring's published figures (counters, latency, trace); a QoS throttle reports its held time here. */
+    public BlkRingStats stats()
+    {
+        return stats;
     }
 
     /** The ring's event channel, or null when it is only polled. */
@@ -348,6 +373,10 @@ public final class BlkRing implements RingAgent
             }
         }
         final int available = back.unconsumedRequests();
+        if (available != BackRing.BROKEN)
+        {
+            stats.ringFill(available);
+        }
         if (available == 0)
         {
             return work;
@@ -360,6 +389,7 @@ public final class BlkRing implements RingAgent
             return 1;
         }
         final int batch = Math.min(Math.min(available, batchLimit), executor.freeTags());
+        final long now = System.nanoTime(); // one reading per batch: the requests arrived together
         for (int i = 0; i < batch; i++)
         {
             final InFlightIo io = executor.allocate();
@@ -368,10 +398,13 @@ public final class BlkRing implements RingAgent
             final int status = parser.parse(request, io.request);
             if (status != BLKIF_RSP_OKAY)
             {
-                respond(io.request, status);
+                stats.refused(io.request, status, now);
+                answer(io.request, status);
                 executor.release(io);
+                continue;
             }
-            else if (throttleWait(io.request) != 0)
+            stats.accepted(io, now);
+            if (throttleWait(io.request) != 0)
             {
                 throttled = io; // parsed, held: the ring is read no further until the limits let it start
                 throttledSinceNs = throttleCheckedNs;
@@ -440,6 +473,7 @@ public final class BlkRing implements RingAgent
     {
         throttledNanos = throttledNanos + nanos; // single writer: this ring's runner
         throttledRequests = throttledRequests + 1;
+        stats.throttled(nanos);
     }
 
     /**
@@ -504,12 +538,20 @@ public final class BlkRing implements RingAgent
                 counters.pollNanos.setRelease(polled);
                 counters.sleeps.setRelease(slept);
                 counters.wakeups.setRelease(h.wakeups());
+                stats.runner(h);
             }
         }
     }
 
-    /** Writes the response of a finished request into the shared ring (on this ring's thread). */
-    private void respond(final BlkRequest finished, final int status)
+    /** An accepted request finished (the executor, on this ring's thread): counted, then answered. */
+    private void respond(final InFlightIo io, final int status)
+    {
+        stats.completed(io, status, System.nanoTime());
+        answer(io.request, status);
+    }
+
+    /** Writes the response of a finished or refused request into the shared ring (on this ring's thread). */
+    private void answer(final BlkRequest finished, final int status)
     {
         if (finished == exclusive)
         {
@@ -551,6 +593,11 @@ public final class BlkRing implements RingAgent
         {
             counters.persistentHits.getAndAddRelease(hits);
         }
+        stats.grants(maps, copies, hits);
+        if (persistent != null)
+        {
+            stats.persistentEvictions(persistent.evictions());
+        }
         pendingRequests = 0;
         pendingErrors = 0;
         if (pendingResponses == 0)
@@ -561,7 +608,8 @@ public final class BlkRing implements RingAgent
         publishRunnerCounters();
         counters.batches.incrementRelease();
         pendingResponses = 0;
-        if (back.pushResponsesAndCheckNotify() && port != null && port.notifyRemote())
+        final boolean notified = back.pushResponsesAndCheckNotify() && port != null && port.notifyRemote();
+        if (notified)
         {
             counters.notificationsSent.incrementRelease();
         }
@@ -569,6 +617,7 @@ public final class BlkRing implements RingAgent
         {
             counters.notificationsSuppressed.incrementRelease();
         }
+        stats.batch(notified);
     }
 
     /**

@@ -52,6 +52,10 @@ final class InFlightIo implements BlockIo
     int stage;
     /** Segments whose grants are mapped (a prefix of the request's segments). */
     int mapped;
+    /** When the ring accepted the request ({@link System#nanoTime()}): its latency counts from here. */
+    long acceptedNanos;
+    /** The request failed because a grant could not be mapped (counted apart from the store's errors). */
+    boolean grantFailed;
 
     private final int tag;
     private final BlkExecutor executor;

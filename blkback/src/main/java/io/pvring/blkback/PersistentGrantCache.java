@@ -39,6 +39,7 @@ final class PersistentGrantCache
     private long nowNs;
     private long nextPurgeNs;
     private boolean overflowed;
+    private long evictions;
 
     PersistentGrantCache(final int capacity)
     {
@@ -142,6 +143,7 @@ final class PersistentGrantCache
             }
             slotByRef.remove(refs[slot]);
             mapper.unmap(handles[slot]);
+            evictions++;
         }
         refs[slot] = ref;
         handles[slot] = handle;
@@ -191,7 +193,14 @@ final class PersistentGrantCache
                 purged++;
             }
         }
+        evictions += purged;
         return purged;
+    }
+
+    /** Mappings unmapped to make room or by purges, since the cache was made (not those unmapped at teardown). */
+    long evictions()
+    {
+        return evictions;
     }
 
     /**

@@ -16,6 +16,7 @@ import io.pvring.netback.vswitch.VirtualSwitch;
 import io.pvring.netif.FrontendFeatures;
 import io.pvring.runner.RingAgent;
 import io.pvring.runner.RunnerPool;
+import io.pvring.stats.IoStats;
 import io.pvring.xenbus.XenbusBackendDevice;
 import io.pvring.xenbus.XenbusBackendDriver;
 import io.pvring.xenbus.XenbusDevice;
@@ -61,6 +62,7 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
     private final NanoClock clock;
     private final CountersManager counters;
     private final WaitMode waitMode;
+    private volatile IoStats ioStats;
     private final AgentErrors errors;
     private final Map<XenbusDevice, Attached> vifs = new HashMap<>();
     private volatile RunnerPool runners;
@@ -80,6 +82,32 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
         final NetBackConfig config, final VirtualSwitch vswitch, final NanoClock clock, final WaitMode waitMode)
     {
         this(config, vswitch, clock, waitMode, null);
+    }
+
+    /**
+     * Publishes every vif connected from now on to {@code stats} (the process's counters file): a device per vif,
+     * a queue per netback queue, with a ring-level trace {@code pvring trace} can turn on; released when the vif
+     * disconnects. Without it (null), vifs publish their counters to the driver's counters manager, if any.
+     *
+     * @return this driver.
+     */
+    public NetBackDriver publishTo(final IoStats stats)
+    {
+        this.ioStats = stats;
+        return this;
+    }
+
+    /** A vif's handle as a number, or -1 for a name {@code pvring stat} cannot key. */
+    private static int numericHandle(final String devid)
+    {
+        try
+        {
+            return Integer.parseInt(devid);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return -1;
+        }
     }
 
     /**
@@ -323,7 +351,12 @@ public final class NetBackDriver implements XenbusBackendDriver, AutoCloseable
                     return false;
                 }
             }
-            if (counters != null)
+            final int handle = numericHandle(device.devid());
+            if (ioStats != null && handle >= 0)
+            {
+                vif.publishStats(ioStats, handle);
+            }
+            else if (counters != null)
             {
                 vif.publishCounters(counters);
             }

@@ -13,6 +13,7 @@ import io.pvring.netif.NetifRings;
 import io.pvring.netif.TxRequest;
 import io.pvring.ring.BackRing;
 import io.pvring.runner.AgentWaker;
+import io.pvring.stats.TraceRecorder;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
@@ -56,6 +57,8 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private Thread rxOwner;
     private volatile EventWaiter waiter;
     private boolean creditStalled;
+    /** When the credit shaper began holding TX back (-1: it is not). */
+    private long throttledSince = -1;
     private VifCounters published;
     private long publishedEvents;
     private volatile boolean disabled;
@@ -160,6 +163,7 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     {
         this.published = published;
         this.publishedEvents = -1;
+        counters.trace(published == null || published.trace() == null ? new TraceRecorder(0) : published.trace());
     }
 
     /** Where the counters are published, or null (for the runner's figures: {@link QueueAgent}). */
@@ -220,7 +224,9 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             rxEvent.consumePending();
         }
         creditStalled = false;
-        return txWork() + rxWork();
+        final int work = txWork() + rxWork();
+        throttleTime();
+        return work;
     }
 
     /**
@@ -262,6 +268,20 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         return work;
     }
 
+    /** Accrues the time the credit shaper held TX back, once the hold ends (the throttled-time counter). */
+    private void throttleTime()
+    {
+        if (creditStalled && throttledSince < 0)
+        {
+            throttledSince = nowNanos;
+        }
+        else if (!creditStalled && throttledSince >= 0)
+        {
+            counters.onThrottled(nowNanos - throttledSince);
+            throttledSince = -1;
+        }
+    }
+
     // ---------------------------------------------------------------- guest TX
 
     private int txWork()
@@ -275,6 +295,10 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
             {
                 fatal("TX req_prod overflow: " + txRing.describe());
                 return packets;
+            }
+            if (packets == 0)
+            {
+                counters.ringFill(available);
             }
             if (available == 0)
             {

@@ -19,6 +19,10 @@ import io.pvring.netif.FrontendFeatures;
 import io.pvring.runner.AgentErrorListener;
 import io.pvring.runner.AgentHandle;
 import io.pvring.runner.RunnerPool;
+import io.pvring.stats.DeviceId;
+import io.pvring.stats.DeviceKind;
+import io.pvring.stats.DeviceStats;
+import io.pvring.stats.IoStats;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -52,6 +56,8 @@ public final class NetBackVif implements AutoCloseable
     /** The queues' handles on their runners while {@link #start started}; empty otherwise. */
     private AgentHandle[] handles = new AgentHandle[0];
     private VifCounters[] published;
+    private IoStats statsOwner;
+    private DeviceStats stats;
     private final VifSink sink;
     private volatile NetCtrl ctrl;
     private EventPort ctrlPort;
@@ -431,6 +437,28 @@ public final class NetBackVif implements AutoCloseable
         return p == null ? null : p[queue];
     }
 
+    /**
+     * Publishes the vif as device {@code vif-<domid>-<handle>} of {@code ioStats} (one queue per netback queue:
+     * counters and ring-level trace) until {@link #close()} releases it. Called once, before the agent runs.
+     */
+    public void publishStats(final IoStats ioStats, final int handle)
+    {
+        if (published != null)
+        {
+            throw new IllegalStateException("counters already published: vif=" + name);
+        }
+        final DeviceStats device = ioStats.register(new DeviceId(DeviceKind.VIF, frontendDomid, handle), queues.length);
+        final VifCounters[] counters = new VifCounters[queues.length];
+        for (int q = 0; q < queues.length; q++)
+        {
+            counters[q] = new VifCounters(device.queue(q));
+            queues[q].publishTo(counters[q]);
+        }
+        published = counters;
+        statsOwner = ioStats;
+        stats = device;
+    }
+
     /** Multicast filtering on or off for every queue (the frontend re-negotiated it; any thread). */
     public void multicastControl(final boolean on)
     {
@@ -510,6 +538,11 @@ public final class NetBackVif implements AutoCloseable
                 published[q].close();
             }
             published = null;
+        }
+        if (stats != null)
+        {
+            statsOwner.release(stats); // after its counters' close: both free each counter once
+            stats = null;
         }
         release(mapper, ports, ringHandles);
         if (ctrlPort != null)

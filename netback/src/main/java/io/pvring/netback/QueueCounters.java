@@ -3,6 +3,8 @@ package io.pvring.netback;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
+import io.pvring.stats.TraceRecorder;
+
 /**
  * Counters of one netback queue, written only by the queue's agent thread (ordered stores, so a reader on another
  * thread sees whole values) and read by anyone. Grouped into TX and RX blocks padded apart from each other and from
@@ -26,6 +28,10 @@ public final class QueueCounters
     private static final int RX_NOTIFY_SENT = 28;
     private static final int RX_NOTIFY_SUPPRESSED = 29;
     private static final int RX_STALLS = 30;
+    /** Queue-level figures, written by the queue's thread only (both directions). */
+    private static final int GRANT_COPIES = 32;
+    private static final int RING_FILL = 33;
+    private static final int THROTTLED_NANOS = 34;
     private static final int RX_DROPS = 40;
     private static final int LENGTH = 48;
 
@@ -36,6 +42,40 @@ public final class QueueCounters
 
     /** One array: the JVM keeps array elements in order, so the padding indices really pad. */
     private final long[] values = new long[LENGTH];
+    /** The queue's ring-level trace ({@code pvring trace}); a recorder nobody starts until the vif is published. */
+    private TraceRecorder trace = new TraceRecorder(0);
+
+    /** The queue's trace: test {@link TraceRecorder#enabled()} before building a record. */
+    TraceRecorder trace()
+    {
+        return trace;
+    }
+
+    /** Set before the queue's agent runs (with the counters it publishes to). */
+    void trace(final TraceRecorder recorder)
+    {
+        trace = recorder;
+    }
+
+    void onGrantCopy()
+    {
+        add(GRANT_COPIES, 1);
+    }
+
+    /** Gauge: unconsumed TX requests at the start of a TX batch (written only when it changed). */
+    void ringFill(final int unconsumed)
+    {
+        if (values[RING_FILL] != unconsumed)
+        {
+            LONG.setRelease(values, RING_FILL, (long)unconsumed);
+        }
+    }
+
+    /** The credit shaper held TX back for {@code nanos}. */
+    void onThrottled(final long nanos)
+    {
+        add(THROTTLED_NANOS, nanos);
+    }
 
     private void add(final int index, final long delta)
     {
@@ -194,6 +234,23 @@ public final class QueueCounters
     public long rxDrops()
     {
         return get(RX_DROPS);
+    }
+
+    /** Grant copies, both directions (netback copies, it never maps guest data). */
+    public long grantCopies()
+    {
+        return get(GRANT_COPIES);
+    }
+
+    public long ringFill()
+    {
+        return get(RING_FILL);
+    }
+
+    /** Time the credit shaper held guest TX back, nanoseconds. */
+    public long throttledNanos()
+    {
+        return get(THROTTLED_NANOS);
     }
 
     @Override

@@ -10,6 +10,8 @@ import io.pvring.netif.Netif;
 import io.pvring.netif.RxRequest;
 import io.pvring.netif.RxResponse;
 import io.pvring.ring.BackRing;
+import io.pvring.stats.TraceRecordDescriptor;
+import io.pvring.stats.TraceRecorder;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -72,6 +74,7 @@ final class RxPlacer
             firstFlags = Netif.NETRXF_DATA_VALIDATED;
         }
         int position = 0;
+        int firstId = 0;
         boolean failed = false;
         final AtomicBuffer slots = ring.buffer();
         for (int slot = 0; position < frameLength || slot == 0; slot++)
@@ -80,6 +83,11 @@ final class RxPlacer
             request.wrap(requestCopy, 0);
             final int chunk = Math.min(PAGE_SIZE, frameLength - position);
             final int status = mapper.copyToGuest(request.gref(), 0, buffer, frameOffset + position, chunk);
+            counters.onGrantCopy();
+            if (slot == 0)
+            {
+                firstId = request.id();
+            }
             int slotFlags = slot == 0 ? firstFlags : 0;
             if (position + chunk < frameLength)
             {
@@ -121,6 +129,12 @@ final class RxPlacer
         else
         {
             counters.onRxPacket(frameLength, slotsNeeded(frameLength, extras));
+        }
+        final TraceRecorder trace = counters.trace();
+        if (trace.enabled())
+        {
+            trace.net(System.nanoTime(), firstId, TraceRecordDescriptor.OP_RX, slotsNeeded(frameLength, extras),
+                frameLength, firstFlags, failed ? Netif.NETIF_RSP_ERROR : Netif.NETIF_RSP_OKAY);
         }
     }
 }

@@ -10,6 +10,8 @@ import io.pvring.netif.Netif;
 import io.pvring.netif.TxRequest;
 import io.pvring.netif.TxResponse;
 import io.pvring.ring.BackRing;
+import io.pvring.stats.TraceRecordDescriptor;
+import io.pvring.stats.TraceRecorder;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -78,6 +80,7 @@ final class TxForwarder
         }
         answer(v, Netif.NETIF_RSP_OKAY);
         counters.onTxPacket(v.totalSize(), v.slots() + v.extras());
+        trace(v, Netif.NETIF_RSP_OKAY);
         ingress.transmit(packet, 0, v.totalSize(), frameFlags, v.gsoType(), v.gsoSize());
     }
 
@@ -85,6 +88,17 @@ final class TxForwarder
     {
         answer(v, Netif.NETIF_RSP_ERROR);
         counters.onTxError(v.slots() + v.extras());
+        trace(v, Netif.NETIF_RSP_ERROR);
+    }
+
+    private void trace(final TxVerdict v, final int status)
+    {
+        final TraceRecorder trace = counters.trace();
+        if (trace.enabled())
+        {
+            trace.net(System.nanoTime(), v.request(0).id(), TraceRecordDescriptor.OP_TX, v.slots() + v.extras(),
+                v.totalSize(), v.firstFlags(), status);
+        }
     }
 
     /** A multicast update rides on a dummy packet: its status answers the first slot, the follow-ons are OKAY. */
@@ -117,6 +131,7 @@ final class TxForwarder
             }
             final TxRequest request = v.request(i);
             final int status = mapper.copyFromGuest(request.gref(), request.pageOffset(), packet, position, size);
+            counters.onGrantCopy();
             if (status != GrantStatus.GNTST_OKAY)
             {
                 return false;

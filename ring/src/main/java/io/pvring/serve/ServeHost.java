@@ -115,6 +115,10 @@ public final class ServeHost implements DomainControl, AutoCloseable
                 }
             }, directory.resolve(EVTCHN_SOCKET));
             EvtchnServer.writeCHeader(directory);
+            if (stats != null)
+            {
+                stats.publishRunners(host.runners()); // pvring stat's footer: how the rings share the threads
+            }
             self[0] = new ServeHost(directory, host, xs, ev, stats);
             return self[0];
         }

@@ -42,8 +42,16 @@ public final class BlkCounters
     public static final int BATCHES = 21;
     /** Time spent polling the ring without finding work, nanoseconds. */
     public static final int POLL_NANOS = 22;
-    /** Time requests waited for a QoS limit, nanoseconds. */
+    /** Time requests waited for a QoS limit, nanoseconds (a throttle adds to it through its ring's stats). */
     public static final int THROTTLED_NANOS = 23;
+    /** Gauge: the ring's adaptive polling window on its runner, nanoseconds (0 unless it waits adaptive). */
+    public static final int POLL_WINDOW_NANOS = 24;
+    /** Times the ring armed {@code req_event} and slept on its runner. */
+    public static final int SLEEPS = 25;
+    /** Times the ring was woken from a sleep (a notification, a completion, a timer). */
+    public static final int WAKEUPS = 26;
+    /** Requests answered {@code BLKIF_RSP_ERROR} because a grant could not be mapped. */
+    public static final int GRANT_ERRORS = 27;
 
     public static final CounterSet SET = new CounterSet(DeviceKind.VBD, TYPE_ID_BASE,
         "read_requests", "write_requests", "flush_requests", "discard_requests",
@@ -51,11 +59,11 @@ public final class BlkCounters
         "in_flight", "completions", "latency_ns", "busy_ns",
         "io_errors", "unsupported_errors", "protocol_errors",
         "notify_sent", "notify_suppressed", "grant_maps", "grant_copies", "persistent_hits", "persistent_evictions",
-        "ring_fill", "batches", "poll_ns", "throttled_ns");
+        "ring_fill", "batches", "poll_ns", "throttled_ns", "poll_window_ns", "sleeps", "wakeups", "grant_errors");
 
     static
     {
-        if (SET.size() != THROTTLED_NANOS + 1)
+        if (SET.size() != GRANT_ERRORS + 1)
         {
             throw new AssertionError("names out of step with indices: " + SET.size());
         }

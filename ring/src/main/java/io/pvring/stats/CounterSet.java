@@ -62,6 +62,8 @@ public final class CounterSet
                 return BlkCounters.SET;
             case VIF:
                 return NetCounters.SET;
+            case RUNNER:
+                return RunnerCounters.SET;
             default:
                 return null;
         }

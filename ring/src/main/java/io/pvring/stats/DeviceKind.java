@@ -8,7 +8,9 @@ public enum DeviceKind
     /** A virtual block device (blkif). */
     VBD(1, "vbd"),
     /** A virtual network interface (netif). */
-    VIF(2, "vif");
+    VIF(2, "vif"),
+    /** A runner thread of the host's pool (devid: its index; domid 0). */
+    RUNNER(3, "runner");
 
     private final int code;
     private final String label;

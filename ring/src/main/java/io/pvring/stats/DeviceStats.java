@@ -17,6 +17,7 @@ public final class DeviceStats
     private final Histogram cumulative = DeviceSlotDescriptor.newHistogram();
     private final Histogram interval = DeviceSlotDescriptor.newHistogram();
     private TraceSession trace;
+    private boolean collected;
 
     DeviceStats(
         final DeviceId id, final int slot, final int generation, final QueueStats[] queues, final boolean published)
@@ -63,14 +64,29 @@ public final class DeviceStats
         return published;
     }
 
-    /** The publisher: folds every queue's latencies since the last call into the cumulative histogram. */
-    Histogram collect()
+    /**
+     * The publisher: folds every queue's latencies since the last call into the cumulative histogram.
+     *
+     * @return whether any were recorded (the cumulative histogram changed), or this is the first call.
+     */
+    boolean collect()
     {
+        boolean changed = !collected;
+        collected = true;
         for (final QueueStats q : queues)
         {
             q.latency().getIntervalHistogramInto(interval);
-            cumulative.add(interval);
+            if (interval.getTotalCount() != 0)
+            {
+                cumulative.add(interval);
+                changed = true;
+            }
         }
+        return changed;
+    }
+
+    Histogram cumulative()
+    {
         return cumulative;
     }
 

@@ -7,12 +7,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AtomicBuffer;
-import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
+import io.pvring.runner.Runner;
+import io.pvring.runner.RunnerPool;
 import org.agrona.concurrent.status.CountersManager;
 
 import static io.pvring.stats.DeviceSlotDescriptor.GENERATION_OFFSET;
@@ -45,18 +48,29 @@ public final class IoStats implements AutoCloseable
 {
     /** Counters for guest names: one per domain. */
     public static final int DOMAIN_COUNTERS = 256;
+    /** Runners whose figures a file has room for ({@link #publishRunners}); a larger pool publishes its first ones. */
+    public static final int MAX_RUNNERS = 64;
     public static final long DEFAULT_HISTOGRAM_INTERVAL_MS = 1000;
+    /** The publisher's period while a trace runs (or is being refused): draining and answering the client. */
     static final int POLL_MS = 10;
+    /** The publisher's period otherwise: how soon a new trace request is seen (histograms go at their interval). */
+    static final int IDLE_POLL_MS = 250;
 
     private final CountersFile file;
     private final AtomicBuffer slots;
     private final boolean[] slotUsed;
     private final long histogramIntervalMs;
     private final List<DeviceStats> devices = new ArrayList<>();
+    private final List<Runner> runners = new ArrayList<>();
+    private final List<CounterBlock> runnerCounters = new ArrayList<>();
     private final Map<Integer, Integer> domainCounters = new HashMap<>();
     private final ByteBuffer scratch = HistogramSlot.newScratch();
     private final UnsafeBuffer keyBuffer = new UnsafeBuffer(new byte[CounterKeyDescriptor.LENGTH]);
     private long lastHistogramMs;
+    /** How long the publisher sleeps after its current cycle: {@link #POLL_MS} while tracing, else longer. */
+    private volatile long sleepMs = IDLE_POLL_MS;
+    private volatile Thread publisherThread;
+    private volatile boolean stopping;
     private AgentRunner runner;
     private Throwable lastError;
     private long errors;
@@ -89,7 +103,8 @@ public final class IoStats implements AutoCloseable
                 " histogramIntervalMs=" + histogramIntervalMs);
         }
         final int perQueue = Math.max(BlkCounters.SET.size(), NetCounters.SET.size());
-        final long counters = DOMAIN_COUNTERS + (long)maxDevices * maxQueues * perQueue;
+        final long counters = DOMAIN_COUNTERS + MAX_RUNNERS * RunnerCounters.SET.size() +
+            (long)maxDevices * maxQueues * perQueue;
         if (counters > CountersFileDescriptor.MAX_COUNTERS)
         {
             throw new IllegalArgumentException("too many counters: maxDevices=" + maxDevices + " maxQueues=" +
@@ -216,6 +231,66 @@ public final class IoStats implements AutoCloseable
         return device;
     }
 
+    /**
+     * Publishes the figures of {@code pool}'s runners (load, passes, parks, wake-ups, errors), copied by the
+     * publisher at each cycle. Once per pool; a pool closed later keeps its last figures.
+     *
+     * @throws IllegalStateException when the file has no room for them.
+     */
+    public synchronized void publishRunners(final RunnerPool pool)
+    {
+        if (closed)
+        {
+            return;
+        }
+        final long now = System.currentTimeMillis() * 1000;
+        for (int i = 0; i < Math.min(pool.runners(), MAX_RUNNERS - runners.size()); i++)
+        {
+            final CounterKey key = new CounterKey(DeviceKind.RUNNER, 0, i, 0, CounterKeyDescriptor.SLOT_NONE, 0, now,
+                "");
+            runnerCounters.add(allocate(file.manager(), RunnerCounters.SET, key, pool.runner(i).name()));
+            runners.add(pool.runner(i));
+        }
+        copyRunners();
+    }
+
+    private void copyRunners()
+    {
+        for (int i = 0; i < runners.size(); i++)
+        {
+            final Runner r = runners.get(i);
+            final CounterBlock c = runnerCounters.get(i);
+            c.set(RunnerCounters.LOAD, r.load());
+            c.set(RunnerCounters.LOOPS, r.loops());
+            c.set(RunnerCounters.PARKS, r.parks());
+            c.set(RunnerCounters.UNPARKS, r.unparks());
+            c.set(RunnerCounters.ERRORS, r.errors());
+        }
+    }
+
+    /**
+     * A device's stats that no file publishes (a device built without an {@link IoStats}: tests, benchmarks, an
+     * embedding without counters): its queues count into a private buffer, so a device's code counts the same way
+     * whether or not anyone watches. Nothing to release.
+     */
+    public static DeviceStats unpublished(final DeviceId id, final int queues)
+    {
+        if (queues < 1)
+        {
+            throw new IllegalArgumentException("queues=" + queues);
+        }
+        final CounterSet set = CounterSet.of(id.kind());
+        final CountersManager manager = privateManager(queues * set.size());
+        final QueueStats[] stats = new QueueStats[queues];
+        for (int q = 0; q < queues; q++)
+        {
+            final CounterKey key = new CounterKey(id.kind(), id.domid(), id.devid(), q, CounterKeyDescriptor.SLOT_NONE,
+                0, 0, "");
+            stats[q] = new QueueStats(allocate(manager, set, key, id + " q" + q), q);
+        }
+        return new DeviceStats(id, CounterKeyDescriptor.SLOT_NONE, 0, stats, false);
+    }
+
     private static CounterBlock allocate(
         final CountersManager manager, final CounterSet set, final CounterKey key, final String label)
     {
@@ -260,14 +335,40 @@ public final class IoStats implements AutoCloseable
         }
     }
 
-    /** Runs the publisher on a thread of its own ("pvring-stats"), polling every {@value #POLL_MS} ms. */
+    /**
+     * Runs the publisher on a thread of its own ("pvring-stats"): every {@value #POLL_MS} ms while a trace runs,
+     * else every {@value #IDLE_POLL_MS} ms (a host of idle devices costs a few wake-ups a second, issue 11), with
+     * histograms at their interval, and only for devices that recorded latencies since.
+     */
     public synchronized void start()
     {
         if (runner != null)
         {
             throw new IllegalStateException("already started");
         }
-        runner = new AgentRunner(new SleepingMillisIdleStrategy(POLL_MS), this::onError, null, new Agent()
+        final IdleStrategy pacing = new IdleStrategy()
+        {
+            @Override
+            public void idle(final int workCount)
+            {
+                idle();
+            }
+
+            @Override
+            public void idle()
+            {
+                if (!stopping)
+                {
+                    LockSupport.parkNanos(sleepMs * 1_000_000L); // close() unparks it
+                }
+            }
+
+            @Override
+            public void reset()
+            {
+            }
+        };
+        runner = new AgentRunner(pacing, this::onError, null, new Agent()
         {
             @Override
             public int doWork()
@@ -285,6 +386,7 @@ public final class IoStats implements AutoCloseable
         {
             final Thread thread = new Thread(task);
             thread.setDaemon(true); // never keeps a process alive that forgot to close it
+            publisherThread = thread;
             return thread;
         });
     }
@@ -318,27 +420,43 @@ public final class IoStats implements AutoCloseable
             return 0;
         }
         int work = 0;
+        boolean tracing = false;
         for (final DeviceStats device : devices)
         {
             work += traceControl(device);
+            tracing |= device.traceSession() != null ||
+                slots.getIntVolatile(CountersFile.slotOffset(device.slot()) + TRACE_STATE_OFFSET) != TRACE_OFF;
         }
+        copyRunners();
         if (nowMillis - lastHistogramMs >= histogramIntervalMs)
         {
             lastHistogramMs = nowMillis;
             work += publishHistograms();
             file.heartbeat(nowMillis);
         }
+        final long untilHistograms = Math.max(1, histogramIntervalMs - (nowMillis - lastHistogramMs));
+        sleepMs = Math.min(tracing ? POLL_MS : IDLE_POLL_MS, untilHistograms);
         return work;
     }
 
-    /** Publishes every device's latency histogram now (tests; a reader that cannot wait for the interval). */
+    /**
+     * Publishes the latency histogram of every device that recorded latencies since its last publication (tests;
+     * a reader that cannot wait for the interval).
+     *
+     * @return histograms published.
+     */
     public synchronized int publishHistograms()
     {
+        int published = 0;
         for (final DeviceStats device : devices)
         {
-            HistogramSlot.publish(slots, CountersFile.slotOffset(device.slot()), device.collect(), scratch);
+            if (device.collect())
+            {
+                HistogramSlot.publish(slots, CountersFile.slotOffset(device.slot()), device.cumulative(), scratch);
+                published++;
+            }
         }
-        return devices.size();
+        return published;
     }
 
     private int traceControl(final DeviceStats device)
@@ -449,6 +567,12 @@ public final class IoStats implements AutoCloseable
         }
         if (r != null)
         {
+            stopping = true;
+            final Thread t = publisherThread;
+            if (t != null)
+            {
+                LockSupport.unpark(t); // a sleeping publisher ends now, not at its next cycle
+            }
             r.close(); // outside the lock: its last cycle may be waiting for it
         }
         synchronized (this)

@@ -34,17 +34,24 @@ public final class NetCounters
     public static final int RING_FILL = 18;
     public static final int POLL_NANOS = 19;
     public static final int THROTTLED_NANOS = 20;
+    /** Gauge: the queue's adaptive polling window on its runner, nanoseconds (0 unless it waits adaptive). */
+    public static final int POLL_WINDOW_NANOS = 21;
+    /** Times the queue armed its rings and slept on its runner. */
+    public static final int SLEEPS = 22;
+    /** Times the queue was woken from a sleep (a notification, a frame from another vif, a timer). */
+    public static final int WAKEUPS = 23;
 
     public static final CounterSet SET = new CounterSet(DeviceKind.VIF, TYPE_ID_BASE,
         "tx_packets", "tx_bytes", "tx_slots", "tx_errors", "tx_notify_sent", "tx_notify_suppressed",
         "tx_credit_stalls", "tx_zero_slots",
         "rx_packets", "rx_bytes", "rx_slots", "rx_errors", "rx_drops", "rx_notify_sent", "rx_notify_suppressed",
         "rx_stalls",
-        "grant_maps", "grant_copies", "ring_fill", "poll_ns", "throttled_ns");
+        "grant_maps", "grant_copies", "ring_fill", "poll_ns", "throttled_ns",
+        "poll_window_ns", "sleeps", "wakeups");
 
     static
     {
-        if (SET.size() != THROTTLED_NANOS + 1)
+        if (SET.size() != WAKEUPS + 1)
         {
             throw new AssertionError("names out of step with indices: " + SET.size());
         }

@@ -144,7 +144,8 @@ class IoStatsTest
             final DeviceStats noSlot = stats.register(new DeviceId(DeviceKind.VBD, 3, 51728), 1);
             assertTrue(noSlot.published(), "counters still fit");
             assertEquals(CounterKeyDescriptor.SLOT_NONE, noSlot.slot(), "but the only slot is taken");
-            final int room = IoStats.DOMAIN_COUNTERS + BlkCounters.SET.size();
+            final int room = IoStats.DOMAIN_COUNTERS + IoStats.MAX_RUNNERS * RunnerCounters.SET.size() +
+                BlkCounters.SET.size();
             final DeviceStats extra = stats.register(VIF, room / NetCounters.SET.size());
             assertFalse(extra.published());
             extra.queue(0).counters().add(NetCounters.RX_PACKETS, 2);

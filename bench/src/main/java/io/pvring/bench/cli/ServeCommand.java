@@ -351,8 +351,9 @@ public final class ServeCommand implements Callable<Integer>
         final NetBackConfig netConfig = NetBackConfig.builder().build();
         final IoStats stats = createStats(directory, Math.max(MAX_BLK_RINGS, netConfig.maxQueues()));
         stats.start();
+        blkback.publishTo(stats);
         final NetBackDriver netback = new NetBackDriver(netConfig, vswitch, SystemNanoClock.INSTANCE, wait,
-            stats.manager());
+            stats.manager()).publishTo(stats);
         final CountDownLatch stop = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);
         final Thread hook = new Thread(() ->

@@ -21,14 +21,16 @@ public record DeviceFigures(DeviceSample sample, double seconds, Map<String, Dou
 {
     /** JSON names of the vbd columns, in display order. */
     public static final String[] VBD_COLUMNS = {
-        "r_s", "w_s", "rkB_s", "wkB_s", "await_ms", "p99_ms", "aqu_sz", "in_flight", "util_pct", "errors"};
+        "r_s", "w_s", "rkB_s", "wkB_s", "await_ms", "p50_ms", "p99_ms", "aqu_sz", "in_flight", "util_pct", "errors"};
     /** Headers of the vbd columns. */
     public static final String[] VBD_HEADERS = {
-        "r/s", "w/s", "rkB/s", "wkB/s", "await", "p99", "aqu-sz", "inflight", "%util", "errors"};
+        "r/s", "w/s", "rkB/s", "wkB/s", "await", "p50", "p99", "aqu-sz", "inflight", "%util", "errors"};
     public static final String[] VIF_COLUMNS = {
         "tx_pps", "tx_kB_s", "rx_pps", "rx_kB_s", "drops", "errors"};
     public static final String[] VIF_HEADERS = {
         "tx pps", "tx kB/s", "rx pps", "rx kB/s", "drops", "errors"};
+    /** JSON names of a runner's figures (the footer line). */
+    public static final String[] RUNNER_COLUMNS = {"load", "loops_s", "parks_s", "unparks_s", "errors"};
 
     /**
      * @param before the same device's earlier sample, or null for "since it registered".
@@ -53,13 +55,23 @@ public record DeviceFigures(DeviceSample sample, double seconds, Map<String, Dou
             f.put("wkB_s", d.of("write_bytes") / 1024 / seconds);
             f.put("await_ms", completions == 0 ? 0 : latencyNs / completions / 1e6);
             interval = interval(now.latency(), sinceStart ? null : before.latency());
+            f.put("p50_ms", interval == null || interval.getTotalCount() == 0 ? null :
+                interval.getValueAtPercentile(50) / 1e6);
             f.put("p99_ms", interval == null || interval.getTotalCount() == 0 ? null :
                 interval.getValueAtPercentile(99) / 1e6);
             f.put("aqu_sz", latencyNs / 1e9 / seconds);
             f.put("in_flight", (double)now.total("in_flight"));
             f.put("util_pct", Math.min(100, d.of("busy_ns") / 1e9 / seconds * 100));
             f.put("errors", (double)(now.total("io_errors") + now.total("unsupported_errors") +
-                now.total("protocol_errors")));
+                now.total("protocol_errors") + now.total("grant_errors")));
+        }
+        else if (now.id().kind() == DeviceKind.RUNNER)
+        {
+            f.put("load", (double)now.total("load"));
+            f.put("loops_s", d.of("loops") / seconds);
+            f.put("parks_s", d.of("parks") / seconds);
+            f.put("unparks_s", d.of("unparks") / seconds);
+            f.put("errors", (double)now.total("errors"));
         }
         else
         {
@@ -96,6 +108,10 @@ public record DeviceFigures(DeviceSample sample, double seconds, Map<String, Dou
     public static String name(final DeviceSample s)
     {
         final int devid = s.id().devid();
+        if (s.id().kind() == DeviceKind.RUNNER)
+        {
+            return "r" + devid;
+        }
         if (s.id().kind() == DeviceKind.VBD)
         {
             // XEN_XVD_MAJOR 202, minor 16 * index (xvda..xvdp)

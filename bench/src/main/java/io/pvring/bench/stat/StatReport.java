@@ -63,6 +63,10 @@ public final class StatReport
     /** Whether {@code s} matches the filters (null: any): guest by name or domid, device by name or id. */
     public static boolean matches(final DeviceSample s, final String guest, final String device)
     {
+        if (s.id().kind() == DeviceKind.RUNNER)
+        {
+            return true; // the host's threads: the footer whatever the filters
+        }
         final boolean guestOk = guest == null || guest.equals(s.guest()) || guest.equals(Integer.toString(
             s.id().domid()));
         final boolean deviceOk = device == null || device.equals(DeviceFigures.name(s)) ||
@@ -82,11 +86,32 @@ public final class StatReport
                 String.format(Locale.ROOT, "  interval %.1f s", interval)).append('\n');
         table(out, rows, DeviceKind.VBD, "vbd", DeviceFigures.VBD_COLUMNS, DeviceFigures.VBD_HEADERS);
         table(out, rows, DeviceKind.VIF, "vif", DeviceFigures.VIF_COLUMNS, DeviceFigures.VIF_HEADERS);
-        if (rows.isEmpty())
+        if (rows.stream().allMatch(r -> r.sample().id().kind() == DeviceKind.RUNNER))
         {
             out.append("\nno devices connected\n");
         }
+        runners(out, rows);
         return out.toString();
+    }
+
+    /** One footer line for the runner threads: rings on each, passes and parks per second, agent failures. */
+    private static void runners(final StringBuilder out, final List<DeviceFigures> rows)
+    {
+        final StringBuilder line = new StringBuilder();
+        for (final DeviceFigures r : rows)
+        {
+            if (r.sample().id().kind() == DeviceKind.RUNNER)
+            {
+                final Map<String, Double> f = r.figures();
+                line.append(line.length() == 0 ? "\nrunners " : "  ").append(String.format(Locale.ROOT,
+                    " %s: %d rings %.0f loops/s %.0f parks/s %d errors", r.name(), Math.round(f.get("load")),
+                    f.get("loops_s"), f.get("parks_s"), Math.round(f.get("errors"))));
+            }
+        }
+        if (line.length() > 0)
+        {
+            out.append(line).append('\n');
+        }
     }
 
     private static void table(final StringBuilder out, final List<DeviceFigures> rows, final DeviceKind kind,
@@ -154,7 +179,9 @@ public final class StatReport
             case "drops":
                 return Long.toString(Math.round(value));
             case "await_ms":
+            case "p50_ms":
             case "p99_ms":
+                return String.format(Locale.ROOT, "%.3f", value); // ms to the microsecond: fast disks show
             case "aqu_sz":
                 return String.format(Locale.ROOT, "%.2f", value);
             default:
@@ -172,9 +199,20 @@ public final class StatReport
         doc.put("time", Instant.ofEpochMilli(epochMillis).toString());
         doc.put("interval_s", interval);
         final List<Object> devices = new ArrayList<>();
+        final List<Object> runners = new ArrayList<>();
         for (final DeviceFigures r : rows)
         {
             final DeviceSample s = r.sample();
+            if (s.id().kind() == DeviceKind.RUNNER)
+            {
+                final Map<String, Object> d = new LinkedHashMap<>();
+                d.put("name", r.name());
+                d.put("seconds", r.seconds());
+                d.put("figures", new LinkedHashMap<>(r.figures()));
+                d.put("totals", totals(s));
+                runners.add(d);
+                continue;
+            }
             final Map<String, Object> d = new LinkedHashMap<>();
             d.put("guest", s.guest());
             d.put("domid", s.id().domid());
@@ -185,15 +223,21 @@ public final class StatReport
             d.put("seconds", r.seconds());
             d.put("figures", new LinkedHashMap<>(r.figures()));
             d.put("latency_ns", r.latencySummary());
-            final Map<String, Object> totals = new LinkedHashMap<>();
-            for (int i = 0; i < s.set().size(); i++)
-            {
-                totals.put(s.set().name(i), s.totals()[i]);
-            }
-            d.put("totals", totals);
+            d.put("totals", totals(s));
             devices.add(d);
         }
         doc.put("devices", devices);
+        doc.put("runners", runners);
         return doc;
+    }
+
+    private static Map<String, Object> totals(final DeviceSample s)
+    {
+        final Map<String, Object> totals = new LinkedHashMap<>();
+        for (int i = 0; i < s.set().size(); i++)
+        {
+            totals.put(s.set().name(i), s.totals()[i]);
+        }
+        return totals;
     }
 }

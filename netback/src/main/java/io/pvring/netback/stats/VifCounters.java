@@ -6,7 +6,8 @@ import io.pvring.stats.CounterKey;
 import io.pvring.stats.CounterKeyDescriptor;
 import io.pvring.stats.DeviceKind;
 import io.pvring.stats.NetCounters;
-import org.agrona.concurrent.status.AtomicCounter;
+import io.pvring.stats.QueueStats;
+import io.pvring.stats.TraceRecorder;
 import org.agrona.concurrent.status.CountersManager;
 
 /**
@@ -18,18 +19,11 @@ import org.agrona.concurrent.status.CountersManager;
  */
 public final class VifCounters implements AutoCloseable
 {
-    /** Counters each queue allocates (for sizing a counters file): the set, plus the runner's four figures. */
-    public static final int COUNTERS_PER_QUEUE = NetCounters.SET.size() + 4;
+    /** Counters each queue allocates (for sizing a counters file). */
+    public static final int COUNTERS_PER_QUEUE = NetCounters.SET.size();
 
     private final CounterBlock block;
-    /** The queue's runner: its adaptive polling window (0 unless the queue waits {@code adaptive}). */
-    private final AtomicCounter pollWindowNanos;
-    /** Time the runner polled the queue after it ran dry, in all ({@code adaptive} only; also {@code poll_ns}). */
-    private final AtomicCounter pollNanos;
-    /** Times the queue armed its rings and slept. */
-    private final AtomicCounter sleeps;
-    /** Times it was woken from a sleep. */
-    private final AtomicCounter wakeups;
+    private final TraceRecorder trace;
 
     /**
      * Allocates the counters (on any thread: allocation in an {@link io.pvring.stats.IoStats} file is locked).
@@ -42,11 +36,23 @@ public final class VifCounters implements AutoCloseable
         final int[] ids = parse(vif);
         block = CounterBlock.allocate(manager, NetCounters.SET, new CounterKey(DeviceKind.VIF, ids[0], ids[1], queue,
             CounterKeyDescriptor.SLOT_NONE, 0, System.currentTimeMillis() * 1000, ""), vif + " q" + queue);
-        final String label = vif + " q" + queue + " ";
-        pollWindowNanos = manager.newCounter(label + "poll window ns");
-        pollNanos = manager.newCounter(label + "polled ns");
-        sleeps = manager.newCounter(label + "sleeps");
-        wakeups = manager.newCounter(label + "wakeups");
+        trace = null;
+    }
+
+    /**
+     * Publishes through a queue of a device registered in an {@link io.pvring.stats.IoStats} (which frees its
+     * counters at release): its counters, and its trace, so {@code pvring trace} records the queue's rings.
+     */
+    public VifCounters(final QueueStats queue)
+    {
+        block = queue.counters();
+        trace = queue.trace();
+    }
+
+    /** The queue's trace recorder, or null when the vif was published without a device slot. */
+    public TraceRecorder trace()
+    {
+        return trace;
     }
 
     private static int[] parse(final String vif)
@@ -86,6 +92,9 @@ public final class VifCounters implements AutoCloseable
         b.set(NetCounters.RX_NOTIFY_SENT, counters.rxNotifySent());
         b.set(NetCounters.RX_NOTIFY_SUPPRESSED, counters.rxNotifySuppressed());
         b.set(NetCounters.RX_STALLS, counters.rxStalls());
+        b.set(NetCounters.GRANT_COPIES, counters.grantCopies());
+        b.set(NetCounters.RING_FILL, counters.ringFill());
+        b.set(NetCounters.THROTTLED_NANOS, counters.throttledNanos());
     }
 
     /**
@@ -95,30 +104,29 @@ public final class VifCounters implements AutoCloseable
     public void publishRunner(final long windowNanos, final long polledNanos, final long slept, final long woken)
     {
         block.set(NetCounters.POLL_NANOS, polledNanos);
-        pollWindowNanos.setRelease(windowNanos);
-        pollNanos.setRelease(polledNanos);
-        sleeps.setRelease(slept);
-        wakeups.setRelease(woken);
+        block.set(NetCounters.POLL_WINDOW_NANOS, windowNanos);
+        block.set(NetCounters.SLEEPS, slept);
+        block.set(NetCounters.WAKEUPS, woken);
     }
 
     public long pollWindowNanos()
     {
-        return pollWindowNanos.get();
+        return block.get(NetCounters.POLL_WINDOW_NANOS);
     }
 
     public long pollNanos()
     {
-        return pollNanos.get();
+        return block.get(NetCounters.POLL_NANOS);
     }
 
     public long sleeps()
     {
-        return sleeps.get();
+        return block.get(NetCounters.SLEEPS);
     }
 
     public long wakeups()
     {
-        return wakeups.get();
+        return block.get(NetCounters.WAKEUPS);
     }
 
     /** The counters, {@link NetCounters} indices (for readers and tests). */
@@ -132,9 +140,5 @@ public final class VifCounters implements AutoCloseable
     public void close()
     {
         block.close();
-        pollWindowNanos.close();
-        pollNanos.close();
-        sleeps.close();
-        wakeups.close();
     }
 }

@@ -3,6 +3,8 @@ package io.pvring.netback.stats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import io.pvring.netif.FrontendFeatures;
 import io.pvring.netback.NetBackConfig;
@@ -15,6 +17,10 @@ import io.pvring.stats.DeviceKind;
 import io.pvring.stats.DeviceSample;
 import io.pvring.stats.IoStats;
 import io.pvring.stats.StatsReader;
+import io.pvring.stats.TraceClient;
+import io.pvring.stats.TraceFile;
+import io.pvring.stats.TraceRecord;
+import io.pvring.stats.TraceRecordDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.Test;
@@ -70,6 +76,67 @@ class CountersFileTest
             assertNull(find(reader, aName + " q0 tx packets"), "a closed vif frees its counters");
             assertEquals(10, value(reader, bName + " q0 rx packets") + value(reader, bName + " q0 rx drops"));
         }
+    }
+
+    @Test
+    void aVifPublishedAsADeviceShowsItsFramesCopiesAndARingTrace(@TempDir final Path tmp)
+    {
+        final Path path = tmp.resolve("counters.dat");
+        final Path tracePath = tmp.resolve("vif.trace");
+        final int frames = 10;
+        try (IoStats stats = IoStats.create(path, 4, 1);
+            StatsReader monitor = StatsReader.open(path);
+            NetRig rig = new NetRig())
+        {
+            stats.start();
+            final NetRig.Guest a = rig.addGuest("a", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            final NetRig.Guest b = rig.addGuest("b", NetBackConfig.builder().build(), FrontendFeatures.LINUX);
+            a.vif.publishStats(stats, 0);
+            b.vif.publishStats(stats, 0);
+            final DeviceId aId = new DeviceId(DeviceKind.VIF, a.domain.domid(), 0);
+            final DeviceId bId = new DeviceId(DeviceKind.VIF, b.domain.domid(), 0);
+            final TraceClient trace = TraceClient.start(monitor, aId, tracePath, 30_000);
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[1000]);
+            TestFrames.ethernet(frame, Ethernet.BROADCAST, TestFrames.MAC_A, 0x88B5);
+            for (int i = 0; i < frames; i++)
+            {
+                assertTrue(a.front.send(frame, 0, 1000, 0, 0, 0));
+            }
+            a.front.flush();
+            rig.pump();
+            assertTrue(trace.stop(30_000), "the publisher completed the trace file");
+
+            final DeviceSample aSample = sample(monitor, aId);
+            assertEquals(frames, aSample.total("tx_packets"));
+            assertEquals(frames * 1000L, aSample.total("tx_bytes"));
+            assertEquals(frames, aSample.total("grant_copies"), "one copy per single-slot frame");
+            assertEquals(frames, aSample.total("ring_fill"), "the frames were waiting when the batch began");
+            final DeviceSample bSample = sample(monitor, bId);
+            assertEquals(b.vif.queue(0).counters().rxPackets(), bSample.total("rx_packets"));
+            assertEquals(bSample.total("rx_packets"), bSample.total("grant_copies"), "one copy per received frame");
+
+            final TraceFile file = TraceFile.open(tracePath);
+            assertEquals(aId, file.device());
+            final List<TraceRecord> records = new ArrayList<>();
+            file.forEach(records::add);
+            assertEquals(frames, records.size(), "a record per TX packet of the traced vif: " + records);
+            for (final TraceRecord r : records)
+            {
+                assertEquals(TraceRecordDescriptor.OP_TX, r.operation());
+                assertEquals(1000, r.size());
+                assertEquals(1, r.segments(), "slots");
+                assertEquals(0, r.status());
+            }
+            b.vif.close();
+            a.vif.close();
+            assertEquals(List.of(), monitor.sample(), "closed vifs release their devices");
+        }
+    }
+
+    private static DeviceSample sample(final StatsReader monitor, final DeviceId id)
+    {
+        return monitor.sample().stream().filter(s -> s.id().equals(id)).findFirst()
+            .orElseThrow(() -> new AssertionError("no " + id + " in " + monitor.sample()));
     }
 
     @Test
