@@ -1,36 +1,41 @@
 package io.pvring.aio;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ManualIoEventLoop;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringIoOps;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
 import org.agrona.UnsafeApi;
-import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 
 /**
- * The io_uring engine ({@code aio=io_uring}) on Netty's io_uring transport: one Netty event loop thread owns the
- * ring; this engine is an {@link IoUringIoHandle} registered on it that submits raw SQEs ({@link IoUringIoOps}'s
- * public constructor) on the file's descriptor: {@code READ}, {@code WRITE}, {@code READV}, {@code WRITEV},
- * {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync) and {@code FALLOCATE} (punch hole).
+ * The io_uring engine ({@code aio=io_uring}) on Netty's io_uring ring, driven by the submitting thread itself: the
+ * ring lives in a {@link ManualIoEventLoop} whose owner is the first thread that submits or polls (a ring's runner
+ * thread), and this engine is an {@link IoUringIoHandle} registered on it that writes raw SQEs ({@link
+ * IoUringIoOps}'s public constructor) on the file's descriptor: {@code READ}, {@code WRITE}, {@code READV}, {@code
+ * WRITEV}, {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync) and {@code FALLOCATE} (punch hole).
  *
- * <p>Batching: {@link #submitBatch()} moves the batch into a single-producer queue and schedules one drain task on
- * the loop (one {@code eventfd} wake-up per batch, none while a drain is pending); the loop turns the requests
- * into SQEs and submits them all with one {@code io_uring_enter}, which also reaps the CQEs that are ready, so
- * completions cost no system call of their own. Each CQE's 16-bit user data is the slot index.
+ * <p>No thread in between: {@link #submitBatch()} writes the batch's SQEs straight into the submission queue and
+ * submits them with one {@code io_uring_enter}, which also reaps what is ready (a page-cache hit completes inside
+ * that call); {@link #poll} reaps the completion queue, entering the kernel only when the kernel flags deferred
+ * completion work ({@code IORING_SETUP_DEFER_TASKRUN} with {@code IORING_SQ_TASKRUN}, Netty's default for a
+ * single-issuer ring). Completions of the ring are therefore published on the polling thread and the completion
+ * signal is not run for them: nobody else would see them. Because only a poll reaps them, a caller that goes to
+ * sleep while {@link #needsPolling()} must come back within a bound of its own choosing (the ring's runner does,
+ * through its waker's {@code wakeWithin}).
+ *
+ * <p>Every call but the submission methods that only queue ({@link #read}...) must come from the owner thread:
+ * another thread gets an {@link IllegalStateException} naming both.
  *
  * <p>Under {@code cache=none}, requests whose memory, offset or length are unaligned go to a small worker pool (the
- * "slow lane") that bounces them through aligned buffers, exactly as the portable engine does.
+ * "slow lane") that bounces them through aligned buffers, exactly as the portable engine does; those completions
+ * come from the workers and do run the completion signal.
  */
 public final class IoUringEngine extends AbstractAioEngine
 {
@@ -51,22 +56,28 @@ public final class IoUringEngine extends AbstractAioEngine
     static final int IOVEC_SIZE = 16;
     /** What {@link IoRegistration#submit} returns once the registration is cancelled. */
     private static final long REGISTRATION_INVALID = 0;
+    /** {@link ManualIoEventLoop#runNow(long)}: I/O only, no task queue (nothing is ever queued as a task). */
+    private static final long IO_ONLY = -1;
 
-    private final MultiThreadIoEventLoopGroup group;
-    private final IoEventLoop loop;
-    private final IoRegistration registration;
-    private final OneToOneConcurrentArrayQueue<AioSlot> toLoop;
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final Runnable drainTask = this::drain;
-    /** Used only on the loop thread, inside {@link #drain()}. */
+    private final ManualIoEventLoop loop;
+    private final Handle handle = new Handle();
+    /** Used only on the owner thread. */
     private final ReusableSqe sqe = new ReusableSqe();
     private final WorkerPool slowLane;
     private final AlignedBufferPool bounce;
     private final AioSlot[] slowBatch;
     private final long iovecs;
+    private IoRegistration registration;
+    private CompletionPeek peek;
+    private Thread owner;
+    /** Requests in the ring whose CQE has not been handled yet (owner thread only). */
+    private int inRing;
     private boolean iovecsFreed;
 
-    /** Creates the engine and its event loop thread; see {@link IoUringSupport} for when it is available. */
+    /**
+     * Creates the engine; its ring is set up here and enabled by the first thread that submits or polls, which
+     * owns it from then on. See {@link IoUringSupport} for when it is available.
+     */
     public IoUringEngine(final AioConfig config, final Runnable completionSignal)
     {
         super(config, completionSignal);
@@ -76,22 +87,18 @@ public final class IoUringEngine extends AbstractAioEngine
         {
             slot(i).iovecAddress = iovecs + (long)i * config.maxSegments() * IOVEC_SIZE;
         }
-        toLoop = new OneToOneConcurrentArrayQueue<>(depth);
         slowBatch = new AioSlot[depth];
         final IoUringIoHandlerConfig ringConfig = new IoUringIoHandlerConfig()
             .setRingSize(Math.max(64, Integer.highestOneBit(depth * 2 - 1)));
-        group = new MultiThreadIoEventLoopGroup(
-            1, new DefaultThreadFactory("aio-io_uring", true), IoUringIoHandler.newFactory(ringConfig));
-        loop = group.next();
-        final Future<IoRegistration> registered = loop.register(new Handle());
-        if (!registered.awaitUninterruptibly(10, TimeUnit.SECONDS) || !registered.isSuccess())
+        try
         {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            UnsafeApi.freeMemory(iovecs);
-            throw new IllegalStateException(
-                "io_uring engine: registering on the event loop failed", registered.cause());
+            loop = new ManualIoEventLoop(null, null, IoUringIoHandler.newFactory(ringConfig));
         }
-        registration = registered.getNow();
+        catch (final RuntimeException ex)
+        {
+            UnsafeApi.freeMemory(iovecs);
+            throw new IllegalStateException("io_uring engine: ring setup failed", ex);
+        }
         bounce = new AlignedBufferPool(config.bounceBuffers(), config.maxIoBytes(), AioFile.MAX_ALIGNMENT);
         slowLane = new WorkerPool(NAME + "-unaligned", this, bounce, depth, 0, Math.min(4, config.maxThreads()),
             config.idleTimeoutMillis());
@@ -112,21 +119,35 @@ public final class IoUringEngine extends AbstractAioEngine
         return true;
     }
 
+    /**
+     * True while requests are in the ring: their completions are seen only by a {@link #poll} on the owner thread,
+     * so a caller about to sleep must arrange to come back (completions of the slow lane signal themselves).
+     */
+    @Override
+    public boolean needsPolling()
+    {
+        return inRing > 0;
+    }
+
     protected void dispatch(final AioSlot[] requests, final int count)
     {
+        bind();
         int slow = 0;
         int fast = 0;
         for (int i = 0; i < count; i++)
         {
             final AioSlot slot = requests[i];
-            if (needsSlowLane(slot))
+            if (slot.needsBounce())
             {
                 slowBatch[slow++] = slot;
             }
+            else if (registration.submit(sqe(slot)) == REGISTRATION_INVALID)
+            {
+                completeHere(slot, -Errno.ECANCELED);
+            }
             else
             {
-                // Capacity equals the slot count: never full.
-                toLoop.offer(slot);
+                inRing++;
                 fast++;
             }
         }
@@ -134,18 +155,39 @@ public final class IoUringEngine extends AbstractAioEngine
         {
             slowLane.submit(slowBatch, slow);
         }
-        if (fast > 0 && drainScheduled.compareAndSet(false, true))
+        if (fast > 0)
         {
-            loop.execute(drainTask);
+            // One io_uring_enter for the batch; it also reaps whatever completed meanwhile (or inline).
+            loop.runNow(IO_ONLY);
+        }
+    }
+
+    protected void reap()
+    {
+        if (inRing > 0)
+        {
+            checkOwner();
+            if (peek.ready())
+            {
+                loop.runNow(IO_ONLY);
+            }
         }
     }
 
     protected void shutdown(final long deadlineNanos)
     {
-        // Wait for the ring to finish what it has; the loop keeps reaping while we wait.
-        while (hasOutstanding() && System.nanoTime() < deadlineNanos)
+        if (owner == null)
         {
-            LockSupport.parkNanos(50_000);
+            bind(); // never used: whoever closes owns the loop and tears it down
+        }
+        checkOwner();
+        // Only this thread can reap: drive the ring until what it holds has completed, or the deadline.
+        while (inRing > 0 && System.nanoTime() < deadlineNanos)
+        {
+            if (loop.runNow(IO_ONLY) == 0)
+            {
+                LockSupport.parkNanos(50_000);
+            }
         }
         try
         {
@@ -156,37 +198,58 @@ public final class IoUringEngine extends AbstractAioEngine
             Thread.currentThread().interrupt();
         }
         registration.cancel();
-        final Future<?> terminated = group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-        final long remainingMillis = Math.max(1000, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        final long teardownDeadline = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+        while (!loop.isTerminated() && System.nanoTime() < teardownDeadline)
+        {
+            if (loop.runNow() == 0 && !loop.isTerminated())
+            {
+                LockSupport.parkNanos(50_000);
+            }
+        }
         // The ring is gone only when the loop has terminated; until then the kernel may still read the iovecs.
-        if (terminated.awaitUninterruptibly(remainingMillis) && !iovecsFreed)
+        if (loop.isTerminated() && !iovecsFreed)
         {
             iovecsFreed = true;
             UnsafeApi.freeMemory(iovecs);
         }
     }
 
-    private static boolean needsSlowLane(final AioSlot slot)
+    /** True once bound, when polling can tell from the ring's memory that nothing is there (no Netty call). */
+    boolean peeksRing()
     {
-        return slot.needsBounce();
+        return peek != null && !peek.isFallback();
     }
 
-    /** On the loop thread: turns queued requests into SQEs; the loop submits them when the task returns. */
-    private void drain()
+    /** Makes the calling thread the ring's owner on first use, and refuses any other thread afterwards. */
+    private void bind()
     {
-        drainScheduled.set(false);
-        AioSlot slot;
-        while ((slot = toLoop.poll()) != null)
+        if (owner == Thread.currentThread())
         {
-            if (!slot.file.isOpen())
-            {
-                // Closed since submission: its number may already name another file.
-                complete(slot, -Errno.EBADF);
-            }
-            else if (registration.submit(sqe(slot)) == REGISTRATION_INVALID)
-            {
-                complete(slot, -Errno.ECANCELED);
-            }
+            return;
+        }
+        if (owner != null)
+        {
+            checkOwner();
+        }
+        owner = Thread.currentThread();
+        loop.setOwningThread(owner);
+        loop.runNow(IO_ONLY); // enables the ring on this thread (single issuer from here on)
+        final Future<IoRegistration> registered = loop.register(handle);
+        if (!registered.isDone() || !registered.isSuccess())
+        {
+            throw new IllegalStateException("io_uring engine: registering on the ring failed", registered.cause());
+        }
+        registration = registered.getNow();
+        peek = CompletionPeek.of(loop);
+    }
+
+    private void checkOwner()
+    {
+        if (owner != Thread.currentThread())
+        {
+            throw new IllegalStateException("io_uring engine is driven by thread " + owner.getName() +
+                " only, called from " + Thread.currentThread().getName());
         }
     }
 
@@ -234,13 +297,14 @@ public final class IoUringEngine extends AbstractAioEngine
         return "IoUringEngine{inFlight=" + inFlight() + "}";
     }
 
-    /** Receives this engine's CQEs on the loop thread (Netty reuses one event object per registration). */
+    /** Receives this engine's CQEs on the owner thread, inside {@code runNow} (Netty reuses one event object). */
     private final class Handle implements IoUringIoHandle
     {
         public void handle(final IoRegistration registration, final IoEvent event)
         {
             final IoUringIoEvent cqe = (IoUringIoEvent)event;
-            complete(slot((int)cqe.userData() & 0x7FFF), cqe.res());
+            inRing--;
+            completeHere(slot((int)cqe.userData() & 0x7FFF), cqe.res());
         }
 
         public void close()
