@@ -1,41 +1,36 @@
 package io.pvring.aio;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
-import io.netty.channel.ManualIoEventLoop;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringIoOps;
-import io.netty.util.concurrent.Future;
 import org.agrona.UnsafeApi;
 
 /**
  * The io_uring engine ({@code aio=io_uring}) on Netty's io_uring ring, driven by the submitting thread itself: the
- * ring lives in a {@link ManualIoEventLoop} whose owner is the first thread that submits or polls (a ring's runner
- * thread), and this engine is an {@link IoUringIoHandle} registered on it that writes raw SQEs ({@link
- * IoUringIoOps}'s public constructor) on the file's descriptor: {@code READ}, {@code WRITE}, {@code READV}, {@code
- * WRITEV}, {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync) and {@code FALLOCATE} (punch hole).
+ * ring is the thread's {@link ThreadRing} (one per thread, shared by every engine that thread drives), bound when
+ * the engine first submits or polls, and this engine is an {@link IoUringIoHandle} registered on it that writes raw
+ * SQEs ({@link IoUringIoOps}'s public constructor) on the file's descriptor: {@code READ}, {@code WRITE}, {@code
+ * READV}, {@code WRITEV}, {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync) and {@code FALLOCATE}
+ * (punch hole).
  *
  * <p>No thread in between: {@link #submitBatch()} writes the batch's SQEs straight into the submission queue and
  * submits them with one {@code io_uring_enter}, which also reaps what is ready (a page-cache hit completes inside
- * that call); {@link #poll} reaps the completion queue, entering the kernel only when the kernel flags deferred
- * completion work ({@code IORING_SETUP_DEFER_TASKRUN} with {@code IORING_SQ_TASKRUN}, Netty's default for a
- * single-issuer ring). Completions of the ring are therefore published on the polling thread and the completion
- * signal is not run for them: nobody else would see them. Because only a poll reaps them, a caller that goes to
- * sleep while {@link #needsPolling()} must come back within a bound of its own choosing (the ring's runner does,
- * through its waker's {@code wakeWithin}).
+ * that call); {@link #poll} reaps the completion queue, entering the kernel only when the ring's memory shows a
+ * CQE or deferred completion work ({@code IORING_SETUP_DEFER_TASKRUN} with {@code IORING_SQ_TASKRUN}, Netty's
+ * default for a single-issuer ring). A CQE may be reaped by another engine's poll on the same thread, or while a
+ * runner sleeps in the ring, so every completion runs the completion signal (on the ring's own thread that is an
+ * atomic flag, no system call). On a runner thread the runner sleeps in the ring and a CQE wakes it; on any other
+ * thread {@link #needsPolling()} says the caller must come back to poll.
  *
- * <p>Every call but the submission methods that only queue ({@link #read}...) must come from the owner thread:
- * another thread gets an {@link IllegalStateException} naming both.
+ * <p>Every call but the submission methods that only queue ({@link #read}...) must come from the thread that
+ * bound the engine: another thread gets an {@link IllegalStateException} naming both.
  *
  * <p>Under {@code cache=none}, requests whose memory, offset or length are unaligned go to a small worker pool (the
- * "slow lane") that bounces them through aligned buffers, exactly as the portable engine does; those completions
- * come from the workers and do run the completion signal.
+ * "slow lane") that bounces them through aligned buffers, exactly as the portable engine does.
  */
 public final class IoUringEngine extends AbstractAioEngine
 {
@@ -56,10 +51,7 @@ public final class IoUringEngine extends AbstractAioEngine
     static final int IOVEC_SIZE = 16;
     /** What {@link IoRegistration#submit} returns once the registration is cancelled. */
     private static final long REGISTRATION_INVALID = 0;
-    /** {@link ManualIoEventLoop#runNow(long)}: I/O only, no task queue (nothing is ever queued as a task). */
-    private static final long IO_ONLY = -1;
 
-    private final ManualIoEventLoop loop;
     private final Handle handle = new Handle();
     /** Used only on the owner thread. */
     private final ReusableSqe sqe = new ReusableSqe();
@@ -67,16 +59,16 @@ public final class IoUringEngine extends AbstractAioEngine
     private final AlignedBufferPool bounce;
     private final AioSlot[] slowBatch;
     private final long iovecs;
+    /** The owner thread's ring, from the first submit or poll; null until then. */
+    private ThreadRing ring;
     private IoRegistration registration;
-    private CompletionPeek peek;
-    private Thread owner;
     /** Requests in the ring whose CQE has not been handled yet (owner thread only). */
     private int inRing;
     private boolean iovecsFreed;
 
     /**
-     * Creates the engine; its ring is set up here and enabled by the first thread that submits or polls, which
-     * owns it from then on. See {@link IoUringSupport} for when it is available.
+     * Creates the engine; the ring it uses is the one of the first thread that submits or polls. See {@link
+     * IoUringSupport} for when it is available.
      */
     public IoUringEngine(final AioConfig config, final Runnable completionSignal)
     {
@@ -88,17 +80,6 @@ public final class IoUringEngine extends AbstractAioEngine
             slot(i).iovecAddress = iovecs + (long)i * config.maxSegments() * IOVEC_SIZE;
         }
         slowBatch = new AioSlot[depth];
-        final IoUringIoHandlerConfig ringConfig = new IoUringIoHandlerConfig()
-            .setRingSize(Math.max(64, Integer.highestOneBit(depth * 2 - 1)));
-        try
-        {
-            loop = new ManualIoEventLoop(null, null, IoUringIoHandler.newFactory(ringConfig));
-        }
-        catch (final RuntimeException ex)
-        {
-            UnsafeApi.freeMemory(iovecs);
-            throw new IllegalStateException("io_uring engine: ring setup failed", ex);
-        }
         bounce = new AlignedBufferPool(config.bounceBuffers(), config.maxIoBytes(), AioFile.MAX_ALIGNMENT);
         slowLane = new WorkerPool(NAME + "-unaligned", this, bounce, depth, 0, Math.min(4, config.maxThreads()),
             config.idleTimeoutMillis());
@@ -120,13 +101,13 @@ public final class IoUringEngine extends AbstractAioEngine
     }
 
     /**
-     * True while requests are in the ring: their completions are seen only by a {@link #poll} on the owner thread,
-     * so a caller about to sleep must arrange to come back (completions of the slow lane signal themselves).
+     * True while requests are in the ring and this thread is not a runner that sleeps in it: their completions are
+     * then seen only by a {@link #poll} here (completions of the slow lane signal themselves).
      */
     @Override
     public boolean needsPolling()
     {
-        return inRing > 0;
+        return inRing > 0 && !ring.wakesItsThread();
     }
 
     protected void dispatch(final AioSlot[] requests, final int count)
@@ -137,7 +118,12 @@ public final class IoUringEngine extends AbstractAioEngine
         for (int i = 0; i < count; i++)
         {
             final AioSlot slot = requests[i];
-            if (slot.needsBounce())
+            if (!slot.file.isOpen())
+            {
+                // Closed since it was queued: its number may already name another descriptor.
+                completeHere(slot, -Errno.EBADF);
+            }
+            else if (slot.needsBounce())
             {
                 slowBatch[slow++] = slot;
             }
@@ -148,6 +134,7 @@ public final class IoUringEngine extends AbstractAioEngine
             else
             {
                 inRing++;
+                ring.inFlight++;
                 fast++;
             }
         }
@@ -158,7 +145,7 @@ public final class IoUringEngine extends AbstractAioEngine
         if (fast > 0)
         {
             // One io_uring_enter for the batch; it also reaps whatever completed meanwhile (or inline).
-            loop.runNow(IO_ONLY);
+            ring.submitAndReap();
         }
     }
 
@@ -167,26 +154,22 @@ public final class IoUringEngine extends AbstractAioEngine
         if (inRing > 0)
         {
             checkOwner();
-            if (peek.ready())
-            {
-                loop.runNow(IO_ONLY);
-            }
+            ring.reap();
         }
     }
 
     protected void shutdown(final long deadlineNanos)
     {
-        if (owner == null)
+        if (ring != null)
         {
-            bind(); // never used: whoever closes owns the loop and tears it down
-        }
-        checkOwner();
-        // Only this thread can reap: drive the ring until what it holds has completed, or the deadline.
-        while (inRing > 0 && System.nanoTime() < deadlineNanos)
-        {
-            if (loop.runNow(IO_ONLY) == 0)
+            checkOwner();
+            // Only this thread can reap: drive the ring until what this engine has there completed, or the deadline.
+            while (inRing > 0 && System.nanoTime() < deadlineNanos)
             {
-                LockSupport.parkNanos(50_000);
+                if (ring.submitAndReap() == 0)
+                {
+                    LockSupport.parkNanos(50_000);
+                }
             }
         }
         try
@@ -197,18 +180,14 @@ public final class IoUringEngine extends AbstractAioEngine
         {
             Thread.currentThread().interrupt();
         }
-        registration.cancel();
-        loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-        final long teardownDeadline = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
-        while (!loop.isTerminated() && System.nanoTime() < teardownDeadline)
+        if (ring != null)
         {
-            if (loop.runNow() == 0 && !loop.isTerminated())
-            {
-                LockSupport.parkNanos(50_000);
-            }
+            registration.cancel();
+            ring.release(deadlineNanos);
         }
-        // The ring is gone only when the loop has terminated; until then the kernel may still read the iovecs.
-        if (loop.isTerminated() && !iovecsFreed)
+        // Nothing of ours left in a ring: the kernel reads no iovec any more. A request abandoned at the deadline
+        // keeps its iovecs (a bounded leak, logged by the caller's time-out) rather than risk a use after free.
+        if (inRing == 0 && !iovecsFreed)
         {
             iovecsFreed = true;
             UnsafeApi.freeMemory(iovecs);
@@ -218,37 +197,26 @@ public final class IoUringEngine extends AbstractAioEngine
     /** True once bound, when polling can tell from the ring's memory that nothing is there (no Netty call). */
     boolean peeksRing()
     {
-        return peek != null && !peek.isFallback();
+        return ring != null && ring.peeks();
     }
 
-    /** Makes the calling thread the ring's owner on first use, and refuses any other thread afterwards. */
+    /** Binds the engine to the calling thread's ring on first use, and refuses any other thread afterwards. */
     private void bind()
     {
-        if (owner == Thread.currentThread())
-        {
-            return;
-        }
-        if (owner != null)
+        if (ring != null)
         {
             checkOwner();
+            return;
         }
-        owner = Thread.currentThread();
-        loop.setOwningThread(owner);
-        loop.runNow(IO_ONLY); // enables the ring on this thread (single issuer from here on)
-        final Future<IoRegistration> registered = loop.register(handle);
-        if (!registered.isDone() || !registered.isSuccess())
-        {
-            throw new IllegalStateException("io_uring engine: registering on the ring failed", registered.cause());
-        }
-        registration = registered.getNow();
-        peek = CompletionPeek.of(loop);
+        ring = ThreadRing.acquire();
+        registration = ring.register(handle);
     }
 
     private void checkOwner()
     {
-        if (owner != Thread.currentThread())
+        if (ring.owner() != Thread.currentThread())
         {
-            throw new IllegalStateException("io_uring engine is driven by thread " + owner.getName() +
+            throw new IllegalStateException("io_uring engine is driven by thread " + ring.owner().getName() +
                 " only, called from " + Thread.currentThread().getName());
         }
     }
@@ -297,14 +265,18 @@ public final class IoUringEngine extends AbstractAioEngine
         return "IoUringEngine{inFlight=" + inFlight() + "}";
     }
 
-    /** Receives this engine's CQEs on the owner thread, inside {@code runNow} (Netty reuses one event object). */
+    /**
+     * Receives this engine's CQEs on the owner thread, inside a poll of any engine on the ring or the runner's sleep
+     * (Netty reuses one event object): hence the signal.
+     */
     private final class Handle implements IoUringIoHandle
     {
         public void handle(final IoRegistration registration, final IoEvent event)
         {
             final IoUringIoEvent cqe = (IoUringIoEvent)event;
             inRing--;
-            completeHere(slot((int)cqe.userData() & 0x7FFF), cqe.res());
+            ring.inFlight--;
+            complete(slot((int)cqe.userData() & 0x7FFF), cqe.res());
         }
 
         public void close()
