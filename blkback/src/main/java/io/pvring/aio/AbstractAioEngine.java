@@ -45,6 +45,16 @@ abstract class AbstractAioEngine implements AioEngine
     /** Stops the engine's threads, waiting until {@code deadlineNanos} for requests in flight. */
     protected abstract void shutdown(long deadlineNanos);
 
+    /** Called by {@link #poll} first: an engine whose completions only the polling thread sees reaps them here. */
+    protected void reap()
+    {
+    }
+
+    public boolean needsPolling()
+    {
+        return false;
+    }
+
     final AioSlot slot(final int index)
     {
         return slots[index];
@@ -132,6 +142,7 @@ abstract class AbstractAioEngine implements AioEngine
 
     public final int poll(final AioCompletionHandler handler, final int limit)
     {
+        reap();
         int done = 0;
         while (done < limit)
         {
@@ -184,17 +195,31 @@ abstract class AbstractAioEngine implements AioEngine
     /** Publishes a result; called once per request by whichever thread finished it. */
     final void complete(final AioSlot slot, final long result)
     {
+        if (publish(slot, result) && completionSignal != null)
+        {
+            completionSignal.run();
+        }
+    }
+
+    /**
+     * Publishes a result on the polling thread itself, which reaps it in the same {@link #poll}: no signal (it would
+     * only wake the thread that is already running).
+     */
+    final void completeHere(final AioSlot slot, final long result)
+    {
+        publish(slot, result);
+    }
+
+    private boolean publish(final AioSlot slot, final long result)
+    {
         if (!slot.tryComplete())
         {
-            return;
+            return false;
         }
         slot.result = result;
         // Capacity equals the number of slots, so there is always room.
         completions.offer(slot);
-        if (completionSignal != null)
-        {
-            completionSignal.run();
-        }
+        return true;
     }
 
     /** True while some dispatched request has not yet published its completion. */

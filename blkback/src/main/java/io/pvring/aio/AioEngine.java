@@ -14,9 +14,10 @@ package io.pvring.aio;
  * never by an exception: I/O errors, a closed file, a write on a read-only file and an unsupported operation all
  * arrive as results. Engine threads publish completions into a bounded queue and then run the {@code
  * completionSignal} given at creation (to wake the ring's thread; it must not block). A request refused at
- * submission (closed file, read-only file, no punch hole) is published by the submitting thread itself. The
- * submitting thread reaps completions with {@link #poll}, which calls the handler on that thread. Submitting and
- * polling allocate nothing once warm.
+ * submission (closed file, read-only file, no punch hole) is published by the submitting thread itself, and so is
+ * a completion the submitting thread reaps from a kernel ring it drives itself (io_uring), without the signal:
+ * see {@link #needsPolling()}. The submitting thread reaps completions with {@link #poll}, which calls the handler
+ * on that thread. Submitting and polling allocate nothing once warm.
  *
  * <p><b>Closing.</b> {@link #close()} (on the submitting thread) cancels queued-but-unsubmitted requests with
  * {@code -ECANCELED}, waits up to {@link AioConfig#closeTimeoutMillis()} for those in flight, and completes any
@@ -62,6 +63,13 @@ public interface AioEngine extends AutoCloseable
      * and the file keeps its size. Completes with {@code -EOPNOTSUPP} when {@link #canPunchHole()} is false.
      */
     boolean punchHole(AioFile file, long tag, long position, long length);
+
+    /**
+     * True while some request in flight completes only through a {@link #poll} on the submitting thread (no engine
+     * thread will run the completion signal for it): a caller about to sleep must come back within a bound of its
+     * own. The io_uring engine reaps its ring on the submitting thread; the worker pool signals.
+     */
+    boolean needsPolling();
 
     /** Starts every request queued since the last call. Returns how many. */
     int submitBatch();

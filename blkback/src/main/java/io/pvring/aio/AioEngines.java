@@ -16,7 +16,8 @@ public final class AioEngines
      * Creates an engine.
      *
      * @param aio              {@code auto}, {@code threads} or {@code io_uring}.
-     * @param completionSignal run on an engine thread after completions are published (may be null).
+     * @param completionSignal run after completions are published, on an engine thread or the submitting one (must
+     *                         not block; may be null).
      * @throws IllegalArgumentException for an unknown name.
      * @throws IllegalStateException    when {@code io_uring} is forced and unavailable, naming why.
      */

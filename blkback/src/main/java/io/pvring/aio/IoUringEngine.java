@@ -1,33 +1,33 @@
 package io.pvring.aio;
 
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringIoHandlerConfig;
 import io.netty.channel.uring.IoUringIoOps;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.Future;
 import org.agrona.UnsafeApi;
-import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 
 /**
- * The io_uring engine ({@code aio=io_uring}) on Netty's io_uring transport: one Netty event loop thread owns the
- * ring; this engine is an {@link IoUringIoHandle} registered on it that submits raw SQEs ({@link IoUringIoOps}'s
- * public constructor) on the file's descriptor: {@code READ}, {@code WRITE}, {@code READV}, {@code WRITEV},
- * {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync) and {@code FALLOCATE} (punch hole).
+ * The io_uring engine ({@code aio=io_uring}) on Netty's io_uring ring, driven by the submitting thread itself: the
+ * ring is the thread's {@link ThreadRing} (one per thread, shared by every engine that thread drives), bound when
+ * the engine first submits or polls, and this engine is an {@link IoUringIoHandle} registered on it that writes raw
+ * SQEs ({@link IoUringIoOps}'s public constructor) on the file's descriptor: {@code READ}, {@code WRITE}, {@code
+ * READV}, {@code WRITEV}, {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync) and {@code FALLOCATE}
+ * (punch hole).
  *
- * <p>Batching: {@link #submitBatch()} moves the batch into a single-producer queue and schedules one drain task on
- * the loop (one {@code eventfd} wake-up per batch, none while a drain is pending); the loop turns the requests
- * into SQEs and submits them all with one {@code io_uring_enter}, which also reaps the CQEs that are ready, so
- * completions cost no system call of their own. Each CQE's 16-bit user data is the slot index.
+ * <p>No thread in between: {@link #submitBatch()} writes the batch's SQEs straight into the submission queue and
+ * submits them with one {@code io_uring_enter}, which also reaps what is ready (a page-cache hit completes inside
+ * that call); {@link #poll} reaps the completion queue, entering the kernel only when the ring's memory shows a
+ * CQE or deferred completion work ({@code IORING_SETUP_DEFER_TASKRUN} with {@code IORING_SQ_TASKRUN}, Netty's
+ * default for a single-issuer ring). A CQE may be reaped by another engine's poll on the same thread, or while a
+ * runner sleeps in the ring, so every completion runs the completion signal (on the ring's own thread that is an
+ * atomic flag, no system call). On a runner thread the runner sleeps in the ring and a CQE wakes it; on any other
+ * thread {@link #needsPolling()} says the caller must come back to poll.
+ *
+ * <p>Every call but the submission methods that only queue ({@link #read}...) must come from the thread that
+ * bound the engine: another thread gets an {@link IllegalStateException} naming both.
  *
  * <p>Under {@code cache=none}, requests whose memory, offset or length are unaligned go to a small worker pool (the
  * "slow lane") that bounces them through aligned buffers, exactly as the portable engine does.
@@ -52,21 +52,24 @@ public final class IoUringEngine extends AbstractAioEngine
     /** What {@link IoRegistration#submit} returns once the registration is cancelled. */
     private static final long REGISTRATION_INVALID = 0;
 
-    private final MultiThreadIoEventLoopGroup group;
-    private final IoEventLoop loop;
-    private final IoRegistration registration;
-    private final OneToOneConcurrentArrayQueue<AioSlot> toLoop;
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
-    private final Runnable drainTask = this::drain;
-    /** Used only on the loop thread, inside {@link #drain()}. */
+    private final Handle handle = new Handle();
+    /** Used only on the owner thread. */
     private final ReusableSqe sqe = new ReusableSqe();
     private final WorkerPool slowLane;
     private final AlignedBufferPool bounce;
     private final AioSlot[] slowBatch;
     private final long iovecs;
+    /** The owner thread's ring, from the first submit or poll; null until then. */
+    private ThreadRing ring;
+    private IoRegistration registration;
+    /** Requests in the ring whose CQE has not been handled yet (owner thread only). */
+    private int inRing;
     private boolean iovecsFreed;
 
-    /** Creates the engine and its event loop thread; see {@link IoUringSupport} for when it is available. */
+    /**
+     * Creates the engine; the ring it uses is the one of the first thread that submits or polls. See {@link
+     * IoUringSupport} for when it is available.
+     */
     public IoUringEngine(final AioConfig config, final Runnable completionSignal)
     {
         super(config, completionSignal);
@@ -76,22 +79,7 @@ public final class IoUringEngine extends AbstractAioEngine
         {
             slot(i).iovecAddress = iovecs + (long)i * config.maxSegments() * IOVEC_SIZE;
         }
-        toLoop = new OneToOneConcurrentArrayQueue<>(depth);
         slowBatch = new AioSlot[depth];
-        final IoUringIoHandlerConfig ringConfig = new IoUringIoHandlerConfig()
-            .setRingSize(Math.max(64, Integer.highestOneBit(depth * 2 - 1)));
-        group = new MultiThreadIoEventLoopGroup(
-            1, new DefaultThreadFactory("aio-io_uring", true), IoUringIoHandler.newFactory(ringConfig));
-        loop = group.next();
-        final Future<IoRegistration> registered = loop.register(new Handle());
-        if (!registered.awaitUninterruptibly(10, TimeUnit.SECONDS) || !registered.isSuccess())
-        {
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            UnsafeApi.freeMemory(iovecs);
-            throw new IllegalStateException(
-                "io_uring engine: registering on the event loop failed", registered.cause());
-        }
-        registration = registered.getNow();
         bounce = new AlignedBufferPool(config.bounceBuffers(), config.maxIoBytes(), AioFile.MAX_ALIGNMENT);
         slowLane = new WorkerPool(NAME + "-unaligned", this, bounce, depth, 0, Math.min(4, config.maxThreads()),
             config.idleTimeoutMillis());
@@ -112,21 +100,41 @@ public final class IoUringEngine extends AbstractAioEngine
         return true;
     }
 
+    /**
+     * True while requests are in the ring and this thread is not a runner that sleeps in it: their completions are
+     * then seen only by a {@link #poll} here (completions of the slow lane signal themselves).
+     */
+    @Override
+    public boolean needsPolling()
+    {
+        return inRing > 0 && !ring.wakesItsThread();
+    }
+
     protected void dispatch(final AioSlot[] requests, final int count)
     {
+        bind();
         int slow = 0;
         int fast = 0;
         for (int i = 0; i < count; i++)
         {
             final AioSlot slot = requests[i];
-            if (needsSlowLane(slot))
+            if (!slot.file.isOpen())
+            {
+                // Closed since it was queued: its number may already name another descriptor.
+                completeHere(slot, -Errno.EBADF);
+            }
+            else if (slot.needsBounce())
             {
                 slowBatch[slow++] = slot;
             }
+            else if (registration.submit(sqe(slot)) == REGISTRATION_INVALID)
+            {
+                completeHere(slot, -Errno.ECANCELED);
+            }
             else
             {
-                // Capacity equals the slot count: never full.
-                toLoop.offer(slot);
+                inRing++;
+                ring.inFlight++;
                 fast++;
             }
         }
@@ -134,18 +142,35 @@ public final class IoUringEngine extends AbstractAioEngine
         {
             slowLane.submit(slowBatch, slow);
         }
-        if (fast > 0 && drainScheduled.compareAndSet(false, true))
+        if (fast > 0)
         {
-            loop.execute(drainTask);
+            // One io_uring_enter for the batch; it also reaps whatever completed meanwhile (or inline).
+            ring.submitAndReap();
+        }
+    }
+
+    protected void reap()
+    {
+        if (inRing > 0)
+        {
+            checkOwner();
+            ring.reap();
         }
     }
 
     protected void shutdown(final long deadlineNanos)
     {
-        // Wait for the ring to finish what it has; the loop keeps reaping while we wait.
-        while (hasOutstanding() && System.nanoTime() < deadlineNanos)
+        if (ring != null)
         {
-            LockSupport.parkNanos(50_000);
+            checkOwner();
+            // Only this thread can reap: drive the ring until what this engine has there completed, or the deadline.
+            while (inRing > 0 && System.nanoTime() < deadlineNanos)
+            {
+                if (ring.submitAndReap() == 0)
+                {
+                    LockSupport.parkNanos(50_000);
+                }
+            }
         }
         try
         {
@@ -155,38 +180,44 @@ public final class IoUringEngine extends AbstractAioEngine
         {
             Thread.currentThread().interrupt();
         }
-        registration.cancel();
-        final Future<?> terminated = group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-        final long remainingMillis = Math.max(1000, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
-        // The ring is gone only when the loop has terminated; until then the kernel may still read the iovecs.
-        if (terminated.awaitUninterruptibly(remainingMillis) && !iovecsFreed)
+        if (ring != null)
+        {
+            registration.cancel();
+            ring.release(deadlineNanos);
+        }
+        // Nothing of ours left in a ring: the kernel reads no iovec any more. A request abandoned at the deadline
+        // keeps its iovecs (a bounded leak, logged by the caller's time-out) rather than risk a use after free.
+        if (inRing == 0 && !iovecsFreed)
         {
             iovecsFreed = true;
             UnsafeApi.freeMemory(iovecs);
         }
     }
 
-    private static boolean needsSlowLane(final AioSlot slot)
+    /** True once bound, when polling can tell from the ring's memory that nothing is there (no Netty call). */
+    boolean peeksRing()
     {
-        return slot.needsBounce();
+        return ring != null && ring.peeks();
     }
 
-    /** On the loop thread: turns queued requests into SQEs; the loop submits them when the task returns. */
-    private void drain()
+    /** Binds the engine to the calling thread's ring on first use, and refuses any other thread afterwards. */
+    private void bind()
     {
-        drainScheduled.set(false);
-        AioSlot slot;
-        while ((slot = toLoop.poll()) != null)
+        if (ring != null)
         {
-            if (!slot.file.isOpen())
-            {
-                // Closed since submission: its number may already name another file.
-                complete(slot, -Errno.EBADF);
-            }
-            else if (registration.submit(sqe(slot)) == REGISTRATION_INVALID)
-            {
-                complete(slot, -Errno.ECANCELED);
-            }
+            checkOwner();
+            return;
+        }
+        ring = ThreadRing.acquire();
+        registration = ring.register(handle);
+    }
+
+    private void checkOwner()
+    {
+        if (ring.owner() != Thread.currentThread())
+        {
+            throw new IllegalStateException("io_uring engine is driven by thread " + ring.owner().getName() +
+                " only, called from " + Thread.currentThread().getName());
         }
     }
 
@@ -234,12 +265,17 @@ public final class IoUringEngine extends AbstractAioEngine
         return "IoUringEngine{inFlight=" + inFlight() + "}";
     }
 
-    /** Receives this engine's CQEs on the loop thread (Netty reuses one event object per registration). */
+    /**
+     * Receives this engine's CQEs on the owner thread, inside a poll of any engine on the ring or the runner's sleep
+     * (Netty reuses one event object): hence the signal.
+     */
     private final class Handle implements IoUringIoHandle
     {
         public void handle(final IoRegistration registration, final IoEvent event)
         {
             final IoUringIoEvent cqe = (IoUringIoEvent)event;
+            inRing--;
+            ring.inFlight--;
             complete(slot((int)cqe.userData() & 0x7FFF), cqe.res());
         }
 

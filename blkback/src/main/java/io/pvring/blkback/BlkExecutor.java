@@ -119,10 +119,23 @@ final class BlkExecutor
         return inFlight;
     }
 
-    /** Ring thread: a completion is queued for {@link #drainCompletions()}. */
+    /**
+     * Ring thread: a completion is queued for {@link #drainCompletions()}, counting those the store's queue can
+     * reap right now on this thread (a kernel ring's completion queue: a read of memory, not a system call).
+     */
     boolean hasCompletions()
     {
+        if (queue.needsPolling())
+        {
+            queue.poll();
+        }
         return completions.hasPublished();
+    }
+
+    /** Ring thread: the store's queue has ios in flight that only this thread's poll will see complete. */
+    boolean storeNeedsPolling()
+    {
+        return queue.needsPolling();
     }
 
     int freeTags()

@@ -3,6 +3,7 @@ package io.pvring.blkback;
 import java.util.concurrent.CompletableFuture;
 
 import io.pvring.blkback.qos.BlkThrottle;
+import io.pvring.blkback.store.BlockQueue;
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkif.BlkifAbi;
 import io.pvring.blkif.BlkifDescriptor;
@@ -496,6 +497,10 @@ public final class BlkRing implements RingAgent
         if (persistent != null && persistent.size() > 0 && waker != null)
         {
             waker.wakeWithin(Math.max(0, persistent.nanosUntilPurge(nanoClock.nanoTime())));
+        }
+        if (executor.storeNeedsPolling() && waker != null)
+        {
+            waker.wakeWithin(BlockQueue.POLL_WITHIN_NANOS); // its completions signal nobody: poll again soon
         }
         if (throttled != null)
         {

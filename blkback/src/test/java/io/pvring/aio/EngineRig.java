@@ -72,7 +72,10 @@ final class EngineRig implements AutoCloseable
                 {
                     fail("timed out waiting for " + (target - completed) + " completions on " + engine);
                 }
-                LockSupport.parkNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(10)));
+                // An io_uring on this (non-runner) thread is reaped by this thread's polls only: look again soon.
+                final long pause = engine.needsPolling() ? TimeUnit.MICROSECONDS.toNanos(20) :
+                    TimeUnit.MILLISECONDS.toNanos(10);
+                LockSupport.parkNanos(Math.min(left, pause));
             }
         }
         return completed;

@@ -54,6 +54,8 @@ public final class BlockingIdleStrategy implements IdleStrategy, EventWaiter
     @SuppressWarnings("unused") // accessed through PARKED
     private volatile int parked;
     private volatile Thread owner;
+    /** Null: {@code LockSupport}. */
+    private volatile ThreadParker parker;
     /** Upper bound on the next park, set by the idling thread's agents (a timer due); 0 = unbounded. */
     private long nextParkBoundNanos;
     private final AtomicLong unparks = new AtomicLong();
@@ -87,7 +89,12 @@ public final class BlockingIdleStrategy implements IdleStrategy, EventWaiter
         if (0 == (int)SIGNALLED.getVolatile(this))
         {
             parks.lazySet(parks.get() + 1);
-            if (bound > 0)
+            final ThreadParker p = parker;
+            if (p != null)
+            {
+                p.park(bound);
+            }
+            else if (bound > 0)
             {
                 LockSupport.parkNanos(this, bound);
             }
@@ -114,6 +121,15 @@ public final class BlockingIdleStrategy implements IdleStrategy, EventWaiter
         }
     }
 
+    /**
+     * Makes the idling thread sleep through {@code parker} from now on ({@code null}: {@code LockSupport} again).
+     * Call on the idling thread, between idles: it is not parked then, so no wake-up can be owed to the other way.
+     */
+    public void parker(final ThreadParker parker)
+    {
+        this.parker = parker;
+    }
+
     @Override
     public void reset()
     {
@@ -137,8 +153,14 @@ public final class BlockingIdleStrategy implements IdleStrategy, EventWaiter
         SIGNALLED.setVolatile(this, 1);
         if (0 != (int)PARKED.getVolatile(this))
         {
+            final ThreadParker p = parker;
             final Thread thread = owner;
-            if (null != thread)
+            if (p != null)
+            {
+                unparks.incrementAndGet();
+                p.unpark();
+            }
+            else if (null != thread)
             {
                 unparks.incrementAndGet();
                 LockSupport.unpark(thread);

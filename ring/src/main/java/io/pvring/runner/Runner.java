@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.pvring.event.BlockingIdleStrategy;
+import io.pvring.event.ThreadParker;
 import io.pvring.event.WaitMode;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentTerminationException;
@@ -58,6 +59,7 @@ public final class Runner implements Runnable
     static final long NONE = Long.MIN_VALUE;
 
     private static final AgentHandle[] NO_AGENTS = {};
+    private static final ThreadLocal<Runner> CURRENT = new ThreadLocal<>();
     private static final int BACKOFF_SPINS = 100;
     private static final int BACKOFF_YIELDS = 100;
     private static final long BACKOFF_MIN_PARK_NANOS = 1_000;
@@ -167,9 +169,30 @@ public final class Runner implements Runnable
         return Thread.currentThread() == thread;
     }
 
+    /** The runner whose thread this is, or null on any other thread. */
+    public static Runner current()
+    {
+        return CURRENT.get();
+    }
+
+    /**
+     * Makes this runner sleep through {@code parker} ({@code null}: back to {@code LockSupport}): an agent that
+     * drives a kernel ring on this thread has the runner wait inside that ring, so its completions wake the runner
+     * directly. On the runner thread only, from an agent.
+     */
+    public void parker(final ThreadParker parker)
+    {
+        if (!isRunnerThread())
+        {
+            throw new IllegalStateException("runner " + name + ": parker set from " + Thread.currentThread().getName());
+        }
+        sleeper.parker(parker);
+    }
+
     @Override
     public void run()
     {
+        CURRENT.set(this);
         thread = Thread.currentThread();
         try
         {
@@ -189,6 +212,8 @@ public final class Runner implements Runnable
             {
                 detach(agent, null);
             }
+            sleeper.parker(null);
+            CURRENT.remove();
         }
     }
 

@@ -137,4 +137,60 @@ class BlockingIdleStrategyTest
         assertEquals("notify", blocking.alias());
         assertThrows(IllegalArgumentException.class, () -> IdleStrategies.create("sleep"));
     }
+
+    /**
+     * With a {@link ThreadParker} the idling thread sleeps through it (bound passed on) and a wake from another
+     * thread ends the sleep through it: what a runner serving an io_uring does, sleeping in the ring.
+     */
+    @Test
+    void aParkerSleepsAndWakesInsteadOfLockSupport() throws Exception
+    {
+        final java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(0);
+        final AtomicLong lastBound = new AtomicLong(-1);
+        final AtomicLong unparkCalls = new AtomicLong();
+        final ThreadParker parker = new ThreadParker()
+        {
+            public void park(final long boundNanos)
+            {
+                lastBound.set(boundNanos);
+                try
+                {
+                    permits.tryAcquire(boundNanos > 0 ? boundNanos : 30_000_000_000L,
+                        java.util.concurrent.TimeUnit.NANOSECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }
+
+            public void unpark()
+            {
+                unparkCalls.incrementAndGet();
+                permits.release();
+            }
+        };
+        final BlockingIdleStrategy idle = new BlockingIdleStrategy();
+        idle.parker(parker);
+        idle.boundNextPark(1_000_000L);
+        assertTimeoutPreemptively(ofSeconds(10), () -> idle.idle(0));
+        assertEquals(1_000_000L, lastBound.get(), "the bound reaches the parker");
+        assertEquals(1, idle.parks());
+
+        final Thread sleeper = new Thread(() -> idle.idle(0), "sleeper");
+        assertTimeoutPreemptively(ofSeconds(30), () ->
+        {
+            sleeper.start();
+            for (final BoundedSpin spin = BoundedSpin.upTo(() -> "the sleeper never parked: " + idle.parks());
+                idle.parks() < 2 || !idle.isParked(); spin.pause())
+            {
+                // until the sleeper is in the parker's park
+            }
+            idle.wake();
+            sleeper.join();
+        });
+        assertEquals(0, lastBound.get(), "unbounded: 0");
+        assertEquals(1, unparkCalls.get(), "woken through the parker");
+        assertEquals(1, idle.unparks());
+    }
 }

@@ -142,6 +142,11 @@ public final class AioProbe
                 {
                     engine.submitBatch();
                 }
+                else if (engine.needsPolling())
+                {
+                    // The io_uring is reaped by this thread only, as a ring's runner reaps it: poll again.
+                    Thread.onSpinWait();
+                }
                 else
                 {
                     LockSupport.parkNanos(1_000_000);

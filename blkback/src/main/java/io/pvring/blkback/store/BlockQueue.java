@@ -10,6 +10,12 @@ package io.pvring.blkback.store;
  */
 public interface BlockQueue extends AutoCloseable
 {
+    /**
+     * How soon a sleeping ring comes back to poll a queue that {@link #needsPolling()}: a few times a fast disk's
+     * latency (an NVMe read takes 10-100 us), so a ring that waits on event channels still reaps promptly.
+     */
+    long POLL_WITHIN_NANOS = 50_000;
+
     /** Starts {@code io} (possibly only at the next {@link #flush()}); the store completes it exactly once. */
     void submit(BlockIo io);
 
@@ -25,6 +31,16 @@ public interface BlockQueue extends AutoCloseable
 
     /** Ios submitted through this queue and not completed yet. */
     int inFlight();
+
+    /**
+     * True while some io in flight completes only through a {@link #poll()} by this queue's thread (the store
+     * reaps a kernel ring on the ring's own thread and no other thread will signal): before sleeping, the ring
+     * arranges to come back within {@link #POLL_WITHIN_NANOS}.
+     */
+    default boolean needsPolling()
+    {
+        return false;
+    }
 
     /**
      * Waits (bounded by the store) for the ios in flight and delivers their completions, failed ones included, on

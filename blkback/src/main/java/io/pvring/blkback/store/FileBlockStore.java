@@ -6,6 +6,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 
 import io.pvring.aio.AioCompletionHandler;
@@ -33,8 +37,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * offered and one that arrives (a barrier's) has nothing to do. Discard punches a hole, offered only when the
  * engine can ({@link AioEngine#canPunchHole()}).
  *
- * <p>{@link #submit} without a queue (tools, tests on the store alone) goes through a store-wide engine under a
- * lock and waits for the io: synchronous by design, not the ring's path.
+ * <p>{@link #submit} without a queue (tools, tests on the store alone) goes through a store-wide engine on a private
+ * thread and waits for the io: synchronous by design, not the ring's path.
  */
 public final class FileBlockStore implements BlockStore
 {
@@ -47,8 +51,9 @@ public final class FileBlockStore implements BlockStore
     private final long closeTimeoutMillis;
     private volatile long sizeBytes;
     private volatile boolean flushFailed;
+    /** Used only on {@link #syncThread}. */
     private FileQueue shared;
-    private volatile Thread sharedWaiter;
+    private ExecutorService syncThread;
 
     private FileBlockStore(
         final AioFile file, final String aio, final boolean canPunchHole, final long sizeBytes, final int sectorSize,
@@ -179,29 +184,69 @@ public final class FileBlockStore implements BlockStore
 
     public BlockQueue openQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
     {
-        return new FileQueue(maxInFlight, maxSegments, completionSignal);
+        return new FileQueue(aio, maxInFlight, maxSegments, completionSignal);
     }
 
-    /** Synchronous by design: a store-wide queue, one io at a time, waited for here. */
+    /**
+     * Synchronous by design: a store-wide queue, one io at a time, waited for here. The queue lives on a private
+     * thread of its own, since an io_uring engine is driven by one thread only and callers come from any thread.
+     */
     public void submit(final BlockIo io)
     {
         synchronized (this)
         {
-            if (shared == null)
+            if (syncThread == null)
             {
-                shared = new FileQueue(1, AioConfig.MAX_SEGMENTS, () -> LockSupport.unpark(sharedWaiter));
-            }
-            sharedWaiter = Thread.currentThread();
-            shared.submit(io);
-            shared.flush();
-            while (shared.inFlight() != 0)
-            {
-                if (shared.poll() == 0)
+                syncThread = Executors.newSingleThreadExecutor(runnable ->
                 {
-                    LockSupport.parkNanos(1_000_000L);
-                }
+                    final Thread thread = new Thread(runnable, "file-store-sync");
+                    thread.setDaemon(true);
+                    return thread;
+                });
             }
-            sharedWaiter = null;
+            await(syncThread.submit(() -> runShared(io)));
+        }
+    }
+
+    /** On the private thread: one io through the store-wide queue, waited for. */
+    private void runShared(final BlockIo io)
+    {
+        if (shared == null)
+        {
+            final Thread self = Thread.currentThread();
+            shared = new FileQueue(aio, 1, AioConfig.MAX_SEGMENTS, () -> LockSupport.unpark(self));
+        }
+        shared.submit(io);
+        shared.flush();
+        while (shared.inFlight() != 0)
+        {
+            if (shared.poll() == 0)
+            {
+                // An io_uring is reaped by this thread only: look again soon rather than wait for a signal.
+                LockSupport.parkNanos(shared.needsPolling() ? 20_000L : 1_000_000L);
+            }
+        }
+    }
+
+    private static void await(final Future<?> done)
+    {
+        try
+        {
+            done.get();
+        }
+        catch (final ExecutionException ex)
+        {
+            final Throwable cause = ex.getCause();
+            if (cause instanceof RuntimeException)
+            {
+                throw (RuntimeException)cause;
+            }
+            throw new IllegalStateException("file store: synchronous io failed", cause);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("file store: interrupted while waiting for a synchronous io", ex);
         }
     }
 
@@ -241,11 +286,19 @@ public final class FileBlockStore implements BlockStore
     {
         synchronized (this)
         {
-            if (shared != null)
+            if (syncThread != null)
             {
-                shared.close();
-                shared.poll();
-                shared = null;
+                await(syncThread.submit(() ->
+                {
+                    if (shared != null)
+                    {
+                        shared.close();
+                        shared.poll();
+                        shared = null;
+                    }
+                }));
+                syncThread.shutdown();
+                syncThread = null;
             }
         }
         if (file.isOpen())
@@ -282,7 +335,8 @@ public final class FileBlockStore implements BlockStore
         private final IoVector vector;
         private int freeCount;
 
-        FileQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
+        FileQueue(final String engineName, final int maxInFlight, final int maxSegments,
+            final Runnable completionSignal)
         {
             final int segments = Math.max(1, maxSegments);
             final int perPart = Math.min(segments, AioConfig.MAX_SEGMENTS);
@@ -293,7 +347,7 @@ public final class FileBlockStore implements BlockStore
                 .maxIoBytes(perPart * PAGE_SIZE)
                 .closeTimeoutMillis(closeTimeoutMillis)
                 .validate();
-            this.engine = AioEngines.create(aio, config, completionSignal);
+            this.engine = AioEngines.create(engineName, config, completionSignal);
             this.pending = new BlockIo[maxInFlight];
             this.partsLeft = new int[maxInFlight];
             this.statuses = new int[maxInFlight];
@@ -412,6 +466,12 @@ public final class FileBlockStore implements BlockStore
         public int inFlight()
         {
             return pending.length - freeCount;
+        }
+
+        @Override
+        public boolean needsPolling()
+        {
+            return engine.needsPolling();
         }
 
         public void onComplete(final long tag, final long result)

@@ -1,0 +1,99 @@
+package io.pvring.aio;
+
+import java.lang.reflect.Field;
+import java.nio.ByteBuffer;
+
+import io.netty.channel.ManualIoEventLoop;
+import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
+
+/**
+ * Tells, from the ring's shared memory alone, whether a Netty io_uring has anything for its owner to reap: a CQE
+ * between the completion queue's head and tail, or a kernel flag in the submission queue's {@code flags} word
+ * ({@code IORING_SQ_TASKRUN}: completion work deferred until the owner enters the kernel, {@code
+ * IORING_SQ_CQ_OVERFLOW}). The engine asks it before each {@link ManualIoEventLoop#runNow(long)}, because Netty's
+ * {@code IoUringIoHandler.run} allocates a method reference per call (16 bytes): a ring thread polling with I/O in
+ * flight would otherwise allocate on every pass, and now allocates only on a pass that reaps.
+ *
+ * <p>Netty keeps those words in package-private fields ({@code ManualIoEventLoop.handler}, {@code
+ * IoUringIoHandler.ringBuffer}, {@code RingBuffer.ioUring*Queue}, {@code CompletionQueue.khead/ktail}, {@code
+ * SubmissionQueue.kflags}), found here by reflection once per engine. When a Netty version renames one, {@link
+ * #of} returns the fallback that always says "maybe" (the engine then runs the loop on every poll: correct, and
+ * allocating), like {@link ReusableSqe}.
+ */
+final class CompletionPeek
+{
+    /** From include/uapi/linux/io_uring.h. */
+    static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
+    static final int IORING_SQ_TASKRUN = 1 << 2;
+
+    private static final CompletionPeek ALWAYS = new CompletionPeek(0, 0, 0);
+
+    private final long cqHead;
+    private final long cqTail;
+    private final long sqFlags;
+
+    private CompletionPeek(final long cqHead, final long cqTail, final long sqFlags)
+    {
+        this.cqHead = cqHead;
+        this.cqTail = cqTail;
+        this.sqFlags = sqFlags;
+    }
+
+    /** The peek for {@code loop}'s ring; call once the ring is set up (its memory is mapped until it closes). */
+    static CompletionPeek of(final ManualIoEventLoop loop)
+    {
+        try
+        {
+            final Object handler = field(ManualIoEventLoop.class, "handler").get(loop);
+            final Object ring = field(handler.getClass(), "ringBuffer").get(handler);
+            final Object cq = field(ring.getClass(), "ioUringCompletionQueue").get(ring);
+            final Object sq = field(ring.getClass(), "ioUringSubmissionQueue").get(ring);
+            return new CompletionPeek(
+                address(field(cq.getClass(), "khead").get(cq)),
+                address(field(cq.getClass(), "ktail").get(cq)),
+                address(field(sq.getClass(), "kflags").get(sq)));
+        }
+        catch (final ReflectiveOperationException | RuntimeException ex)
+        {
+            return ALWAYS;
+        }
+    }
+
+    /** True when the fallback is in use (Netty's layout not recognised). */
+    boolean isFallback()
+    {
+        return this == ALWAYS;
+    }
+
+    /**
+     * True when the owner has something to reap. Volatile reads: the kernel publishes a CQE before the tail, and a
+     * flag set after our last entry must be seen.
+     */
+    boolean ready()
+    {
+        if (this == ALWAYS)
+        {
+            return true;
+        }
+        return UnsafeApi.getIntVolatile(null, cqTail) != UnsafeApi.getIntVolatile(null, cqHead) ||
+            (UnsafeApi.getIntVolatile(null, sqFlags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
+    }
+
+    private static Field field(final Class<?> type, final String name) throws ReflectiveOperationException
+    {
+        final Field field = type.getDeclaredField(name);
+        field.setAccessible(true);
+        return field;
+    }
+
+    private static long address(final Object buffer)
+    {
+        final ByteBuffer direct = (ByteBuffer)buffer;
+        if (!direct.isDirect() || direct.capacity() < Integer.BYTES)
+        {
+            throw new IllegalStateException("not a ring word: " + direct);
+        }
+        return BufferUtil.address(direct) + direct.position();
+    }
+}

@@ -1,0 +1,149 @@
+package io.pvring.aio;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import io.netty.channel.IoRegistration;
+import io.netty.channel.ManualIoEventLoop;
+import io.netty.channel.uring.IoUringIoHandle;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringIoHandlerConfig;
+import io.netty.util.concurrent.Future;
+import io.pvring.event.ThreadParker;
+import io.pvring.runner.Runner;
+
+/**
+ * One io_uring per thread, shared by every {@link IoUringEngine} that thread drives (all the file rings a runner
+ * serves): a Netty {@link ManualIoEventLoop} owned by the thread, created by the first engine that binds there and
+ * torn down when the last one closes. On a {@link Runner} thread it is also how the runner sleeps ({@link
+ * ThreadParker}): the runner waits in {@code io_uring_enter} for a CQE, an event's wake-up (Netty's eventfd) or its
+ * timer, so a completion wakes it with no thread in between and cannot be lost (a CQE posted before the wait makes
+ * the wait return at once). Elsewhere (tests, tools) the engines' callers poll.
+ */
+final class ThreadRing implements ThreadParker
+{
+    /** SQ entries; the CQ gets twice as many (Netty's default), and the kernel keeps overflow (FEAT_NODROP). */
+    static final int RING_ENTRIES = 4096;
+    /** {@link ManualIoEventLoop#runNow(long)}: I/O only, no task queue (nothing is ever queued as a task). */
+    private static final long IO_ONLY = -1;
+    private static final ThreadLocal<ThreadRing> CURRENT = new ThreadLocal<>();
+
+    private final Thread owner = Thread.currentThread();
+    private final ManualIoEventLoop loop;
+    private final CompletionPeek peek;
+    private final Runner runner;
+    private int users;
+    /** Requests of every engine that are in the ring and not yet reaped (owner thread only). */
+    int inFlight;
+
+    private ThreadRing()
+    {
+        final IoUringIoHandlerConfig config = new IoUringIoHandlerConfig().setRingSize(RING_ENTRIES);
+        loop = new ManualIoEventLoop(null, owner, IoUringIoHandler.newFactory(config));
+        loop.runNow(IO_ONLY); // enables the ring on this thread (single issuer from here on)
+        peek = CompletionPeek.of(loop);
+        runner = Runner.current();
+        if (runner != null)
+        {
+            runner.parker(this);
+        }
+    }
+
+    /** This thread's ring, created on first use; every call is paired with {@link #release()}. */
+    static ThreadRing acquire()
+    {
+        ThreadRing ring = CURRENT.get();
+        if (ring == null)
+        {
+            ring = new ThreadRing();
+            CURRENT.set(ring);
+        }
+        ring.users++;
+        return ring;
+    }
+
+    Thread owner()
+    {
+        return owner;
+    }
+
+    /** True when the thread is a runner that sleeps in this ring: its completions wake it, no polling needed. */
+    boolean wakesItsThread()
+    {
+        return runner != null;
+    }
+
+    /** True when polling reads the ring's memory and calls Netty only when there is something to reap. */
+    boolean peeks()
+    {
+        return !peek.isFallback();
+    }
+
+    IoRegistration register(final IoUringIoHandle handle)
+    {
+        final Future<IoRegistration> registered = loop.register(handle);
+        if (!registered.isDone() || !registered.isSuccess())
+        {
+            throw new IllegalStateException("io_uring engine: registering on the ring failed", registered.cause());
+        }
+        return registered.getNow();
+    }
+
+    /** Submits what was queued and reaps what is ready: one {@code io_uring_enter}. Returns completions handled. */
+    int submitAndReap()
+    {
+        return loop.runNow(IO_ONLY);
+    }
+
+    /** Reaps what is ready, entering Netty (and the kernel) only when the ring's memory says there is something. */
+    int reap()
+    {
+        return peek.ready() ? loop.runNow(IO_ONLY) : 0;
+    }
+
+    @Override
+    public void park(final long boundNanos)
+    {
+        // 0 means "no bound" to both; the loop returns on a CQE, a wake-up or the bound.
+        loop.run(boundNanos > 0 ? boundNanos : 0, IO_ONLY);
+    }
+
+    @Override
+    public void unpark()
+    {
+        // The owner itself (a completion handled inside park signals its own runner) is awake already.
+        if (Thread.currentThread() != owner)
+        {
+            loop.wakeup();
+        }
+    }
+
+    /** One engine is done with the ring; the last one tears it down (bounded by {@code deadlineNanos}). */
+    void release(final long deadlineNanos)
+    {
+        if (--users > 0)
+        {
+            return;
+        }
+        if (inFlight > 0)
+        {
+            // An engine gave up on a request stuck in the kernel: tearing the ring down would wait for it (Netty
+            // drains before it destroys), blocking this thread for good. The ring stays, for the next engine here.
+            return;
+        }
+        CURRENT.remove();
+        if (runner != null)
+        {
+            runner.parker(null);
+        }
+        loop.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        final long deadline = Math.max(deadlineNanos, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+        while (!loop.isTerminated() && System.nanoTime() < deadline)
+        {
+            if (loop.runNow() == 0 && !loop.isTerminated())
+            {
+                LockSupport.parkNanos(50_000);
+            }
+        }
+    }
+}
