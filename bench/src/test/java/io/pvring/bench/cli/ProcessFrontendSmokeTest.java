@@ -68,6 +68,38 @@ class ProcessFrontendSmokeTest
         assertTrue(run.err.contains("4k random reads only"), run.toString());
     }
 
+    @Test
+    void netProcessFrontendsSendAndReceiveBesideTheInProcessRun() throws IOException
+    {
+        requireNativeToolchain();
+        final Path json = dir.resolve("net.json");
+        final CliRunner run = CliRunner.run("bench", "net", "--frontend", "process", "--wait", "notify",
+            "--duration", "150ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(List.of("pvring", "pvring-process"), records.stream().map(Records::impl).toList());
+        assertEquals(Records.settings(records.get(0)), Records.settings(records.get(1)), "the same job");
+        final Map<String, Object> process = records.get(1);
+        assertEquals("net", Records.benchmark(process));
+        assertTrue(Records.number(process, "ops") > 0, "guest B received frames: " + process);
+        assertTrue(Records.number(process, "ops_per_sec") > 0, process.toString());
+        assertEquals(Records.number(process, "ops_per_sec") * 64, Records.number(process, "bytes_per_sec"),
+            Records.number(process, "bytes_per_sec") * 1e-6);
+        assertTrue(Records.latency(process, "p50") > 0, process.toString());
+        assertTrue(Records.latency(process, "p50") <= Records.latency(process, "max"), process.toString());
+        assertEquals(64.0, Records.param(process, "frame"));
+        assertTrue(run.out.contains("x in-process"), run.out);
+    }
+
+    @Test
+    void netProcessFrontendRefusesWhatItCannotRun()
+    {
+        final CliRunner run = CliRunner.run("bench", "net", "--frontend", "process", "--queues", "2");
+        assertEquals(Main.EXIT_USAGE, run.exitCode, run.toString());
+        assertTrue(run.err.contains("one queue"), run.toString());
+    }
+
     static List<Map<String, Object>> validRecords(final Path json) throws IOException
     {
         final Object doc = Json.parse(Files.readString(json));
