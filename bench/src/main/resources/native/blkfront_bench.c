@@ -10,12 +10,22 @@
  * persistent grants and, when the backend agrees, grants each data page once. Prints "name value" lines: ops and
  * latency of the measured interval, notifications sent and suppressed. Failures exit non-zero with a reason.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pvring_client.h"
 #include <xen/io/blkif.h>
 #include "oop_latency.h"
+
+/* Ctrl-C reaches this process too (same process group): stop, and print what was measured as partial. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 #define TIMEOUT_MS 20000
 #define RING_GFN 16
@@ -143,6 +153,7 @@ int main(int argc, char **argv)
         return 2;
     }
     qd = (unsigned int)strtoul(argv[4], NULL, 0);
+    signal(SIGINT, on_interrupt);
     poll_mode = (unsigned int)strtoul(argv[5], NULL, 0);
     persistent = atoi(argv[6]);
     sectors = strtoull(argv[9], NULL, 0);
@@ -183,7 +194,7 @@ int main(int argc, char **argv)
             int more;
             if (poll_mode)
             {
-                if (now_ns() >= end)
+                if (now_ns() >= end || interrupted)
                 {
                     break;
                 }
@@ -205,7 +216,7 @@ int main(int argc, char **argv)
             pushes_at = pushes;
             sent_at = sent;
         }
-        if (t >= end)
+        if (t >= end || interrupted)
         {
             break;
         }
@@ -235,6 +246,7 @@ int main(int argc, char **argv)
         (unsigned long long)(measuring ? now_ns() - measured_start : 0));
     printf("notify_sent %llu\nnotify_suppressed %llu\n", (unsigned long long)(sent - sent_at),
         (unsigned long long)((pushes - pushes_at) - (sent - sent_at)));
+    printf("partial %d\n", (int)interrupted);
     lat_print();
     fflush(stdout);
     /* Requests still in flight are abandoned with the connection: the bench host tears the device down. */

@@ -11,12 +11,22 @@
  * spins; 0 sleeps on both guests' event channels when neither ring has work. Prints "name value" lines.
  */
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pvring_client.h"
 #include <xen/io/netif.h>
 #include "oop_latency.h"
+
+/* Ctrl-C reaches this process too (same process group): stop, and print what was measured as partial. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
 
 #define TIMEOUT_MS 20000
 #define TX_RING_GFN 16
@@ -228,6 +238,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s DIR DOMID_A DOMID_B DEVID POLL FRAME WARMUP_MS DURATION_MS\n", argv[0]);
         return 2;
     }
+    signal(SIGINT, on_interrupt);
     poll_mode = (unsigned int)strtoul(argv[5], NULL, 0);
     frame = (unsigned int)strtoul(argv[6], NULL, 0);
     if (frame < ETH_HLEN + 8 || frame > PVRING_PAGE_SIZE)
@@ -267,7 +278,7 @@ int main(int argc, char **argv)
             pushes_at = a.pushes + b.pushes;
             sent_at = a.sent + b.sent;
         }
-        if (t >= end)
+        if (t >= end || interrupted)
         {
             break;
         }
@@ -357,6 +368,7 @@ int main(int argc, char **argv)
         (unsigned long long)(measuring ? now_ns() - measured_start : 0), (unsigned long long)tx_frames);
     printf("notify_sent %llu\nnotify_suppressed %llu\n", (unsigned long long)(a.sent + b.sent - sent_at),
         (unsigned long long)((a.pushes + b.pushes - pushes_at) - (a.sent + b.sent - sent_at)));
+    printf("partial %d\n", (int)interrupted);
     lat_print();
     fflush(stdout);
     pvring_close(&a.g);

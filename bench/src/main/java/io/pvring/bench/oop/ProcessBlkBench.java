@@ -91,7 +91,7 @@ public final class ProcessBlkBench
         params.put("impl", IMPL);
         return new BenchRecord("blk", params, iops, iops * config.blockSize(), ops, seconds, latency(values),
             NativeFrontend.require(values, "notify_sent"), NativeFrontend.require(values, "notify_suppressed"),
-            false, Environment.current());
+            NativeFrontend.require(values, "partial") != 0, Environment.current());
     }
 
     static LatencySummary latency(final Map<String, Long> values)

@@ -92,6 +92,7 @@ public final class ProcessNetBench
         params.put("impl", ProcessBlkBench.IMPL);
         return new BenchRecord("net", params, pps, pps * config.frameBytes(), ops, seconds,
             ProcessBlkBench.latency(values), NativeFrontend.require(values, "notify_sent"),
-            NativeFrontend.require(values, "notify_suppressed"), false, Environment.current());
+            NativeFrontend.require(values, "notify_suppressed"), NativeFrontend.require(values, "partial") != 0,
+            Environment.current());
     }
 }
