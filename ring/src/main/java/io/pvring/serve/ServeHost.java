@@ -33,6 +33,7 @@ import io.pvring.xenstore.XenStoreServer;
  *   DIR/dom&lt;id&gt;.mem          guest memory: gfn * 4096 is the file offset
  *   DIR/dom&lt;id&gt;.gnttab       the guest's grant table, v1 entries ({@code grant_entry_v1_t}) from offset 0
  *   DIR/pvring_evtchn.h       the C header of the event-channel protocol
+ *   DIR/pvring_client.[hc]    the C client ({@link CClient}), DIR/pvring_client.version its version
  *   DIR/counters.dat          I/O counters, latency histograms, trace control ({@link IoStats}; pvring stat DIR)
  * </pre>
  * The directory is made owner-only (0700) and every socket and file 0600: whoever can open the privileged sockets
@@ -114,7 +115,7 @@ public final class ServeHost implements DomainControl, AutoCloseable
                     return self[0].destroyDomain(domid);
                 }
             }, directory.resolve(EVTCHN_SOCKET));
-            EvtchnServer.writeCHeader(directory);
+            CClient.writeTo(directory);
             if (stats != null)
             {
                 stats.publishRunners(host.runners()); // pvring stat's footer: how the rings share the threads

@@ -547,7 +547,7 @@ public final class NetBench
             + (config.gso() ? " gso" : "") + " " + config.waitMode().configName();
     }
 
-    static Map<String, Object> params(final NetBenchConfig config)
+    public static Map<String, Object> params(final NetBenchConfig config)
     {
         final Map<String, Object> params = new LinkedHashMap<>();
         params.put("impl", "pvring");

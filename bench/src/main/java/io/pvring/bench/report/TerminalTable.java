@@ -17,6 +17,8 @@ public final class TerminalTable
     private static final String[] HEADER = {
         "benchmark", "impl", "settings", "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "max us",
         "notify sent/suppr", "vs baselines"};
+    /** The impl of a run whose frontend is another process (bench blk/net --frontend process). */
+    private static final String OUT_OF_PROCESS = "pvring-process";
 
     private TerminalTable()
     {
@@ -83,23 +85,46 @@ public final class TerminalTable
     /** The baselines a pvring record is compared with, when the same run measured them. */
     private static final String[] BASELINES = {"agrona", "juc-abq", "native-c", "fio-psync", "fio-io_uring"};
 
-    /** "1.23x agrona 0.87x juc-abq 0.71x native-c" (or "0.91x fio-psync ...") for a pvring row; "" otherwise. */
+    /**
+     * "1.23x agrona 0.87x juc-abq 0.71x native-c" (or "0.91x fio-psync ...") for a pvring row, "0.62x in-process"
+     * for an out-of-process row ({@code pvring-process}), with its p50 latency as a multiple of the in-process p50; ""
+     * otherwise.
+     */
     static String ratios(final List<Map<String, Object>> records, final Map<String, Object> record)
     {
         final StringBuilder out = new StringBuilder();
         ratioMap(records, record).forEach((baseline, ratio) -> out.append(out.length() > 0 ? " " : "")
             .append(String.format(Locale.ROOT, "%.2fx %s", ratio, baseline)));
+        if (OUT_OF_PROCESS.equals(Records.impl(record)) && out.length() > 0)
+        {
+            final double p50 = Records.latency(Records.sibling(records, record, "pvring"), "p50");
+            if (p50 > 0)
+            {
+                out.append(String.format(Locale.ROOT, " (p50 %.2fx)", Records.latency(record, "p50") / p50));
+            }
+        }
         return out.toString();
     }
 
     /**
      * A pvring record's ops per second over each baseline's at the same settings in {@code records}, by baseline
-     * name (the results file's {@code ratios}); empty for other records or when no baseline ran.
+     * name (the results file's {@code ratios}); for an out-of-process record, over the in-process one
+     * ({@code in-process}); empty for other records or when no baseline ran.
      */
     public static Map<String, Double> ratioMap(
         final List<Map<String, Object>> records, final Map<String, Object> record)
     {
         final Map<String, Double> ratios = new LinkedHashMap<>();
+        if (OUT_OF_PROCESS.equals(Records.impl(record)))
+        {
+            final Map<String, Object> inProcess = Records.sibling(records, record, "pvring");
+            if (inProcess != null && Records.number(inProcess, "ops_per_sec") > 0)
+            {
+                ratios.put("in-process",
+                    Records.number(record, "ops_per_sec") / Records.number(inProcess, "ops_per_sec"));
+            }
+            return ratios;
+        }
         if (!"pvring".equals(Records.impl(record)))
         {
             return ratios;
