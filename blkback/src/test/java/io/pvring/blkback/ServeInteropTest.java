@@ -69,7 +69,7 @@ class ServeInteropTest
             serve.addDevice(spec);
 
             final CValues out = blkfront.start(serve.guestXenStoreSocket(guest.domid()),
-                serve.evtchnSocket().toString(), guest.memory().path().toString(),
+                serve.evtchnSocket().toString(), guest.memoryFile().toString(),
                 guest.sharedGrantTable().path().toString(), Integer.toString(guest.domid()), DEVID,
                 Long.toString(START_SECTOR)).await(90);
             assertFrontendDidIo(out);

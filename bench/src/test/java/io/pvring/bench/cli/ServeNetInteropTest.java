@@ -71,7 +71,7 @@ class ServeNetInteropTest
             try
             {
                 netfront.start(serve.guestXenStoreSocket(guest.domid()), serve.evtchnSocket().toString(),
-                    guest.memory().path().toString(), guest.sharedGrantTable().path().toString(),
+                    guest.memoryFile().toString(), guest.sharedGrantTable().path().toString(),
                     Integer.toString(guest.domid()), DEVID, Integer.toString(TX_PAYLOAD),
                     Integer.toString(RX_PAYLOAD));
 
