@@ -118,6 +118,36 @@ class ServeFdPassingTest
         }
     }
 
+    /**
+     * The QD1 round trip of a notification through pvring (client -> port -> peer port -> client), by the socket
+     * (SEND, then EVENT) and by eventfds (kick, then call). Figures are printed, never asserted (the machine is
+     * shared); {@code -Dpvring.doorbellRounds=100000} for a measurement (docs/OUT-OF-PROCESS.md).
+     */
+    @Test
+    void doorbellRoundTripsAreMeasuredThroughTheSocketAndThroughEventfds(@TempDir final Path tmp) throws Exception
+    {
+        final int rounds = Integer.getInteger("pvring.doorbellRounds", 200);
+        try (ServeHost serve = ServeHost.start(tmp.resolve("srv")))
+        {
+            final Domain g = serve.createGuest("g", 4L << 20);
+            final CFrontendProcess emulator = CFrontendProcess.compile(ServeFdPassingTest.class, PROGRAM, tmp)
+                .start(serve.xenStoreSocket(), serve.guestEvtchnSocket(g.domid()).toString(),
+                    Integer.toString(g.domid()), "bench", Integer.toString(rounds));
+            try
+            {
+                final CValues v = emulator.await(120);
+                System.out.println("doorbell QD1 round trip, " + rounds + " rounds: socket p50 " +
+                    v.get("socket_p50_ns") + " ns p99 " + v.get("socket_p99_ns") + " ns; eventfd p50 " +
+                    v.get("eventfd_p50_ns") + " ns p99 " + v.get("eventfd_p99_ns") + " ns");
+                assertTrue(v.get("socket_p50_ns") > 0 && v.get("eventfd_p50_ns") > 0, "both paths measured");
+            }
+            finally
+            {
+                emulator.destroy();
+            }
+        }
+    }
+
     @Test
     void hostileDescriptorsAndFloodsAreRefusedBoundedAndLeaveOtherGuestsAlone(@TempDir final Path tmp)
         throws Exception

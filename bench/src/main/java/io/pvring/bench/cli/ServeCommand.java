@@ -187,6 +187,11 @@ public final class ServeCommand implements Callable<Integer>
             {
                 throw new IllegalArgumentException("--guest offset must be a multiple of 4k, got '" + text + "'");
             }
+            if (null != mem && !Files.isRegularFile(mem))
+            {
+                throw new IllegalArgumentException("--guest mem " + mem + " is not a regular file (the emulator's " +
+                    "memory-backend-file must exist)");
+            }
             return new GuestSpec(head.substring(0, colon), bytes, uid, mem, Math.max(0, offset));
         }
     }
