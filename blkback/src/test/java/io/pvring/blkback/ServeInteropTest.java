@@ -35,8 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The out-of-process attach, proved with a frontend nobody wrote in Java: a C blkfront ({@code serve_blkfront.c})
- * built only on Xen's public headers, libxenstore and {@code pvring_evtchn.h} maps a guest's memory and grant-table
- * files from a {@link ServeHost}, connects to the guest's xenstore socket and the event socket, runs the xenbus
+ * built only on Xen's public headers and the client serve ships ({@code pvring_client.h}) maps a guest's memory and
+ * grant-table files from a {@link ServeHost}, connects to the guest's own xenstore and event sockets, runs the xenbus
  * handshake with pvring's blkback, writes, reads back, flushes and closes. The backend sleeps on its event channel
  * (no polling), so every request crossed the socket as a notification; afterwards the device is disconnected
  * (ring and grants unmapped, ports closed) and the bytes are in the disk image.
@@ -68,9 +68,7 @@ class ServeInteropTest
                 Map.of("virtual-device", DEVID, "device-type", "disk"));
             serve.addDevice(spec);
 
-            final CValues out = blkfront.start(serve.guestXenStoreSocket(guest.domid()),
-                serve.evtchnSocket().toString(), guest.memoryFile().toString(),
-                guest.sharedGrantTable().path().toString(), Integer.toString(guest.domid()), DEVID,
+            final CValues out = blkfront.start(dir.toString(), Integer.toString(guest.domid()), DEVID,
                 Long.toString(START_SECTOR)).await(90);
             assertFrontendDidIo(out);
 
@@ -124,9 +122,8 @@ class ServeInteropTest
             runTool(env, List.of(xenstoreChmod, "-r", fe, "n" + domid, "r0"));
             runTool(env, List.of(xenstoreChmod, "-r", be, "n0", "r" + domid));
 
-            final CValues out = blkfront.start(serve.guestXenStoreSocket(domid), serve.evtchnSocket().toString(),
-                dir.resolve("dom" + domid + ".mem").toString(), dir.resolve("dom" + domid + ".gnttab").toString(),
-                Integer.toString(domid), DEVID, Long.toString(START_SECTOR)).await(90);
+            final CValues out = blkfront.start(dir.toString(), Integer.toString(domid), DEVID,
+                Long.toString(START_SECTOR)).await(90);
             assertFrontendDidIo(out);
             assertEquals(0, serve.host().hypervisor().openGrantMappers());
 

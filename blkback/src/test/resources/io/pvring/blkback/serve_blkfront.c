@@ -1,20 +1,23 @@
 /*
  * A blkfront in another process, written only against Xen's public headers (io/blkif.h, io/ring.h,
- * grant_table.h, io/xenbus.h, io/protocols.h), libxenstore and pvring_evtchn.h: the worked example of attaching to
- * `pvring serve` (docs/OUT-OF-PROCESS.md).
+ * grant_table.h, io/xenbus.h, io/protocols.h) and the client pvring serve ships (pvring_client.h): the worked
+ * example of attaching to `pvring serve` (docs/OUT-OF-PROCESS.md).
  *
- *   serve_blkfront EVTCHN_SOCKET MEMFILE GNTFILE DOMID DEVID START_SECTOR
+ *   serve_blkfront DIR DOMID DEVID START_SECTOR
  *
- * with XENSTORED_PATH naming a xenstore socket (the guest's own one). It maps the guest's memory and grant table,
- * builds the shared ring in guest memory, grants it, allocates an event channel over the socket, runs the blkfront
- * xenbus handshake, writes a pattern with BLKIF_OP_WRITE, reads it back with BLKIF_OP_READ, flushes, and closes
- * the device. It prints "name value" lines; any failure exits non-zero with a message on stderr.
+ * It opens guest DOMID of the serve directory DIR (its memory, grant table and its own sockets), builds the shared
+ * ring in guest memory, grants it, allocates an event channel, runs the blkfront xenbus handshake, writes a
+ * pattern with BLKIF_OP_WRITE, reads it back with BLKIF_OP_READ, flushes, and closes the device. It prints
+ * "name value" lines; any failure exits non-zero with the client's reason on stderr.
  */
-#define FRONTEND_NAME "serve_blkfront"
-#include "pvring_frontend.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pvring_client.h"
 #include <xen/io/blkif.h>
 
-#define SECTORS_PER_PAGE (PAGE_SIZE_ / 512)
+#define SECTORS_PER_PAGE (PVRING_PAGE_SIZE / 512)
+#define TIMEOUT_MS 20000
 
 /* Guest-physical layout this frontend chose: the ring page, then the data pages. */
 #define RING_GFN 16
@@ -25,9 +28,29 @@
 #define SEGS 4
 #define NPAGES (NREQ * SEGS)
 
-/* ---- the ring ---- */
-
+static struct pvring_guest g;
 static blkif_front_ring_t front;
+static uint32_t port;
+
+static void check(int rc, const char *what)
+{
+    if (rc != 0)
+    {
+        fprintf(stderr, "serve_blkfront: %s: %s (%d)\n", what, g.error, rc);
+        exit(1);
+    }
+}
+
+static void *page(uint64_t gfn)
+{
+    void *p = pvring_page(&g, gfn);
+    if (p == NULL)
+    {
+        fprintf(stderr, "serve_blkfront: gfn %llu outside guest memory\n", (unsigned long long)gfn);
+        exit(1);
+    }
+    return p;
+}
 
 static void push(void)
 {
@@ -35,7 +58,7 @@ static void push(void)
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&front, do_notify);
     if (do_notify)
     {
-        notify();
+        check(pvring_evtchn_notify(&g, port), "notify");
     }
 }
 
@@ -46,10 +69,11 @@ static int collect(int count, int16_t *last_status)
     while (got < count)
     {
         int more;
+        uint32_t pending;
         while (front.rsp_cons != front.sring->rsp_prod)
         {
             RING_IDX prod = front.sring->rsp_prod;
-            __atomic_thread_fence(__ATOMIC_ACQUIRE); /* responses visible after the index */
+            rmb(); /* responses visible after the index */
             for (; front.rsp_cons != prod; front.rsp_cons++)
             {
                 blkif_response_t *rsp = RING_GET_RESPONSE(&front, front.rsp_cons);
@@ -68,7 +92,12 @@ static int collect(int count, int16_t *last_status)
         RING_FINAL_CHECK_FOR_RESPONSES(&front, more);
         if (!more)
         {
-            wait_event();
+            check(pvring_evtchn_wait(&g, TIMEOUT_MS, &pending), "wait for a response");
+            if (pending != port)
+            {
+                fprintf(stderr, "serve_blkfront: event for port %u, ours is %u\n", pending, port);
+                exit(1);
+            }
         }
     }
     return failed;
@@ -100,122 +129,76 @@ static void queue_rw(uint8_t op, uint64_t sector, grant_ref_t first_ref, uint64_
 
 int main(int argc, char **argv)
 {
-    char fe[128], be[128], v[256];
-    char *backend;
-    struct sockaddr_un addr;
-    struct pvring_evtchn_msg r;
-    domid_t domid, backend_id;
+    struct pvring_device dev;
     uint64_t start;
     blkif_sring_t *sring;
-    xs_transaction_t t;
     int i, p, failed, ok;
     int16_t status = 0;
-    long flush;
+    long flush = 0, value;
 
-    if (argc != 7)
+    if (argc != 5)
     {
-        fprintf(stderr, "usage: %s EVTCHN_SOCKET MEMFILE GNTFILE DOMID DEVID START_SECTOR\n", argv[0]);
+        fprintf(stderr, "usage: %s DIR DOMID DEVID START_SECTOR\n", argv[0]);
         return 2;
     }
-    mem = map_file(argv[2], &mem_size);
-    gnttab = map_file(argv[3], &gnttab_entries);
-    gnttab_entries /= sizeof(grant_entry_v1_t);
-    domid = (domid_t)strtoul(argv[4], NULL, 0);
-    start = strtoull(argv[6], NULL, 0);
-    snprintf(fe, sizeof(fe), "/local/domain/%u/device/vbd/%s", domid, argv[5]);
+    pvring_init(&g);
+    check(pvring_open(&g, argv[1], (uint32_t)strtoul(argv[2], NULL, 0), 0), "open");
+    start = strtoull(argv[4], NULL, 0);
+    check(pvring_device_find(&g, "vbd", argv[3], &dev), "find the vbd");
 
-    xs = xs_open(0);
-    if (xs == NULL)
-    {
-        die("xs_open: %s", strerror(errno));
-    }
-    snprintf(v, sizeof(v), "%s/backend", fe);
-    backend = xs_get(v);
-    if (backend != NULL && strlen(backend) >= sizeof(be))
-    {
-        die("backend path too long: %s", backend);
-    }
-    if (backend == NULL)
-    {
-        die("no %s", v);
-    }
-    snprintf(be, sizeof(be), "%s", backend);
-    free(backend);
-    backend_id = (domid_t)xs_get_long(fe, "backend-id", 0);
-
-    /* The event channel socket: hello as our domain, an unbound port for the backend to bind. */
-    evtchn_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", argv[1]);
-    if (evtchn_fd < 0 || connect(evtchn_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
-    {
-        die("connect %s: %s", argv[1], strerror(errno));
-    }
-    r = evtchn_call(PVRING_EVTCHN_OP_HELLO, 0, domid, 0);
-    if (r.status != 0)
-    {
-        die("hello as domid %u: %d", domid, r.status);
-    }
-
-    wait_state(be, XenbusStateInitWait, 0);
+    check(pvring_xenbus_wait_state(&g, dev.backend, XenbusStateInitWait, 0, TIMEOUT_MS, NULL), "backend InitWait");
     printf("backend_initwait 1\n");
 
     /* blkfront's setup_blkring: a zeroed page, SHARED_RING_INIT, FRONT_RING_INIT, grant, evtchn. */
     sring = page(RING_GFN);
-    memset(sring, 0, PAGE_SIZE_);
+    memset(sring, 0, PVRING_PAGE_SIZE);
     SHARED_RING_INIT(sring);
-    FRONT_RING_INIT(&front, sring, PAGE_SIZE_);
-    grant(RING_REF, backend_id, RING_GFN, 0);
-    r = evtchn_call(PVRING_EVTCHN_OP_ALLOC_UNBOUND, 0, backend_id, 0);
-    if (r.status != 0)
-    {
-        die("alloc_unbound: %d", r.status);
-    }
-    evtchn_port = r.port;
-    printf("ring_entries %u\nevtchn_port %u\n", RING_SIZE(&front), evtchn_port);
+    FRONT_RING_INIT(&front, sring, PVRING_PAGE_SIZE);
+    check(pvring_grant(&g, RING_REF, dev.backend_id, RING_GFN, 0), "grant the ring");
+    check(pvring_evtchn_alloc_unbound(&g, dev.backend_id, &port), "alloc_unbound");
+    printf("ring_entries %u\nevtchn_port %u\n", RING_SIZE(&front), port);
 
     /* talk_to_blkback: the keys in one transaction (retried on EAGAIN), then Initialised. */
     for (;;)
     {
-        t = xs_transaction_start(xs);
-        if (t == XBT_NULL)
+        uint32_t t;
+        int rc;
+        check(pvring_xs_transaction_start(&g, &t), "transaction start");
+        check(pvring_xs_printf(&g, t, dev.frontend, "ring-ref", "%u", RING_REF), "ring-ref");
+        check(pvring_xs_printf(&g, t, dev.frontend, "event-channel", "%u", port), "event-channel");
+        check(pvring_xs_printf(&g, t, dev.frontend, "protocol", "%s", XEN_IO_PROTO_ABI_NATIVE), "protocol");
+        rc = pvring_xs_transaction_end(&g, t, 0);
+        if (rc != -EAGAIN)
         {
-            die("xs_transaction_start: %s", strerror(errno));
-        }
-        snprintf(v, sizeof(v), "%u", RING_REF);
-        xs_put(t, fe, "ring-ref", v);
-        snprintf(v, sizeof(v), "%u", evtchn_port);
-        xs_put(t, fe, "event-channel", v);
-        xs_put(t, fe, "protocol", XEN_IO_PROTO_ABI_NATIVE);
-        if (xs_transaction_end(xs, t, false))
-        {
+            check(rc, "transaction end");
             break;
         }
-        if (errno != EAGAIN)
-        {
-            die("xs_transaction_end: %s", strerror(errno));
-        }
     }
-    switch_state(fe, XenbusStateInitialised);
+    check(pvring_xenbus_switch_state(&g, PVRING_XBT_NULL, dev.frontend, XenbusStateInitialised), "Initialised");
 
     /* blkfront_connect: the backend's Connected, then the disk's geometry and features. */
-    wait_state(be, XenbusStateConnected, 0);
-    printf("sectors %ld\nsector_size %ld\n", xs_get_long(be, "sectors", -1), xs_get_long(be, "sector-size", -1));
-    flush = xs_get_long(be, "feature-flush-cache", 0);
+    check(pvring_xenbus_wait_state(&g, dev.backend, XenbusStateConnected, 0, TIMEOUT_MS, NULL), "backend Connected");
+    check(pvring_xs_read_long(&g, PVRING_XBT_NULL, dev.backend, "sectors", &value), "sectors");
+    printf("sectors %ld\n", value);
+    check(pvring_xs_read_long(&g, PVRING_XBT_NULL, dev.backend, "sector-size", &value), "sector-size");
+    printf("sector_size %ld\n", value);
+    if (pvring_xs_read_long(&g, PVRING_XBT_NULL, dev.backend, "feature-flush-cache", &flush) != 0)
+    {
+        flush = 0;
+    }
     printf("feature_flush_cache %ld\n", flush);
-    switch_state(fe, XenbusStateConnected);
+    check(pvring_xenbus_switch_state(&g, PVRING_XBT_NULL, dev.frontend, XenbusStateConnected), "Connected");
 
     /* Writes: NREQ requests of SEGS pages each, granted read-only (the backend only reads them). */
     for (p = 0; p < NPAGES; p++)
     {
-        uint8_t *d = page(DATA_GFN + (unsigned long)p);
+        uint8_t *d = page(DATA_GFN + (uint64_t)p);
         unsigned int o;
-        for (o = 0; o < PAGE_SIZE_; o++)
+        for (o = 0; o < PVRING_PAGE_SIZE; o++)
         {
             d[o] = pattern(start + (uint64_t)p * SECTORS_PER_PAGE + o / 512, o % 512);
         }
-        grant(DATA_REF + (grant_ref_t)p, backend_id, DATA_GFN + (unsigned long)p, 1);
+        check(pvring_grant(&g, DATA_REF + (grant_ref_t)p, dev.backend_id, DATA_GFN + (uint64_t)p, 1), "grant");
     }
     for (i = 0; i < NREQ; i++)
     {
@@ -227,12 +210,9 @@ int main(int argc, char **argv)
     printf("write_failed %d\n", failed);
     for (p = 0; p < NPAGES; p++)
     {
-        if (!end_access(DATA_REF + (grant_ref_t)p))
-        {
-            die("write grant %d still mapped after its response", p);
-        }
-        memset(page(DATA_GFN + (unsigned long)p), 0, PAGE_SIZE_);
-        grant(DATA_REF + (grant_ref_t)p, backend_id, DATA_GFN + (unsigned long)p, 0);
+        check(pvring_end_grant(&g, DATA_REF + (grant_ref_t)p), "end a write grant after its response");
+        memset(page(DATA_GFN + (uint64_t)p), 0, PVRING_PAGE_SIZE);
+        check(pvring_grant(&g, DATA_REF + (grant_ref_t)p, dev.backend_id, DATA_GFN + (uint64_t)p, 0), "grant");
     }
 
     /* Reads into the zeroed pages, granted writable. */
@@ -247,13 +227,10 @@ int main(int argc, char **argv)
     ok = 1;
     for (p = 0; p < NPAGES && ok; p++)
     {
-        const uint8_t *d = page(DATA_GFN + (unsigned long)p);
+        const uint8_t *d = page(DATA_GFN + (uint64_t)p);
         unsigned int o;
-        if (!end_access(DATA_REF + (grant_ref_t)p))
-        {
-            die("read grant %d still mapped after its response", p);
-        }
-        for (o = 0; o < PAGE_SIZE_; o++)
+        check(pvring_end_grant(&g, DATA_REF + (grant_ref_t)p), "end a read grant after its response");
+        for (o = 0; o < PVRING_PAGE_SIZE; o++)
         {
             if (d[o] != pattern(start + (uint64_t)p * SECTORS_PER_PAGE + o / 512, o % 512))
             {
@@ -263,7 +240,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("bytes %lu\nread_back_ok %d\n", (unsigned long)(NPAGES * PAGE_SIZE_), ok);
+    printf("bytes %lu\nread_back_ok %d\n", (unsigned long)(NPAGES * PVRING_PAGE_SIZE), ok);
 
     /* A cache flush, as blkfront issues for REQ_PREFLUSH when the backend offers feature-flush-cache. */
     if (flush)
@@ -281,16 +258,11 @@ int main(int argc, char **argv)
     }
 
     /* Close as blkfront's removal does: Closing, the backend follows, then Closed; the backend disconnects. */
-    switch_state(fe, XenbusStateClosing);
-    wait_state(be, XenbusStateClosing, 1);
-    switch_state(fe, XenbusStateClosed);
-    wait_state(be, XenbusStateClosed, 0);
+    check(pvring_device_close(&g, &dev, TIMEOUT_MS), "close the device");
     printf("backend_closed 1\n");
-    printf("ring_ref_ended %d\n", end_access(RING_REF));
-    r = evtchn_call(PVRING_EVTCHN_OP_CLOSE, evtchn_port, 0, 0);
-    printf("evtchn_closed %d\n", r.status == 0);
-    printf("events %d\n", events_seen);
-    close(evtchn_fd);
-    xs_close(xs);
+    printf("ring_ref_ended %d\n", pvring_end_grant(&g, RING_REF) == 0);
+    printf("evtchn_closed %d\n", pvring_evtchn_close(&g, port) == 0);
+    printf("events %llu\n", (unsigned long long)g.events_received);
+    pvring_close(&g);
     return 0;
 }

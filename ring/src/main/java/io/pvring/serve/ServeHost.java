@@ -35,6 +35,7 @@ import io.pvring.xenstore.XenStoreServer;
  *   DIR/dom&lt;id&gt;.mem          guest memory: gfn * 4096 is the file offset (unless the emulator owns it)
  *   DIR/dom&lt;id&gt;.gnttab       the guest's grant table, v1 entries ({@code grant_entry_v1_t}) from offset 0
  *   DIR/pvring_evtchn.h       the C header of the event-channel protocol
+ *   DIR/pvring_client.[hc]    the C client ({@link CClient}), DIR/pvring_client.version its version
  *   DIR/counters.dat          I/O counters, latency histograms, trace control ({@link IoStats}; pvring stat DIR)
  * </pre>
  * The directory is made owner-only (0700) and every socket and file 0600: whoever can open the privileged sockets
@@ -122,7 +123,7 @@ public final class ServeHost implements DomainControl, AutoCloseable
                     return self[0].setMemory(domid, table);
                 }
             }, directory.resolve(EVTCHN_SOCKET));
-            EvtchnServer.writeCHeader(directory);
+            CClient.writeTo(directory);
             self[0] = new ServeHost(directory, host, xs, ev, stats);
             return self[0];
         }

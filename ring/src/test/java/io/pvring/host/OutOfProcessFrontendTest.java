@@ -10,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import io.pvring.grant.BackendGrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.grant.GrantTableDescriptor;
+import io.pvring.serve.CClientSources;
 import io.pvring.testing.CProgram;
 import io.pvring.testing.CValues;
 
@@ -37,7 +38,8 @@ class OutOfProcessFrontendTest
     @Test
     void cFrontendGrantsAndRevokesThroughTheSharedFiles(@TempDir final Path dir)
     {
-        final CProgram frontend = CProgram.fromResource(OutOfProcessFrontendTest.class, "c_frontend.c");
+        final CProgram frontend = CProgram.fromResource(OutOfProcessFrontendTest.class, "c_frontend.c")
+            .withFlags(CClientSources.gccFlags().toArray(String[]::new));
         final Domain guest = hypervisor.createDomain("c-guest", 16L << 20, dir);
         final String mem = guest.memoryFile().toString();
         final String gnt = guest.sharedGrantTable().path().toString();

@@ -3,36 +3,26 @@ package io.pvring.serve;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import io.pvring.event.remote.EvtchnServer;
 import io.pvring.testing.CProgram;
 import io.pvring.testing.RequiredTools;
 import io.pvring.testing.CValues;
-import io.pvring.xenstore.XenStoreServer;
 import org.junit.jupiter.api.Assertions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A frontend in another process for out-of-process interop tests: a C source (a test resource) compiled with gcc
- * against Xen's public headers, libxenstore ({@code -lxenstore}) and {@code pvring_evtchn.h}, run with
- * {@code XENSTORED_PATH} set. Missing gcc, libxen-dev or libxenstore skips the test, or fails it under
- * {@code PVRING_REQUIRE_TOOLS=1}.
+ * against Xen's public headers and the shipped client ({@link CClient}, under {@code -Wall -Wextra -Werror}).
+ * Missing gcc or libxen-dev skips the test, or fails it under {@code PVRING_REQUIRE_TOOLS=1}.
  */
 public final class CFrontendProcess
 {
-    /** What the C frontends share (file mappings, grants, event socket, xenstore helpers), next to this class. */
-    private static final String FRONTEND_HEADER = "pvring_frontend.h";
-
-    private static final Path XENSTORE_H = Path.of("/usr/include/xenstore.h");
-
     private final Path binary;
     private Process process;
     private Path out;
@@ -43,21 +33,11 @@ public final class CFrontendProcess
         this.binary = binary;
     }
 
-    /** Compiles {@code resource} (next to {@code anchor}) into {@code workDir}. */
+    /** Compiles {@code resource} (next to {@code anchor}) with the shipped client into {@code workDir}. */
     public static CFrontendProcess compile(final Class<?> anchor, final String resource, final Path workDir)
         throws IOException, InterruptedException
     {
         CProgram.assumeToolsPresent();
-        if (!Files.isReadable(XENSTORE_H))
-        {
-            missing(XENSTORE_H + " not found: install the Debian package libxen-dev (libxenstore)");
-        }
-        final Path include = Files.createDirectories(workDir.resolve("include"));
-        Files.writeString(include.resolve(EvtchnServer.C_HEADER), EvtchnServer.cHeader(), StandardCharsets.US_ASCII);
-        try (InputStream in = CFrontendProcess.class.getResourceAsStream(FRONTEND_HEADER))
-        {
-            Files.copy(in, include.resolve(FRONTEND_HEADER), StandardCopyOption.REPLACE_EXISTING);
-        }
         final String name = resource.substring(resource.lastIndexOf('/') + 1).replace(".c", "");
         final Path source = workDir.resolve(name + ".c");
         try (InputStream in = anchor.getResourceAsStream(resource))
@@ -70,38 +50,31 @@ public final class CFrontendProcess
         }
         final Path binary = workDir.resolve(name);
         final Path log = workDir.resolve(name + ".gcc.log");
-        // -lxenstore after the source: Debian's gcc links --as-needed.
-        final List<String> command = List.of("gcc", "-std=gnu11", "-O2", "-Wall", "-Werror", "-I/usr/include",
-            "-I" + include, "-o", binary.toString(), source.toString(), "-lxenstore");
+        final List<String> command = new ArrayList<>(List.of("gcc", "-std=gnu11", "-O2", "-Wall", "-I/usr/include",
+            "-o", binary.toString(), source.toString()));
+        command.addAll(CClientSources.gccFlags());
         final Process gcc = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!gcc.waitFor(120, TimeUnit.SECONDS))
         {
             gcc.destroyForcibly();
             Assertions.fail("gcc timed out on " + name);
         }
-        final String output = Files.readString(log);
         if (0 != gcc.exitValue())
         {
-            if (output.contains("cannot find -lxenstore"))
-            {
-                missing("libxenstore not found: install the Debian package libxen-dev\n" + output);
-            }
-            Assertions.fail("gcc failed: " + String.join(" ", command) + "\n" + output);
+            Assertions.fail("gcc failed: " + String.join(" ", command) + "\n" + Files.readString(log));
         }
         return new CFrontendProcess(binary);
     }
 
-    /** Starts the program with {@code XENSTORED_PATH=xenStoreSocket}; {@link #await} collects it. */
-    public CFrontendProcess start(final Path xenStoreSocket, final String... args) throws IOException
+    /** Starts the program with {@code args}; {@link #await} collects it. */
+    public CFrontendProcess start(final String... args) throws IOException
     {
         out = binary.resolveSibling(binary.getFileName() + ".out");
         err = binary.resolveSibling(binary.getFileName() + ".err");
         final List<String> command = new ArrayList<>();
         command.add(binary.toString());
         command.addAll(List.of(args));
-        final ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-        pb.environment().put(XenStoreServer.XENSTORED_PATH_ENV, xenStoreSocket.toString());
-        process = pb.start();
+        process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         return this;
     }
 

@@ -45,7 +45,7 @@ class ServeFdPassingTest
     private static CFrontendProcess start(final ServeHost serve, final Domain guest, final Path work,
         final String mode) throws Exception
     {
-        return CFrontendProcess.compile(ServeFdPassingTest.class, PROGRAM, work).start(serve.xenStoreSocket(),
+        return CFrontendProcess.compile(ServeFdPassingTest.class, PROGRAM, work).start(
             serve.guestEvtchnSocket(guest.domid()).toString(), Integer.toString(guest.domid()), mode);
     }
 
@@ -131,7 +131,7 @@ class ServeFdPassingTest
         {
             final Domain g = serve.createGuest("g", 4L << 20);
             final CFrontendProcess emulator = CFrontendProcess.compile(ServeFdPassingTest.class, PROGRAM, tmp)
-                .start(serve.xenStoreSocket(), serve.guestEvtchnSocket(g.domid()).toString(),
+                .start(serve.guestEvtchnSocket(g.domid()).toString(),
                     Integer.toString(g.domid()), "bench", Integer.toString(rounds));
             try
             {

@@ -299,7 +299,7 @@ public final class BlkBench
             LatencySummary.ofNanos(all), sent, suppressed, measurement.partial(), Environment.current());
     }
 
-    static Map<String, Object> params(final BlkBenchConfig config)
+    public static Map<String, Object> params(final BlkBenchConfig config)
     {
         final Map<String, Object> params = new LinkedHashMap<>();
         params.put("impl", "pvring");

@@ -12,6 +12,7 @@ import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
 import io.pvring.bench.blk.FioBaseline;
+import io.pvring.bench.oop.ProcessBlkBench;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
 import io.pvring.event.WaitMode;
@@ -38,7 +39,10 @@ import picocli.CommandLine.Spec;
         "  pvring bench blk --queues 2 --wait notify --rate 50000",
         "  pvring bench blk --store file:/tmp/disk.img,cache=none,aio=io_uring --qd 32",
         "Beside fio on the same file (psync with 16 jobs, io_uring at depth 16, cold cache):",
-        "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 16 --baseline fio"})
+        "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 16 --baseline fio",
+        "Out of process (a C blkfront on pvring_client.h against an in-JVM serve host), beside in-process:",
+        "  pvring bench blk --frontend process --qd 32 --wait poll",
+        "  pvring bench blk --frontend process --qd 1 --wait notify"})
 public final class BlkCommand implements Callable<Integer>
 {
     @Spec
@@ -99,6 +103,12 @@ public final class BlkCommand implements Callable<Integer>
             + " before every run")
     private String baseline;
 
+    @Option(names = "--frontend", paramLabel = "thread|process", defaultValue = "thread",
+        description = "thread: blkfront in this JVM; process: also a C blkfront in another process on the shipped"
+            + " client (pvring_client.h) against an in-JVM serve host, both in one table with the ratio"
+            + " (null store, 4k randread, one queue; default ${DEFAULT-VALUE})")
+    private FrontendKind frontend;
+
     @Mixin
     private MeasureOptions measure;
 
@@ -141,11 +151,37 @@ public final class BlkCommand implements Callable<Integer>
                 throw new ParameterException(spec.commandLine(), "--baseline fio: " + missing);
             }
         }
+        if (frontend == FrontendKind.PROCESS)
+        {
+            final String unsupported = fio != null ? "--baseline fio and --frontend process are separate runs" :
+                ProcessBlkBench.unsupported(config);
+            if (unsupported != null)
+            {
+                throw new ParameterException(spec.commandLine(), unsupported);
+            }
+        }
         final PrintWriter out = spec.commandLine().getOut();
         out.println("blk: " + config.storeKind() + " store, " + config.pattern().label() + ", bs " + blockSize
             + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
             + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
             + wait.configName() + ", " + measure.duration.toMillis() + " ms");
+        if (frontend == FrontendKind.PROCESS)
+        {
+            Outputs.measureAndReport(out, measure.json, records ->
+            {
+                final BenchRecord inProcess = Outputs.bestOf(measure.rounds,
+                    () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
+                records.add(inProcess);
+                if (inProcess.partial())
+                {
+                    return false;
+                }
+                records.add(Outputs.bestOf(measure.rounds,
+                    () -> ProcessBlkBench.run(config, measure.duration.toNanos())));
+                return true;
+            });
+            return Main.EXIT_OK;
+        }
         if (fio == null)
         {
             measure.measureBest(out, () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));

@@ -6,6 +6,8 @@ import java.util.concurrent.Callable;
 
 import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
+import io.pvring.bench.oop.ProcessNetBench;
+import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,7 +28,9 @@ import picocli.CommandLine.Spec;
         "  pvring bench net                                  64-byte UDP frames, polling",
         "  pvring bench net --frame 1514 --csum off          the guest computes checksums itself",
         "  pvring bench net --frame 65000 --gso on           TCP super-frames kept whole (GSO)",
-        "  pvring bench net --queues 2 --wait notify --rate 500000"})
+        "  pvring bench net --queues 2 --wait notify --rate 500000",
+        "Out of process (C netfronts on pvring_client.h against an in-JVM serve host), beside in-process:",
+        "  pvring bench net --frontend process --wait poll"})
 public final class NetCommand implements Callable<Integer>
 {
     @Spec
@@ -62,6 +66,12 @@ public final class NetCommand implements Callable<Integer>
         description = "offered packets per second, stamped with their intended send time (default: closed loop)")
     private long rate;
 
+    @Option(names = "--frontend", paramLabel = "thread|process", defaultValue = "thread",
+        description = "thread: netfronts in this JVM; process: also C netfronts in another process on the shipped"
+            + " client (pvring_client.h) against an in-JVM serve host, both in one table with the ratio"
+            + " (one-slot frames, one queue; default ${DEFAULT-VALUE})")
+    private FrontendKind frontend;
+
     @Mixin
     private MeasureOptions measure;
 
@@ -78,10 +88,31 @@ public final class NetCommand implements Callable<Integer>
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         measure.validate(spec);
+        if (frontend == FrontendKind.PROCESS && ProcessNetBench.unsupported(config) != null)
+        {
+            throw new ParameterException(spec.commandLine(), ProcessNetBench.unsupported(config));
+        }
         final PrintWriter out = spec.commandLine().getOut();
         out.println("net: " + frame + "-byte frames, " + queues + " queue(s), sg " + lower(sg) + ", gso " + lower(gso)
             + ", csum " + lower(csum) + ", " + wait.name().toLowerCase(Locale.ROOT) + ", " + measure.duration.toMillis()
             + " ms");
+        if (frontend == FrontendKind.PROCESS)
+        {
+            Outputs.measureAndReport(out, measure.json, records ->
+            {
+                final BenchRecord inProcess = Outputs.bestOf(measure.rounds,
+                    () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()));
+                records.add(inProcess);
+                if (inProcess.partial())
+                {
+                    return false;
+                }
+                records.add(Outputs.bestOf(measure.rounds,
+                    () -> ProcessNetBench.run(config, measure.duration.toNanos())));
+                return true;
+            });
+            return Main.EXIT_OK;
+        }
         measure.measureBest(out, () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()));
         return Main.EXIT_OK;
     }

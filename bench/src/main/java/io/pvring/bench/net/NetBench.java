@@ -545,7 +545,7 @@ public final class NetBench
             + (config.gso() ? " gso" : "") + (config.poll() ? " poll" : " notify");
     }
 
-    static Map<String, Object> params(final NetBenchConfig config)
+    public static Map<String, Object> params(final NetBenchConfig config)
     {
         final Map<String, Object> params = new LinkedHashMap<>();
         params.put("impl", "pvring");

@@ -16,6 +16,8 @@ public final class TerminalTable
     private static final String[] HEADER = {
         "benchmark", "impl", "settings", "ops/s", "MB/s", "p50 us", "p99 us", "p99.9 us", "max us",
         "notify sent/suppr", "vs baselines"};
+    /** The impl of a run whose frontend is another process (bench blk/net --frontend process). */
+    private static final String OUT_OF_PROCESS = "pvring-process";
 
     private TerminalTable()
     {
@@ -79,9 +81,26 @@ public final class TerminalTable
         return Units.si(sent).trim() + " / " + Units.si(suppressed).trim();
     }
 
-    /** "1.23x agrona 0.87x juc-abq 0.71x native-c" (or "0.91x fio-psync ...") for a pvring row; "" otherwise. */
+    /**
+     * "1.23x agrona 0.87x juc-abq 0.71x native-c" (or "0.91x fio-psync ...") for a pvring row, "0.62x in-process"
+     * for an out-of-process row ({@code pvring-process}), with its p50 latency as a multiple of the in-process p50; ""
+     * otherwise.
+     */
     static String ratios(final List<Map<String, Object>> records, final Map<String, Object> record)
     {
+        if (OUT_OF_PROCESS.equals(Records.impl(record)))
+        {
+            final Map<String, Object> inProcess = Records.sibling(records, record, "pvring");
+            if (inProcess == null || Records.number(inProcess, "ops_per_sec") <= 0)
+            {
+                return "";
+            }
+            final String ops = String.format(Locale.ROOT, "%.2fx in-process",
+                Records.number(record, "ops_per_sec") / Records.number(inProcess, "ops_per_sec"));
+            final double p50 = Records.latency(inProcess, "p50");
+            return p50 > 0 ? ops + String.format(Locale.ROOT, " (p50 %.2fx)", Records.latency(record, "p50") / p50) :
+                ops;
+        }
         if (!"pvring".equals(Records.impl(record)))
         {
             return "";

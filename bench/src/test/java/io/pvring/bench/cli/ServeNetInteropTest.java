@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * netback out of process, as {@code pvring serve} offers it: a C netfront ({@code serve_netfront.c}: Xen's public
- * headers, libxenstore, {@code pvring_evtchn.h}) attaches through the guest's files and sockets, transmits a
+ * headers and the shipped client, {@code pvring_client.h}) attaches through the guest's files and sockets, transmits a
  * broadcast frame that a port of pvring's switch receives, and receives the answer the test sends to its MAC.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -70,10 +70,8 @@ class ServeNetInteropTest
             serve.addDevice(spec);
             try
             {
-                netfront.start(serve.guestXenStoreSocket(guest.domid()), serve.evtchnSocket().toString(),
-                    guest.memoryFile().toString(), guest.sharedGrantTable().path().toString(),
-                    Integer.toString(guest.domid()), DEVID, Integer.toString(TX_PAYLOAD),
-                    Integer.toString(RX_PAYLOAD));
+                netfront.start(serve.directory().toString(), Integer.toString(guest.domid()), DEVID,
+                    Integer.toString(TX_PAYLOAD), Integer.toString(RX_PAYLOAD));
 
                 final byte[] sent = seen.poll(60, TimeUnit.SECONDS);
                 assertNotNull(sent, "no frame from the C netfront reached the switch");

@@ -1,20 +1,23 @@
 /*
  * A netfront in another process, written only against Xen's public headers (io/netif.h, io/ring.h,
- * grant_table.h, io/xenbus.h), libxenstore and pvring_evtchn.h, attached to `pvring serve`'s netback
- * (docs/OUT-OF-PROCESS.md; serve_blkfront.c is the block twin and explains the common steps).
+ * grant_table.h, io/xenbus.h) and the client pvring serve ships (pvring_client.h), attached to `pvring serve`'s
+ * netback (docs/OUT-OF-PROCESS.md; serve_blkfront.c is the block twin and explains the common steps).
  *
- *   serve_netfront EVTCHN_SOCKET MEMFILE GNTFILE DOMID DEVID TX_PAYLOAD RX_PAYLOAD
+ *   serve_netfront DIR DOMID DEVID TX_PAYLOAD RX_PAYLOAD
  *
- * with XENSTORED_PATH naming the guest's xenstore socket. It runs the netfront handshake (tx-ring-ref,
- * rx-ring-ref, event-channel, request-rx-copy; straight to Connected), posts NRX receive buffers, transmits one
- * broadcast frame of TX_PAYLOAD bytes (ethertype 0x88b5, byte i = i * 3 + 5) and waits for one frame addressed to its
- * MAC with RX_PAYLOAD bytes (byte i = i * 5 + 1), then closes the device. It prints "name value" lines; any failure
- * exits non-zero with a message on stderr.
+ * It opens guest DOMID of the serve directory DIR, runs the netfront handshake (tx-ring-ref, rx-ring-ref,
+ * event-channel, request-rx-copy; straight to Connected), posts NRX receive buffers, transmits one broadcast frame
+ * of TX_PAYLOAD bytes (ethertype 0x88b5, byte i = i * 3 + 5) and waits for one frame addressed to its MAC with
+ * RX_PAYLOAD bytes (byte i = i * 5 + 1), then closes the device. It prints "name value" lines; any failure exits
+ * non-zero with the client's reason on stderr.
  */
-#define FRONTEND_NAME "serve_netfront"
-#include "pvring_frontend.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pvring_client.h"
 #include <xen/io/netif.h>
 
+#define TIMEOUT_MS 20000
 
 /* Guest-physical layout this frontend chose: the two ring pages, the TX page, the RX pages. */
 #define TX_RING_GFN 16
@@ -29,10 +32,30 @@
 #define ETH_HLEN 14
 #define ETHERTYPE 0x88b5 /* IEEE local experimental */
 
-/* ---- the rings ---- */
-
+static struct pvring_guest g;
 static netif_tx_front_ring_t tx;
 static netif_rx_front_ring_t rx;
+static uint32_t port;
+
+static void check(int rc, const char *what)
+{
+    if (rc != 0)
+    {
+        fprintf(stderr, "serve_netfront: %s: %s (%d)\n", what, g.error, rc);
+        exit(1);
+    }
+}
+
+static void *page(uint64_t gfn)
+{
+    void *p = pvring_page(&g, gfn);
+    if (p == NULL)
+    {
+        fprintf(stderr, "serve_netfront: gfn %llu outside guest memory\n", (unsigned long long)gfn);
+        exit(1);
+    }
+    return p;
+}
 
 static void push_tx(void)
 {
@@ -40,7 +63,7 @@ static void push_tx(void)
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&tx, do_notify);
     if (do_notify)
     {
-        notify();
+        check(pvring_evtchn_notify(&g, port), "notify");
     }
 }
 
@@ -50,7 +73,7 @@ static void push_rx(void)
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&rx, do_notify);
     if (do_notify)
     {
-        notify();
+        check(pvring_evtchn_notify(&g, port), "notify");
     }
 }
 
@@ -71,128 +94,82 @@ static int parse_mac(const char *text, uint8_t mac[6])
 
 int main(int argc, char **argv)
 {
-    char fe[128], be[128], v[256];
-    char *backend, *mac_text;
-    struct sockaddr_un addr;
-    struct pvring_evtchn_msg r;
-    domid_t domid, backend_id;
+    struct pvring_device dev;
+    char path[160], mac_text[64];
     netif_tx_sring_t *txs;
     netif_rx_sring_t *rxs;
-    xs_transaction_t t;
     uint8_t mac[6], *frame;
     int i, tx_len, rx_payload, got_tx = 0, got_rx = 0, rx_ok = 0, rx_len = 0;
     int16_t tx_status = -99;
 
-    if (argc != 8)
+    if (argc != 6)
     {
-        fprintf(stderr, "usage: %s EVTCHN_SOCKET MEMFILE GNTFILE DOMID DEVID TX_PAYLOAD RX_PAYLOAD\n", argv[0]);
+        fprintf(stderr, "usage: %s DIR DOMID DEVID TX_PAYLOAD RX_PAYLOAD\n", argv[0]);
         return 2;
     }
-    mem = map_file(argv[2], &mem_size);
-    gnttab = map_file(argv[3], &gnttab_entries);
-    gnttab_entries /= sizeof(grant_entry_v1_t);
-    domid = (domid_t)strtoul(argv[4], NULL, 0);
-    tx_len = ETH_HLEN + atoi(argv[6]);
-    rx_payload = atoi(argv[7]);
-    if (tx_len > (int)PAGE_SIZE_ || rx_payload + ETH_HLEN > (int)PAGE_SIZE_)
+    pvring_init(&g);
+    check(pvring_open(&g, argv[1], (uint32_t)strtoul(argv[2], NULL, 0), 0), "open");
+    tx_len = ETH_HLEN + atoi(argv[4]);
+    rx_payload = atoi(argv[5]);
+    if (tx_len > (int)PVRING_PAGE_SIZE || rx_payload + ETH_HLEN > (int)PVRING_PAGE_SIZE)
     {
-        die("frames must fit a page");
+        fprintf(stderr, "serve_netfront: frames must fit a page\n");
+        return 2;
     }
-    snprintf(fe, sizeof(fe), "/local/domain/%u/device/vif/%s", domid, argv[5]);
-
-    xs = xs_open(0);
-    if (xs == NULL)
+    check(pvring_device_find(&g, "vif", argv[3], &dev), "find the vif");
+    snprintf(path, sizeof(path), "%s/mac", dev.frontend);
+    check(pvring_xs_read(&g, PVRING_XBT_NULL, path, mac_text, sizeof(mac_text), NULL), "mac");
+    if (!parse_mac(mac_text, mac))
     {
-        die("xs_open: %s", strerror(errno));
-    }
-    snprintf(v, sizeof(v), "%s/backend", fe);
-    backend = xs_get(v);
-    if (backend == NULL || strlen(backend) >= sizeof(be))
-    {
-        die("no usable %s", v);
-    }
-    snprintf(be, sizeof(be), "%s", backend);
-    free(backend);
-    backend_id = (domid_t)xs_get_long(fe, "backend-id", 0);
-    snprintf(v, sizeof(v), "%s/mac", fe);
-    mac_text = xs_get(v);
-    if (mac_text == NULL || !parse_mac(mac_text, mac))
-    {
-        die("no usable %s", v);
-    }
-    free(mac_text);
-
-    evtchn_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", argv[1]);
-    if (evtchn_fd < 0 || connect(evtchn_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
-    {
-        die("connect %s: %s", argv[1], strerror(errno));
-    }
-    r = evtchn_call(PVRING_EVTCHN_OP_HELLO, 0, domid, 0);
-    if (r.status != 0)
-    {
-        die("hello as domid %u: %d", domid, r.status);
+        fprintf(stderr, "serve_netfront: %s is not a MAC: %s\n", path, mac_text);
+        return 1;
     }
 
-    wait_state(be, XenbusStateInitWait, 0);
+    check(pvring_xenbus_wait_state(&g, dev.backend, XenbusStateInitWait, 0, TIMEOUT_MS, NULL), "backend InitWait");
     printf("backend_initwait 1\n");
 
     /* netfront's setup_netfront: two rings, each a zeroed page, granted; one event channel for both. */
     txs = page(TX_RING_GFN);
     rxs = page(RX_RING_GFN);
-    memset(txs, 0, PAGE_SIZE_);
-    memset(rxs, 0, PAGE_SIZE_);
+    memset(txs, 0, PVRING_PAGE_SIZE);
+    memset(rxs, 0, PVRING_PAGE_SIZE);
     SHARED_RING_INIT(txs);
-    FRONT_RING_INIT(&tx, txs, PAGE_SIZE_);
+    FRONT_RING_INIT(&tx, txs, PVRING_PAGE_SIZE);
     SHARED_RING_INIT(rxs);
-    FRONT_RING_INIT(&rx, rxs, PAGE_SIZE_);
-    grant(TX_RING_REF, backend_id, TX_RING_GFN, 0);
-    grant(RX_RING_REF, backend_id, RX_RING_GFN, 0);
-    r = evtchn_call(PVRING_EVTCHN_OP_ALLOC_UNBOUND, 0, backend_id, 0);
-    if (r.status != 0)
-    {
-        die("alloc_unbound: %d", r.status);
-    }
-    evtchn_port = r.port;
+    FRONT_RING_INIT(&rx, rxs, PVRING_PAGE_SIZE);
+    check(pvring_grant(&g, TX_RING_REF, dev.backend_id, TX_RING_GFN, 0), "grant the tx ring");
+    check(pvring_grant(&g, RX_RING_REF, dev.backend_id, RX_RING_GFN, 0), "grant the rx ring");
+    check(pvring_evtchn_alloc_unbound(&g, dev.backend_id, &port), "alloc_unbound");
     printf("tx_ring_entries %u\nrx_ring_entries %u\n", RING_SIZE(&tx), RING_SIZE(&rx));
 
     /* talk_to_netback: the keys in one transaction, then Connected (netfront does not stop at Initialised). */
     for (;;)
     {
-        t = xs_transaction_start(xs);
-        if (t == XBT_NULL)
+        uint32_t t;
+        int rc;
+        check(pvring_xs_transaction_start(&g, &t), "transaction start");
+        check(pvring_xs_printf(&g, t, dev.frontend, "tx-ring-ref", "%u", TX_RING_REF), "tx-ring-ref");
+        check(pvring_xs_printf(&g, t, dev.frontend, "rx-ring-ref", "%u", RX_RING_REF), "rx-ring-ref");
+        check(pvring_xs_printf(&g, t, dev.frontend, "event-channel", "%u", port), "event-channel");
+        check(pvring_xs_printf(&g, t, dev.frontend, "request-rx-copy", "1"), "request-rx-copy");
+        check(pvring_xs_printf(&g, t, dev.frontend, "feature-rx-notify", "1"), "feature-rx-notify");
+        rc = pvring_xs_transaction_end(&g, t, 0);
+        if (rc != -EAGAIN)
         {
-            die("xs_transaction_start: %s", strerror(errno));
-        }
-        snprintf(v, sizeof(v), "%u", TX_RING_REF);
-        xs_put(t, fe, "tx-ring-ref", v);
-        snprintf(v, sizeof(v), "%u", RX_RING_REF);
-        xs_put(t, fe, "rx-ring-ref", v);
-        snprintf(v, sizeof(v), "%u", evtchn_port);
-        xs_put(t, fe, "event-channel", v);
-        xs_put(t, fe, "request-rx-copy", "1");
-        xs_put(t, fe, "feature-rx-notify", "1");
-        if (xs_transaction_end(xs, t, false))
-        {
+            check(rc, "transaction end");
             break;
         }
-        if (errno != EAGAIN)
-        {
-            die("xs_transaction_end: %s", strerror(errno));
-        }
     }
-    switch_state(fe, XenbusStateConnected);
-    wait_state(be, XenbusStateConnected, 0);
+    check(pvring_xenbus_switch_state(&g, PVRING_XBT_NULL, dev.frontend, XenbusStateConnected), "Connected");
+    check(pvring_xenbus_wait_state(&g, dev.backend, XenbusStateConnected, 0, TIMEOUT_MS, NULL), "backend Connected");
     printf("backend_connected 1\n");
 
     /* Receive buffers first, so the frame the peer answers with has somewhere to go. */
     for (i = 0; i < NRX; i++)
     {
         netif_rx_request_t *req = RING_GET_REQUEST(&rx, rx.req_prod_pvt);
-        memset(page(RX_GFN + (unsigned long)i), 0, PAGE_SIZE_);
-        grant(RX_REF + (grant_ref_t)i, backend_id, RX_GFN + (unsigned long)i, 0);
+        memset(page(RX_GFN + (uint64_t)i), 0, PVRING_PAGE_SIZE);
+        check(pvring_grant(&g, RX_REF + (grant_ref_t)i, dev.backend_id, RX_GFN + (uint64_t)i, 0), "grant rx");
         req->id = (uint16_t)i;
         req->gref = RX_REF + (grant_ref_t)i;
         rx.req_prod_pvt++;
@@ -209,7 +186,7 @@ int main(int argc, char **argv)
     {
         frame[ETH_HLEN + i] = (uint8_t)(i * 3 + 5);
     }
-    grant(TX_REF, backend_id, TX_GFN, 1);
+    check(pvring_grant(&g, TX_REF, dev.backend_id, TX_GFN, 1), "grant tx");
     {
         netif_tx_request_t *req = RING_GET_REQUEST(&tx, tx.req_prod_pvt);
         memset(req, 0, sizeof(*req));
@@ -252,7 +229,8 @@ int main(int argc, char **argv)
                 int k;
                 if (rsp->status <= 0 || rsp->id >= NRX)
                 {
-                    die("rx response id %u status %d", rsp->id, rsp->status);
+                    fprintf(stderr, "serve_netfront: rx response id %u status %d\n", rsp->id, rsp->status);
+                    return 1;
                 }
                 d = (const uint8_t *)page(RX_GFN + rsp->id) + rsp->offset;
                 rx_len = rsp->status;
@@ -273,22 +251,18 @@ int main(int argc, char **argv)
         RING_FINAL_CHECK_FOR_RESPONSES(&rx, more_rx);
         if (!more_tx && !more_rx)
         {
-            wait_event();
+            uint32_t pending;
+            check(pvring_evtchn_wait(&g, TIMEOUT_MS, &pending), "wait for a completion");
         }
     }
     printf("tx_status %d\nrx_len %d\nrx_ok %d\n", tx_status, rx_len, rx_ok);
-    printf("tx_ref_ended %d\n", end_access(TX_REF));
+    printf("tx_ref_ended %d\n", pvring_end_grant(&g, TX_REF) == 0);
 
-    switch_state(fe, XenbusStateClosing);
-    wait_state(be, XenbusStateClosing, 1);
-    switch_state(fe, XenbusStateClosed);
-    wait_state(be, XenbusStateClosed, 0);
+    check(pvring_device_close(&g, &dev, TIMEOUT_MS), "close the device");
     printf("backend_closed 1\n");
-    printf("rings_ended %d\n", end_access(TX_RING_REF) && end_access(RX_RING_REF));
-    r = evtchn_call(PVRING_EVTCHN_OP_CLOSE, evtchn_port, 0, 0);
-    printf("evtchn_closed %d\n", r.status == 0);
-    printf("events %d\n", events_seen);
-    close(evtchn_fd);
-    xs_close(xs);
+    printf("rings_ended %d\n", pvring_end_grant(&g, TX_RING_REF) == 0 && pvring_end_grant(&g, RX_RING_REF) == 0);
+    printf("evtchn_closed %d\n", pvring_evtchn_close(&g, port) == 0);
+    printf("events %llu\n", (unsigned long long)g.events_received);
+    pvring_close(&g);
     return 0;
 }

@@ -1,0 +1,208 @@
+/*
+ * pvring_client.h - the C client of `pvring serve`: what a frontend (an emulator's blkfront or netfront, a test, a
+ * benchmark) needs besides its device protocol to run against pvring from another process.
+ *
+ * Shipped in the pvring jar (io/pvring/serve/) with pvring_client.c and written by `pvring serve` into its
+ * directory beside pvring_evtchn.h and pvring_client.version. Build it into your program:
+ *
+ *     gcc -I DIR my_frontend.c DIR/pvring_client.c
+ *
+ * It needs Xen's public headers (Debian libxen-dev) and nothing else: xenstore is spoken on the socket with
+ * xs_wire.h (no libxenstore), event channels with pvring_evtchn.h. docs/OUT-OF-PROCESS.md describes the interface.
+ *
+ * Conventions. Every function that can fail returns 0 or a negative errno (-ENOENT, -ETIMEDOUT, -EPROTO, ...) and
+ * leaves a one-line reason in g->error; nothing here exits or prints. A struct pvring_guest is one guest seen by
+ * one process; it is not thread-safe (one thread per handle, or your own lock). Nothing allocates after
+ * pvring_open except the xenstore calls' stack buffers.
+ *
+ * Versions. PVRING_CLIENT_VERSION_MAJOR changes when a call or a wire format changes incompatibly, MINOR when
+ * something is added. pvring_open checks the version serve reports in DIR/pvring_client.version: the majors must
+ * be equal and this client's minor at most serve's (a newer serve keeps serving older clients of the same major);
+ * otherwise -EPROTONOSUPPORT.
+ */
+#ifndef PVRING_CLIENT_H
+#define PVRING_CLIENT_H
+
+#include <errno.h> /* the calls return negative errnos */
+#include <stddef.h>
+#include <stdint.h>
+
+/* ring.h leaves the barriers to its user (the kernel's, in Linux): x86 needs a full fence for mb() only. */
+#ifndef mb
+#define mb() __sync_synchronize()
+#endif
+#ifndef rmb
+#define rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
+#ifndef wmb
+#define wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
+#include <xen/xen.h>
+#include <xen/grant_table.h>
+#include <xen/io/ring.h>
+#include <xen/io/protocols.h>
+#include <xen/io/xenbus.h>
+#include <xen/io/xs_wire.h>
+#include "pvring_evtchn.h"
+
+#define PVRING_CLIENT_VERSION_MAJOR 1
+#define PVRING_CLIENT_VERSION_MINOR 0
+#define PVRING_CLIENT_VERSION "1.0"
+
+/* The file, in serve's directory, that says which client version serve ships: "MAJOR.MINOR\n". */
+#define PVRING_CLIENT_VERSION_FILE "pvring_client.version"
+
+#define PVRING_PAGE_SIZE (1UL << XEN_PAGE_SHIFT)
+
+/* pvring_open flags. */
+#define PVRING_OPEN_PRIVILEGED 1u /* use xenstored.sock and evtchn.sock (dom0's view), not the guest's own */
+
+/* Ports this client tracks pending events for: a port above it is refused by the bind calls (-ENOSPC). */
+#define PVRING_MAX_PORTS 4096
+/* Watch events held while a xenstore reply is awaited; older ones are dropped past it (watches are hints). */
+#define PVRING_WATCH_QUEUE 16
+#define PVRING_WATCH_PATH_MAX 256
+
+struct pvring_watch_event
+{
+    char path[PVRING_WATCH_PATH_MAX];
+    char token[64];
+};
+
+/* One guest as one process sees it. Zero it with pvring_init before anything else. */
+struct pvring_guest
+{
+    uint32_t domid;
+
+    /* Guest memory (gfn * 4096 is the offset) and its grant table, mapped MAP_SHARED. */
+    uint8_t *mem;
+    size_t mem_size;
+    grant_entry_v1_t *gnttab;
+    size_t gnttab_entries;
+
+    /* Event channels: the socket, request ids, buffered input, ports with an undelivered event. */
+    int evtchn_fd;
+    uint32_t evtchn_next_id;
+    uint32_t ports_per_domain;
+    size_t evtchn_in_len;
+    unsigned char evtchn_in[64 * PVRING_EVTCHN_MSG_SIZE];
+    uint64_t pending[PVRING_MAX_PORTS / 64];
+    unsigned int pending_count;
+    uint64_t events_received;
+    uint64_t send_failures; /* SENDs answered with an error (a successful SEND has no reply) */
+
+    /* XenStore on its socket (xs_wire.h). */
+    int xs_fd;
+    uint32_t xs_next_id;
+    unsigned int watch_head;
+    unsigned int watch_count;
+    uint64_t watch_events_dropped;
+    struct pvring_watch_event watch_queue[PVRING_WATCH_QUEUE];
+
+    /* Why the last call failed, for messages. */
+    char error[256];
+};
+
+/* A frontend device's two directories, as the toolstack wrote them. */
+struct pvring_device
+{
+    char frontend[128]; /* /local/domain/<domid>/device/<type>/<devid> */
+    char backend[128];  /* its "backend" key */
+    domid_t backend_id; /* its "backend-id" key */
+};
+
+/* ---- setup ---- */
+
+/* Zeroes a handle: no mappings, no sockets. pvring_close is safe on it. */
+void pvring_init(struct pvring_guest *g);
+
+/*
+ * Everything for guest `domid` of the serve directory `dir`: the version check, dom<id>.mem and dom<id>.gnttab
+ * mapped, the xenstore socket and the event-channel socket (the guest's own ones, or the privileged ones with
+ * PVRING_OPEN_PRIVILEGED) connected, and HELLO said as `domid`. On failure everything opened is closed again.
+ */
+int pvring_open(struct pvring_guest *g, const char *dir, uint32_t domid, unsigned int flags);
+
+/* Unmaps and disconnects whatever is open; closing the event socket closes the ports it opened. */
+void pvring_close(struct pvring_guest *g);
+
+/* 0 when serve's DIR/pvring_client.version is compatible with this client (see Versions above). */
+int pvring_check_version(struct pvring_guest *g, const char *dir);
+
+/* The pieces of pvring_open, for programs given paths rather than a directory. */
+int pvring_map_memory(struct pvring_guest *g, const char *mem_path, const char *gnttab_path);
+int pvring_evtchn_connect(struct pvring_guest *g, const char *socket_path, uint32_t domid);
+int pvring_xs_connect(struct pvring_guest *g, const char *socket_path);
+
+/* ---- guest memory and grants (gnttab v1, as Linux does it) ---- */
+
+/* The page at `gfn`, or NULL when it is outside guest memory. */
+void *pvring_page(struct pvring_guest *g, uint64_t gfn);
+
+/* Linux gnttab_grant_foreign_access_ref: frame and domid, a write barrier, then the flags. -EINVAL off the table. */
+int pvring_grant(struct pvring_guest *g, grant_ref_t ref, domid_t domid, uint64_t gfn, int readonly);
+
+/* Linux gnttab_end_foreign_access_ref (v1): -EBUSY while the backend has the page mapped or is copying it. */
+int pvring_end_grant(struct pvring_guest *g, grant_ref_t ref);
+
+/* ---- event channels (pvring_evtchn.h over the socket) ---- */
+
+int pvring_evtchn_alloc_unbound(struct pvring_guest *g, domid_t remote_domid, uint32_t *port);
+int pvring_evtchn_bind_interdomain(struct pvring_guest *g, domid_t remote_domid, uint32_t remote_port,
+    uint32_t *port);
+int pvring_evtchn_mask(struct pvring_guest *g, uint32_t port);
+int pvring_evtchn_unmask(struct pvring_guest *g, uint32_t port);
+int pvring_evtchn_close(struct pvring_guest *g, uint32_t port);
+
+/* EVTCHNOP_send: one 32-byte write, no reply awaited (a failed send is answered and reported by a later call). */
+int pvring_evtchn_notify(struct pvring_guest *g, uint32_t port);
+
+/*
+ * Waits at most `timeout_ms` (0: do not block, -1: forever) for a port to become pending, clears it and returns
+ * it in *port: like a read of /dev/xen/evtchn. -ETIMEDOUT when none did. Treat it as readiness: check the ring
+ * (RING_FINAL_CHECK_FOR_RESPONSES), do not count events, since notifications coalesce.
+ */
+int pvring_evtchn_wait(struct pvring_guest *g, int timeout_ms, uint32_t *port);
+
+/* ---- xenstore (xs_wire.h on the socket) ---- */
+
+#define PVRING_XBT_NULL 0u
+
+/* Reads `path` into value (NUL-terminated, at most cap - 1 bytes; -E2BIG when longer). *len may be NULL. */
+int pvring_xs_read(struct pvring_guest *g, uint32_t tx, const char *path, char *value, size_t cap, size_t *len);
+/* Reads dir/key as a decimal or 0x number; -ENOENT when absent, -EINVAL when not a number. */
+int pvring_xs_read_long(struct pvring_guest *g, uint32_t tx, const char *dir, const char *key, long *value);
+int pvring_xs_write(struct pvring_guest *g, uint32_t tx, const char *path, const char *value);
+/* Writes dir/key = printf(fmt, ...). */
+int pvring_xs_printf(struct pvring_guest *g, uint32_t tx, const char *dir, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int pvring_xs_mkdir(struct pvring_guest *g, uint32_t tx, const char *path);
+int pvring_xs_rm(struct pvring_guest *g, uint32_t tx, const char *path);
+int pvring_xs_watch(struct pvring_guest *g, const char *path, const char *token);
+int pvring_xs_unwatch(struct pvring_guest *g, const char *path, const char *token);
+/* Waits at most timeout_ms (0: do not block, -1: forever) for a watch event; -ETIMEDOUT when none came. */
+int pvring_xs_read_watch(struct pvring_guest *g, int timeout_ms, struct pvring_watch_event *event);
+int pvring_xs_transaction_start(struct pvring_guest *g, uint32_t *tx);
+/* Commits (abort = 0) or aborts; -EAGAIN when something it touched changed meanwhile: run it again. */
+int pvring_xs_transaction_end(struct pvring_guest *g, uint32_t tx, int abort);
+
+/* ---- xenbus ---- */
+
+/* Reads the frontend directory of device <type>/<devid> of this guest: its backend path and backend-id. */
+int pvring_device_find(struct pvring_guest *g, const char *type, const char *devid, struct pvring_device *dev);
+
+/* Writes dir/state. */
+int pvring_xenbus_switch_state(struct pvring_guest *g, uint32_t tx, const char *dir, enum xenbus_state state);
+
+/*
+ * Waits, through a watch on dir/state, until it is `want` (or, with or_later, `want` or beyond), at most
+ * timeout_ms in all. -ETIMEDOUT (with the state seen in g->error), or -ECONNRESET when the other end went
+ * Closing or Closed while a state before Closing was awaited. *seen (may be NULL) gets the last state read.
+ */
+int pvring_xenbus_wait_state(struct pvring_guest *g, const char *dir, enum xenbus_state want, int or_later,
+    int timeout_ms, enum xenbus_state *seen);
+
+/* The frontend's side of closing (blkfront's and netfront's removal): Closing, the backend follows, Closed. */
+int pvring_device_close(struct pvring_guest *g, const struct pvring_device *dev, int timeout_ms);
+
+#endif /* PVRING_CLIENT_H */

@@ -1,0 +1,181 @@
+/*
+ * Every call of pvring's shipped C client (pvring_client.h) against a real `pvring serve` directory, as two guests'
+ * processes would make them, each outcome printed as a "name value" line for CClientInteropTest to check:
+ *
+ *   client_calls DIR DOMID_A DOMID_B MISSING_DOMID
+ *
+ * Guests A and B may write below their own /local/domain/<id>/data (the test makes it so).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "pvring_client.h"
+
+static struct pvring_guest a, b;
+static char da[128], db[128];
+
+static void must(struct pvring_guest *g, int rc, const char *what)
+{
+    if (rc != 0)
+    {
+        fprintf(stderr, "client_calls: %s: %s (%d)\n", what, g->error, rc);
+        exit(1);
+    }
+}
+
+static void path(char *out, size_t cap, const char *dir, const char *key)
+{
+    snprintf(out, cap, "%s/%s", dir, key);
+}
+
+static void xenstore_calls(void)
+{
+    char p[256], v[64], small[2];
+    size_t len = 99;
+    uint32_t t, t2;
+    long n;
+    struct pvring_watch_event e;
+
+    path(p, sizeof(p), da, "missing");
+    printf("read_missing %d\n", pvring_xs_read(&a, PVRING_XBT_NULL, p, v, sizeof(v), NULL));
+    path(p, sizeof(p), da, "x");
+    must(&a, pvring_xs_write(&a, PVRING_XBT_NULL, p, "hello"), "write x");
+    must(&a, pvring_xs_read(&a, PVRING_XBT_NULL, p, v, sizeof(v), &len), "read x");
+    printf("read_back_ok %d\nread_len %zu\n", strcmp(v, "hello") == 0, len);
+    printf("read_too_small %d\n", pvring_xs_read(&a, PVRING_XBT_NULL, p, small, sizeof(small), NULL));
+    printf("read_long_not_number %d\n", pvring_xs_read_long(&a, PVRING_XBT_NULL, da, "x", &n));
+    must(&a, pvring_xs_printf(&a, PVRING_XBT_NULL, da, "n", "0x%x", 42), "printf n");
+    must(&a, pvring_xs_read_long(&a, PVRING_XBT_NULL, da, "n", &n), "read_long n");
+    printf("read_long %ld\n", n);
+
+    path(p, sizeof(p), da, "dir");
+    must(&a, pvring_xs_mkdir(&a, PVRING_XBT_NULL, p), "mkdir");
+    must(&a, pvring_xs_read(&a, PVRING_XBT_NULL, p, v, sizeof(v), &len), "read dir");
+    printf("mkdir_empty %d\n", len == 0);
+    must(&a, pvring_xs_rm(&a, PVRING_XBT_NULL, p), "rm");
+    printf("read_removed %d\n", pvring_xs_read(&a, PVRING_XBT_NULL, p, v, sizeof(v), NULL));
+
+    path(p, sizeof(p), db, "x");
+    printf("write_other_guest %d\n", pvring_xs_write(&a, PVRING_XBT_NULL, p, "no"));
+
+    /* A transaction that read x loses to a write of x from outside: EAGAIN, and the outside value stays. */
+    path(p, sizeof(p), da, "x");
+    must(&a, pvring_xs_transaction_start(&a, &t), "transaction start");
+    must(&a, pvring_xs_read(&a, t, p, v, sizeof(v), NULL), "read in transaction");
+    must(&b, pvring_xs_transaction_start(&b, &t2), "B's transaction start");
+    must(&b, pvring_xs_transaction_end(&b, t2, 1), "B's abort");
+    must(&a, pvring_xs_write(&a, PVRING_XBT_NULL, p, "outside"), "write outside");
+    must(&a, pvring_xs_write(&a, t, p, "inside"), "write in transaction");
+    printf("conflict %d\n", pvring_xs_transaction_end(&a, t, 0));
+    must(&a, pvring_xs_read(&a, PVRING_XBT_NULL, p, v, sizeof(v), NULL), "read after conflict");
+    printf("outside_kept %d\n", strcmp(v, "outside") == 0);
+    must(&a, pvring_xs_transaction_start(&a, &t), "transaction start");
+    must(&a, pvring_xs_write(&a, t, p, "committed"), "write in transaction");
+    printf("commit %d\n", pvring_xs_transaction_end(&a, t, 0));
+    must(&a, pvring_xs_read(&a, PVRING_XBT_NULL, p, v, sizeof(v), NULL), "read after commit");
+    printf("committed_ok %d\n", strcmp(v, "committed") == 0);
+    printf("end_unknown_transaction %d\n", pvring_xs_transaction_end(&a, 999999, 0));
+
+    /* Watches: the initial event, one per write, none after unwatch. */
+    path(p, sizeof(p), da, "w");
+    must(&a, pvring_xs_watch(&a, p, "tok"), "watch");
+    must(&a, pvring_xs_read_watch(&a, 5000, &e), "initial watch event");
+    printf("watch_initial_ok %d\n", strcmp(e.path, p) == 0 && strcmp(e.token, "tok") == 0);
+    must(&a, pvring_xs_write(&a, PVRING_XBT_NULL, p, "1"), "write w");
+    must(&a, pvring_xs_read_watch(&a, 5000, &e), "watch event");
+    printf("watch_fired_ok %d\n", strcmp(e.path, p) == 0 && strcmp(e.token, "tok") == 0);
+    must(&a, pvring_xs_unwatch(&a, p, "tok"), "unwatch");
+    must(&a, pvring_xs_write(&a, PVRING_XBT_NULL, p, "2"), "write w again");
+    printf("watch_after_unwatch %d\n", pvring_xs_read_watch(&a, 200, &e));
+}
+
+static void xenbus_calls(void)
+{
+    enum xenbus_state seen = XenbusStateUnknown;
+    must(&a, pvring_xenbus_switch_state(&a, PVRING_XBT_NULL, da, XenbusStateInitialising), "state 1");
+    printf("wait_timeout %d\n", pvring_xenbus_wait_state(&a, da, XenbusStateConnected, 0, 200, &seen));
+    printf("wait_timeout_seen %d\n", (int)seen);
+    must(&a, pvring_xenbus_switch_state(&a, PVRING_XBT_NULL, da, XenbusStateInitialised), "state 3");
+    printf("wait_reached %d\n", pvring_xenbus_wait_state(&a, da, XenbusStateInitialised, 0, 5000, &seen));
+    printf("wait_or_later %d\n", pvring_xenbus_wait_state(&a, da, XenbusStateInitWait, 1, 5000, &seen));
+    must(&a, pvring_xenbus_switch_state(&a, PVRING_XBT_NULL, da, XenbusStateClosing), "state 5");
+    printf("wait_went_closing %d\n", pvring_xenbus_wait_state(&a, da, XenbusStateConnected, 0, 5000, &seen));
+    printf("watch_queue_left %u\n", a.watch_count);
+}
+
+static void event_calls(void)
+{
+    uint32_t pa, pb, pending = 0, dummy;
+    printf("ports_per_domain %u\n", a.ports_per_domain);
+    must(&a, pvring_evtchn_alloc_unbound(&a, (domid_t)b.domid, &pa), "alloc_unbound");
+    must(&b, pvring_evtchn_bind_interdomain(&b, (domid_t)a.domid, pa, &pb), "bind_interdomain");
+    printf("bind_again %d\n", pvring_evtchn_bind_interdomain(&b, (domid_t)a.domid, pa, &dummy));
+    printf("wait_nothing %d\n", pvring_evtchn_wait(&b, 0, &pending));
+    must(&a, pvring_evtchn_notify(&a, pa), "notify");
+    must(&b, pvring_evtchn_wait(&b, 5000, &pending), "wait");
+    printf("event_on_bound_port %d\n", pending == pb);
+    must(&b, pvring_evtchn_notify(&b, pb), "notify back");
+    must(&a, pvring_evtchn_wait(&a, 5000, &pending), "wait back");
+    printf("event_back %d\n", pending == pa);
+
+    /* A masked port keeps its pending bit; unmasking delivers it. */
+    must(&b, pvring_evtchn_mask(&b, pb), "mask");
+    must(&a, pvring_evtchn_notify(&a, pa), "notify masked");
+    printf("wait_masked %d\n", pvring_evtchn_wait(&b, 300, &pending));
+    must(&b, pvring_evtchn_unmask(&b, pb), "unmask");
+    must(&b, pvring_evtchn_wait(&b, 5000, &pending), "wait after unmask");
+    printf("event_after_unmask %d\n", pending == pb);
+
+    /* A send on a port that is not ours is answered with an error the next call takes in. */
+    must(&a, pvring_evtchn_notify(&a, 4000), "notify a foreign port");
+    must(&a, pvring_evtchn_mask(&a, pa), "a call after the bad send");
+    printf("send_failures %llu\n", (unsigned long long)a.send_failures);
+    printf("mask_bad_port %d\n", pvring_evtchn_mask(&a, 4001));
+
+    must(&b, pvring_evtchn_close(&b, pb), "close");
+    printf("close_again %d\n", pvring_evtchn_close(&b, pb));
+}
+
+static void grant_calls(void)
+{
+    printf("last_page_ok %d\n", pvring_page(&a, a.mem_size / PVRING_PAGE_SIZE - 1) != NULL);
+    printf("page_outside_null %d\n", pvring_page(&a, a.mem_size / PVRING_PAGE_SIZE) == NULL);
+    printf("grant_outside %d\n", pvring_grant(&a, (grant_ref_t)a.gnttab_entries, 0, 1, 0));
+    must(&a, pvring_grant(&a, 100, 0, 20, 1), "grant");
+    printf("grant_flags %u\ngrant_frame %u\n", a.gnttab[100].flags, a.gnttab[100].frame);
+    printf("end_unmapped %d\n", pvring_end_grant(&a, 100));
+    printf("ended_flags %u\n", a.gnttab[100].flags);
+}
+
+int main(int argc, char **argv)
+{
+    struct pvring_guest missing, priv;
+    int rc;
+    if (argc != 5)
+    {
+        fprintf(stderr, "usage: %s DIR DOMID_A DOMID_B MISSING_DOMID\n", argv[0]);
+        return 2;
+    }
+    pvring_init(&a);
+    pvring_init(&b);
+    pvring_init(&missing);
+    pvring_init(&priv);
+    must(&a, pvring_open(&a, argv[1], (uint32_t)atoi(argv[2]), 0), "open A");
+    must(&b, pvring_open(&b, argv[1], (uint32_t)atoi(argv[3]), 0), "open B");
+    rc = pvring_open(&missing, argv[1], (uint32_t)atoi(argv[4]), 0);
+    printf("open_missing %d\nopen_missing_closed %d\n", rc, missing.mem == NULL && missing.xs_fd < 0 &&
+        missing.evtchn_fd < 0);
+    must(&priv, pvring_open(&priv, argv[1], (uint32_t)atoi(argv[2]), PVRING_OPEN_PRIVILEGED), "open privileged");
+    printf("privileged_open 1\n");
+    snprintf(da, sizeof(da), "/local/domain/%u/data", a.domid);
+    snprintf(db, sizeof(db), "/local/domain/%u/data", b.domid);
+    xenstore_calls();
+    xenbus_calls();
+    event_calls();
+    grant_calls();
+    pvring_close(&priv);
+    pvring_close(&b);
+    pvring_close(&a);
+    printf("closed_clean %d\n", a.mem == NULL && a.evtchn_fd < 0 && a.xs_fd < 0);
+    return 0;
+}
