@@ -118,6 +118,34 @@ class ServeFdPassingTest
         }
     }
 
+    @Test
+    void theShippedClientSetsTablesAndDoorbells(@TempDir final Path tmp) throws Exception
+    {
+        try (ServeHost serve = ServeHost.start(tmp.resolve("srv")))
+        {
+            final Domain g = serve.createGuest("g", 4L << 20);
+            final CFrontendProcess emulator = CFrontendProcess.compile(ServeFdPassingTest.class, PROGRAM, tmp)
+                .start(serve.directory().toString(), Integer.toString(g.domid()), "client");
+            try
+            {
+                final CValues v = emulator.await(60);
+                assertEquals(0, v.get("client_table"));
+                assertEquals(-EBADF, v.get("client_table_eventfd"));
+                assertEquals(0, v.get("client_kick"));
+                assertEquals(0, v.get("client_call"));
+                assertEquals(-EBADF, v.get("client_kick_memfd"));
+                assertEquals(1, v.get("client_doorbell"));
+                assertEquals(0, v.get("client_call_removed"));
+                assertEquals(1, v.get("client_event_on_socket"));
+                assertEquals("client region1", read(g.memory(), 512, 14), "the table the client set is in use");
+            }
+            finally
+            {
+                emulator.destroy();
+            }
+        }
+    }
+
     /**
      * The QD1 round trip of a notification through pvring (client -> port -> peer port -> client), by the socket
      * (SEND, then EVENT) and by eventfds (kick, then call). Figures are printed, never asserted (the machine is

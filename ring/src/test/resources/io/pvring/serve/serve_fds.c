@@ -5,6 +5,7 @@
  * eventfds. Only pvring_evtchn.h and libc. Prints "name value" lines; exits non-zero on a protocol surprise.
  *
  * usage: serve_fds SOCKET DOMID memory|doorbells|hostile|bench [ROUNDS]
+ *        serve_fds DIR DOMID client      (the same through the shipped client's calls)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include <pvring_evtchn.h>
+#include "pvring_client.h"
 
 static int sock = -1;
 static uint32_t next_id = 1;
@@ -398,12 +400,58 @@ static void bench(int rounds)
     free(t);
 }
 
+/* The shipped client's calls for the same: pvring_set_mem_table, pvring_evtchn_set_kick / set_call. */
+static void client(const char *dir)
+{
+    struct pvring_guest g;
+    pvring_init(&g);
+    int rc = pvring_open(&g, dir, domid, 0);
+    if (rc != 0)
+        die("pvring_open: %s", g.error);
+    int fd = memfd((2 << 20) + 4096);
+    uint8_t *m = mmap(NULL, 2 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        die("mmap: %s", strerror(errno));
+    memcpy(m + (1 << 20), "client region1", 15); /* gfn 512 */
+    struct pvring_mem_region regions[2] = {
+        { .guest_phys_addr = 0, .memory_size = 1 << 20, .mmap_offset = 0, .fd = fd },
+        { .guest_phys_addr = 2 << 20, .memory_size = 1 << 20, .mmap_offset = 1 << 20, .fd = fd } };
+    printf("client_table %d\n", pvring_set_mem_table(&g, regions, 2));
+    int efd = eventfd(0, EFD_CLOEXEC);
+    struct pvring_mem_region wrong = { .memory_size = 4096, .fd = efd };
+    printf("client_table_eventfd %d\n", pvring_set_mem_table(&g, &wrong, 1));
+    uint32_t a, b;
+    if (pvring_evtchn_alloc_unbound(&g, (domid_t)domid, &b) != 0 ||
+        pvring_evtchn_bind_interdomain(&g, (domid_t)domid, b, &a) != 0)
+        die("ports: %s", g.error);
+    int kick = eventfd(0, EFD_CLOEXEC);
+    int callfd = eventfd(0, EFD_CLOEXEC);
+    printf("client_kick %d\n", pvring_evtchn_set_kick(&g, a, kick));
+    printf("client_call %d\n", pvring_evtchn_set_call(&g, b, callfd));
+    printf("client_kick_memfd %d\n", pvring_evtchn_set_kick(&g, a, fd));
+    uint64_t one = 1, got = 0;
+    if (write(kick, &one, 8) != 8)
+        die("kick");
+    printf("client_doorbell %d\n", wait_readable(callfd, 10000) && read(callfd, &got, 8) == 8);
+    printf("client_call_removed %d\n", pvring_evtchn_set_call(&g, b, -1));
+    if (write(kick, &one, 8) != 8)
+        die("kick");
+    uint32_t port = 0;
+    printf("client_event_on_socket %d\n", pvring_evtchn_wait(&g, 10000, &port) == 0 && port == b);
+    pvring_close(&g);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4)
         die("usage: serve_fds SOCKET DOMID memory|doorbells|hostile|bench [ROUNDS]");
     setvbuf(stdout, NULL, _IOLBF, 0);
     domid = (uint32_t)strtoul(argv[2], NULL, 10);
+    if (strcmp(argv[3], "client") == 0)
+    {
+        client(argv[1]);
+        return 0;
+    }
     connect_and_hello(argv[1]);
     if (strcmp(argv[3], "memory") == 0)
         memory();
