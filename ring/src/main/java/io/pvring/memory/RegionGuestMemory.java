@@ -84,6 +84,12 @@ public final class RegionGuestMemory implements GuestMemory
     }
 
     @Override
+    public boolean contains(final long gfn)
+    {
+        return regionOf(gfn) >= 0;
+    }
+
+    @Override
     public boolean wrap(final UnsafeBuffer flyweight, final long gfn, final int count)
     {
         final int i = regionOf(gfn);

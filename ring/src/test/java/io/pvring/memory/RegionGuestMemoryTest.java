@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.pvring.grant.BackendGrantMapper;
+import io.pvring.grant.GrantStatus;
 import io.pvring.host.Domain;
 import io.pvring.host.Hypervisor;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -111,6 +112,29 @@ class RegionGuestMemoryTest
         assertThrows(IllegalArgumentException.class,
             () -> RegionGuestMemory.map(MemoryTable.single(tmp.resolve("none"), 0, 4096)), "a missing file");
         assertFalse(Files.exists(tmp.resolve("none")), "nothing is created");
+    }
+
+    @Test
+    void aGrantOfAFrameInAHoleFailsThatMapOrCopyOnly(@TempDir final Path tmp) throws Exception
+    {
+        final Path f = file(tmp, 2 * MIB);
+        try (Hypervisor hv = new Hypervisor())
+        {
+            // [0, 1M) and [2M, 3M): gfns 256..511 are a hole.
+            final Domain g = hv.createDomain("g", 0, null, MemoryTable.of(List.of(new MemoryRegion(0, MIB, f, 0),
+                new MemoryRegion(2 * MIB, MIB, f, MIB))));
+            final BackendGrantMapper mapper = hv.grantMapper(Hypervisor.DOM0, g.domid(), 16);
+            final int inHole = g.grantTable().grantAccess(Hypervisor.DOM0, 300, false);
+            final int inRegion = g.grantTable().grantAccess(Hypervisor.DOM0, 600, false);
+            assertEquals(GrantStatus.GNTST_BAD_PAGE, mapper.map(inHole, false), "a frame in the hole");
+            assertEquals(GrantStatus.GNTST_BAD_PAGE, mapper.copyFromGuest(inHole, 0, new UnsafeBuffer(new byte[8]),
+                0, 8));
+            assertTrue(mapper.map(inRegion, false) >= 0, "a frame of region 1 maps");
+            final UnsafeBuffer src = new UnsafeBuffer("ok".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(GrantStatus.GNTST_OKAY, mapper.copyToGuest(inRegion, 0, src, 0, 2));
+            assertEquals('o', Files.readAllBytes(f)[(int)(MIB + (600 - 512) * 4096)], "at region 1's file offset");
+            mapper.close();
+        }
     }
 
     @Test
