@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.E2BIG;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.EBADF;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.EINVAL;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.ETIMEDOUT;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.MESSAGE_LENGTH;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_ALLOC_UNBOUND;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_HELLO;
@@ -215,6 +216,11 @@ class ServeFdPassingTest
                 assertEquals(20000, v.get("flood_errors"), "every empty table refused, every removal answered");
                 assertEquals(1, v.get("three_fds_first"), "a descriptor is asked for");
                 assertEquals(1, v.get("three_fds_closed"), "three descriptors where one was asked end the connection");
+                assertEquals(1, v.get("nofd_first"), "a descriptor is asked for");
+                assertEquals(1, v.get("nofd_closed"), "a message where the descriptor was due ends the connection " +
+                    "(after 5 s): nofd_answered=" + v.get("nofd_answered"));
+                assertEquals(1, v.get("nofd_answered"), "one reply: the region's -ETIMEDOUT, not the MASK's");
+                assertEquals(-ETIMEDOUT, v.get("nofd_status"));
                 assertTrue(held <= bound, "held=" + held + " bound=" + bound + " while flooding");
             }
             finally

@@ -26,6 +26,7 @@
 #include "pvring_client.h"
 
 static int sock = -1;
+static const char *sock_path;
 static uint32_t next_id = 1;
 static uint32_t domid;
 
@@ -165,7 +166,10 @@ static void connect_and_hello(const char *path)
     struct pvring_evtchn_msg h = call(PVRING_EVTCHN_OP_HELLO, 0, domid, 0, 0);
     if (h.status != 0)
         die("hello: %d", h.status);
-    printf("version %u\n", h.remote_port);
+    int first = sock_path == NULL;
+    sock_path = path;
+    if (first)
+        printf("version %u\n", h.remote_port);
 }
 
 /* A loopback pair of this domain's own ports: a send on *a is pending on *b. */
@@ -340,6 +344,27 @@ static void hostile(void)
     while (!closed && wait_readable(sock, 10000))
         closed = !read_msg(&m);
     printf("three_fds_closed %d\n", closed);
+    /* A descriptor asked for and a message sent instead: the connection does not survive, others do. */
+    close(sock);
+    connect_and_hello(sock_path);
+    struct pvring_evtchn_mem_region nofd = { .size = PVRING_EVTCHN_MSG_SIZE, .op = PVRING_EVTCHN_OP_MEM_REGION,
+        .id = next_id++, .memory_size = 4096 };
+    write_all(sock, &nofd, sizeof(nofd));
+    printf("nofd_first %d\n", reply_to(nofd.id).status);
+    struct pvring_evtchn_msg instead = { .size = PVRING_EVTCHN_MSG_SIZE, .op = PVRING_EVTCHN_OP_MASK,
+        .id = next_id++, .port = a };
+    write_all(sock, &instead, sizeof(instead));
+    int ended = 0, answered = 0, status = 0;
+    while (!ended && wait_readable(sock, 20000))
+    {
+        ended = !read_msg(&m);
+        answered += !ended;
+        if (!ended)
+            status = m.status;
+    }
+    printf("nofd_status %d\n", status);
+    printf("nofd_closed %d\n", ended);
+    printf("nofd_answered %d\n", answered);
     printf("flood_replies %d\n", replies);
 }
 

@@ -95,6 +95,8 @@ public final class EvtchnMessageDescriptor
     public static final int EINVAL = 22;
     public static final int ENOSPC = 28;
     public static final int ENOSYS = 38;
+    /** A descriptor announced by a request did not arrive in time; the connection is then closed. */
+    public static final int ETIMEDOUT = 110;
 
     private EvtchnMessageDescriptor()
     {

@@ -6,6 +6,8 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -34,6 +36,7 @@ import static io.pvring.event.remote.EvtchnMessageDescriptor.ENOSPC;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.ENOSYS;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.EPERM;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.ESRCH;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.ETIMEDOUT;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.MESSAGE_LENGTH;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_ALLOC_UNBOUND;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_BIND_INTERDOMAIN;
@@ -74,6 +77,12 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
 {
     /** Events written per buffer before the channel's writability is looked at again. */
     static final int EVENTS_PER_WRITE = 64;
+    /**
+     * How long a descriptor a request announced may take to arrive: the socket then carries nothing else, and a byte
+     * without a descriptor is swallowed by the transport's descriptor read, so a client that sends something else
+     * instead is answered {@code -ETIMEDOUT} and disconnected after this.
+     */
+    static final long FD_WAIT_MILLIS = 5_000;
     /** Requests processed per event loop turn: one full read's worth. */
     static final int REQUESTS_PER_TURN = 512;
 
@@ -130,6 +139,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     private long fdRegionAddr;
     private long fdRegionSize;
     private long fdRegionOffset;
+    private ScheduledFuture<?> fdTimeout;
     @SuppressWarnings("unused") // accessed through DRAIN_SCHEDULED
     private volatile int drainScheduled;
 
@@ -563,6 +573,21 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
         fdPort = port;
         ((EpollDomainSocketChannelConfig)ctx.channel().config()).setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
         reply(ctx, STATUS_SEND_FD, port, domid, 0, 0);
+        fdTimeout = ctx.executor().schedule(() -> fdOverdue(ctx), FD_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The announced descriptor did not come: whatever came instead is lost, so the stream cannot go on. */
+    private void fdOverdue(final ChannelHandlerContext ctx)
+    {
+        fdTimeout = null;
+        if (0 == fdOp || !ctx.channel().isActive())
+        {
+            return;
+        }
+        request.clear().op(fdOp).id(fdId).port(fdPort);
+        fdOp = 0;
+        reply(ctx, -ETIMEDOUT, fdPort, domid, 0, 0);
+        endAfterReplies(ctx);
     }
 
     /** The descriptor a request announced (or one nobody asked for, which is closed). */
@@ -570,6 +595,11 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     {
         final int op = fdOp;
         fdOp = 0;
+        if (null != fdTimeout)
+        {
+            fdTimeout.cancel(false);
+            fdTimeout = null;
+        }
         // Back to bytes, and out of Netty's descriptor read loop before it reads another: the next request's bytes.
         ctx.channel().config().setAutoRead(false);
         ((EpollDomainSocketChannelConfig)ctx.channel().config()).setReadMode(DomainSocketReadMode.BYTES);

@@ -5,6 +5,7 @@ import java.io.IOException;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.epoll.Native;
 import io.netty.channel.unix.FileDescriptor;
 import io.pvring.event.EventPort;
@@ -37,8 +38,13 @@ final class KickDoorbell implements EpollIoHandle
     /** Called by the event loop once registered: arms the descriptor for reading. */
     void registered(final IoRegistration reg)
     {
+        if (!fd.isOpen())
+        {
+            reg.cancel(); // the port or connection closed while the registration was on its way
+            return;
+        }
         registration = reg;
-        reg.submit(io.netty.channel.epoll.EpollIoOps.EPOLLIN);
+        reg.submit(EpollIoOps.EPOLLIN);
     }
 
     @Override
