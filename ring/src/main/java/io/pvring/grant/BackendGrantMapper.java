@@ -351,7 +351,7 @@ public final class BackendGrantMapper implements GrantMapper, AutoCloseable
     private long pinFrame(final int ref, final boolean writable)
     {
         final long frame = grants.pin(ref, backendDomid, writable);
-        if (frame >= 0 && frame >= memory.frames())
+        if (frame >= 0 && !memory.contains(frame)) // beyond memory, or in a hole of the emulator's memory table
         {
             grants.unpin(ref, writable);
             return GNTST_BAD_PAGE;

@@ -1,10 +1,11 @@
 package io.pvring.host;
 
+import java.nio.file.Path;
+
 import io.pvring.grant.FrontendGrantTable;
 import io.pvring.grant.GrantTable;
 import io.pvring.grant.SharedGrantTable;
 import io.pvring.memory.GuestMemory;
-import io.pvring.memory.MappedGuestMemory;
 
 /**
  * A domain of the emulated {@link Hypervisor}: its id, name, guest-physical memory and grant table. Created and
@@ -17,16 +18,19 @@ public final class Domain
 {
     private final int domid;
     private final String name;
-    private final MappedGuestMemory memory;
+    private volatile GuestMemory memory;
+    private volatile Path memoryFile;
     private final SharedGrantTable sharedGrantTable;
     private final FrontendGrantTable grantTable;
     private volatile boolean destroyed;
 
-    Domain(final int domid, final String name, final MappedGuestMemory memory, final SharedGrantTable grants)
+    Domain(final int domid, final String name, final GuestMemory memory, final Path memoryFile,
+        final SharedGrantTable grants)
     {
         this.domid = domid;
         this.name = name;
         this.memory = memory;
+        this.memoryFile = memoryFile;
         this.sharedGrantTable = grants;
         this.grantTable = new FrontendGrantTable(grants);
     }
@@ -41,10 +45,29 @@ public final class Domain
         return name;
     }
 
-    /** Guest-physical memory; {@link MappedGuestMemory#path()} names its file when it is file-backed. */
-    public MappedGuestMemory memory()
+    /**
+     * Guest-physical memory: pvring's own (process memory or {@link #memoryFile()}), or the emulator's
+     * ({@link io.pvring.memory.RegionGuestMemory}). Backends take it when they connect: it is replaced only while
+     * none is connected ({@link Hypervisor#replaceMemory}).
+     */
+    public GuestMemory memory()
     {
         return memory;
+    }
+
+    /**
+     * The file pvring made for this guest's memory, which another process maps ({@code dom<id>.mem}); null for
+     * process memory and for memory the emulator owns.
+     */
+    public Path memoryFile()
+    {
+        return memoryFile;
+    }
+
+    void memory(final GuestMemory replacement)
+    {
+        memory = replacement;
+        memoryFile = null;
     }
 
     /** The domain's own grant table (what its frontends use to grant pages). */

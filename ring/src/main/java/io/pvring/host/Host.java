@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
+import io.pvring.memory.MemoryTable;
 import io.pvring.runner.RunnerPool;
 import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.xenbus.XenbusBackend;
@@ -140,10 +141,20 @@ public final class Host implements AutoCloseable
      * A guest whose memory and grant table are files in {@code sharedDirectory} (another process maps them:
      * {@code dom<id>.mem}, {@code dom<id>.gnttab}), or process memory when it is null.
      */
-    public synchronized Domain createDomain(final String name, final long memoryBytes, final Path sharedDirectory)
+    public Domain createDomain(final String name, final long memoryBytes, final Path sharedDirectory)
+    {
+        return createDomain(name, memoryBytes, sharedDirectory, null);
+    }
+
+    /**
+     * As {@link #createDomain(String, long, Path)}, with memory the emulator owns when {@code emulatorMemory} is not
+     * null ({@link Hypervisor#createDomain(String, long, Path, MemoryTable)}).
+     */
+    public synchronized Domain createDomain(
+        final String name, final long memoryBytes, final Path sharedDirectory, final MemoryTable emulatorMemory)
     {
         checkOpen();
-        final Domain domain = hypervisor.createDomain(name, memoryBytes, sharedDirectory);
+        final Domain domain = hypervisor.createDomain(name, memoryBytes, sharedDirectory, emulatorMemory);
         toolstack.createDomain(domain.domid(), name);
         return domain;
     }

@@ -19,6 +19,8 @@ import io.pvring.grant.GrantTableDescriptor;
 import io.pvring.grant.SharedGrantTable;
 import io.pvring.memory.GuestMemory;
 import io.pvring.memory.MappedGuestMemory;
+import io.pvring.memory.MemoryTable;
+import io.pvring.memory.RegionGuestMemory;
 import io.pvring.xenbus.HypervisorServices;
 
 /**
@@ -28,7 +30,8 @@ import io.pvring.xenbus.HypervisorServices;
  *
  * <p>Memory and grant tables are process memory, or files in a directory another process maps:
  * {@code dom<id>.mem} (gfn * 4096 is the file offset) and {@code dom<id>.gnttab} (v1 entries from offset 0).
- * Those files are deleted when the domain is destroyed.
+ * Those files are deleted when the domain is destroyed. A guest's memory may instead be the emulator's
+ * ({@link MemoryTable}: regions of files it owns, mapped here, never resized or deleted).
  *
  * <p>Teardown: {@link #destroyDomain(int)} closes every grant mapper that maps from or into the domain (releasing
  * all their mappings), closes its event channels (peers become unbound), then unmaps its grant table and memory.
@@ -67,7 +70,7 @@ public final class Hypervisor implements HypervisorServices, AutoCloseable
         GrantTableDescriptor.tableBytes(grantFrames);
         this.grantFrames = grantFrames;
         this.eventChannels = new EventChannelTable(maxEventPorts);
-        register(DOM0, DOM0_NAME, DOM0_MEMORY_BYTES, null);
+        register(DOM0, DOM0_NAME, DOM0_MEMORY_BYTES, null, null);
     }
 
     /** A guest with {@code memoryBytes} of sparse process memory. */
@@ -82,16 +85,68 @@ public final class Hypervisor implements HypervisorServices, AutoCloseable
      *
      * @throws IllegalArgumentException for a bad size, a duplicate name or a directory that does not exist.
      */
-    public synchronized Domain createDomain(final String name, final long memoryBytes, final Path sharedDirectory)
+    public Domain createDomain(final String name, final long memoryBytes, final Path sharedDirectory)
+    {
+        return createDomain(name, memoryBytes, sharedDirectory, null);
+    }
+
+    /**
+     * As {@link #createDomain(String, long, Path)}, with memory the emulator owns when {@code emulatorMemory} is not
+     * null: its regions are mapped ({@code memoryBytes} is then ignored) and no {@code dom<id>.mem} is made; the
+     * files are never resized or deleted.
+     *
+     * @throws IllegalArgumentException for a bad size, a duplicate name, a directory that does not exist, or
+     *     emulator memory that cannot be mapped (a file too short or not a regular file).
+     */
+    public synchronized Domain createDomain(
+        final String name, final long memoryBytes, final Path sharedDirectory, final MemoryTable emulatorMemory)
     {
         checkOpen();
         if (nextDomid >= DOMID_FIRST_RESERVED)
         {
             throw new IllegalStateException("no domid left below " + DOMID_FIRST_RESERVED);
         }
-        final Domain domain = register(nextDomid, name, memoryBytes, sharedDirectory);
+        final Domain domain = register(nextDomid, name, memoryBytes, sharedDirectory, emulatorMemory);
         nextDomid++;
         return domain;
+    }
+
+    /**
+     * Gives guest {@code domid} the memory the emulator owns, in place of what it had (pvring's own memory, whose
+     * file is deleted, or an earlier table, unmapped). Only while no backend maps from the domain: a connected
+     * device holds the old memory.
+     *
+     * @throws IllegalArgumentException when there is no such guest or the table's files cannot be mapped.
+     * @throws IllegalStateException while a device of the domain is connected.
+     */
+    public synchronized void replaceMemory(final int domid, final MemoryTable emulatorMemory)
+    {
+        checkOpen();
+        final Domain domain = existing(domid);
+        if (DOM0 == domid)
+        {
+            throw new IllegalArgumentException("domid=0's memory is pvring's own");
+        }
+        mappers.removeIf((ref) -> null == ref.get());
+        for (final WeakReference<BackendGrantMapper> ref : mappers)
+        {
+            final BackendGrantMapper mapper = ref.get();
+            if (null != mapper && mapper.frontendDomid() == domid)
+            {
+                throw new IllegalStateException("domid=" + domid + " has a connected device: its memory can be " +
+                    "replaced only before devices connect or after they disconnect");
+            }
+        }
+        final RegionGuestMemory replacement = RegionGuestMemory.map(emulatorMemory);
+        final GuestMemory old = domain.memory();
+        domain.memory(replacement);
+        old.close();
+        final Path[] files = domainFiles.get(domid);
+        if (null != files && null != files[0])
+        {
+            deleteFiles(new Path[]{files[0]});
+            files[0] = null;
+        }
     }
 
     public synchronized Domain domain(final int domid)
@@ -225,7 +280,8 @@ public final class Hypervisor implements HypervisorServices, AutoCloseable
         closed = true;
     }
 
-    private Domain register(final int domid, final String name, final long memoryBytes, final Path directory)
+    private Domain register(
+        final int domid, final String name, final long memoryBytes, final Path directory, final MemoryTable table)
     {
         for (final Domain domain : domains.values())
         {
@@ -238,10 +294,18 @@ public final class Hypervisor implements HypervisorServices, AutoCloseable
         {
             throw new IllegalArgumentException("sharedDirectory=" + directory + " is not a directory");
         }
-        final Path memoryFile = null == directory ? null : directory.resolve("dom" + domid + ".mem");
+        final Path memoryFile = null == directory || null != table ? null : directory.resolve("dom" + domid + ".mem");
         final Path grantFile = null == directory ? null : directory.resolve("dom" + domid + ".gnttab");
-        final MappedGuestMemory memory = null == memoryFile ?
-            MappedGuestMemory.anonymous(memoryBytes) : MappedGuestMemory.file(memoryFile, memoryBytes);
+        final GuestMemory memory;
+        if (null != table)
+        {
+            memory = RegionGuestMemory.map(table);
+        }
+        else
+        {
+            memory = null == memoryFile ?
+                MappedGuestMemory.anonymous(memoryBytes) : MappedGuestMemory.file(memoryFile, memoryBytes);
+        }
         final SharedGrantTable grants;
         try
         {
@@ -254,7 +318,7 @@ public final class Hypervisor implements HypervisorServices, AutoCloseable
             deleteFiles(new Path[]{memoryFile});
             throw ex;
         }
-        final Domain domain = new Domain(domid, name, memory, grants);
+        final Domain domain = new Domain(domid, name, memory, memoryFile, grants);
         domains.put(domid, domain);
         if (null != directory)
         {

@@ -50,6 +50,15 @@ public interface GuestMemory extends AutoCloseable
     long frames();
 
     /**
+     * Whether frame {@code gfn} is backed by memory: below {@link #frames()} and, for memory with holes
+     * ({@link RegionGuestMemory}), inside a region. Checked once when a grant is mapped or copied.
+     */
+    default boolean contains(final long gfn)
+    {
+        return gfn >= 0 && gfn < frames();
+    }
+
+    /**
      * Points {@code flyweight} at {@code count} frames starting at {@code gfn}. Allocation-free once the frames'
      * chunk is mapped (the first access to each chunk maps it).
      *

@@ -63,6 +63,16 @@ public final class MappedGuestMemory implements GuestMemory
         return new MappedGuestMemory(SharedMemoryFile.anonymous("pvring-mem-", bytes), bytes);
     }
 
+    /**
+     * {@code bytes} of someone else's memory at {@code offset} of an existing file: see
+     * {@link SharedMemoryFile#existing}. Closing unmaps it and leaves the file as it was.
+     */
+    public static MappedGuestMemory existing(final Path path, final long offset, final long bytes)
+    {
+        checkBytes(bytes);
+        return new MappedGuestMemory(SharedMemoryFile.existing(path, offset, bytes), bytes);
+    }
+
     /** Memory in a named file: see {@link GuestMemory#file(Path, long)}. */
     public static MappedGuestMemory file(final Path path, final long bytes)
     {

@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
@@ -16,10 +17,13 @@ import java.nio.file.attribute.PosixFilePermissions;
  *
  * <p>Two kinds: {@link #anonymous(String, long)} is process memory, a temporary file on {@code /dev/shm} (tmpfs)
  * deleted as soon as it is open, so nothing is left behind if the process dies; {@link #open(Path, long)} is a named
- * file another process can map (an out-of-process emulator or a C frontend), kept when closed.
+ * file another process can map (an out-of-process emulator or a C frontend), kept when closed; {@link #existing}
+ * is a range of a file that belongs to someone else (an emulator's guest RAM), never resized by pvring.
  */
 public final class SharedMemoryFile implements AutoCloseable
 {
+    private static final int PAGE_SIZE = 4096;
+
     /** tmpfs, so file pages are plain shared memory; the JVM temp directory when there is none. */
     public static final Path DEFAULT_DIRECTORY = Path.of("/dev/shm");
 
@@ -27,13 +31,16 @@ public final class SharedMemoryFile implements AutoCloseable
     private final Path path;
     private final boolean anonymous;
     private final long bytes;
+    private final long offset;
 
-    private SharedMemoryFile(final FileChannel channel, final Path path, final boolean anonymous, final long bytes)
+    private SharedMemoryFile(
+        final FileChannel channel, final Path path, final boolean anonymous, final long bytes, final long offset)
     {
         this.channel = channel;
         this.path = path;
         this.anonymous = anonymous;
         this.bytes = bytes;
+        this.offset = offset;
     }
 
     /**
@@ -51,7 +58,7 @@ public final class SharedMemoryFile implements AutoCloseable
             final Path path = Files.createTempFile(directory, prefix, ".mem");
             try
             {
-                return new SharedMemoryFile(openSized(path, bytes), path, true, bytes);
+                return new SharedMemoryFile(openSized(path, bytes), path, true, bytes, 0);
             }
             finally
             {
@@ -73,11 +80,72 @@ public final class SharedMemoryFile implements AutoCloseable
         checkBytes(bytes);
         try
         {
-            return new SharedMemoryFile(openSized(path, bytes), path, false, bytes);
+            return new SharedMemoryFile(openSized(path, bytes), path, false, bytes, 0);
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot open shared memory file " + path, ex);
+        }
+    }
+
+    /**
+     * Someone else's memory: {@code bytes} at {@code offset} of an existing regular file (an emulator's
+     * {@code memory-backend-file}, or a memfd or hugetlbfs file reopened through {@code /proc/self/fd/N}). Never
+     * created, extended or truncated here, and kept when closed: the file is its owner's.
+     *
+     * @throws IllegalArgumentException when it is not a regular file, {@code offset} is not page aligned, or the file
+     *     is shorter than {@code offset + bytes}.
+     * @throws UncheckedIOException when it cannot be opened for reading and writing.
+     */
+    public static SharedMemoryFile existing(final Path path, final long offset, final long bytes)
+    {
+        checkBytes(bytes);
+        if (offset < 0 || (offset & (PAGE_SIZE - 1)) != 0)
+        {
+            throw new IllegalArgumentException("offset=" + offset + " of " + path + " must be a multiple of " +
+                PAGE_SIZE);
+        }
+        if (!Files.isRegularFile(path))
+        {
+            throw new IllegalArgumentException(path + " is not a regular file (memory must be a file, memfd or " +
+                "hugetlbfs file)");
+        }
+        FileChannel channel = null;
+        try
+        {
+            channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            final long size = channel.size();
+            if (bytes > size - offset)
+            {
+                throw new IllegalArgumentException("offset=" + offset + " bytes=" + bytes + " go beyond the " +
+                    size + " bytes of " + path);
+            }
+            final SharedMemoryFile file = new SharedMemoryFile(channel, path, false, bytes, offset);
+            channel = null;
+            return file;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot open " + path + " for reading and writing", ex);
+        }
+        finally
+        {
+            closeQuietly(channel);
+        }
+    }
+
+    private static void closeQuietly(final FileChannel channel)
+    {
+        if (null != channel)
+        {
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException ex)
+            {
+                // Already failing with the reason that matters.
+            }
         }
     }
 
@@ -116,12 +184,20 @@ public final class SharedMemoryFile implements AutoCloseable
         }
     }
 
-    /** Maps {@code length} bytes at {@code offset} read-write and shared; unmap with Agrona's {@code IoUtil.unmap}. */
+    /**
+     * Maps {@code length} bytes at {@code offset} (from the start of this memory, which is {@link #offset()} into
+     * the file) read-write and shared; unmap with Agrona's {@code IoUtil.unmap}.
+     */
     public MappedByteBuffer map(final long offset, final long length)
     {
+        if (offset < 0 || length <= 0 || length > bytes - offset)
+        {
+            // FileChannel.map would extend the file; someone else's file is never resized.
+            throw new IllegalArgumentException("offset=" + offset + " length=" + length + " beyond bytes=" + bytes);
+        }
         try
         {
-            return channel.map(FileChannel.MapMode.READ_WRITE, offset, length);
+            return channel.map(FileChannel.MapMode.READ_WRITE, this.offset + offset, length);
         }
         catch (final IOException ex)
         {
@@ -138,6 +214,12 @@ public final class SharedMemoryFile implements AutoCloseable
     public boolean isAnonymous()
     {
         return anonymous;
+    }
+
+    /** Where this memory starts in the file: 0 except for {@link #existing}. */
+    public long offset()
+    {
+        return offset;
     }
 
     /** Size this file was opened for. */
@@ -163,6 +245,7 @@ public final class SharedMemoryFile implements AutoCloseable
     @Override
     public String toString()
     {
-        return "SharedMemoryFile{path=" + path + ", anonymous=" + anonymous + ", bytes=" + bytes + '}';
+        return "SharedMemoryFile{path=" + path + ", anonymous=" + anonymous + ", offset=" + offset + ", bytes=" +
+            bytes + '}';
     }
 }

@@ -15,6 +15,8 @@ import io.pvring.event.remote.EvtchnMessageDescriptor;
 import io.pvring.event.remote.EvtchnServer;
 import io.pvring.host.Domain;
 import io.pvring.host.Host;
+import io.pvring.host.Hypervisor;
+import io.pvring.memory.MemoryTable;
 import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.stats.IoStats;
 import io.pvring.xenbus.XenbusBackendDriver;
@@ -30,7 +32,7 @@ import io.pvring.xenstore.XenStoreServer;
  *   DIR/dom&lt;id&gt;.xenstored.sock  xs_wire.h as guest &lt;id&gt; (unprivileged, paths relative to its home)
  *   DIR/evtchn.sock           event channels, privileged ({@link EvtchnMessageDescriptor}, C: pvring_evtchn.h)
  *   DIR/dom&lt;id&gt;.evtchn.sock   event channels as guest &lt;id&gt; only (hello for another domid is refused)
- *   DIR/dom&lt;id&gt;.mem          guest memory: gfn * 4096 is the file offset
+ *   DIR/dom&lt;id&gt;.mem          guest memory: gfn * 4096 is the file offset (unless the emulator owns it)
  *   DIR/dom&lt;id&gt;.gnttab       the guest's grant table, v1 entries ({@code grant_entry_v1_t}) from offset 0
  *   DIR/pvring_evtchn.h       the C header of the event-channel protocol
  *   DIR/pvring_client.[hc]    the C client ({@link CClient}), DIR/pvring_client.version its version
@@ -113,6 +115,12 @@ public final class ServeHost implements DomainControl, AutoCloseable
                 public int destroyDomain(final int domid)
                 {
                     return self[0].destroyDomain(domid);
+                }
+
+                @Override
+                public int setMemory(final int domid, final MemoryTable table)
+                {
+                    return self[0].setMemory(domid, table);
                 }
             }, directory.resolve(EVTCHN_SOCKET));
             CClient.writeTo(directory);
@@ -205,22 +213,40 @@ public final class ServeHost implements DomainControl, AutoCloseable
      *
      * @throws UncheckedIOException when a socket cannot be made or the owner cannot be set.
      */
-    public synchronized Domain createGuest(final String name, final long memoryBytes, final int uid)
+    public Domain createGuest(final String name, final long memoryBytes, final int uid)
+    {
+        return createGuest(name, memoryBytes, uid, null);
+    }
+
+    /**
+     * As {@link #createGuest(String, long, int)}, with memory the emulator owns when {@code emulatorMemory} is not
+     * null (an existing file, or regions of files, mapped and never resized or deleted; no {@code dom<id>.mem}).
+     *
+     * @throws IllegalArgumentException when the emulator's memory cannot be mapped (a file too short, not a regular
+     *     file, an unaligned offset).
+     */
+    public synchronized Domain createGuest(
+        final String name, final long memoryBytes, final int uid, final MemoryTable emulatorMemory)
     {
         checkOpen();
-        final Domain guest = host.createDomain(name, memoryBytes, directory);
+        final Domain guest = host.createDomain(name, memoryBytes, directory, emulatorMemory);
         final int domid = guest.domid();
         try
         {
             final Path xsSocket = guestXenStoreSocket(domid);
             guestXenStores.put(domid, XenStoreServer.startForDomain(host.xenStore(), xsSocket, domid));
             ownerOnly(xsSocket);
-            guestEvtchns.put(domid, EvtchnServer.startForDomain(host.hypervisor().eventChannelTable(),
+            guestEvtchns.put(domid, EvtchnServer.startForDomain(host.hypervisor().eventChannelTable(), this,
                 guestEvtchnSocket(domid), domid));
             if (uid != NO_UID)
             {
-                for (final Path p : List.of(guest.memory().path(), guest.sharedGrantTable().path(), xsSocket,
-                    guestEvtchnSocket(domid)))
+                final List<Path> files = new ArrayList<>(List.of(guest.sharedGrantTable().path(), xsSocket,
+                    guestEvtchnSocket(domid)));
+                if (null != guest.memoryFile())
+                {
+                    files.add(guest.memoryFile()); // memory the emulator owns is its own already
+                }
+                for (final Path p : files)
                 {
                     Files.setAttribute(p, "unix:uid", uid);
                 }
@@ -301,6 +327,32 @@ public final class ServeHost implements DomainControl, AutoCloseable
         return 0;
     }
 
+    /**
+     * {@code set_mem_table} over an event socket: guest {@code domid}'s memory becomes the emulator's regions, if no
+     * device of the guest is connected.
+     */
+    @Override
+    public synchronized int setMemory(final int domid, final MemoryTable table)
+    {
+        if (closed || null == host.hypervisor().domain(domid) || Hypervisor.DOM0 == domid)
+        {
+            return -EvtchnMessageDescriptor.ESRCH;
+        }
+        try
+        {
+            host.hypervisor().replaceMemory(domid, table);
+            return 0;
+        }
+        catch (final IllegalStateException ex)
+        {
+            return -EvtchnMessageDescriptor.EBUSY;
+        }
+        catch (final IllegalArgumentException | UncheckedIOException ex)
+        {
+            return -EvtchnMessageDescriptor.EINVAL;
+        }
+    }
+
     /** One line an emulator's user can paste to attach a tool or frontend. */
     public String attachHint()
     {
@@ -349,6 +401,12 @@ public final class ServeHost implements DomainControl, AutoCloseable
         {
             // The directory is the user's; a leftover header is harmless.
         }
+    }
+
+    /** Guest {@code domid}'s event-channel server, or null (for bounds checks in tests). */
+    synchronized EvtchnServer guestEvtchnServer(final int domid)
+    {
+        return guestEvtchns.get(domid);
     }
 
     private void closeGuestSockets(final int domid)

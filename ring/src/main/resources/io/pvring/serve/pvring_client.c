@@ -492,6 +492,140 @@ static int evtchn_call(struct pvring_guest *g, uint16_t op, uint32_t port, uint3
     }
 }
 
+/*
+ * A request that passes one descriptor: the first reply says PVRING_EVTCHN_STATUS_SEND_FD, then one byte with the
+ * fd in SCM_RIGHTS, then the second reply's status (0 or a negative errno). A negative first reply is returned as it
+ * is (no fd is sent).
+ */
+static int evtchn_reply_status(struct pvring_guest *g, uint16_t op, uint32_t id, int64_t deadline)
+{
+    struct pvring_evtchn_msg reply;
+    for (;;)
+    {
+        int rc = evtchn_next(g, &reply);
+        if (rc < 0)
+        {
+            return rc;
+        }
+        if (rc > 0)
+        {
+            if (reply.op != (op | PVRING_EVTCHN_OP_REPLY) || reply.id != id)
+            {
+                return fail(g, -EPROTO, "reply op %u id %u to op %u id %u", reply.op, reply.id, op, id);
+            }
+            return reply.status;
+        }
+        rc = evtchn_fill(g, remaining(deadline));
+        if (rc < 0)
+        {
+            return rc;
+        }
+        if (rc == 0)
+        {
+            return fail(g, -ETIMEDOUT, "no reply to event op %u within %d ms", op, CALL_TIMEOUT_MS);
+        }
+    }
+}
+
+static int evtchn_pass_fd(struct pvring_guest *g, struct pvring_evtchn_msg *request, int fd)
+{
+    int64_t deadline = deadline_of(CALL_TIMEOUT_MS);
+    char byte = 0;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union
+    {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                         .msg_controllen = sizeof(control.buf)};
+    struct cmsghdr *c;
+    int rc;
+    if (g->evtchn_fd < 0)
+    {
+        return fail(g, -ENOTCONN, "no event socket");
+    }
+    request->size = PVRING_EVTCHN_MSG_SIZE;
+    request->id = g->evtchn_next_id++;
+    rc = send_all(g->evtchn_fd, request, sizeof(*request));
+    if (rc != 0)
+    {
+        return fail(g, rc, "event socket write: %s", strerror(-rc));
+    }
+    rc = evtchn_reply_status(g, request->op, request->id, deadline);
+    if (rc != PVRING_EVTCHN_STATUS_SEND_FD)
+    {
+        return rc < 0 ? fail(g, rc, "event op %u: %s", request->op, strerror(-rc)) :
+            fail(g, -EPROTO, "event op %u: status %d, expected a request for the descriptor", request->op, rc);
+    }
+    memset(&control, 0, sizeof(control));
+    c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    while ((rc = (int)sendmsg(g->evtchn_fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+    {
+    }
+    if (rc != 1)
+    {
+        return fail(g, -errno, "event socket sendmsg: %s", strerror(errno));
+    }
+    rc = evtchn_reply_status(g, request->op, request->id, deadline);
+    return rc == 0 ? 0 : fail(g, rc, "event op %u with fd %d: %s", request->op, fd, strerror(-rc));
+}
+
+int pvring_set_mem_table(struct pvring_guest *g, const struct pvring_mem_region *regions, unsigned int n)
+{
+    struct pvring_evtchn_msg r;
+    unsigned int i;
+    if (n == 0 || n > PVRING_EVTCHN_MAX_MEM_REGIONS)
+    {
+        return fail(g, -EINVAL, "%u regions: 1..%d", n, PVRING_EVTCHN_MAX_MEM_REGIONS);
+    }
+    for (i = 0; i < n; i++)
+    {
+        struct pvring_evtchn_mem_region m = {.op = PVRING_EVTCHN_OP_MEM_REGION,
+                                             .guest_phys_addr = regions[i].guest_phys_addr,
+                                             .memory_size = regions[i].memory_size,
+                                             .mmap_offset = regions[i].mmap_offset};
+        struct pvring_evtchn_msg request;
+        int rc;
+        memcpy(&request, &m, sizeof(request));
+        rc = evtchn_pass_fd(g, &request, regions[i].fd);
+        if (rc != 0)
+        {
+            /* An empty table drops the regions sent so far (and is refused, as it should be). */
+            evtchn_call(g, PVRING_EVTCHN_OP_SET_MEM_TABLE, 0, 0, 0, 0, &r);
+            return fail(g, rc, "region %u [0x%llx, +0x%llx): %s", i,
+                (unsigned long long)regions[i].guest_phys_addr, (unsigned long long)regions[i].memory_size,
+                strerror(-rc));
+        }
+    }
+    return evtchn_call(g, PVRING_EVTCHN_OP_SET_MEM_TABLE, 0, 0, 0, 0, &r);
+}
+
+static int set_doorbell(struct pvring_guest *g, uint16_t op, uint32_t port, int eventfd)
+{
+    struct pvring_evtchn_msg r;
+    struct pvring_evtchn_msg request = {.op = op, .port = port};
+    if (eventfd < 0)
+    {
+        return evtchn_call(g, op, port, 0, 0, PVRING_EVTCHN_DOORBELL_REMOVE, &r);
+    }
+    return evtchn_pass_fd(g, &request, eventfd);
+}
+
+int pvring_evtchn_set_kick(struct pvring_guest *g, uint32_t port, int eventfd)
+{
+    return set_doorbell(g, PVRING_EVTCHN_OP_SET_KICK, port, eventfd);
+}
+
+int pvring_evtchn_set_call(struct pvring_guest *g, uint32_t port, int eventfd)
+{
+    return set_doorbell(g, PVRING_EVTCHN_OP_SET_CALL, port, eventfd);
+}
+
 static int checked_port(struct pvring_guest *g, int rc, const struct pvring_evtchn_msg *r, uint32_t *port)
 {
     if (rc != 0)

@@ -46,8 +46,8 @@
 #include "pvring_evtchn.h"
 
 #define PVRING_CLIENT_VERSION_MAJOR 1
-#define PVRING_CLIENT_VERSION_MINOR 0
-#define PVRING_CLIENT_VERSION "1.0"
+#define PVRING_CLIENT_VERSION_MINOR 1
+#define PVRING_CLIENT_VERSION "1.1"
 
 /* The file, in serve's directory, that says which client version serve ships: "MAJOR.MINOR\n". */
 #define PVRING_CLIENT_VERSION_FILE "pvring_client.version"
@@ -204,5 +204,36 @@ int pvring_xenbus_wait_state(struct pvring_guest *g, const char *dir, enum xenbu
 
 /* The frontend's side of closing (blkfront's and netfront's removal): Closing, the backend follows, Closed. */
 int pvring_device_close(struct pvring_guest *g, const struct pvring_device *dev, int timeout_ms);
+
+/* ---- memory the emulator owns, and eventfd doorbells (client 1.1, event protocol version 2) ---- */
+
+/* One region of guest memory in a file the emulator owns: a memfd, a hugetlbfs or tmpfs file (vhost-user's
+ * VhostUserMemoryRegion). Addresses, sizes and offsets are multiples of 4096; regions may leave holes. */
+struct pvring_mem_region
+{
+    uint64_t guest_phys_addr;
+    uint64_t memory_size;
+    uint64_t mmap_offset; /* where guest_phys_addr is in the file */
+    int fd;               /* passed with SCM_RIGHTS; still the caller's to close afterwards */
+};
+
+/*
+ * Makes the n regions (at most PVRING_EVTCHN_MAX_MEM_REGIONS) guest g's memory, in place of dom<id>.mem, as
+ * vhost-user's SET_MEM_TABLE does. Only while none of the guest's devices is connected (-EBUSY otherwise): send
+ * it before the first handshake. -EBADF for an fd that is not a regular file, -EINVAL for a region that is
+ * unaligned, beyond its file or overlapping another, -E2BIG for too many. pvring never resizes or deletes the
+ * files. This does not change g->mem: the caller maps its own memory.
+ */
+int pvring_set_mem_table(struct pvring_guest *g, const struct pvring_mem_region *regions, unsigned int n);
+
+/*
+ * An eventfd as port's "kick" (frontend to backend: pvring reads it and sends on the port, as
+ * pvring_evtchn_notify does) or "call" (backend to frontend: pvring writes 1 to it instead of an event on the
+ * socket, so pvring_evtchn_wait no longer sees that port; poll the eventfd). eventfd -1 removes it, back to the
+ * socket. -EBADF when fd is not an eventfd. pvring makes the passed eventfd O_NONBLOCK (the flag is shared by
+ * every descriptor of that open file): read it after poll.
+ */
+int pvring_evtchn_set_kick(struct pvring_guest *g, uint32_t port, int eventfd);
+int pvring_evtchn_set_call(struct pvring_guest *g, uint32_t port, int eventfd);
 
 #endif /* PVRING_CLIENT_H */

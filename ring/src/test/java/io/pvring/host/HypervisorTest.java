@@ -18,6 +18,7 @@ import io.pvring.grant.GrantMapper;
 import io.pvring.grant.GrantStatus;
 import io.pvring.grant.GrantTableDescriptor;
 import io.pvring.memory.GuestMemory;
+import io.pvring.memory.MappedGuestMemory;
 import io.pvring.xenbus.HypervisorServices;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -92,7 +93,7 @@ class HypervisorTest
         assertEquals(0, hypervisor.openGrantMappers());
         assertFalse(back.notifyRemote(), "guest's port is gone");
         assertTrue(front.isClosed());
-        assertTrue(guest.memory().isClosed());
+        assertTrue(((MappedGuestMemory)guest.memory()).isClosed());
         assertTrue(guest.sharedGrantTable().isClosed());
     }
 
@@ -125,7 +126,7 @@ class HypervisorTest
         final Domain guest = hypervisor.createDomain("shared", MEMORY, dir);
         final Path memoryFile = dir.resolve("dom1.mem");
         final Path grantFile = dir.resolve("dom1.gnttab");
-        assertEquals(memoryFile, guest.memory().path());
+        assertEquals(memoryFile, guest.memoryFile());
         assertEquals(grantFile, guest.sharedGrantTable().path());
 
         final int ref = guest.grantTable().grantAccess(Hypervisor.DOM0, 0x1234, true);

@@ -41,7 +41,7 @@ class OutOfProcessFrontendTest
         final CProgram frontend = CProgram.fromResource(OutOfProcessFrontendTest.class, "c_frontend.c")
             .withFlags(CClientSources.gccFlags().toArray(String[]::new));
         final Domain guest = hypervisor.createDomain("c-guest", 16L << 20, dir);
-        final String mem = guest.memory().path().toString();
+        final String mem = guest.memoryFile().toString();
         final String gnt = guest.sharedGrantTable().path().toString();
 
         assertEquals(1, frontend.runOk(mem, gnt, "grant", "" + REF, "0", "" + GFN, "0x5a").values().get("granted"));

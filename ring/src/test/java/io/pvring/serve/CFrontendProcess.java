@@ -2,6 +2,7 @@ package io.pvring.serve;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,6 +91,18 @@ public final class CFrontendProcess
         assertEquals(0, process.exitValue(), binary.getFileName() + " failed; stdout:\n" + stdout + "\nstderr:\n" +
             Files.readString(err));
         return CValues.parse(stdout);
+    }
+
+    /** The program's standard input (a pipe), for a test that tells it when to go on. */
+    public OutputStream stdin()
+    {
+        return process.getOutputStream();
+    }
+
+    /** Whether the program still runs. */
+    public boolean isAlive()
+    {
+        return null != process && process.isAlive();
     }
 
     /** Kills the program if it still runs (a test failing before {@link #await}). */

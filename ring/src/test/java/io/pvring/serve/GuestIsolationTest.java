@@ -78,7 +78,7 @@ class GuestIsolationTest
         try (ServeHost serve = ServeHost.start(dir))
         {
             final Domain g = serve.createGuest("g", 4L << 20);
-            for (final Path p : List.of(g.memory().path(), g.sharedGrantTable().path(),
+            for (final Path p : List.of(g.memoryFile(), g.sharedGrantTable().path(),
                 serve.guestXenStoreSocket(g.domid()), serve.guestEvtchnSocket(g.domid()), serve.evtchnSocket(),
                 serve.xenStoreSocket()))
             {
@@ -107,13 +107,13 @@ class GuestIsolationTest
             }
             final Domain mine = serve.createGuest("mine", 4L << 20, uid);
             final Domain other = serve.createGuest("other", 4L << 20);
-            for (final Path p : List.of(mine.memory().path(), mine.sharedGrantTable().path(),
+            for (final Path p : List.of(mine.memoryFile(), mine.sharedGrantTable().path(),
                 serve.guestXenStoreSocket(mine.domid()), serve.guestEvtchnSocket(mine.domid())))
             {
                 assertEquals(uid, Files.getAttribute(p, "unix:uid"), p.toString());
                 assertEquals("rw-------", mode(p), p.toString());
             }
-            for (final Path p : List.of(other.memory().path(), serve.guestEvtchnSocket(other.domid()),
+            for (final Path p : List.of(other.memoryFile(), serve.guestEvtchnSocket(other.domid()),
                 serve.evtchnSocket(), serve.xenStoreSocket()))
             {
                 assertEquals(self, Files.getAttribute(p, "unix:uid"), p.toString());

@@ -27,6 +27,7 @@ import io.pvring.netback.NetBackConfig;
 import io.pvring.netback.NetBackDriver;
 import io.pvring.netback.uplink.StreamUplink;
 import io.pvring.netback.vswitch.VirtualSwitch;
+import io.pvring.memory.MemoryTable;
 import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.serve.ServeHost;
 import io.pvring.stats.CountersFileDescriptor;
@@ -54,8 +55,10 @@ import picocli.CommandLine.Spec;
     footer = {
         "",
         "Specs:",
-        "  --guest NAME:SIZE[,uid=N]  a guest domain with SIZE of memory in DIR/dom<id>.mem (e.g. guest:256m);",
-        "                          uid: its files and sockets belong to that uid (its sandboxed emulator)",
+        "  --guest NAME:SIZE[,uid=N][,mem=PATH[,offset=N]]  a guest domain with SIZE of memory in DIR/dom<id>.mem",
+        "                          (e.g. guest:256m); uid: its files and sockets belong to that uid (its sandboxed",
+        "                          emulator); mem: the emulator's own memory instead, SIZE bytes at offset (default",
+        "                          0) of an existing file (memory-backend-file, /dev/hugepages/...), never resized",
         "  --disk KIND:ARG[,cache=none|writeback|writethrough][,aio=threads|io_uring][,vdev=xvdX][,guest=NAME][,ro]",
         "                          KIND:ARG = file:PATH (a raw image), qcow2:PATH (through qemu-nbd),",
         "                          nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH, memory:SIZE or",
@@ -91,7 +94,7 @@ public final class ServeCommand implements Callable<Integer>
             + "(default: /dev/shm/pvring-<pid>, removed at exit)")
     private Path dir;
 
-    @Option(names = "--guest", paramLabel = "NAME:SIZE[,uid=N]", description = "a guest domain (repeatable)")
+    @Option(names = "--guest", paramLabel = "NAME:SIZE[,uid=N][,mem=PATH]", description = "a guest domain (repeatable)")
     private List<String> guests = new ArrayList<>();
 
     @Option(names = "--disk", paramLabel = "SPEC", description = "a virtual disk (repeatable), served by blkback")
@@ -123,22 +126,33 @@ public final class ServeCommand implements Callable<Integer>
         description = "serve for this long, then stop (default: until interrupted)")
     private Duration duration;
 
-    /** A parsed {@code --guest NAME:SIZE[,uid=N]}; {@code uid} is {@link ServeHost#NO_UID} when not given. */
-    record GuestSpec(String name, long bytes, int uid)
+    /**
+     * A parsed {@code --guest NAME:SIZE[,uid=N][,mem=PATH[,offset=N]]}; {@code uid} is {@link ServeHost#NO_UID} when
+     * not given, {@code mem} null when pvring makes the memory ({@code DIR/dom<id>.mem}).
+     */
+    record GuestSpec(String name, long bytes, int uid, Path mem, long memOffset)
     {
+        private static final String USAGE = "NAME:SIZE[,uid=N][,mem=PATH[,offset=N]]";
+
         GuestSpec(final String name, final long bytes)
         {
-            this(name, bytes, ServeHost.NO_UID);
+            this(name, bytes, ServeHost.NO_UID, null, 0);
+        }
+
+        /** The emulator's memory: SIZE bytes at offset of mem, from guest-physical 0; null for pvring's own. */
+        MemoryTable memoryTable()
+        {
+            return null == mem ? null : MemoryTable.single(mem, memOffset, bytes);
         }
 
         static GuestSpec parse(final String text)
         {
-            final int comma = text.indexOf(',');
-            final String head = comma < 0 ? text : text.substring(0, comma);
+            final String[] parts = text.split(",", -1);
+            final String head = parts[0];
             final int colon = head.lastIndexOf(':');
             if (colon <= 0 || colon == head.length() - 1)
             {
-                throw new IllegalArgumentException("--guest expects NAME:SIZE[,uid=N], got '" + text + "'");
+                throw new IllegalArgumentException("--guest expects " + USAGE + ", got '" + text + "'");
             }
             final long bytes = SizeConverter.parse(head.substring(colon + 1));
             if (bytes % 4096 != 0)
@@ -146,16 +160,43 @@ public final class ServeCommand implements Callable<Integer>
                 throw new IllegalArgumentException("--guest size must be a multiple of 4k, got '" + text + "'");
             }
             int uid = ServeHost.NO_UID;
-            if (comma >= 0)
+            Path mem = null;
+            long offset = -1;
+            for (int i = 1; i < parts.length; i++)
             {
-                final String option = text.substring(comma + 1);
-                if (!option.matches("uid=[0-9]{1,9}"))
+                final String option = parts[i];
+                if (option.matches("uid=[0-9]{1,9}"))
                 {
-                    throw new IllegalArgumentException("--guest option must be uid=N (a number), got '" + text + "'");
+                    uid = Integer.parseInt(option.substring(4));
                 }
-                uid = Integer.parseInt(option.substring(4));
+                else if (option.startsWith("mem=") && option.length() > 4)
+                {
+                    mem = Path.of(option.substring(4));
+                }
+                else if (option.startsWith("offset=") && option.length() > 7)
+                {
+                    offset = SizeConverter.parse(option.substring(7));
+                }
+                else
+                {
+                    throw new IllegalArgumentException("--guest options are uid=N, mem=PATH and offset=N (" + USAGE +
+                        "), got '" + option + "' in '" + text + "'");
+                }
             }
-            return new GuestSpec(head.substring(0, colon), bytes, uid);
+            if (offset >= 0 && null == mem)
+            {
+                throw new IllegalArgumentException("--guest offset= needs mem=PATH, got '" + text + "'");
+            }
+            if (offset % 4096 != 0 && offset > 0)
+            {
+                throw new IllegalArgumentException("--guest offset must be a multiple of 4k, got '" + text + "'");
+            }
+            if (null != mem && !Files.isRegularFile(mem))
+            {
+                throw new IllegalArgumentException("--guest mem " + mem + " is not a regular file (the emulator's " +
+                    "memory-backend-file must exist)");
+            }
+            return new GuestSpec(head.substring(0, colon), bytes, uid, mem, Math.max(0, offset));
         }
     }
 
@@ -380,11 +421,13 @@ public final class ServeCommand implements Callable<Integer>
             final Map<String, Domain> byName = new LinkedHashMap<>();
             for (final GuestSpec g : guestSpecs)
             {
-                final Domain guest = serve.createGuest(g.name(), g.bytes(), g.uid());
+                final Domain guest = serve.createGuest(g.name(), g.bytes(), g.uid(), g.memoryTable());
                 byName.put(g.name(), guest);
-                out.println("  guest " + g.name() + " domid " + guest.domid() + ": memory " + guest.memory().path() +
-                    " (" + g.bytes() + " bytes), grants " + guest.sharedGrantTable().path() + ", xenstore " +
-                    serve.guestXenStoreSocket(guest.domid()) + ", evtchn " + serve.guestEvtchnSocket(guest.domid()) +
+                out.println("  guest " + g.name() + " domid " + guest.domid() + ": memory " +
+                    (null == g.mem() ? guest.memoryFile() : g.mem() + " at offset " + g.memOffset() + " (the " +
+                    "emulator's)") + " (" + g.bytes() + " bytes), grants " + guest.sharedGrantTable().path() +
+                    ", xenstore " + serve.guestXenStoreSocket(guest.domid()) + ", evtchn " +
+                    serve.guestEvtchnSocket(guest.domid()) +
                     (g.uid() == ServeHost.NO_UID ? "" : ", owned by uid " + g.uid()));
             }
             addDisks(serve, out, byName, diskSpecs);

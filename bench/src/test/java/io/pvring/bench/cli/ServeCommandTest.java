@@ -148,6 +148,27 @@ class ServeCommandTest
         }
     }
 
+    @Test
+    void aGuestOnTheEmulatorsMemoryFileMapsItAndLeavesItAsItWas(@TempDir final Path tmp) throws Exception
+    {
+        final Path ram = tmp.resolve("guest.ram");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(ram.toFile(), "rw"))
+        {
+            f.setLength(12L << 20);
+        }
+        final CliRunner r = CliRunner.run("serve", "--dir", tmp.resolve("srv").toString(), "--for", "1ms",
+            "--guest", "a:8m,mem=" + ram + ",offset=4m");
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("guest a domid 1: memory " + ram + " at offset 4194304 (the emulator's)"), r.out);
+        assertFalse(Files.exists(tmp.resolve("srv").resolve("dom1.mem")), "no memory file of pvring's own");
+        assertEquals(12L << 20, Files.size(ram), "the emulator's file keeps its size");
+
+        final CliRunner tooShort = CliRunner.run("serve", "--dir", tmp.resolve("srv2").toString(), "--for", "1ms",
+            "--guest", "a:16m,mem=" + ram);
+        assertTrue(0 != tooShort.exitCode && tooShort.err.contains("beyond"), "a short file: " + tooShort);
+        assertEquals(12L << 20, Files.size(ram), "and is never extended");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "--disk disk                       | --disk expects file:PATH, qcow2:PATH, memory:SIZE, null:SIZE",
@@ -158,8 +179,10 @@ class ServeCommandTest
         "--disk memory:1m,vdev=hda         | vdev must be xvda..xvdp, got 'hda'",
         "--disk memory:1m,speed=9          | unknown option 'speed=9' in 'memory:1m,speed=9': --disk takes cache=",
         "--disk memory:1m,guest=nope       | no --guest named 'nope'",
-        "--guest lonely                    | --guest expects NAME:SIZE[,uid=N], got 'lonely'",
-        "--guest g:8m,uid=me               | --guest option must be uid=N (a number), got 'g:8m,uid=me'",
+        "--guest lonely                    | --guest expects NAME:SIZE[,uid=N][,mem=PATH[,offset=N]], got 'lonely'",
+        "--guest g:8m,uid=me               | --guest options are uid=N, mem=PATH and offset=N",
+        "--guest g:8m,offset=4096          | --guest offset= needs mem=PATH, got 'g:8m,offset=4096'",
+        "--guest g:8m,mem=/none            | --guest mem /none is not a regular file",
         "--guest g:1000                    | --guest size must be a multiple of 4k, got 'g:1000'",
         "--vif devid=x                     | --vif devid must be a number, got 'x'",
         "--guest a:8m --guest a:4m         | --guest name given twice: a",

@@ -16,4 +16,16 @@ public interface DomainControl
 
     /** @return 0, or a negative errno ({@code -ESRCH} when there is no such domain created through this control). */
     int destroyDomain(int domid);
+
+    /**
+     * {@link EvtchnMessageDescriptor#OP_SET_MEM_TABLE}: {@code domid}'s memory becomes the emulator's regions (their
+     * files named by paths valid for the duration of the call).
+     *
+     * @return 0, or a negative errno: {@code -EBUSY} while a device of the domain is connected, {@code -EINVAL}
+     *     when a file cannot be mapped, {@code -ENOSYS} when this control does not offer it.
+     */
+    default int setMemory(final int domid, final io.pvring.memory.MemoryTable table)
+    {
+        return -EvtchnMessageDescriptor.ENOSYS;
+    }
 }

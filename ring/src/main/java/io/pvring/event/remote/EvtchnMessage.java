@@ -144,6 +144,42 @@ public final class EvtchnMessage
         return this;
     }
 
+    /** {@code guest_phys_addr} of an {@link EvtchnMessageDescriptor#OP_MEM_REGION} request. */
+    public long regionGuestPhysAddr()
+    {
+        return buffer.getLong(offset + EvtchnMemRegionDescriptor.GUEST_PHYS_ADDR_OFFSET, LE);
+    }
+
+    public EvtchnMessage regionGuestPhysAddr(final long v)
+    {
+        buffer.putLong(offset + EvtchnMemRegionDescriptor.GUEST_PHYS_ADDR_OFFSET, v, LE);
+        return this;
+    }
+
+    /** {@code memory_size} of an {@link EvtchnMessageDescriptor#OP_MEM_REGION} request. */
+    public long regionMemorySize()
+    {
+        return buffer.getLong(offset + EvtchnMemRegionDescriptor.MEMORY_SIZE_OFFSET, LE);
+    }
+
+    public EvtchnMessage regionMemorySize(final long v)
+    {
+        buffer.putLong(offset + EvtchnMemRegionDescriptor.MEMORY_SIZE_OFFSET, v, LE);
+        return this;
+    }
+
+    /** {@code mmap_offset} of an {@link EvtchnMessageDescriptor#OP_MEM_REGION} request. */
+    public long regionMmapOffset()
+    {
+        return buffer.getLong(offset + EvtchnMemRegionDescriptor.MMAP_OFFSET_OFFSET, LE);
+    }
+
+    public EvtchnMessage regionMmapOffset(final long v)
+    {
+        buffer.putLong(offset + EvtchnMemRegionDescriptor.MMAP_OFFSET_OFFSET, v, LE);
+        return this;
+    }
+
     @Override
     public String toString()
     {

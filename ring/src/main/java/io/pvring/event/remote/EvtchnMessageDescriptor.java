@@ -58,19 +58,45 @@ public final class EvtchnMessageDescriptor
     public static final int OP_DOMAIN_CREATE = 8;
     /** Destroys {@code domid}, a domain created with {@link #OP_DOMAIN_CREATE}. */
     public static final int OP_DOMAIN_DESTROY = 9;
+    /**
+     * One region of guest memory the emulator owns ({@link EvtchnMemRegionDescriptor} layout), whose file descriptor
+     * follows once the reply says {@link #STATUS_SEND_FD}: collected until {@link #OP_SET_MEM_TABLE}.
+     */
+    public static final int OP_MEM_REGION = 10;
+    /** Replaces the domain's memory with the regions sent since the last table (vhost-user's SET_MEM_TABLE). */
+    public static final int OP_SET_MEM_TABLE = 11;
+    /** An eventfd for {@code port} (frontend to backend, vhost-user's kick): pvring reads it and sends on the port. */
+    public static final int OP_SET_KICK = 12;
+    /** An eventfd for {@code port} (backend to frontend, vhost-user's call): pvring writes 1 instead of an event. */
+    public static final int OP_SET_CALL = 13;
     /** Pushed by the server: {@code port} became pending (at most one undelivered message per port). */
     public static final int OP_EVENT = 0x80;
     /** Set in the op of a reply. */
     public static final int OP_REPLY = 0x100;
 
+    /** The protocol's version, in the hello reply's {@code remote_port} (servers before version 2 answer 0). */
+    public static final int VERSION = 2;
+    /** {@code value} of {@link #OP_SET_KICK}/{@link #OP_SET_CALL}: remove the port's eventfd (no descriptor). */
+    public static final long DOORBELL_REMOVE = 1;
+    /**
+     * The first reply's {@code status} to a request that passes a descriptor: send it now, as one byte with the
+     * descriptor in an {@code SCM_RIGHTS} message, and nothing else until the second reply (0 or a negative errno).
+     */
+    public static final int STATUS_SEND_FD = 1;
+
     /** Negative errno values of {@code status}, as Linux and Xen number them. */
     public static final int EPERM = 1;
     public static final int ESRCH = 3;
+    public static final int E2BIG = 7;
+    public static final int EBADF = 9;
     public static final int ENOMEM = 12;
+    public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
     public static final int ENOSPC = 28;
     public static final int ENOSYS = 38;
+    /** A descriptor announced by a request did not arrive in time; the connection is then closed. */
+    public static final int ETIMEDOUT = 110;
 
     private EvtchnMessageDescriptor()
     {
@@ -100,6 +126,14 @@ public final class EvtchnMessageDescriptor
                 return reply + "domain_create";
             case OP_DOMAIN_DESTROY:
                 return reply + "domain_destroy";
+            case OP_MEM_REGION:
+                return reply + "mem_region";
+            case OP_SET_MEM_TABLE:
+                return reply + "set_mem_table";
+            case OP_SET_KICK:
+                return reply + "set_kick";
+            case OP_SET_CALL:
+                return reply + "set_call";
             case OP_EVENT:
                 return reply + "event";
             default:

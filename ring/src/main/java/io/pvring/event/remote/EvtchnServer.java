@@ -54,11 +54,24 @@ public final class EvtchnServer implements AutoCloseable
     public static EvtchnServer startForDomain(final EventChannelTable table, final Path socketPath, final int domid)
         throws IOException
     {
+        return startForDomain(table, null, socketPath, domid);
+    }
+
+    /**
+     * As {@link #startForDomain(EventChannelTable, Path, int)}, with {@code control} giving the guest memory its
+     * emulator owns ({@link DomainControl#setMemory}; its domain operations stay refused on this socket).
+     *
+     * @throws IOException when the socket cannot be bound.
+     */
+    public static EvtchnServer startForDomain(
+        final EventChannelTable table, final DomainControl control, final Path socketPath, final int domid)
+        throws IOException
+    {
         if (domid < 0)
         {
             throw new IllegalArgumentException("domid=" + domid);
         }
-        return start(table, null, socketPath, domid);
+        return start(table, control, socketPath, domid);
     }
 
     private static EvtchnServer start(

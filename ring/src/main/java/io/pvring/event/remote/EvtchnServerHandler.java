@@ -1,27 +1,42 @@
 package io.pvring.event.remote;
 
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollDomainSocketChannelConfig;
+import io.netty.channel.unix.DomainSocketReadMode;
+import io.netty.channel.unix.FileDescriptor;
 import io.pvring.event.EventChannelTable;
 import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
+import io.pvring.memory.GuestMemory;
+import io.pvring.memory.MemoryRegion;
+import io.pvring.memory.MemoryTable;
 import io.pvring.unix.FrameReader;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import static io.pvring.event.remote.EvtchnMessageDescriptor.DOORBELL_REMOVE;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.E2BIG;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.EBADF;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.EEXIST;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.EINVAL;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.ENOSPC;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.ENOSYS;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.EPERM;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.ESRCH;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.ETIMEDOUT;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.MESSAGE_LENGTH;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_ALLOC_UNBOUND;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_BIND_INTERDOMAIN;
@@ -31,8 +46,14 @@ import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_DOMAIN_DESTROY;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_EVENT;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_HELLO;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_MASK;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_MEM_REGION;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_REPLY;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_SEND;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_SET_CALL;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_SET_KICK;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_SET_MEM_TABLE;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.STATUS_SEND_FD;
+import static io.pvring.event.remote.EvtchnMessageDescriptor.VERSION;
 import static io.pvring.event.remote.EvtchnMessageDescriptor.OP_UNMASK;
 
 /**
@@ -56,6 +77,12 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
 {
     /** Events written per buffer before the channel's writability is looked at again. */
     static final int EVENTS_PER_WRITE = 64;
+    /**
+     * How long a descriptor a request announced may take to arrive: the socket then carries nothing else, and a byte
+     * without a descriptor is swallowed by the transport's descriptor read, so a client that sends something else
+     * instead is answered {@code -ETIMEDOUT} and disconnected after this.
+     */
+    static final long FD_WAIT_MILLIS = 5_000;
     /** Requests processed per event loop turn: one full read's worth. */
     static final int REQUESTS_PER_TURN = 512;
 
@@ -74,11 +101,13 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
         }
     }
 
-    /** A port this client opened, and whether the client masked it. Touched on the event loop only. */
+    /** A port this client opened, whether the client masked it, and its eventfds. Touched on the event loop only. */
     private static final class ClientPort
     {
         final EventPort port;
         boolean masked;
+        KickDoorbell kick;
+        CallDoorbell call;
 
         ClientPort(final EventPort port)
         {
@@ -100,6 +129,17 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     private boolean draining;
     private ByteBuf eventBuffer;
     private long events;
+    /** Regions sent since the last table, each with its descriptor open until the table is committed. */
+    private final List<MemoryRegion> pendingRegions = new ArrayList<>();
+    private final List<FileDescriptor> pendingRegionFds = new ArrayList<>();
+    /** The request whose descriptor is awaited (its op, id, port and region), or 0 when none is. */
+    private int fdOp;
+    private int fdId;
+    private long fdPort;
+    private long fdRegionAddr;
+    private long fdRegionSize;
+    private long fdRegionOffset;
+    private ScheduledFuture<?> fdTimeout;
     @SuppressWarnings("unused") // accessed through DRAIN_SCHEDULED
     private volatile int drainScheduled;
 
@@ -115,13 +155,14 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
 
     /**
      * @param boundDomid the only domain a client may say hello as (a guest's own socket), or -1 for any (the
-     *     privileged socket). A bound client cannot create or destroy domains either.
+     *     privileged socket). A bound client cannot create or destroy domains either, whatever {@code control}
+     *     offers; it may still give its own domain memory ({@link DomainControl#setMemory}).
      */
     public EvtchnServerHandler(final EventChannelTable table, final DomainControl control, final int boundDomid)
     {
         super(MESSAGE_LENGTH, REQUESTS_PER_TURN);
         this.table = table;
-        this.control = boundDomid < 0 ? control : null;
+        this.control = control;
         this.boundDomid = boundDomid;
     }
 
@@ -166,6 +207,25 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     }
 
     @Override
+    public void channelRead(final ChannelHandlerContext ctx, final Object msg)
+    {
+        if (msg instanceof FileDescriptor)
+        {
+            passedFd(ctx, (FileDescriptor)msg);
+        }
+        else
+        {
+            super.channelRead(ctx, msg);
+        }
+    }
+
+    @Override
+    protected boolean mayProcess()
+    {
+        return 0 == fdOp; // while a descriptor is awaited the stream carries nothing else
+    }
+
+    @Override
     public void channelWritabilityChanged(final ChannelHandlerContext ctx) throws Exception
     {
         super.channelWritabilityChanged(ctx);
@@ -178,6 +238,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     @Override
     public void channelInactive(final ChannelHandlerContext ctx) throws Exception
     {
+        dropPendingRegions();
         closePorts();
         releaseEventBuffer();
         super.channelInactive(ctx);
@@ -186,6 +247,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     @Override
     public void handlerRemoved(final ChannelHandlerContext ctx) throws Exception
     {
+        dropPendingRegions();
         closePorts();
         releaseEventBuffer();
         super.handlerRemoved(ctx);
@@ -220,7 +282,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
     private void process(final ChannelHandlerContext ctx)
     {
         final int op = request.op();
-        if (domid < 0 && op >= OP_ALLOC_UNBOUND && op <= OP_CLOSE)
+        if (domid < 0 && (op >= OP_ALLOC_UNBOUND && op <= OP_CLOSE || op >= OP_MEM_REGION && op <= OP_SET_CALL))
         {
             reply(ctx, -EPERM, 0, 0, 0, 0);
             return;
@@ -252,6 +314,16 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
             case OP_DOMAIN_DESTROY:
                 domainDestroy(ctx);
                 break;
+            case OP_MEM_REGION:
+                memRegion(ctx);
+                break;
+            case OP_SET_MEM_TABLE:
+                setMemTable(ctx);
+                break;
+            case OP_SET_KICK:
+            case OP_SET_CALL:
+                setDoorbell(ctx, op);
+                break;
             default:
                 reply(ctx, -ENOSYS, 0, 0, 0, 0);
                 break;
@@ -278,7 +350,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
         else
         {
             domid = (int)requested;
-            reply(ctx, 0, 0, domid, 0, table.maxPorts());
+            reply(ctx, 0, 0, domid, VERSION, table.maxPorts());
         }
     }
 
@@ -384,9 +456,281 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
             return;
         }
         ports.remove(p.port.port());
-        p.port.waiter(null);
-        p.port.close();
+        release(p);
         reply(ctx, 0, request.port(), 0, 0, 0);
+    }
+
+    /**
+     * One region of emulator-owned memory: checked on its own now (alignment, bounds, how many are pending), its
+     * descriptor asked for, the table checked as a whole at {@link EvtchnMessageDescriptor#OP_SET_MEM_TABLE}.
+     */
+    private void memRegion(final ChannelHandlerContext ctx)
+    {
+        final long addr = request.regionGuestPhysAddr();
+        final long size = request.regionMemorySize();
+        final long offset = request.regionMmapOffset();
+        if (null == control)
+        {
+            reply(ctx, -ENOSYS, 0, domid, 0, 0);
+            return;
+        }
+        if (pendingRegions.size() >= MemoryTable.MAX_REGIONS)
+        {
+            reply(ctx, -E2BIG, 0, domid, 0, pendingRegions.size());
+            return;
+        }
+        final long mask = 4095;
+        if (size <= 0 || (size & mask) != 0 || addr < 0 || (addr & mask) != 0 || offset < 0 || (offset & mask) != 0 ||
+            size > GuestMemory.MAX_BYTES - addr || size > Long.MAX_VALUE - offset)
+        {
+            reply(ctx, -EINVAL, 0, domid, 0, 0);
+            return;
+        }
+        fdRegionAddr = addr;
+        fdRegionSize = size;
+        fdRegionOffset = offset;
+        awaitFd(ctx, OP_MEM_REGION, 0);
+    }
+
+    private void setMemTable(final ChannelHandlerContext ctx)
+    {
+        if (null == control)
+        {
+            dropPendingRegions();
+            reply(ctx, -ENOSYS, 0, domid, 0, 0);
+            return;
+        }
+        int status;
+        try
+        {
+            status = control.setMemory(domid, MemoryTable.of(pendingRegions));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            status = -EINVAL; // none, too many, or overlapping regions
+        }
+        final int regions = pendingRegions.size();
+        dropPendingRegions(); // mapped (or refused): the descriptors are not needed any more
+        reply(ctx, status, 0, domid, 0, regions);
+    }
+
+    /** An eventfd for one of this client's ports, or its removal ({@code value} {@code DOORBELL_REMOVE}). */
+    private void setDoorbell(final ChannelHandlerContext ctx, final int op)
+    {
+        final ClientPort p = clientPort(request.port());
+        if (null == p)
+        {
+            reply(ctx, -EINVAL, request.port(), 0, 0, 0);
+            return;
+        }
+        if (DOORBELL_REMOVE == request.value())
+        {
+            if (OP_SET_KICK == op)
+            {
+                closeKick(p);
+            }
+            else
+            {
+                closeCall(p);
+            }
+            reply(ctx, 0, request.port(), 0, 0, 0);
+            return;
+        }
+        if (0 != request.value())
+        {
+            reply(ctx, -EINVAL, request.port(), 0, 0, request.value());
+            return;
+        }
+        if (!(ctx.channel().config() instanceof EpollDomainSocketChannelConfig) ||
+            !(ctx.channel().eventLoop() instanceof IoEventLoop))
+        {
+            reply(ctx, -ENOSYS, request.port(), 0, 0, 0); // not a Unix socket that can carry descriptors
+            return;
+        }
+        awaitFd(ctx, op, request.port());
+    }
+
+    /**
+     * Answers the request with {@link EvtchnMessageDescriptor#STATUS_SEND_FD} and reads the next thing on the
+     * socket as a descriptor. The client may send nothing else meanwhile: bytes already behind the request could
+     * not be told from the descriptor's carrier byte, so they end the connection.
+     */
+    private void awaitFd(final ChannelHandlerContext ctx, final int op, final long port)
+    {
+        if (!(ctx.channel().config() instanceof EpollDomainSocketChannelConfig))
+        {
+            reply(ctx, -ENOSYS, port, 0, 0, 0);
+            return;
+        }
+        if (inboundBytes() > 0)
+        {
+            reply(ctx, -EINVAL, port, 0, 0, 0);
+            endAfterReplies(ctx);
+            return;
+        }
+        fdOp = op;
+        fdId = request.id();
+        fdPort = port;
+        ((EpollDomainSocketChannelConfig)ctx.channel().config()).setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
+        reply(ctx, STATUS_SEND_FD, port, domid, 0, 0);
+        fdTimeout = ctx.executor().schedule(() -> fdOverdue(ctx), FD_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The announced descriptor did not come: whatever came instead is lost, so the stream cannot go on. */
+    private void fdOverdue(final ChannelHandlerContext ctx)
+    {
+        fdTimeout = null;
+        if (0 == fdOp || !ctx.channel().isActive())
+        {
+            return;
+        }
+        request.clear().op(fdOp).id(fdId).port(fdPort);
+        fdOp = 0;
+        reply(ctx, -ETIMEDOUT, fdPort, domid, 0, 0);
+        endAfterReplies(ctx);
+    }
+
+    /** The descriptor a request announced (or one nobody asked for, which is closed). */
+    private void passedFd(final ChannelHandlerContext ctx, final FileDescriptor fd)
+    {
+        final int op = fdOp;
+        fdOp = 0;
+        if (null != fdTimeout)
+        {
+            fdTimeout.cancel(false);
+            fdTimeout = null;
+        }
+        // Back to bytes, and out of Netty's descriptor read loop before it reads another: the next request's bytes.
+        ctx.channel().config().setAutoRead(false);
+        ((EpollDomainSocketChannelConfig)ctx.channel().config()).setReadMode(DomainSocketReadMode.BYTES);
+        if (0 == op)
+        {
+            closeQuietly(fd);
+            resumeOnEventLoop();
+            return;
+        }
+        request.clear().op(op).id(fdId).port(fdPort);
+        final int status;
+        if (OP_MEM_REGION == op)
+        {
+            status = regionFd(fd);
+        }
+        else
+        {
+            status = doorbellFd(ctx, op, fd);
+        }
+        reply(ctx, status, fdPort, domid, 0, OP_MEM_REGION == op ? pendingRegions.size() : 0);
+        ctx.flush();
+        resumeOnEventLoop(); // requests that arrived after the descriptor
+    }
+
+    private int regionFd(final FileDescriptor fd)
+    {
+        final int n = fd.intValue();
+        if (!PassedFd.isRegularFile(n))
+        {
+            closeQuietly(fd);
+            return -EBADF;
+        }
+        final long size = PassedFd.size(n);
+        if (size < 0 || fdRegionSize > size - fdRegionOffset)
+        {
+            closeQuietly(fd);
+            return -EINVAL;
+        }
+        pendingRegions.add(new MemoryRegion(fdRegionAddr, fdRegionSize, PassedFd.procPath(n), fdRegionOffset));
+        pendingRegionFds.add(fd);
+        return 0;
+    }
+
+    private int doorbellFd(final ChannelHandlerContext ctx, final int op, final FileDescriptor fd)
+    {
+        final ClientPort p = clientPort(fdPort);
+        if (null == p || !PassedFd.isEventFd(fd.intValue()))
+        {
+            closeQuietly(fd);
+            return null == p ? -EINVAL : -EBADF;
+        }
+        if (OP_SET_CALL == op)
+        {
+            closeCall(p);
+            p.call = new CallDoorbell(p.port, fd);
+            p.port.waiter(p.call);
+            if (!p.masked)
+            {
+                p.call.wake(); // an event already pending is delivered through the new doorbell
+            }
+            return 0;
+        }
+        closeKick(p);
+        final KickDoorbell kick = new KickDoorbell(p.port, fd);
+        p.kick = kick;
+        ((IoEventLoop)ctx.channel().eventLoop()).register(kick).addListener(f ->
+        {
+            if (f.isSuccess())
+            {
+                kick.registered((IoRegistration)f.getNow());
+            }
+            else
+            {
+                kick.close();
+            }
+        });
+        return 0;
+    }
+
+    private static void closeKick(final ClientPort p)
+    {
+        if (null != p.kick)
+        {
+            p.kick.close();
+            p.kick = null;
+        }
+    }
+
+    private void closeCall(final ClientPort p)
+    {
+        if (null != p.call)
+        {
+            p.port.waiter(this);
+            p.call.close();
+            p.call = null;
+            wake(); // what became pending meanwhile goes out as an event message
+        }
+    }
+
+    private void release(final ClientPort p)
+    {
+        p.port.waiter(null);
+        closeKick(p);
+        if (null != p.call)
+        {
+            p.call.close();
+            p.call = null;
+        }
+        p.port.close();
+    }
+
+    private void dropPendingRegions()
+    {
+        for (final FileDescriptor fd : pendingRegionFds)
+        {
+            closeQuietly(fd);
+        }
+        pendingRegionFds.clear();
+        pendingRegions.clear();
+    }
+
+    private static void closeQuietly(final FileDescriptor fd)
+    {
+        try
+        {
+            fd.close();
+        }
+        catch (final IOException ex)
+        {
+            // A descriptor we were given and no longer want: nothing to report to anyone.
+        }
     }
 
     private void domainCreate(final ChannelHandlerContext ctx)
@@ -423,6 +767,11 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
         if (null != p && p.port.isClosed())
         {
             ports.remove((int)port);
+            closeKick(p);
+            if (null != p.call)
+            {
+                p.call.close();
+            }
             return null;
         }
         return p;
@@ -434,6 +783,11 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
         if (null != stale)
         {
             stale.port.waiter(null);
+            closeKick(stale);
+            if (null != stale.call)
+            {
+                stale.call.close();
+            }
         }
         port.waiter(this);
     }
@@ -486,7 +840,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
             {
                 break; // the rest stay pending; channelWritabilityChanged drains again
             }
-            if (p.masked || !p.port.consumePending())
+            if (p.masked || null != p.call || !p.port.consumePending())
             {
                 continue;
             }
@@ -548,8 +902,7 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
         ports.clear();
         for (final ClientPort p : open)
         {
-            p.port.waiter(null);
-            p.port.close();
+            release(p);
         }
     }
 }

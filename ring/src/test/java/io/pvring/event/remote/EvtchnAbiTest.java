@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import io.pvring.memory.MemoryTable;
 import io.pvring.testing.CProgram;
 import io.pvring.testing.CValues;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,14 @@ class EvtchnAbiTest
         "    VAL(PVRING_EVTCHN_OP_SEND); VAL(PVRING_EVTCHN_OP_MASK); VAL(PVRING_EVTCHN_OP_UNMASK);",
         "    VAL(PVRING_EVTCHN_OP_CLOSE); VAL(PVRING_EVTCHN_OP_DOMAIN_CREATE); VAL(PVRING_EVTCHN_OP_DOMAIN_DESTROY);",
         "    VAL(PVRING_EVTCHN_OP_EVENT); VAL(PVRING_EVTCHN_OP_REPLY);",
+        "    VAL(PVRING_EVTCHN_OP_MEM_REGION); VAL(PVRING_EVTCHN_OP_SET_MEM_TABLE);",
+        "    VAL(PVRING_EVTCHN_OP_SET_KICK); VAL(PVRING_EVTCHN_OP_SET_CALL); VAL(PVRING_EVTCHN_VERSION);",
+        "    VAL(PVRING_EVTCHN_STATUS_SEND_FD); VAL(PVRING_EVTCHN_DOORBELL_REMOVE);",
+        "    VAL(PVRING_EVTCHN_MAX_MEM_REGIONS);",
+        "    printf(\"region_addr %zu\\n\", offsetof(struct pvring_evtchn_mem_region, guest_phys_addr));",
+        "    printf(\"region_size %zu\\n\", offsetof(struct pvring_evtchn_mem_region, memory_size));",
+        "    printf(\"region_offset %zu\\n\", offsetof(struct pvring_evtchn_mem_region, mmap_offset));",
+        "    printf(\"region_sizeof %zu\\n\", sizeof(struct pvring_evtchn_mem_region));",
         "    return 0;",
         "}",
         "");
@@ -62,5 +71,17 @@ class EvtchnAbiTest
         assertEquals(EvtchnMessageDescriptor.OP_DOMAIN_DESTROY, c.get("PVRING_EVTCHN_OP_DOMAIN_DESTROY"));
         assertEquals(EvtchnMessageDescriptor.OP_EVENT, c.get("PVRING_EVTCHN_OP_EVENT"));
         assertEquals(EvtchnMessageDescriptor.OP_REPLY, c.get("PVRING_EVTCHN_OP_REPLY"));
+        assertEquals(EvtchnMessageDescriptor.OP_MEM_REGION, c.get("PVRING_EVTCHN_OP_MEM_REGION"));
+        assertEquals(EvtchnMessageDescriptor.OP_SET_MEM_TABLE, c.get("PVRING_EVTCHN_OP_SET_MEM_TABLE"));
+        assertEquals(EvtchnMessageDescriptor.OP_SET_KICK, c.get("PVRING_EVTCHN_OP_SET_KICK"));
+        assertEquals(EvtchnMessageDescriptor.OP_SET_CALL, c.get("PVRING_EVTCHN_OP_SET_CALL"));
+        assertEquals(EvtchnMessageDescriptor.VERSION, c.get("PVRING_EVTCHN_VERSION"));
+        assertEquals(EvtchnMessageDescriptor.STATUS_SEND_FD, c.get("PVRING_EVTCHN_STATUS_SEND_FD"));
+        assertEquals(EvtchnMessageDescriptor.DOORBELL_REMOVE, c.get("PVRING_EVTCHN_DOORBELL_REMOVE"));
+        assertEquals(MemoryTable.MAX_REGIONS, c.get("PVRING_EVTCHN_MAX_MEM_REGIONS"));
+        assertEquals(EvtchnMemRegionDescriptor.GUEST_PHYS_ADDR_OFFSET, c.get("region_addr"));
+        assertEquals(EvtchnMemRegionDescriptor.MEMORY_SIZE_OFFSET, c.get("region_size"));
+        assertEquals(EvtchnMemRegionDescriptor.MMAP_OFFSET_OFFSET, c.get("region_offset"));
+        assertEquals(EvtchnMessageDescriptor.MESSAGE_LENGTH, c.get("region_sizeof"));
     }
 }
