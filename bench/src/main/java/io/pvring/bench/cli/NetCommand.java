@@ -26,7 +26,9 @@ import picocli.CommandLine.Spec;
         "  pvring bench net                                  64-byte UDP frames, polling",
         "  pvring bench net --frame 1514 --csum off          the guest computes checksums itself",
         "  pvring bench net --frame 65000 --gso on           TCP super-frames kept whole (GSO)",
-        "  pvring bench net --queues 2 --wait notify --rate 500000"})
+        "  pvring bench net --queues 2 --wait notify --rate 500000",
+        "Many guests (each sends to the next; aggregate and per-guest packets/s, backend CPU):",
+        "  pvring bench net --guests 64 --wait adaptive   also runs --wait poll for the ratios"})
 public final class NetCommand implements Callable<Integer>
 {
     @Spec
@@ -53,10 +55,20 @@ public final class NetCommand implements Callable<Integer>
         description = "checksum offload; off: the sending guest computes every L4 checksum (default ${DEFAULT-VALUE})")
     private OnOff csum;
 
-    @Option(names = "--wait", paramLabel = "poll|notify", defaultValue = "poll",
-        description = "poll: every thread spins; notify: every thread sleeps on its queue's event channels "
+    @Option(names = "--wait", paramLabel = "poll|notify|adaptive", defaultValue = "poll",
+        converter = RingWaitConverter.class,
+        description = "poll: every thread spins; notify: every thread sleeps on its queue's event channels; "
+            + "adaptive (with --guests): the frontends poll for an adaptive window, then sleep "
             + "(default ${DEFAULT-VALUE})")
-    private WaitMode wait;
+    private io.pvring.event.WaitMode wait;
+
+    @Option(names = "--baseline", paramLabel = "poll|none",
+        description = "with --guests: also run the same guests with --wait poll, for the ratios of rate and CPU "
+            + "(default: poll unless --wait is poll)")
+    private String baseline;
+
+    @Mixin
+    private GuestsOptions guests;
 
     @Option(names = "--rate", paramLabel = "PPS", defaultValue = "0",
         description = "offered packets per second, stamped with their intended send time (default: closed loop)")
@@ -68,10 +80,29 @@ public final class NetCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        if (guests.enabled())
+        {
+            measure.validate(spec);
+            if (queues != 1 || gso.on() || !sg.on() || rate != 0)
+            {
+                throw new ParameterException(spec.commandLine(), "--guests runs one queue per guest in a closed "
+                    + "loop, one-slot frames: no --queues, --gso, --sg off or --rate");
+            }
+            GuestsRuns.net(spec, spec.commandLine().getOut(), measure, frame, csum.on(), wait, guests.config(spec),
+                baseline);
+            return Main.EXIT_OK;
+        }
+        guests.checkUnused(spec);
+        if (wait == io.pvring.event.WaitMode.ADAPTIVE || baseline != null)
+        {
+            throw new ParameterException(spec.commandLine(), "--wait adaptive and --baseline go with --guests "
+                + "(netback is not on the shared runners yet)");
+        }
         final NetBenchConfig config;
         try
         {
-            config = new NetBenchConfig(frame, queues, sg.on(), gso.on(), csum.on(), wait == WaitMode.POLL, rate);
+            config = new NetBenchConfig(frame, queues, sg.on(), gso.on(), csum.on(),
+                wait == io.pvring.event.WaitMode.POLL, rate);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -80,7 +111,7 @@ public final class NetCommand implements Callable<Integer>
         measure.validate(spec);
         final PrintWriter out = spec.commandLine().getOut();
         out.println("net: " + frame + "-byte frames, " + queues + " queue(s), sg " + lower(sg) + ", gso " + lower(gso)
-            + ", csum " + lower(csum) + ", " + wait.name().toLowerCase(Locale.ROOT) + ", " + measure.duration.toMillis()
+            + ", csum " + lower(csum) + ", " + wait.configName() + ", " + measure.duration.toMillis()
             + " ms");
         measure.measureBest(out, () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()));
         return Main.EXIT_OK;
