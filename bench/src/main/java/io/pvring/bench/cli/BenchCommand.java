@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
         + "vs off, null store vs a temporary raw file; netfront/netback frames of 64..9000 bytes between two vifs, "
         + "notifications, checksum offload off, GSO; a summary table here, results.json and report.html in "
         + "results/<timestamp>/.",
-    subcommands = {RingCommand.class, BlkCommand.class, NetCommand.class},
+    subcommands = {RingCommand.class, BlkCommand.class, NetCommand.class, IdleCommand.class},
     footer = {
         "",
         "Examples:",

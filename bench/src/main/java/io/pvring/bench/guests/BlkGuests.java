@@ -42,10 +42,11 @@ public final class BlkGuests
     {
     }
 
-    /** One guest: its domain, store, frontend and backend, and the agent that drives its frontend. */
-    private static final class Guest
+    /** One guest's vbd: its store, frontend and backend, and the agent that drives its frontend (if any). */
+    static final class Guest
     {
         BlockStore store;
+        EventPort frontPort;
         BlkFront front;
         BlkBack back;
         BlkRingCounters backCounters;
@@ -120,35 +121,59 @@ public final class BlkGuests
     private static Guest connect(final Hypervisor hypervisor, final BlkBenchConfig config, final int index,
         final RunnerPool backends, final GuestLoad load)
     {
-        final Guest guest = new Guest();
+        final BlkFrontConfig frontConfig = frontConfig(config);
+        final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig) + 16;
+        final Domain domain = hypervisor.createDomain("guest-" + index, frames * GuestMemory.PAGE_SIZE);
+        final Guest guest = attach(hypervisor, domain, FIRST_GFN, config, backends);
+        guest.agent = new BlkGuestAgent(index, guest.front.queue(0), guest.frontPort, load, config);
+        return guest;
+    }
+
+    /** Guest frames a vbd's frontend needs (from its first frame). */
+    static long framesNeeded(final BlkBenchConfig config)
+    {
+        return BlkFront.framesNeeded(frontConfig(config));
+    }
+
+    private static BlkFrontConfig frontConfig(final BlkBenchConfig config)
+    {
         final int perRequestMax = Math.max(BlkifDescriptor.BLKIF_MAX_SEGMENTS_PER_REQUEST, config.indirectSegments())
             + BlkifDescriptor.indirectPages(config.indirectSegments());
         final int pagesPerRequest = (config.blockSize() + BlkBenchConfig.PAGE - 1) / BlkBenchConfig.PAGE;
-        final BlkFrontConfig frontConfig = BlkFrontConfig.builder()
+        return BlkFrontConfig.builder()
             .ringPageOrder(config.ringOrder())
             .persistentGrants(config.persistent())
             .maxIndirectSegments(config.indirectSegments())
             .poolPages(Math.max(perRequestMax, config.queueDepth() * (pagesPerRequest + 1)))
             .build();
-        final long frames = FIRST_GFN + BlkFront.framesNeeded(frontConfig) + 16;
-        final Domain domain = hypervisor.createDomain("guest-" + index, frames * GuestMemory.PAGE_SIZE);
+    }
+
+    /**
+     * Gives {@code domain} a connected vbd: its own store, blkfront in the guest's frames from {@code firstGfn},
+     * blkback's ring running on {@code backends} (the least loaded runner), an event channel unless both sides poll.
+     * No load generator: the caller adds one, or leaves the device idle.
+     */
+    static Guest attach(final Hypervisor hypervisor, final Domain domain, final long firstGfn,
+        final BlkBenchConfig config, final RunnerPool backends)
+    {
+        final Guest guest = new Guest();
+        final BlkFrontConfig frontConfig = frontConfig(config);
         final EventPort backPort;
-        final EventPort frontPort;
         if (config.poll())
         {
             backPort = null; // both sides spin: no event channel at all, as bench blk --wait poll
-            frontPort = null;
         }
         else
         {
             backPort = hypervisor.eventChannels().allocUnbound(Hypervisor.DOM0, domain.domid());
-            frontPort = hypervisor.eventChannels().bindInterdomain(domain.domid(), Hypervisor.DOM0, backPort.port());
+            guest.frontPort = hypervisor.eventChannels().bindInterdomain(domain.domid(), Hypervisor.DOM0,
+                backPort.port());
         }
         guest.store = config.store().equals("memory") ?
             new MemoryBlockStore(config.sizeBytes(), BlkBenchConfig.SECTOR) :
             new NullBlockStore(config.sizeBytes(), BlkBenchConfig.SECTOR);
-        guest.front = new BlkFront(domain.guestMemory(), domain.grantTable(), Hypervisor.DOM0, frontConfig, FIRST_GFN,
-            new EventPort[] {frontPort});
+        guest.front = new BlkFront(domain.guestMemory(), domain.grantTable(), Hypervisor.DOM0, frontConfig, firstGfn,
+            new EventPort[] {guest.frontPort});
         final BlkBackConfig backConfig = BlkBackConfig.builder()
             .waitMode(config.waitMode())
             .persistentGrants(config.persistent())
@@ -160,11 +185,10 @@ public final class BlkGuests
         if (guest.back.connectRing(0, guest.front.queue(0).ringRefs(), config.ringOrder(), frontConfig.protocol(),
             backPort, config.persistent()) == null)
         {
-            throw new IllegalStateException("blkback refused the ring of guest " + index);
+            throw new IllegalStateException("blkback refused the ring of domain " + domain.domid());
         }
         guest.back.start(backends); // the least loaded runner: guests spread over the host's runners
         guest.backCounters = guest.back.rings().get(0).counters();
-        guest.agent = new BlkGuestAgent(index, guest.front.queue(0), frontPort, load, config);
         return guest;
     }
 
@@ -203,7 +227,7 @@ public final class BlkGuests
         }
     }
 
-    private static void close(final List<Guest> guests)
+    static void close(final List<Guest> guests)
     {
         for (final Guest guest : guests)
         {

@@ -40,6 +40,8 @@ public final class NetGuests
 {
     public static final String BENCHMARK = "net-guests";
     private static final long FIRST_GFN = 0x100;
+    /** Guest frames a netfront needs from its first frame. */
+    static final long FRAMES_NEEDED = NetFront.PAGES;
     private static final long MAC_BASE = 0x02_16_3E_00_00_00L;
     private static final int IP_BASE = 0x0A00_0000;
     /** Turns without any work after which the learning frames count as drained (single-threaded). */
@@ -52,8 +54,8 @@ public final class NetGuests
     {
     }
 
-    /** One guest: its domain, netfront, vif and the agent driving its frontend. */
-    private static final class Guest
+    /** One guest's vif: its netfront, grant mapper, netback vif and the agent driving its frontend (if any). */
+    static final class Guest
     {
         NetFront front;
         BackendGrantMapper mapper;
@@ -72,8 +74,7 @@ public final class NetGuests
         }
         final int n = host.guests();
         final GuestLoad load = new GuestLoad(n);
-        final FrontendFeatures features = new FrontendFeatures(true, false, false, config.csum(), config.csum(), true,
-            false);
+        final FrontendFeatures features = features(config.csum());
         final NetBackConfig backConfig = NetBackConfig.builder().build();
         final List<Guest> guests = new ArrayList<>();
         final long[] counterBase = new long[3];
@@ -138,11 +139,24 @@ public final class NetGuests
         final int count, final FrontendFeatures features, final NetBackConfig backConfig,
         final NetGuestsConfig config, final GuestLoad load)
     {
+        final Domain domain = hypervisor.createDomain("guest-" + index,
+            (FIRST_GFN + FRAMES_NEEDED + 16) * GuestMemory.PAGE_SIZE);
+        final Guest guest = attach(hypervisor, vswitch, domain, FIRST_GFN, features, backConfig);
+        final int next = (index + 1) % count;
+        guest.agent = new NetGuestAgent(index, guest.front, frameTo(index, next, config), config.csum(), load);
+        return guest;
+    }
+
+    /**
+     * Gives {@code domain} a connected vif on {@code vswitch}: netfront in the guest's frames from {@code firstGfn}
+     * (its rings, buffers and event channel), netback's vif mapped and bound. Nothing runs it yet.
+     */
+    static Guest attach(final Hypervisor hypervisor, final VirtualSwitch vswitch, final Domain domain,
+        final long firstGfn, final FrontendFeatures features, final NetBackConfig backConfig)
+    {
         final Guest guest = new Guest();
-        final long frames = FIRST_GFN + NetFront.PAGES + 16;
-        final Domain domain = hypervisor.createDomain("guest-" + index, frames * GuestMemory.PAGE_SIZE);
         guest.front = new NetFront(domain.domid(), domain.memory(), domain.grantTable(), hypervisor.eventChannels(),
-            Hypervisor.DOM0, FIRST_GFN, features, false);
+            Hypervisor.DOM0, firstGfn, features, false);
         guest.mapper = hypervisor.grantMapper(Hypervisor.DOM0, domain.domid(),
             BackendGrantMapper.DEFAULT_MAX_MAPPINGS);
         final ConnectResult<NetBackVif> connected = NetBackVif.builder("vif" + domain.domid() + ".0")
@@ -158,12 +172,18 @@ public final class NetGuests
             .connect();
         if (!connected.isOk())
         {
-            throw new IllegalStateException("netback refused guest " + index + ": " + connected.error());
+            guest.front.close();
+            guest.mapper.close();
+            throw new IllegalStateException("netback refused domain " + domain.domid() + ": " + connected.error());
         }
         guest.vif = connected.value();
-        final int next = (index + 1) % count;
-        guest.agent = new NetGuestAgent(index, guest.front, frameTo(index, next, config), config.csum(), load);
         return guest;
+    }
+
+    /** The features every bench netfront asks for: scatter-gather, checksum offload as configured, no GSO. */
+    static FrontendFeatures features(final boolean csum)
+    {
+        return new FrontendFeatures(true, false, false, csum, csum, true, false);
     }
 
     private static FrameBuilder frameTo(final int from, final int to, final NetGuestsConfig config)
@@ -237,7 +257,7 @@ public final class NetGuests
         }
     }
 
-    private static void close(final Guest guest)
+    static void close(final Guest guest)
     {
         if (guest.vif != null)
         {

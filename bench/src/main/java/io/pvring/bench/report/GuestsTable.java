@@ -8,7 +8,7 @@ import java.util.Map;
 import io.pvring.bench.run.Units;
 
 /**
- * The many-guests figures under the summary table (records that carry a {@code guests} object): aggregate rate,
+ * The many-guests figures under the summary table (records with {@code guests} or {@code cpu_percent}): aggregate rate,
  * lowest and highest guest, lowest over mean, p50/p99 over all guests, CPU of the process, the backends and the
  * frontends in percent of one core; then each record's targets with their ratios. Empty when no record has guests.
  */
@@ -29,22 +29,24 @@ public final class GuestsTable
         for (final Map<String, Object> record : records)
         {
             final Map<?, ?> guests = map(record, "guests");
-            if (guests == null)
+            final Map<?, ?> cpu = map(record, "cpu_percent");
+            if (guests == null && cpu == null)
             {
                 continue;
             }
-            final Map<?, ?> cpu = map(record, "cpu_percent");
+            final boolean load = guests != null;
             rows.add(new String[] {
                 Records.benchmark(record),
-                String.valueOf(number(guests, "count")),
+                String.valueOf(Records.params(record).get("guests")),
                 Records.settings(record, "guests", "runners", "front_threads"),
-                Units.si(Records.number(record, "ops_per_sec")),
-                Units.si(value(guests, "lowest_ops_per_sec")).trim() + " (" + number(guests, "lowest_guest") + ")",
-                Units.si(value(guests, "highest_ops_per_sec")).trim() + " (" + number(guests, "highest_guest")
-                    + ")",
-                String.format(Locale.ROOT, "%.2f", value(guests, "lowest_over_mean")),
-                Units.micros(Records.latency(record, "p50")),
-                Units.micros(Records.latency(record, "p99")),
+                load ? Units.si(Records.number(record, "ops_per_sec")) : "-",
+                load ? Units.si(value(guests, "lowest_ops_per_sec")).trim() + " (" + number(guests, "lowest_guest")
+                    + ")" : "-",
+                load ? Units.si(value(guests, "highest_ops_per_sec")).trim() + " (" + number(guests, "highest_guest")
+                    + ")" : "-",
+                load ? String.format(Locale.ROOT, "%.2f", value(guests, "lowest_over_mean")) : "-",
+                load ? Units.micros(Records.latency(record, "p50")) : "-",
+                load ? Units.micros(Records.latency(record, "p99")) : "-",
                 percent(cpu, "process"),
                 percent(cpu, "backend"),
                 percent(cpu, "frontend")});
