@@ -118,6 +118,33 @@ class GuestsBenchTest
     }
 
     @Test
+    void netGuestsSleepingOnOneFrontendThreadEachDoWork() throws IOException
+    {
+        // Every wait here is a sleep (one backend thread, one frontend thread, notify): each guest still sends and
+        // receives within the window, as it must when event channels and window wake-ups are its only signals.
+        final Path json = dir.resolve("net.json");
+        final CliRunner run = CliRunner.run("bench", "net", "--guests", "2", "--wait", "notify", "--baseline", "none",
+            "--runners", "1", "--front-threads", "1", "--duration", "300ms", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = records(json);
+        assertEquals(1, records.size());
+        checkGuests(records.get(0), 2);
+        assertEquals(1.0, Records.param(records.get(0), "front_threads"));
+    }
+
+    @Test
+    void netAdaptiveAndBaselineGoWithGuests()
+    {
+        final CliRunner adaptive = CliRunner.run("bench", "net", "--wait", "adaptive");
+        final CliRunner baseline = CliRunner.run("bench", "net", "--baseline", "poll");
+
+        assertEquals(Main.EXIT_USAGE, adaptive.exitCode, adaptive.toString());
+        assertTrue(adaptive.err.contains("go with --guests"), adaptive.err);
+        assertEquals(Main.EXIT_USAGE, baseline.exitCode, baseline.toString());
+    }
+
+    @Test
     void netGuestsNeedTwoGuests()
     {
         final CliRunner run = CliRunner.run("bench", "net", "--guests", "1");
