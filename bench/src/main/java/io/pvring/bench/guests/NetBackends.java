@@ -68,7 +68,15 @@ final class NetBackends implements AutoCloseable
                 return "netback";
             }
         };
-        this.runner = new AgentRunner(idle, onError::accept, null, terminable);
+        // Agrona hands the deliberate stop (the AgentTerminationException above) to the error handler too
+        // when the runner meets it before close() ends the loop: that is no failure of the run.
+        this.runner = new AgentRunner(idle, error ->
+        {
+            if (!(error instanceof AgentTerminationException))
+            {
+                onError.accept(error);
+            }
+        }, null, terminable);
         this.thread = AgentRunner.startOnThread(runner);
     }
 
