@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
         + "engines on the same file and job when fio is installed; netfront/netback frames of 64..9000 bytes between "
         + "two vifs, notifications, checksum offload off, GSO; a summary table here, results.json and report.html in "
         + "results/<timestamp>/.",
-    subcommands = {RingCommand.class, BlkCommand.class, NetCommand.class},
+    subcommands = {RingCommand.class, BlkCommand.class, NetCommand.class, IdleCommand.class},
     footer = {
         "",
         "Examples:",

@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
         "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 16 --baseline fio",
         "Out of process (a C blkfront on pvring_client.h against an in-JVM serve host), beside in-process:",
         "  pvring bench blk --frontend process --qd 32 --wait poll",
-        "  pvring bench blk --frontend process --qd 1 --wait notify"})
+        "  pvring bench blk --frontend process --qd 1 --wait notify",
+        "Many guests on the host's shared runners (aggregate, per-guest fairness, backend CPU; then 1 guest at qd 32):",
+        "  pvring bench blk --guests 64 --qd 4 --wait adaptive"})
 public final class BlkCommand implements Callable<Integer>
 {
     @Spec
@@ -97,10 +99,11 @@ public final class BlkCommand implements Callable<Integer>
             + "(default: closed loop)")
     private long rate;
 
-    @Option(names = "--baseline", paramLabel = "fio",
+    @Option(names = "--baseline", paramLabel = "fio|single|none",
         description = "with --store file:PATH: also run fio on the same file, same --rw, --bs, depth and direct=,"
             + " with psync (numjobs = depth) and io_uring (iodepth = depth); the file's page cache is dropped"
-            + " before every run")
+            + " before every run. With --guests: single (the default above one guest) also runs one guest at"
+            + " qd 32 for the ratio of aggregates; none skips it")
     private String baseline;
 
     @Option(names = "--frontend", paramLabel = "thread|process", defaultValue = "thread",
@@ -111,6 +114,9 @@ public final class BlkCommand implements Callable<Integer>
 
     @Mixin
     private MeasureOptions measure;
+
+    @Mixin
+    private GuestsOptions guests;
 
     @Override
     public Integer call() throws Exception
@@ -130,6 +136,12 @@ public final class BlkCommand implements Callable<Integer>
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         measure.validate(spec);
+        if (guests.enabled())
+        {
+            GuestsRuns.blk(spec, spec.commandLine().getOut(), measure, config, guests.config(spec), baseline);
+            return Main.EXIT_OK;
+        }
+        guests.checkUnused(spec);
         FioBaseline fio = null;
         if (baseline != null)
         {

@@ -31,7 +31,9 @@ import picocli.CommandLine.Spec;
         "  pvring bench net --frame 65000 --gso on           TCP super-frames kept whole (GSO)",
         "  pvring bench net --queues 2 --wait notify --rate 500000",
         "Out of process (C netfronts on pvring_client.h against an in-JVM serve host), beside in-process:",
-        "  pvring bench net --frontend process --wait poll"})
+        "  pvring bench net --frontend process --wait poll",
+        "Many guests (each sends to the next; aggregate and per-guest packets/s, backend CPU):",
+        "  pvring bench net --guests 64 --wait adaptive   also runs --wait poll for the ratios"})
 public final class NetCommand implements Callable<Integer>
 {
     @Spec
@@ -65,6 +67,14 @@ public final class NetCommand implements Callable<Integer>
             + "on a runner pool of one runner per queue (default ${DEFAULT-VALUE})")
     private WaitMode wait;
 
+    @Option(names = "--baseline", paramLabel = "poll|none",
+        description = "with --guests: also run the same guests with --wait poll, for the ratios of rate and CPU "
+            + "(default: poll unless --wait is poll)")
+    private String baseline;
+
+    @Mixin
+    private GuestsOptions guests;
+
     @Option(names = "--rate", paramLabel = "PPS", defaultValue = "0",
         description = "offered packets per second, stamped with their intended send time (default: closed loop)")
     private long rate;
@@ -81,6 +91,23 @@ public final class NetCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        if (guests.enabled())
+        {
+            measure.validate(spec);
+            if (queues != 1 || gso.on() || !sg.on() || rate != 0)
+            {
+                throw new ParameterException(spec.commandLine(), "--guests runs one queue per guest in a closed "
+                    + "loop, one-slot frames: no --queues, --gso, --sg off or --rate");
+            }
+            GuestsRuns.net(spec, spec.commandLine().getOut(), measure, frame, csum.on(), wait, guests.config(spec),
+                baseline);
+            return Main.EXIT_OK;
+        }
+        guests.checkUnused(spec);
+        if (baseline != null)
+        {
+            throw new ParameterException(spec.commandLine(), "--baseline goes with --guests");
+        }
         final NetBenchConfig config;
         try
         {

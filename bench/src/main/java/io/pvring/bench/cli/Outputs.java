@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import io.pvring.bench.report.GuestsTable;
 import io.pvring.bench.report.ResultsFile;
 import io.pvring.bench.report.TerminalTable;
 import io.pvring.bench.run.BenchRecord;
@@ -35,6 +36,7 @@ final class Outputs
     static void table(final PrintWriter out, final List<BenchRecord> records)
     {
         out.print(TerminalTable.render(json(records)));
+        out.print(GuestsTable.render(json(records)));
         out.flush();
     }
 

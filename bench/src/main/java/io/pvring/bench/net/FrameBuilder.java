@@ -78,7 +78,7 @@ public final class FrameBuilder
         return length;
     }
 
-    int stampOffset()
+    public int stampOffset()
     {
         return stampOffset;
     }

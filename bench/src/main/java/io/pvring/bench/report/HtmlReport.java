@@ -86,6 +86,7 @@ public final class HtmlReport
         {
             section(html, benchmark, Records.of(all, benchmark), seriesNames);
         }
+        GuestsReport.section(html, all);
         table(html, all, seriesNames);
         html.append("</body></html>\n");
         return html.toString();

@@ -18,6 +18,8 @@ import java.util.Map;
  * @param notificationsSuppressed publishes that needed no notification.
  * @param partial     true when the run was cut short (Ctrl-C).
  * @param environment JDK, CPU count, OS.
+ * @param extra       further figures of benchmarks that have them (the many-guests runs: per-guest counts,
+ *                    fairness, CPU), printed after {@code notifications}; empty for the others.
  */
 public record BenchRecord(
     String benchmark,
@@ -30,8 +32,27 @@ public record BenchRecord(
     long notificationsSent,
     long notificationsSuppressed,
     boolean partial,
-    Map<String, Object> environment)
+    Map<String, Object> environment,
+    Map<String, Object> extra)
 {
+    /** A record without extra figures. */
+    public BenchRecord(
+        final String benchmark,
+        final Map<String, Object> params,
+        final double opsPerSec,
+        final double bytesPerSec,
+        final long ops,
+        final double durationSec,
+        final LatencySummary latency,
+        final long notificationsSent,
+        final long notificationsSuppressed,
+        final boolean partial,
+        final Map<String, Object> environment)
+    {
+        this(benchmark, params, opsPerSec, bytesPerSec, ops, durationSec, latency, notificationsSent,
+            notificationsSuppressed, partial, environment, Map.of());
+    }
+
     /** The record as the ordered map the JSON writer prints. */
     public Map<String, Object> toJson()
     {
@@ -54,6 +75,7 @@ public record BenchRecord(
         notifications.put("sent", notificationsSent);
         notifications.put("suppressed", notificationsSuppressed);
         json.put("notifications", notifications);
+        json.putAll(extra);
         json.put("partial", partial);
         json.put("environment", environment);
         return json;

@@ -20,6 +20,12 @@ public final class Measurement
 
     private long measuredNanos;
     private boolean partial;
+    private Runnable atMeasureStart = () ->
+    {
+    };
+    private Runnable atMeasureEnd = () ->
+    {
+    };
 
     public Measurement(final String label, final long warmupNanos, final long durationNanos, final Progress progress)
     {
@@ -27,6 +33,17 @@ public final class Measurement
         this.warmupNanos = warmupNanos;
         this.durationNanos = durationNanos;
         this.progress = progress;
+    }
+
+    /**
+     * Called on the measuring thread right after the measured phase begins and right after it ends (also when it
+     * ends early): a run that samples CPU time over the measured interval.
+     */
+    public Measurement onMeasure(final Runnable atStart, final Runnable atEnd)
+    {
+        this.atMeasureStart = atStart;
+        this.atMeasureEnd = atEnd;
+        return this;
     }
 
     /** The warm-up that precedes a measured duration: a fifth of it, between 50 ms and 2 s. */
@@ -52,6 +69,7 @@ public final class Measurement
         }
         control.phase(RunControl.MEASURE);
         final long measureStart = System.nanoTime();
+        atMeasureStart.run();
         final long end = measureStart + durationNanos;
         final boolean showProgress = durationNanos >= Progress.MIN_RUN_NANOS;
         // The first line comes after half a second, so a short run of a suite still shows what it measures.
@@ -84,6 +102,7 @@ public final class Measurement
         }
         control.phase(RunControl.STOP);
         measuredNanos = System.nanoTime() - measureStart;
+        atMeasureEnd.run();
         partial = !complete;
         if (showProgress)
         {
