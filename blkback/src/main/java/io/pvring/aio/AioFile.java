@@ -12,7 +12,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import org.agrona.UnsafeApi;
 
 /**
@@ -25,6 +24,12 @@ import org.agrona.UnsafeApi;
  */
 public final class AioFile implements AutoCloseable
 {
+    /**
+     * {@code com.sun.nio.file.ExtendedOpenOption.DIRECT} (O_DIRECT), looked up at run time: naming the class makes
+     * javac 21+ warn of an internal API, an error under {@code -Werror}, though the option is supported on 17 to 25.
+     */
+    public static final OpenOption DIRECT = directOption();
+
     /** Larger file system blocks are treated as 4096, which Linux accepts for direct I/O on any of them. */
     public static final int MAX_ALIGNMENT = 65536;
 
@@ -73,7 +78,7 @@ public final class AioFile implements AutoCloseable
         int alignment = 1;
         if (cacheMode == CacheMode.NONE)
         {
-            options.add(ExtendedOpenOption.DIRECT);
+            options.add(DIRECT);
             alignment = directAlignment(path);
         }
         final FileChannel channel;
@@ -193,6 +198,19 @@ public final class AioFile implements AutoCloseable
         {
             final Field field = Class.forName(className).getDeclaredField(fieldName);
             return UnsafeApi.objectFieldOffset(field);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private static OpenOption directOption()
+    {
+        try
+        {
+            final Class<?> options = Class.forName("com.sun.nio.file.ExtendedOpenOption");
+            return (OpenOption)options.getField("DIRECT").get(null);
         }
         catch (final ReflectiveOperationException ex)
         {

@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,7 +49,7 @@ class FlushTest
         final Random random = new Random(11);
         try (AioFile file = AioFile.open(path, mode, false);
             EngineRig rig = new EngineRig(engineName, new AioConfig().queueDepth(4), 4);
-            FileChannel device = FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT))
+            FileChannel device = FileChannel.open(path, StandardOpenOption.READ, AioFile.DIRECT))
         {
             for (int round = 0; round < 20; round++)
             {
