@@ -440,13 +440,14 @@ public final class IoStats implements AutoCloseable
     }
 
     /**
-     * Publishes the latency histogram of every device that recorded latencies since its last publication (tests;
-     * a reader that cannot wait for the interval).
+     * Publishes the latency histogram of every device that recorded latencies since its last publication, and the
+     * runners' figures (tests; a reader that cannot wait for the interval).
      *
      * @return histograms published.
      */
     public synchronized int publishHistograms()
     {
+        copyRunners();
         int published = 0;
         for (final DeviceStats device : devices)
         {
