@@ -805,20 +805,27 @@ static uint32_t take_pending(struct pvring_guest *g)
  * Waits at most timeout_ms for the socket or a call eventfd: readable call eventfds are read (cleared) and their
  * ports marked pending, a readable socket is read into the buffer. 1 when something came, 0 on timeout.
  */
+int pvring_evtchn_pollfds(const struct pvring_guest *g, struct pollfd *fds, unsigned int cap)
+{
+    unsigned int i;
+    if (cap < 1 + g->doorbell_count)
+    {
+        return -ENOSPC;
+    }
+    fds[0] = (struct pollfd){.fd = g->evtchn_fd, .events = POLLIN};
+    for (i = 0; i < g->doorbell_count; i++)
+    {
+        fds[1 + i] = (struct pollfd){.fd = g->doorbell[i].call, .events = POLLIN};
+    }
+    return (int)(1 + g->doorbell_count);
+}
+
 static int evtchn_fill_doorbells(struct pvring_guest *g, int timeout_ms)
 {
     struct pollfd pfd[PVRING_MAX_DOORBELLS + 1];
     unsigned int i, n = g->doorbell_count;
     int ready;
-    for (i = 0; i < n; i++)
-    {
-        pfd[i].fd = g->doorbell[i].call;
-        pfd[i].events = POLLIN;
-        pfd[i].revents = 0;
-    }
-    pfd[n].fd = g->evtchn_fd;
-    pfd[n].events = POLLIN;
-    pfd[n].revents = 0;
+    pvring_evtchn_pollfds(g, pfd, PVRING_MAX_DOORBELLS + 1);
     while ((ready = poll(pfd, n + 1, timeout_ms)) < 0 && errno == EINTR)
     {
     }
@@ -833,12 +840,12 @@ static int evtchn_fill_doorbells(struct pvring_guest *g, int timeout_ms)
     for (i = 0; i < n; i++)
     {
         uint64_t count;
-        if (pfd[i].revents != 0 && read(g->doorbell[i].call, &count, sizeof(count)) == (ssize_t)sizeof(count))
+        if (pfd[1 + i].revents != 0 && read(g->doorbell[i].call, &count, sizeof(count)) == (ssize_t)sizeof(count))
         {
             mark_pending(g, g->doorbell[i].port);
         }
     }
-    if (pfd[n].revents != 0)
+    if (pfd[0].revents != 0)
     {
         int rc = evtchn_fill(g, 0);
         if (rc < 0)

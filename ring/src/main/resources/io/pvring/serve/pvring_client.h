@@ -24,6 +24,7 @@
 #define PVRING_CLIENT_H
 
 #include <errno.h> /* the calls return negative errnos */
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -191,6 +192,14 @@ int pvring_evtchn_notify(struct pvring_guest *g, uint32_t port);
  * (RING_FINAL_CHECK_FOR_RESPONSES), do not count events, since notifications coalesce.
  */
 int pvring_evtchn_wait(struct pvring_guest *g, int timeout_ms, uint32_t *port);
+
+/*
+ * The descriptors that g's events arrive on, for a program that waits on several handles or in its own event loop:
+ * the event socket first, then each call eventfd, all with POLLIN. Returns how many it filled (at most
+ * 1 + PVRING_MAX_DOORBELLS), -ENOSPC when cap is smaller. When one is readable, take the events with
+ * pvring_evtchn_wait(g, 0, &port) until it returns -ETIMEDOUT. The set changes with each bind and close.
+ */
+int pvring_evtchn_pollfds(const struct pvring_guest *g, struct pollfd *fds, unsigned int cap);
 
 /* ---- xenstore (xs_wire.h on the socket) ---- */
 

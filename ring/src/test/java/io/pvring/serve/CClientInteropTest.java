@@ -32,6 +32,7 @@ class CClientInteropTest
     private static final int EACCES = 13;
     private static final int EAGAIN = 11;
     private static final int E2BIG = 7;
+    private static final int ENOSPC = 28;
     private static final int ETIMEDOUT = 110;
     private static final int ECONNRESET = 104;
     private static final int GTF_PERMIT_ACCESS = 1;
@@ -94,6 +95,8 @@ class CClientInteropTest
             assertEquals(-ETIMEDOUT, out.get("wait_nothing"));
             assertEquals(EvtchnMessageDescriptor.VERSION, out.get("evtchn_version"));
             assertEquals(2, out.get("doorbell_ports"), "each bound port got its kick and call eventfds");
+            assertEquals(1, out.get("pollfds"), "B's socket, then its call eventfd");
+            assertEquals(-ENOSPC, out.get("pollfds_too_small"));
             assertEquals(1, out.get("notify_without_socket"), "the notification wrote the kick, not the socket");
             assertEquals(1, out.get("call_fired"), "the event arrived on B's call eventfd");
             assertEquals(1, out.get("socket_quiet"), "and not as a message on B's socket");

@@ -130,6 +130,12 @@ static void event_calls(void)
     /* The default: both ports got eventfds, so the notification goes kick, pvring, call, and not the socket. */
     printf("evtchn_version %u\n", a.evtchn_version);
     printf("doorbell_ports %u\n", a.doorbell_count + b.doorbell_count);
+    {
+        struct pollfd fds[1 + PVRING_MAX_DOORBELLS];
+        int n = pvring_evtchn_pollfds(&b, fds, 1 + PVRING_MAX_DOORBELLS);
+        printf("pollfds %d\n", n == 2 && fds[0].fd == b.evtchn_fd && fds[1].fd == b.doorbell[0].call);
+        printf("pollfds_too_small %d\n", pvring_evtchn_pollfds(&b, fds, 1));
+    }
     dummy = a.evtchn_next_id;
     must(&a, pvring_evtchn_notify(&a, pa), "notify");
     printf("notify_without_socket %d\n", a.evtchn_next_id == dummy);
