@@ -64,9 +64,9 @@
 
 /* Ports this client tracks pending events for: a port above it is refused by the bind calls (-ENOSPC). */
 #define PVRING_MAX_PORTS 4096
-/* Watch events held while a xenstore reply is awaited; older ones are dropped past it (watches are hints). */
 /* Ports that get their own kick and call eventfds when bound; ports bound beyond them use the socket. */
 #define PVRING_MAX_DOORBELLS 16
+/* Watch events held while a xenstore reply is awaited; older ones are dropped past it (watches are hints). */
 #define PVRING_WATCH_QUEUE 16
 #define PVRING_WATCH_PATH_MAX 256
 

@@ -111,6 +111,9 @@ class CClientInteropTest
             assertEquals(0, out.get("socket_doorbell_ports"), "the flag and the variable keep the socket path");
             assertEquals(1, out.get("socket_notify_wrote"), "a SEND message on the socket");
             assertEquals(1, out.get("socket_event"));
+            assertEquals(16, out.get("table_full_doorbells"), "PVRING_MAX_DOORBELLS ports got eventfds");
+            assertEquals(1, out.get("table_full_socket_event"), "the 17th port's event came on the socket");
+            assertEquals(15, out.get("table_after_close"), "closing a port frees its doorbells");
 
             assertEquals(1, out.get("last_page_ok"));
             assertEquals(1, out.get("page_outside_null"));

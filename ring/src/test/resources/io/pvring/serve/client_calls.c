@@ -188,6 +188,31 @@ static void socket_doorbell_calls(const char *dir)
     pvring_close(&c);
 }
 
+/* Ports bound past PVRING_MAX_DOORBELLS stay on the socket, and a wait sees both kinds; close frees a slot. */
+static void doorbell_table_full(const char *dir)
+{
+    struct pvring_guest e, f;
+    uint32_t pe[PVRING_MAX_DOORBELLS + 1], pf, pending = 0;
+    unsigned int i;
+    pvring_init(&e);
+    pvring_init(&f);
+    must(&e, pvring_open(&e, dir, a.domid, 0), "open A for a full table");
+    must(&f, pvring_open(&f, dir, b.domid, PVRING_OPEN_SOCKET_DOORBELLS), "open B for a full table");
+    for (i = 0; i <= PVRING_MAX_DOORBELLS; i++)
+    {
+        must(&e, pvring_evtchn_alloc_unbound(&e, (domid_t)f.domid, &pe[i]), "alloc_unbound past the table");
+    }
+    printf("table_full_doorbells %u\n", e.doorbell_count);
+    must(&f, pvring_evtchn_bind_interdomain(&f, (domid_t)e.domid, pe[PVRING_MAX_DOORBELLS], &pf), "bind last");
+    must(&f, pvring_evtchn_notify(&f, pf), "notify the port without doorbells");
+    must(&e, pvring_evtchn_wait(&e, 5000, &pending), "wait on a full table");
+    printf("table_full_socket_event %d\n", pending == pe[PVRING_MAX_DOORBELLS]);
+    must(&e, pvring_evtchn_close(&e, pe[0]), "close a port with doorbells");
+    printf("table_after_close %u\n", e.doorbell_count);
+    pvring_close(&f);
+    pvring_close(&e);
+}
+
 static void grant_calls(void)
 {
     printf("last_page_ok %d\n", pvring_page(&a, a.mem_size / PVRING_PAGE_SIZE - 1) != NULL);
@@ -225,6 +250,7 @@ int main(int argc, char **argv)
     xenbus_calls();
     event_calls();
     socket_doorbell_calls(argv[1]);
+    doorbell_table_full(argv[1]);
     grant_calls();
     pvring_close(&priv);
     pvring_close(&b);
