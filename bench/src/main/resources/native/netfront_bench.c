@@ -202,12 +202,14 @@ static void send_frame(struct vif *v, unsigned int id, unsigned int frame, uint6
     v->tx.req_prod_pvt++;
 }
 
-/* Sleeps until either guest's event socket has something, then takes what it has. */
+/* Sleeps until either guest's events (socket or call eventfds) have something, then takes what they have. */
 static void wait_either(void)
 {
-    struct pollfd fds[2] = {{.fd = a.g.evtchn_fd, .events = POLLIN}, {.fd = b.g.evtchn_fd, .events = POLLIN}};
+    struct pollfd fds[2 * (1 + PVRING_MAX_DOORBELLS)];
     struct vif *vifs[2] = {&a, &b};
-    int i, n = poll(fds, 2, TIMEOUT_MS);
+    int na = pvring_evtchn_pollfds(&a.g, fds, 1 + PVRING_MAX_DOORBELLS);
+    int nb = pvring_evtchn_pollfds(&b.g, fds + na, 1 + PVRING_MAX_DOORBELLS);
+    int i, n = poll(fds, (nfds_t)(na + nb), TIMEOUT_MS);
     if (n == 0)
     {
         fprintf(stderr, "netfront_bench: no event on either guest within %d ms\n", TIMEOUT_MS);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -134,6 +135,12 @@ void pvring_init(struct pvring_guest *g)
 
 void pvring_close(struct pvring_guest *g)
 {
+    unsigned int i;
+    for (i = 0; i < g->doorbell_count; i++)
+    {
+        close(g->doorbell[i].kick);
+        close(g->doorbell[i].call);
+    }
     if (g->evtchn_fd >= 0)
     {
         close(g->evtchn_fd);
@@ -237,6 +244,7 @@ static int evtchn_call(struct pvring_guest *g, uint16_t op, uint32_t port, uint3
 int pvring_evtchn_connect(struct pvring_guest *g, const char *socket_path, uint32_t domid)
 {
     struct pvring_evtchn_msg r;
+    const char *env;
     int rc = connect_unix(g, socket_path, &g->evtchn_fd);
     if (rc != 0)
     {
@@ -251,6 +259,9 @@ int pvring_evtchn_connect(struct pvring_guest *g, const char *socket_path, uint3
     }
     g->domid = domid;
     g->ports_per_domain = (uint32_t)r.value;
+    g->evtchn_version = r.remote_port;
+    env = getenv(PVRING_SOCKET_DOORBELLS_ENV);
+    g->doorbells = g->evtchn_version >= 2 && !(env != NULL && strcmp(env, "1") == 0);
     return 0;
 }
 
@@ -288,6 +299,10 @@ int pvring_open(struct pvring_guest *g, const char *dir, uint32_t domid, unsigne
     if (rc == 0)
     {
         rc = pvring_evtchn_connect(g, ev, domid);
+    }
+    if (rc == 0 && (flags & PVRING_OPEN_SOCKET_DOORBELLS) != 0)
+    {
+        g->doorbells = 0;
     }
     if (rc != 0)
     {
@@ -626,6 +641,58 @@ int pvring_evtchn_set_call(struct pvring_guest *g, uint32_t port, int eventfd)
     return set_doorbell(g, PVRING_EVTCHN_OP_SET_CALL, port, eventfd);
 }
 
+static struct pvring_doorbell *doorbell_of(struct pvring_guest *g, uint32_t port)
+{
+    unsigned int i;
+    for (i = 0; i < g->doorbell_count; i++)
+    {
+        if (g->doorbell[i].port == port)
+        {
+            return &g->doorbell[i];
+        }
+    }
+    return NULL;
+}
+
+/* Gives a newly bound port its kick and call eventfds (see pvring_client.h); beyond the table it stays on the socket. */
+static int add_doorbell(struct pvring_guest *g, uint32_t port)
+{
+    struct pvring_doorbell d = {.port = port, .kick = -1, .call = -1};
+    int rc;
+    if (!g->doorbells || g->doorbell_count == PVRING_MAX_DOORBELLS)
+    {
+        return 0;
+    }
+    d.kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    d.call = d.kick < 0 ? -1 : eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (d.call < 0)
+    {
+        rc = fail(g, -errno, "eventfd for port %u: %s", port, strerror(errno));
+    }
+    else
+    {
+        rc = pvring_evtchn_set_kick(g, port, d.kick);
+        if (rc == 0)
+        {
+            rc = pvring_evtchn_set_call(g, port, d.call);
+        }
+    }
+    if (rc != 0)
+    {
+        if (d.kick >= 0)
+        {
+            close(d.kick);
+        }
+        if (d.call >= 0)
+        {
+            close(d.call);
+        }
+        return rc;
+    }
+    g->doorbell[g->doorbell_count++] = d;
+    return 0;
+}
+
 static int checked_port(struct pvring_guest *g, int rc, const struct pvring_evtchn_msg *r, uint32_t *port)
 {
     if (rc != 0)
@@ -636,6 +703,15 @@ static int checked_port(struct pvring_guest *g, int rc, const struct pvring_evtc
     {
         evtchn_call(g, PVRING_EVTCHN_OP_CLOSE, r->port, 0, 0, 0, &(struct pvring_evtchn_msg){0});
         return fail(g, -ENOSPC, "port %u beyond the %d this client tracks", r->port, PVRING_MAX_PORTS);
+    }
+    rc = add_doorbell(g, r->port);
+    if (rc != 0)
+    {
+        char why[sizeof(g->error)];
+        memcpy(why, g->error, sizeof(why));
+        evtchn_call(g, PVRING_EVTCHN_OP_CLOSE, r->port, 0, 0, 0, &(struct pvring_evtchn_msg){0});
+        memcpy(g->error, why, sizeof(why));
+        return rc;
     }
     *port = r->port;
     return 0;
@@ -670,20 +746,42 @@ int pvring_evtchn_unmask(struct pvring_guest *g, uint32_t port)
 int pvring_evtchn_close(struct pvring_guest *g, uint32_t port)
 {
     struct pvring_evtchn_msg r;
+    struct pvring_doorbell *d;
     int rc = evtchn_call(g, PVRING_EVTCHN_OP_CLOSE, port, 0, 0, 0, &r);
     if (rc == 0 && port < PVRING_MAX_PORTS && (g->pending[port / 64] & (1ull << (port % 64))))
     {
         g->pending[port / 64] &= ~(1ull << (port % 64));
         g->pending_count--;
     }
+    d = rc == 0 ? doorbell_of(g, port) : NULL;
+    if (d != NULL)
+    {
+        /* pvring closed its copies with the port. */
+        close(d->kick);
+        close(d->call);
+        *d = g->doorbell[--g->doorbell_count];
+    }
     return rc;
 }
 
 int pvring_evtchn_notify(struct pvring_guest *g, uint32_t port)
 {
-    struct pvring_evtchn_msg m = {.size = PVRING_EVTCHN_MSG_SIZE, .op = PVRING_EVTCHN_OP_SEND,
-                                  .id = g->evtchn_next_id++, .port = port};
-    int rc = send_all(g->evtchn_fd, &m, sizeof(m));
+    struct pvring_doorbell *d = doorbell_of(g, port);
+    struct pvring_evtchn_msg m = {.size = PVRING_EVTCHN_MSG_SIZE, .op = PVRING_EVTCHN_OP_SEND, .port = port};
+    int rc;
+    if (d != NULL)
+    {
+        uint64_t one = 1;
+        ssize_t n;
+        while ((n = write(d->kick, &one, sizeof(one))) < 0 && errno == EINTR)
+        {
+        }
+        /* EAGAIN: the counter is near its limit, so pvring has a kick it has not read yet. */
+        return n == (ssize_t)sizeof(one) || (n < 0 && errno == EAGAIN) ? 0 :
+            fail(g, -errno, "kick eventfd of port %u: %s", port, strerror(errno));
+    }
+    m.id = g->evtchn_next_id++;
+    rc = send_all(g->evtchn_fd, &m, sizeof(m));
     return rc == 0 ? 0 : fail(g, rc, "event socket write: %s", strerror(-rc));
 }
 
@@ -701,6 +799,61 @@ static uint32_t take_pending(struct pvring_guest *g)
         }
     }
     return 0;
+}
+
+/*
+ * Waits at most timeout_ms for the socket or a call eventfd: readable call eventfds are read (cleared) and their
+ * ports marked pending, a readable socket is read into the buffer. 1 when something came, 0 on timeout.
+ */
+int pvring_evtchn_pollfds(const struct pvring_guest *g, struct pollfd *fds, unsigned int cap)
+{
+    unsigned int i;
+    if (cap < 1 + g->doorbell_count)
+    {
+        return -ENOSPC;
+    }
+    fds[0] = (struct pollfd){.fd = g->evtchn_fd, .events = POLLIN};
+    for (i = 0; i < g->doorbell_count; i++)
+    {
+        fds[1 + i] = (struct pollfd){.fd = g->doorbell[i].call, .events = POLLIN};
+    }
+    return (int)(1 + g->doorbell_count);
+}
+
+static int evtchn_fill_doorbells(struct pvring_guest *g, int timeout_ms)
+{
+    struct pollfd pfd[PVRING_MAX_DOORBELLS + 1];
+    unsigned int i, n = g->doorbell_count;
+    int ready;
+    pvring_evtchn_pollfds(g, pfd, PVRING_MAX_DOORBELLS + 1);
+    while ((ready = poll(pfd, n + 1, timeout_ms)) < 0 && errno == EINTR)
+    {
+    }
+    if (ready < 0)
+    {
+        return fail(g, -errno, "event poll: %s", strerror(errno));
+    }
+    if (ready == 0)
+    {
+        return 0;
+    }
+    for (i = 0; i < n; i++)
+    {
+        uint64_t count;
+        if (pfd[1 + i].revents != 0 && read(g->doorbell[i].call, &count, sizeof(count)) == (ssize_t)sizeof(count))
+        {
+            mark_pending(g, g->doorbell[i].port);
+        }
+    }
+    if (pfd[0].revents != 0)
+    {
+        int rc = evtchn_fill(g, 0);
+        if (rc < 0)
+        {
+            return rc;
+        }
+    }
+    return 1;
 }
 
 int pvring_evtchn_wait(struct pvring_guest *g, int timeout_ms, uint32_t *port)
@@ -723,7 +876,8 @@ int pvring_evtchn_wait(struct pvring_guest *g, int timeout_ms, uint32_t *port)
             *port = take_pending(g);
             return 0;
         }
-        rc = evtchn_fill(g, remaining(deadline));
+        rc = g->doorbell_count > 0 ? evtchn_fill_doorbells(g, remaining(deadline)) :
+            evtchn_fill(g, remaining(deadline));
         if (rc < 0)
         {
             return rc;

@@ -24,6 +24,7 @@
 #define PVRING_CLIENT_H
 
 #include <errno.h> /* the calls return negative errnos */
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,8 +47,8 @@
 #include "pvring_evtchn.h"
 
 #define PVRING_CLIENT_VERSION_MAJOR 1
-#define PVRING_CLIENT_VERSION_MINOR 1
-#define PVRING_CLIENT_VERSION "1.1"
+#define PVRING_CLIENT_VERSION_MINOR 2
+#define PVRING_CLIENT_VERSION "1.2"
 
 /* The file, in serve's directory, that says which client version serve ships: "MAJOR.MINOR\n". */
 #define PVRING_CLIENT_VERSION_FILE "pvring_client.version"
@@ -56,12 +57,26 @@
 
 /* pvring_open flags. */
 #define PVRING_OPEN_PRIVILEGED 1u /* use xenstored.sock and evtchn.sock (dom0's view), not the guest's own */
+/* Notify and wait through socket messages even when serve offers eventfd doorbells (as does the environment
+ * variable PVRING_SOCKET_DOORBELLS=1, read when the event socket connects). */
+#define PVRING_OPEN_SOCKET_DOORBELLS 2u
+#define PVRING_SOCKET_DOORBELLS_ENV "PVRING_SOCKET_DOORBELLS"
 
 /* Ports this client tracks pending events for: a port above it is refused by the bind calls (-ENOSPC). */
 #define PVRING_MAX_PORTS 4096
+/* Ports that get their own kick and call eventfds when bound; ports bound beyond them use the socket. */
+#define PVRING_MAX_DOORBELLS 16
 /* Watch events held while a xenstore reply is awaited; older ones are dropped past it (watches are hints). */
 #define PVRING_WATCH_QUEUE 16
 #define PVRING_WATCH_PATH_MAX 256
+
+/* A port's two eventfds (client 1.2): kick written by pvring_evtchn_notify, call polled by pvring_evtchn_wait. */
+struct pvring_doorbell
+{
+    uint32_t port;
+    int kick;
+    int call;
+};
 
 struct pvring_watch_event
 {
@@ -90,6 +105,10 @@ struct pvring_guest
     unsigned int pending_count;
     uint64_t events_received;
     uint64_t send_failures; /* SENDs answered with an error (a successful SEND has no reply) */
+    uint32_t evtchn_version;  /* the hello reply's PVRING_EVTCHN_VERSION (0 before version 2) */
+    int doorbells;            /* bind calls give ports eventfd doorbells (version >= 2 and not turned off) */
+    unsigned int doorbell_count;
+    struct pvring_doorbell doorbell[PVRING_MAX_DOORBELLS];
 
     /* XenStore on its socket (xs_wire.h). */
     int xs_fd;
@@ -123,7 +142,8 @@ void pvring_init(struct pvring_guest *g);
  */
 int pvring_open(struct pvring_guest *g, const char *dir, uint32_t domid, unsigned int flags);
 
-/* Unmaps and disconnects whatever is open; closing the event socket closes the ports it opened. */
+/* Unmaps and disconnects whatever is open (and the doorbells' eventfds); closing the event socket closes the ports
+ * it opened. */
 void pvring_close(struct pvring_guest *g);
 
 /* 0 when serve's DIR/pvring_client.version is compatible with this client (see Versions above). */
@@ -145,7 +165,16 @@ int pvring_grant(struct pvring_guest *g, grant_ref_t ref, domid_t domid, uint64_
 /* Linux gnttab_end_foreign_access_ref (v1): -EBUSY while the backend has the page mapped or is copying it. */
 int pvring_end_grant(struct pvring_guest *g, grant_ref_t ref);
 
-/* ---- event channels (pvring_evtchn.h over the socket) ---- */
+/* ---- event channels (pvring_evtchn.h over the socket, and eventfd doorbells) ---- */
+
+/*
+ * Doorbells by default (client 1.2). When serve's event protocol is version 2 or later and neither
+ * PVRING_OPEN_SOCKET_DOORBELLS nor PVRING_SOCKET_DOORBELLS=1 turned them off, each bind call (alloc_unbound,
+ * bind_interdomain) gives the new port a kick and a call eventfd (EFD_NONBLOCK | EFD_CLOEXEC) and registers them:
+ * pvring_evtchn_notify then writes the kick eventfd and pvring_evtchn_wait polls the call eventfds together with
+ * the socket (ports without doorbells still get their events there). The first PVRING_MAX_DOORBELLS ports get
+ * them; later ones use the socket. pvring_evtchn_close and pvring_close close the eventfds.
+ */
 
 int pvring_evtchn_alloc_unbound(struct pvring_guest *g, domid_t remote_domid, uint32_t *port);
 int pvring_evtchn_bind_interdomain(struct pvring_guest *g, domid_t remote_domid, uint32_t remote_port,
@@ -163,6 +192,14 @@ int pvring_evtchn_notify(struct pvring_guest *g, uint32_t port);
  * (RING_FINAL_CHECK_FOR_RESPONSES), do not count events, since notifications coalesce.
  */
 int pvring_evtchn_wait(struct pvring_guest *g, int timeout_ms, uint32_t *port);
+
+/*
+ * The descriptors that g's events arrive on, for a program that waits on several handles or in its own event loop:
+ * the event socket first, then each call eventfd, all with POLLIN. Returns how many it filled (at most
+ * 1 + PVRING_MAX_DOORBELLS), -ENOSPC when cap is smaller. When one is readable, take the events with
+ * pvring_evtchn_wait(g, 0, &port) until it returns -ETIMEDOUT. The set changes with each bind and close.
+ */
+int pvring_evtchn_pollfds(const struct pvring_guest *g, struct pollfd *fds, unsigned int cap);
 
 /* ---- xenstore (xs_wire.h on the socket) ---- */
 

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import io.pvring.event.EventChannelTable;
+import io.pvring.event.remote.EvtchnMessageDescriptor;
 import io.pvring.host.Domain;
 import io.pvring.testing.BoundedSpin;
 import io.pvring.testing.CProgram;
@@ -31,6 +32,7 @@ class CClientInteropTest
     private static final int EACCES = 13;
     private static final int EAGAIN = 11;
     private static final int E2BIG = 7;
+    private static final int ENOSPC = 28;
     private static final int ETIMEDOUT = 110;
     private static final int ECONNRESET = 104;
     private static final int GTF_PERMIT_ACCESS = 1;
@@ -91,6 +93,13 @@ class CClientInteropTest
             assertEquals(serve.host().hypervisor().eventChannelTable().maxPorts(), out.get("ports_per_domain"));
             assertEquals(-EINVAL, out.get("bind_again"), "the port is bound already");
             assertEquals(-ETIMEDOUT, out.get("wait_nothing"));
+            assertEquals(EvtchnMessageDescriptor.VERSION, out.get("evtchn_version"));
+            assertEquals(2, out.get("doorbell_ports"), "each bound port got its kick and call eventfds");
+            assertEquals(1, out.get("pollfds"), "B's socket, then its call eventfd");
+            assertEquals(-ENOSPC, out.get("pollfds_too_small"));
+            assertEquals(1, out.get("notify_without_socket"), "the notification wrote the kick, not the socket");
+            assertEquals(1, out.get("call_fired"), "the event arrived on B's call eventfd");
+            assertEquals(1, out.get("socket_quiet"), "and not as a message on B's socket");
             assertEquals(1, out.get("event_on_bound_port"));
             assertEquals(1, out.get("event_back"));
             assertEquals(-ETIMEDOUT, out.get("wait_masked"));
@@ -98,6 +107,13 @@ class CClientInteropTest
             assertEquals(1, out.get("send_failures"));
             assertEquals(-EINVAL, out.get("mask_bad_port"));
             assertEquals(-EINVAL, out.get("close_again"));
+
+            assertEquals(0, out.get("socket_doorbell_ports"), "the flag and the variable keep the socket path");
+            assertEquals(1, out.get("socket_notify_wrote"), "a SEND message on the socket");
+            assertEquals(1, out.get("socket_event"));
+            assertEquals(16, out.get("table_full_doorbells"), "PVRING_MAX_DOORBELLS ports got eventfds");
+            assertEquals(1, out.get("table_full_socket_event"), "the 17th port's event came on the socket");
+            assertEquals(15, out.get("table_after_close"), "closing a port frees its doorbells");
 
             assertEquals(1, out.get("last_page_ok"));
             assertEquals(1, out.get("page_outside_null"));

@@ -6,9 +6,12 @@
  *
  * Guests A and B may write below their own /local/domain/<id>/data (the test makes it so).
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "pvring_client.h"
 
 static struct pvring_guest a, b;
@@ -21,6 +24,19 @@ static void must(struct pvring_guest *g, int rc, const char *what)
         fprintf(stderr, "client_calls: %s: %s (%d)\n", what, g->error, rc);
         exit(1);
     }
+}
+
+/* Nothing (no event, no reply) waits on g's event socket. */
+static int socket_quiet(struct pvring_guest *g)
+{
+    char c;
+    return recv(g->evtchn_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static int readable_within(int fd, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    return poll(&pfd, 1, timeout_ms) == 1;
 }
 
 static void path(char *out, size_t cap, const char *dir, const char *key)
@@ -111,7 +127,20 @@ static void event_calls(void)
     must(&b, pvring_evtchn_bind_interdomain(&b, (domid_t)a.domid, pa, &pb), "bind_interdomain");
     printf("bind_again %d\n", pvring_evtchn_bind_interdomain(&b, (domid_t)a.domid, pa, &dummy));
     printf("wait_nothing %d\n", pvring_evtchn_wait(&b, 0, &pending));
+    /* The default: both ports got eventfds, so the notification goes kick, pvring, call, and not the socket. */
+    printf("evtchn_version %u\n", a.evtchn_version);
+    printf("doorbell_ports %u\n", a.doorbell_count + b.doorbell_count);
+    {
+        struct pollfd fds[1 + PVRING_MAX_DOORBELLS];
+        int n = pvring_evtchn_pollfds(&b, fds, 1 + PVRING_MAX_DOORBELLS);
+        printf("pollfds %d\n", n == 2 && fds[0].fd == b.evtchn_fd && fds[1].fd == b.doorbell[0].call);
+        printf("pollfds_too_small %d\n", pvring_evtchn_pollfds(&b, fds, 1));
+    }
+    dummy = a.evtchn_next_id;
     must(&a, pvring_evtchn_notify(&a, pa), "notify");
+    printf("notify_without_socket %d\n", a.evtchn_next_id == dummy);
+    printf("call_fired %d\n", b.doorbell_count == 1 && readable_within(b.doorbell[0].call, 5000));
+    printf("socket_quiet %d\n", socket_quiet(&b));
     must(&b, pvring_evtchn_wait(&b, 5000, &pending), "wait");
     printf("event_on_bound_port %d\n", pending == pb);
     must(&b, pvring_evtchn_notify(&b, pb), "notify back");
@@ -134,6 +163,54 @@ static void event_calls(void)
 
     must(&b, pvring_evtchn_close(&b, pb), "close");
     printf("close_again %d\n", pvring_evtchn_close(&b, pb));
+}
+
+/* PVRING_OPEN_SOCKET_DOORBELLS (for A) and PVRING_SOCKET_DOORBELLS=1 (for B) keep the socket messages. */
+static void socket_doorbell_calls(const char *dir)
+{
+    struct pvring_guest c, d;
+    uint32_t pc, pd, pending = 0, id;
+    pvring_init(&c);
+    pvring_init(&d);
+    must(&c, pvring_open(&c, dir, a.domid, PVRING_OPEN_SOCKET_DOORBELLS), "open A with socket doorbells");
+    setenv(PVRING_SOCKET_DOORBELLS_ENV, "1", 1);
+    must(&d, pvring_open(&d, dir, b.domid, 0), "open B with PVRING_SOCKET_DOORBELLS=1");
+    unsetenv(PVRING_SOCKET_DOORBELLS_ENV);
+    must(&c, pvring_evtchn_alloc_unbound(&c, (domid_t)d.domid, &pc), "socket alloc_unbound");
+    must(&d, pvring_evtchn_bind_interdomain(&d, (domid_t)c.domid, pc, &pd), "socket bind_interdomain");
+    printf("socket_doorbell_ports %u\n", c.doorbell_count + d.doorbell_count);
+    id = c.evtchn_next_id;
+    must(&c, pvring_evtchn_notify(&c, pc), "socket notify");
+    printf("socket_notify_wrote %d\n", c.evtchn_next_id == id + 1);
+    must(&d, pvring_evtchn_wait(&d, 5000, &pending), "socket wait");
+    printf("socket_event %d\n", pending == pd);
+    pvring_close(&d);
+    pvring_close(&c);
+}
+
+/* Ports bound past PVRING_MAX_DOORBELLS stay on the socket, and a wait sees both kinds; close frees a slot. */
+static void doorbell_table_full(const char *dir)
+{
+    struct pvring_guest e, f;
+    uint32_t pe[PVRING_MAX_DOORBELLS + 1], pf, pending = 0;
+    unsigned int i;
+    pvring_init(&e);
+    pvring_init(&f);
+    must(&e, pvring_open(&e, dir, a.domid, 0), "open A for a full table");
+    must(&f, pvring_open(&f, dir, b.domid, PVRING_OPEN_SOCKET_DOORBELLS), "open B for a full table");
+    for (i = 0; i <= PVRING_MAX_DOORBELLS; i++)
+    {
+        must(&e, pvring_evtchn_alloc_unbound(&e, (domid_t)f.domid, &pe[i]), "alloc_unbound past the table");
+    }
+    printf("table_full_doorbells %u\n", e.doorbell_count);
+    must(&f, pvring_evtchn_bind_interdomain(&f, (domid_t)e.domid, pe[PVRING_MAX_DOORBELLS], &pf), "bind last");
+    must(&f, pvring_evtchn_notify(&f, pf), "notify the port without doorbells");
+    must(&e, pvring_evtchn_wait(&e, 5000, &pending), "wait on a full table");
+    printf("table_full_socket_event %d\n", pending == pe[PVRING_MAX_DOORBELLS]);
+    must(&e, pvring_evtchn_close(&e, pe[0]), "close a port with doorbells");
+    printf("table_after_close %u\n", e.doorbell_count);
+    pvring_close(&f);
+    pvring_close(&e);
 }
 
 static void grant_calls(void)
@@ -172,6 +249,8 @@ int main(int argc, char **argv)
     xenstore_calls();
     xenbus_calls();
     event_calls();
+    socket_doorbell_calls(argv[1]);
+    doorbell_table_full(argv[1]);
     grant_calls();
     pvring_close(&priv);
     pvring_close(&b);

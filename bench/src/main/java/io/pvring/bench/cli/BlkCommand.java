@@ -6,12 +6,15 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
 import io.pvring.bench.blk.FioBaseline;
+import io.pvring.bench.oop.Doorbell;
 import io.pvring.bench.oop.ProcessBlkBench;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
@@ -112,11 +115,26 @@ public final class BlkCommand implements Callable<Integer>
             + " (null store, 4k randread, one queue; default ${DEFAULT-VALUE})")
     private FrontendKind frontend;
 
+    @Option(names = "--doorbell", paramLabel = "eventfd|socket", split = ",",
+        description = "with --frontend process: how the C frontend notifies and waits, through eventfd kick and"
+            + " call doorbells (the client's default) or messages on the event socket; a list (eventfd,socket)"
+            + " measures each in the same run (default eventfd)")
+    private List<Doorbell> doorbells;
+
     @Mixin
     private MeasureOptions measure;
 
     @Mixin
     private GuestsOptions guests;
+
+    private List<Doorbell> doorbells()
+    {
+        if (doorbells != null && frontend != FrontendKind.PROCESS)
+        {
+            throw new ParameterException(spec.commandLine(), "--doorbell goes with --frontend process");
+        }
+        return doorbells == null ? List.of(Doorbell.EVENTFD) : List.copyOf(new LinkedHashSet<>(doorbells));
+    }
 
     @Override
     public Integer call() throws Exception
@@ -136,6 +154,7 @@ public final class BlkCommand implements Callable<Integer>
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         measure.validate(spec);
+        final List<Doorbell> processDoorbells = doorbells();
         if (guests.enabled())
         {
             GuestsRuns.blk(spec, spec.commandLine().getOut(), measure, config, guests.config(spec), baseline);
@@ -188,8 +207,16 @@ public final class BlkCommand implements Callable<Integer>
                 {
                     return false;
                 }
-                records.add(Outputs.bestOf(measure.rounds,
-                    () -> ProcessBlkBench.run(config, measure.duration.toNanos())));
+                for (final Doorbell doorbell : processDoorbells)
+                {
+                    final BenchRecord process = Outputs.bestOf(measure.rounds,
+                        () -> ProcessBlkBench.run(config, doorbell, measure.duration.toNanos()));
+                    records.add(process);
+                    if (process.partial())
+                    {
+                        return false;
+                    }
+                }
                 return true;
             });
             return Main.EXIT_OK;

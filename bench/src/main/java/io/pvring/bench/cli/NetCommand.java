@@ -1,11 +1,14 @@
 package io.pvring.bench.cli;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
+import io.pvring.bench.oop.Doorbell;
 import io.pvring.bench.oop.ProcessNetBench;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
@@ -85,8 +88,23 @@ public final class NetCommand implements Callable<Integer>
             + " (one-slot frames, one queue; default ${DEFAULT-VALUE})")
     private FrontendKind frontend;
 
+    @Option(names = "--doorbell", paramLabel = "eventfd|socket", split = ",",
+        description = "with --frontend process: how the C frontend notifies and waits, through eventfd kick and"
+            + " call doorbells (the client's default) or messages on the event socket; a list (eventfd,socket)"
+            + " measures each in the same run (default eventfd)")
+    private List<Doorbell> doorbells;
+
     @Mixin
     private MeasureOptions measure;
+
+    private List<Doorbell> doorbells()
+    {
+        if (doorbells != null && frontend != FrontendKind.PROCESS)
+        {
+            throw new ParameterException(spec.commandLine(), "--doorbell goes with --frontend process");
+        }
+        return doorbells == null ? List.of(Doorbell.EVENTFD) : List.copyOf(new LinkedHashSet<>(doorbells));
+    }
 
     @Override
     public Integer call() throws Exception
@@ -118,6 +136,7 @@ public final class NetCommand implements Callable<Integer>
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         measure.validate(spec);
+        final List<Doorbell> processDoorbells = doorbells();
         if (frontend == FrontendKind.PROCESS && ProcessNetBench.unsupported(config) != null)
         {
             throw new ParameterException(spec.commandLine(), ProcessNetBench.unsupported(config));
@@ -137,8 +156,16 @@ public final class NetCommand implements Callable<Integer>
                 {
                     return false;
                 }
-                records.add(Outputs.bestOf(measure.rounds,
-                    () -> ProcessNetBench.run(config, measure.duration.toNanos())));
+                for (final Doorbell doorbell : processDoorbells)
+                {
+                    final BenchRecord process = Outputs.bestOf(measure.rounds,
+                        () -> ProcessNetBench.run(config, doorbell, measure.duration.toNanos()));
+                    records.add(process);
+                    if (process.partial())
+                    {
+                        return false;
+                    }
+                }
                 return true;
             });
             return Main.EXIT_OK;

@@ -49,7 +49,7 @@ final class NativeFrontend
         final Path binary = workDir.resolve(name);
         exec(List.of("gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-I" + serveDirectory,
             "-I" + workDir, "-o", binary.toString(), source.toString(),
-            serveDirectory.resolve(CClient.SOURCE).toString()), COMPILE_MILLIS);
+            serveDirectory.resolve(CClient.SOURCE).toString()), Map.of(), COMPILE_MILLIS);
         return new NativeFrontend(binary);
     }
 
@@ -67,13 +67,17 @@ final class NativeFrontend
         return target;
     }
 
-    /** Runs the frontend with {@code args}, killing it after {@code timeoutMillis}; returns its values. */
-    Map<String, Long> run(final List<String> args, final long timeoutMillis) throws IOException, InterruptedException
+    /**
+     * Runs the frontend with {@code args} and {@code doorbell}'s environment, killing it after {@code timeoutMillis};
+     * returns its values.
+     */
+    Map<String, Long> run(final List<String> args, final Doorbell doorbell, final long timeoutMillis)
+        throws IOException, InterruptedException
     {
         final List<String> command = new ArrayList<>();
         command.add(binary.toString());
         command.addAll(args);
-        return parse(exec(command, timeoutMillis));
+        return parse(exec(command, doorbell.environment(), timeoutMillis));
     }
 
     static Map<String, Long> parse(final String output)
@@ -100,14 +104,26 @@ final class NativeFrontend
         return value;
     }
 
-    private static String exec(final List<String> command, final long timeoutMillis)
-        throws IOException, InterruptedException
+    private static String exec(final List<String> command, final Map<String, String> environment,
+        final long timeoutMillis) throws IOException, InterruptedException
     {
         final Path log = Files.createTempFile("pvring-oop-", ".log");
         try
         {
-            final Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+            final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+            environment.forEach((name, value) ->
+            {
+                if (value.isEmpty())
+                {
+                    builder.environment().remove(name);
+                }
+                else
+                {
+                    builder.environment().put(name, value);
+                }
+            });
+            final Process process = builder.start();
             if (!process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS))
             {
                 process.destroyForcibly().waitFor();

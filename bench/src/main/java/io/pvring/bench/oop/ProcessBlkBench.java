@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
+import io.pvring.bench.report.Records;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Environment;
 import io.pvring.bench.run.LatencySummary;
@@ -53,7 +54,7 @@ public final class ProcessBlkBench
         return null;
     }
 
-    public static BenchRecord run(final BlkBenchConfig config, final long durationNanos)
+    public static BenchRecord run(final BlkBenchConfig config, final Doorbell doorbell, final long durationNanos)
         throws IOException, InterruptedException
     {
         final String unsupported = unsupported(config);
@@ -77,18 +78,19 @@ public final class ProcessBlkBench
                 Integer.toString(guest.domid()), DEVID, Integer.toString(config.queueDepth()),
                 config.poll() ? "1" : "0", config.persistent() ? "1" : "0", Long.toString(warmupMillis),
                 Long.toString(durationMillis), Long.toString(config.sizeBytes() / BlkBenchConfig.SECTOR),
-                Long.toString(System.nanoTime())), warmupMillis + durationMillis + EXTRA_MILLIS);
-            return record(config, values);
+                Long.toString(System.nanoTime())), doorbell, warmupMillis + durationMillis + EXTRA_MILLIS);
+            return record(config, doorbell, values);
         }
     }
 
-    static BenchRecord record(final BlkBenchConfig config, final Map<String, Long> values)
+    static BenchRecord record(final BlkBenchConfig config, final Doorbell doorbell, final Map<String, Long> values)
     {
         final long ops = NativeFrontend.require(values, "ops");
         final double seconds = NativeFrontend.require(values, "measured_ns") / 1e9;
         final double iops = seconds > 0 ? ops / seconds : 0;
         final Map<String, Object> params = io.pvring.bench.blk.BlkBench.params(config);
         params.put("impl", IMPL);
+        params.put(Records.DOORBELL, doorbell.label());
         return new BenchRecord("blk", params, iops, iops * config.blockSize(), ops, seconds, latency(values),
             NativeFrontend.require(values, "notify_sent"), NativeFrontend.require(values, "notify_suppressed"),
             NativeFrontend.require(values, "partial") != 0, Environment.current());

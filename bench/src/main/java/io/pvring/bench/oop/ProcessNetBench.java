@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
+import io.pvring.bench.report.Records;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Environment;
 import io.pvring.bench.run.Measurement;
@@ -49,7 +50,7 @@ public final class ProcessNetBench
         return null;
     }
 
-    public static BenchRecord run(final NetBenchConfig config, final long durationNanos)
+    public static BenchRecord run(final NetBenchConfig config, final Doorbell doorbell, final long durationNanos)
         throws IOException, InterruptedException
     {
         final String unsupported = unsupported(config);
@@ -70,8 +71,8 @@ public final class ProcessNetBench
             final Map<String, Long> values = netfronts.run(List.of(dir.path().toString(),
                 Integer.toString(a.domid()), Integer.toString(b.domid()), DEVID, config.poll() ? "1" : "0",
                 Integer.toString(config.frameBytes()), Long.toString(warmupMillis), Long.toString(durationMillis)),
-                warmupMillis + durationMillis + EXTRA_MILLIS);
-            return record(config, values);
+                doorbell, warmupMillis + durationMillis + EXTRA_MILLIS);
+            return record(config, doorbell, values);
         }
     }
 
@@ -83,13 +84,14 @@ public final class ProcessNetBench
         return guest;
     }
 
-    static BenchRecord record(final NetBenchConfig config, final Map<String, Long> values)
+    static BenchRecord record(final NetBenchConfig config, final Doorbell doorbell, final Map<String, Long> values)
     {
         final long ops = NativeFrontend.require(values, "ops");
         final double seconds = NativeFrontend.require(values, "measured_ns") / 1e9;
         final double pps = seconds > 0 ? ops / seconds : 0;
         final Map<String, Object> params = NetBench.params(config);
         params.put("impl", ProcessBlkBench.IMPL);
+        params.put(Records.DOORBELL, doorbell.label());
         return new BenchRecord("net", params, pps, pps * config.frameBytes(), ops, seconds,
             ProcessBlkBench.latency(values), NativeFrontend.require(values, "notify_sent"),
             NativeFrontend.require(values, "notify_suppressed"), NativeFrontend.require(values, "partial") != 0,

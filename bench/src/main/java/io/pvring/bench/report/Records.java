@@ -10,6 +10,8 @@ public final class Records
 {
     /** Parameters that name the implementation, not the workload: runs differing only here are compared. */
     public static final String IMPL = "impl";
+    /** The out-of-process frontends' setting (eventfd or socket), absent from in-process records. */
+    public static final String DOORBELL = "doorbell";
 
     private Records()
     {
@@ -89,14 +91,17 @@ public final class Records
         return "rate".equals(entry.getKey()) && entry.getValue() instanceof Number n && n.doubleValue() == 0;
     }
 
-    /** The record with the same benchmark and settings but implementation {@code impl}, or null. */
+    /**
+     * The record with the same benchmark and settings but implementation {@code impl}, or null. The
+     * out-of-process frontends' {@code doorbell} is not compared: the in-process run it stands beside has none.
+     */
     public static Map<String, Object> sibling(
         final List<Map<String, Object>> records, final Map<String, Object> record, final String impl)
     {
         for (final Map<String, Object> other : records)
         {
             if (impl.equals(impl(other)) && benchmark(other).equals(benchmark(record))
-                && Objects.equals(settings(other), settings(record)))
+                && Objects.equals(settings(other, DOORBELL), settings(record, DOORBELL)))
             {
                 return other;
             }

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code --frontend process} for a fraction of a second: the C frontend on the shipped client, compiled at run
  * time, runs against an in-JVM serve host, and its record stands beside the in-process one (same settings) in the
- * JSON and the table, with the ratio. No speed is asserted; only that I/O happened and the fields are there.
+ * JSON and the table, with the ratio; once with each {@code --doorbell} (eventfd, socket). No speed is asserted;
+ * only that I/O happened and the fields are there.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ProcessFrontendSmokeTest
@@ -39,13 +40,23 @@ class ProcessFrontendSmokeTest
         final Path json = dir.resolve("blk.json");
         // notify: two spinning sides may starve each other when other jobs hold both CPUs.
         final CliRunner run = CliRunner.run("bench", "blk", "--frontend", "process", "--qd", "4", "--wait",
-            "notify", "--duration", "150ms", "--json", json.toString());
+            "notify", "--doorbell", "eventfd,socket", "--duration", "150ms", "--json", json.toString());
 
         assertEquals(0, run.exitCode, run.toString());
         final List<Map<String, Object>> records = validRecords(json);
-        assertEquals(List.of("pvring", "pvring-process"), records.stream().map(Records::impl).toList());
-        assertEquals(Records.settings(records.get(0)), Records.settings(records.get(1)), "the same job");
-        final Map<String, Object> process = records.get(1);
+        assertEquals(List.of("pvring", "pvring-process", "pvring-process"),
+            records.stream().map(Records::impl).toList());
+        assertEquals(List.of("eventfd", "socket"), doorbells(records));
+        for (final Map<String, Object> process : records.subList(1, 3))
+        {
+            assertBlkProcessRecord(records.get(0), process);
+        }
+        assertTrue(run.out.contains("x in-process"), run.out);
+    }
+
+    private static void assertBlkProcessRecord(final Map<String, Object> inProcess, final Map<String, Object> process)
+    {
+        assertEquals(Records.settings(inProcess), Records.settings(process, Records.DOORBELL), "the same job");
         assertEquals("blk", Records.benchmark(process));
         assertTrue(Records.number(process, "ops") > 0, process.toString());
         assertTrue(Records.number(process, "ops_per_sec") > 0, process.toString());
@@ -57,7 +68,11 @@ class ProcessFrontendSmokeTest
         assertTrue(Records.notifications(process, "sent") > 0, "a sleeping backend needs notifications: " + process);
         assertEquals(4.0, Records.param(process, "qd"));
         assertEquals("notify", Records.params(process).get("wait"));
-        assertTrue(run.out.contains("x in-process"), run.out);
+    }
+
+    private static List<Object> doorbells(final List<Map<String, Object>> records)
+    {
+        return records.stream().skip(1).map(record -> Records.params(record).get(Records.DOORBELL)).toList();
     }
 
     @Test
@@ -74,13 +89,23 @@ class ProcessFrontendSmokeTest
         requireNativeToolchain();
         final Path json = dir.resolve("net.json");
         final CliRunner run = CliRunner.run("bench", "net", "--frontend", "process", "--wait", "notify",
-            "--duration", "150ms", "--json", json.toString());
+            "--doorbell", "eventfd,socket", "--duration", "150ms", "--json", json.toString());
 
         assertEquals(0, run.exitCode, run.toString());
         final List<Map<String, Object>> records = validRecords(json);
-        assertEquals(List.of("pvring", "pvring-process"), records.stream().map(Records::impl).toList());
-        assertEquals(Records.settings(records.get(0)), Records.settings(records.get(1)), "the same job");
-        final Map<String, Object> process = records.get(1);
+        assertEquals(List.of("pvring", "pvring-process", "pvring-process"),
+            records.stream().map(Records::impl).toList());
+        assertEquals(List.of("eventfd", "socket"), doorbells(records));
+        for (final Map<String, Object> process : records.subList(1, 3))
+        {
+            assertNetProcessRecord(records.get(0), process);
+        }
+        assertTrue(run.out.contains("x in-process"), run.out);
+    }
+
+    private static void assertNetProcessRecord(final Map<String, Object> inProcess, final Map<String, Object> process)
+    {
+        assertEquals(Records.settings(inProcess), Records.settings(process, Records.DOORBELL), "the same job");
         assertEquals("net", Records.benchmark(process));
         assertTrue(Records.number(process, "ops") > 0, "guest B received frames: " + process);
         assertTrue(Records.number(process, "ops_per_sec") > 0, process.toString());
@@ -89,7 +114,14 @@ class ProcessFrontendSmokeTest
         assertTrue(Records.latency(process, "p50") > 0, process.toString());
         assertTrue(Records.latency(process, "p50") <= Records.latency(process, "max"), process.toString());
         assertEquals(64.0, Records.param(process, "frame"));
-        assertTrue(run.out.contains("x in-process"), run.out);
+    }
+
+    @Test
+    void doorbellGoesWithTheProcessFrontendOnly()
+    {
+        final CliRunner run = CliRunner.run("bench", "net", "--doorbell", "socket");
+        assertEquals(Main.EXIT_USAGE, run.exitCode, run.toString());
+        assertTrue(run.err.contains("--doorbell goes with --frontend process"), run.toString());
     }
 
     @Test
