@@ -4,8 +4,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.DiskSpec;
@@ -23,6 +21,7 @@ import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusPaths;
 import io.pvring.xenbus.XenbusState;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +30,6 @@ import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_ERROR;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A vbd on a remote NBD disk whose server is killed with I/O in flight, through xenbus on the host's runners: the
@@ -40,24 +38,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class NbdDeviceFailureTest
 {
-    private static final long BOUND_NS = 30_000_000_000L;
     private static final String DEVID = "51712";
 
     @TempDir
     Path dir;
-
-    private static void await(final BooleanSupplier condition, final Supplier<String> what)
-    {
-        final long deadline = System.nanoTime() + BOUND_NS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                fail("timed out after 30 s waiting for " + what.get());
-            }
-            Thread.yield();
-        }
-    }
 
     private static BlockStore open(final String type, final String params, final boolean readOnly, final int sector)
     {
@@ -76,7 +60,7 @@ class NbdDeviceFailureTest
     {
         final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.defaults(), 4096);
         host.attachFrontend(guest, "vbd", DEVID, blkfront);
-        await(blkfront::isConnected, () -> guest + "'s blkfront to connect");
+        BoundedSpin.until(blkfront::isConnected, () -> guest + "'s blkfront to connect");
         return blkfront;
     }
 
@@ -86,7 +70,7 @@ class NbdDeviceFailureTest
         final int[] status = new int[expected];
         final int[] count = new int[1];
         queue.push();
-        await(() ->
+        BoundedSpin.until(() ->
         {
             queue.poll((cookie, op, result) ->
             {
@@ -125,7 +109,7 @@ class NbdDeviceFailureTest
             }
             assertTrue(remoteQueue.flush(8));
             remoteQueue.push();
-            await(() -> remoteBack.rings().get(0).counters().requests.get() == 9,
+            BoundedSpin.until(() -> remoteBack.rings().get(0).counters().requests.get() == 9,
                 () -> "blkback to take the 9 requests (writes delayed 5 s by the server)");
             server.process().kill();
             final int[] inFlight = answers(remoteQueue, 9, "the requests in flight when the server died");
@@ -134,7 +118,7 @@ class NbdDeviceFailureTest
                 assertEquals(BLKIF_RSP_ERROR, inFlight[c], "request " + c + " in flight");
             }
             final String errorPath = XenbusPaths.errorPath(0, remoteSpec.backendPath()) + "/error";
-            await(() -> host.xenStore().connect(0).readOrNull(errorPath) != null, () -> "the error node");
+            BoundedSpin.until(() -> host.xenStore().connect(0).readOrNull(errorPath) != null, () -> "the error node");
             final String error = host.xenStore().connect(0).readOrNull(errorPath);
             assertTrue(error.startsWith("5 disk " + server.uri()) && error.contains(" failed: "), error);
             assertEquals(XenbusState.CONNECTED, host.toolstack().backendState(remoteSpec),

@@ -2,8 +2,6 @@ package io.pvring.blkback;
 
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import io.pvring.blkback.qos.ThrottleBucket;
 import io.pvring.blkback.qos.ThrottleLimits;
@@ -19,6 +17,7 @@ import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusPaths;
 import io.pvring.xenbus.XenbusState;
 import io.pvring.xenstore.XsConnection;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -37,19 +36,6 @@ class QosDevicesTest
     private static final long BOUND_NS = 30_000_000_000L;
     private static final String DEVID = "51712";
 
-    private static void await(final BooleanSupplier condition, final Supplier<String> what)
-    {
-        final long deadline = System.nanoTime() + BOUND_NS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                fail("timed out after 30 s waiting for " + what.get());
-            }
-            Thread.yield();
-        }
-    }
-
     private static XenbusDeviceSpec vbd(final Domain guest, final Map<String, String> qos)
     {
         final Map<String, String> backend = new HashMap<>(qos);
@@ -64,7 +50,7 @@ class QosDevicesTest
     {
         final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.defaults(), 4096);
         host.attachFrontend(guest, "vbd", DEVID, blkfront);
-        await(blkfront::isConnected, () -> guest + "'s blkfront to connect");
+        BoundedSpin.until(blkfront::isConnected, () -> guest + "'s blkfront to connect");
         return blkfront;
     }
 
@@ -96,13 +82,13 @@ class QosDevicesTest
             host.addDevice(spec);
             final BlkFrontDriver front = attach(host, guest);
             final BlkBackDriver.Device device = device(driver, guest);
-            await(() -> device.back() != null, () -> "the device to connect");
+            BoundedSpin.until(() -> device.back() != null, () -> "the device to connect");
             assertEquals(1000, device.back().throttleLimits().avg(ThrottleBucket.IOPS_TOTAL), "the probe's key");
 
             final XsConnection toolstack = host.xenStore().connect(0);
             final String key = spec.backendPath() + "/qos-iops-total";
             toolstack.write(key, "5");
-            await(() -> device.back().throttleLimits().avg(ThrottleBucket.IOPS_TOTAL) == 5,
+            BoundedSpin.until(() -> device.back().throttleLimits().avg(ThrottleBucket.IOPS_TOTAL) == 5,
                 () -> "the new limit to reach the connected device: " + device.back().throttleLimits());
             // Five per second, half an operation at once: the second of three writes is held, and counted.
             final BlkFrontQueue queue = front.front().queue(0);
@@ -113,7 +99,7 @@ class QosDevicesTest
             }
             queue.push();
             final int[] answered = new int[1];
-            await(() ->
+            BoundedSpin.until(() ->
             {
                 queue.poll((cookie, op, status) -> answered[0] += status == BLKIF_RSP_OKAY ? 1 : 1000);
                 return answered[0] == 3;
@@ -121,18 +107,20 @@ class QosDevicesTest
             assertTrue(device.back().rings().get(0).throttledRequests() >= 1, "the new limit held writes back");
 
             toolstack.write(key, "lots");
-            await(() -> errorNode(host, spec) != null, () -> "the error node");
+            BoundedSpin.until(() -> errorNode(host, spec) != null, () -> "the error node");
             assertEquals("22 qos-iops-total='lots' is not a number within [0, 1000000000000000]; the limits stay " +
                 "iops-total=5", errorNode(host, spec));
             toolstack.write(key, "7");
-            await(() -> device.back().throttleLimits().avg(ThrottleBucket.IOPS_TOTAL) == 7,
+            BoundedSpin.until(() -> device.back().throttleLimits().avg(ThrottleBucket.IOPS_TOTAL) == 7,
                 () -> "a good value again to take effect");
             toolstack.write(spec.backendPath() + "/qos-iops-read", "3");
-            await(() -> errorNode(host, spec).contains("qos-iops-read"), () -> "the error node to name iops-read");
+            BoundedSpin.until(() -> errorNode(host, spec).contains("qos-iops-read"),
+                () -> "the error node to name iops-read");
             assertEquals("22 qos-iops-read and qos-iops-total cannot be used at the same time (a total limit or " +
                 "limits by direction); the limits stay iops-total=7", errorNode(host, spec));
             toolstack.write(spec.backendPath() + "/qos-latency", "1");
-            await(() -> errorNode(host, spec).contains("qos-latency"), () -> "the error node to name qos-latency");
+            BoundedSpin.until(() -> errorNode(host, spec).contains("qos-latency"),
+                () -> "the error node to name qos-latency");
             assertTrue(errorNode(host, spec).startsWith("22 qos-latency is not a limit: qos- keys are bps-total, "),
                 errorNode(host, spec));
             assertEquals(7, device.back().throttleLimits().avg(ThrottleBucket.IOPS_TOTAL), "bad keys change nothing");
@@ -141,7 +129,8 @@ class QosDevicesTest
             toolstack.rm(spec.backendPath() + "/qos-latency");
             toolstack.rm(spec.backendPath() + "/qos-iops-read");
             toolstack.rm(key);
-            await(() -> ThrottleLimits.NONE.equals(device.back().throttleLimits()), () -> "the keys gone: no limit");
+            BoundedSpin.until(() -> ThrottleLimits.NONE.equals(device.back().throttleLimits()),
+                () -> "the keys gone: no limit");
         }
     }
 
@@ -154,7 +143,7 @@ class QosDevicesTest
             final Domain guest = host.createDomain("guest", 64L << 20);
             final XenbusDeviceSpec spec = vbd(guest, Map.of("qos-bps-total-max", "4096"));
             host.addDevice(spec);
-            await(() -> errorNode(host, spec) != null, () -> "the error node");
+            BoundedSpin.until(() -> errorNode(host, spec) != null, () -> "the error node");
             assertTrue(errorNode(host, spec).contains("qos-bps-total-max=4096 needs qos-bps-total set as well in " +
                 spec.backendPath()), errorNode(host, spec));
             assertTrue(driver.devices().isEmpty(), "no device");

@@ -3,8 +3,6 @@ package io.pvring.blkback;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import io.pvring.blkback.store.BlockIo;
 import io.pvring.blkback.store.BlockStore;
@@ -22,6 +20,7 @@ import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusPaths;
 import io.pvring.xenbus.XenbusState;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +28,6 @@ import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Many devices on a few shared runner threads (the {@link Host}'s pool): a device whose ring agent fails is closed
@@ -38,23 +36,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class RunnerPoolDevicesTest
 {
-    private static final long BOUND_NS = 30_000_000_000L;
     private static final String DEVID = "51712";
     /** Store type whose every submission throws: a store bug, the one way a ring agent fails. */
     private static final String BROKEN = "broken";
-
-    private static void await(final BooleanSupplier condition, final Supplier<String> what)
-    {
-        final long deadline = System.nanoTime() + BOUND_NS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                fail("timed out after 30 s waiting for " + what.get());
-            }
-            Thread.yield();
-        }
-    }
 
     private static BlockStore open(final String type, final String params, final boolean readOnly, final int sector)
     {
@@ -77,14 +61,14 @@ class RunnerPoolDevicesTest
         final List<Integer> statuses = new ArrayList<>();
         assertTrue(queue.write(8, 8, data, 0, 1));
         queue.push();
-        await(() ->
+        BoundedSpin.until(() ->
         {
             queue.poll((cookie, op, status) -> statuses.add(status));
             return statuses.size() == 1;
         }, () -> "the write's answer");
         assertTrue(queue.read(8, 8, back, 0, 2));
         queue.push();
-        await(() ->
+        BoundedSpin.until(() ->
         {
             queue.poll((cookie, op, status) -> statuses.add(status));
             return statuses.size() == 2;
@@ -97,7 +81,7 @@ class RunnerPoolDevicesTest
     {
         final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.defaults(), 4096);
         host.attachFrontend(guest, "vbd", DEVID, blkfront);
-        await(blkfront::isConnected, () -> guest + "'s blkfront to connect");
+        BoundedSpin.until(blkfront::isConnected, () -> guest + "'s blkfront to connect");
         return blkfront;
     }
 
@@ -123,7 +107,7 @@ class RunnerPoolDevicesTest
             assertTrue(badQueue.write(0, 8, TestData.pattern(4096, 1), 0, 1));
             badQueue.push();
             // Closing, and Closed as soon as the frontend follows: either state says the device was closed.
-            await(() -> host.toolstack().backendState(badSpec) != XenbusState.CONNECTED,
+            BoundedSpin.until(() -> host.toolstack().backendState(badSpec) != XenbusState.CONNECTED,
                 () -> "the failed device to close, backend " + host.toolstack().backendState(badSpec) + ", " +
                 runner);
             assertEquals(1, runner.errors(), "the runner counted the failure");
@@ -158,7 +142,7 @@ class RunnerPoolDevicesTest
             final List<AgentHandle> handles = new ArrayList<>();
             for (final BlkBackDriver.Device device : driver.devices())
             {
-                await(() -> null != device.back() && device.back().handles().size() == 1,
+                BoundedSpin.until(() -> null != device.back() && device.back().handles().size() == 1,
                     () -> device.xenbus() + " to run its ring");
                 handles.addAll(device.back().handles());
             }
@@ -167,7 +151,8 @@ class RunnerPoolDevicesTest
             final Runner second = host.runners().runner(1);
             assertEquals(devices / 2, first.load(), "the pool spreads the rings");
             assertEquals(devices / 2, second.load(), "the pool spreads the rings");
-            await(() -> handles.stream().allMatch(AgentHandle::isAsleep) && first.isParked() && second.isParked(),
+            BoundedSpin.until(
+                () -> handles.stream().allMatch(AgentHandle::isAsleep) && first.isParked() && second.isParked(),
                 () -> "every ring to sleep and both runners to park: " + handles + " " + first + " " + second);
 
             // Device 0 works; its runner makes passes for it, the other runner and the other 15 rings stay asleep.

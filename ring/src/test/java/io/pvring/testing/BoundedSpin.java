@@ -1,6 +1,7 @@
 package io.pvring.testing;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 import org.junit.jupiter.api.Assertions;
@@ -48,5 +49,18 @@ public final class BoundedSpin
             Assertions.fail("after " + seconds + " s, still waiting: " + waitingFor.get());
         }
         Thread.onSpinWait();
+    }
+
+    /**
+     * Waits at most {@link #DEFAULT_SECONDS} until {@code condition} holds (other threads make it true), failing
+     * with {@code waitingFor}.
+     */
+    public static void until(final BooleanSupplier condition, final Supplier<String> waitingFor)
+    {
+        final BoundedSpin spin = upTo(waitingFor);
+        while (!condition.getAsBoolean())
+        {
+            spin.pause();
+        }
     }
 }

@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import io.pvring.bench.report.Json;
 import io.pvring.blkback.BlkBackConfig;
@@ -24,6 +22,7 @@ import io.pvring.stats.IoStats;
 import io.pvring.stats.StatsReader;
 import io.pvring.stats.TraceClient;
 import io.pvring.xenbus.XenbusDeviceSpec;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -33,7 +32,6 @@ import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_ERROR;
 import static io.pvring.blkif.BlkifDescriptor.BLKIF_RSP_OKAY;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * What {@code pvring stat} and {@code pvring trace} show of a real blkback device is what a known workload did: a
@@ -42,7 +40,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class StatBlkWorkloadTest
 {
-    private static final long BOUND_NS = TimeUnit.SECONDS.toNanos(30);
     private static final String DEVID = "51712";
     private static final long DISK_BYTES = 4L << 20;
     private static final int READS = 5;
@@ -68,7 +65,7 @@ class StatBlkWorkloadTest
                 Map.of("virtual-device", DEVID, "device-type", "disk")));
             final BlkFrontDriver blkfront = new BlkFrontDriver(BlkFrontConfig.defaults(), 4096);
             host.attachFrontend(guest, "vbd", DEVID, blkfront);
-            await(blkfront::isConnected, () -> "the blkfront to connect");
+            BoundedSpin.until(blkfront::isConnected, () -> "the blkfront to connect");
             return new Rig(stats, host, guest, blkfront.front().queue(0));
         }
 
@@ -82,19 +79,6 @@ class StatBlkWorkloadTest
         {
             host.close();
             stats.close();
-        }
-    }
-
-    private static void await(final BooleanSupplier condition, final Supplier<String> what)
-    {
-        final long deadline = System.nanoTime() + BOUND_NS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                fail("timed out after 30 s waiting for " + what.get());
-            }
-            Thread.yield();
         }
     }
 
@@ -129,7 +113,7 @@ class StatBlkWorkloadTest
     {
         final int expected = statuses.size() + 1;
         queue.push();
-        await(() ->
+        BoundedSpin.until(() ->
         {
             queue.poll((cookie, op, status) -> statuses.add(status));
             return statuses.size() == expected;

@@ -1,8 +1,6 @@
 package io.pvring.netback.xenbus;
 
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
@@ -21,6 +19,7 @@ import io.pvring.xenbus.XenbusDeviceSpec;
 import io.pvring.xenbus.XenbusPaths;
 import io.pvring.xenbus.XenbusState;
 import io.pvring.xenstore.XsConnection;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -39,7 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ErrorBoundaryTest
 {
-    private static final long WAIT_NANOS = 20_000_000_000L;
     private static final long MAC_A = 0x00_16_3e_00_00_01L;
     private static final long MAC_B = 0x00_16_3e_00_00_02L;
     private static final long MAC_C = 0x00_16_3e_00_00_03L;
@@ -83,15 +81,15 @@ class ErrorBoundaryTest
 
             final XsConnection dom0 = host.xenStore().connect(0);
             final String errorNode = XenbusPaths.errorPath(0, a.spec.backendPath()) + "/error";
-            await(() -> dom0.readOrNull(errorNode) != null, () -> "no error node at " + errorNode);
+            BoundedSpin.until(() -> dom0.readOrNull(errorNode) != null, () -> "no error node at " + errorNode);
             assertEquals("5 vif" + a.domain.domid()
                 + ".0-q0: internal error: java.lang.IllegalStateException: uplink bug",
                 dom0.readOrNull(errorNode));
             // xenbus_dev_fatal writes the node, then switches to Closing (the frontend then closes it down)
-            await(() -> host.toolstack().backendState(a.spec) == XenbusState.CLOSING
+            BoundedSpin.until(() -> host.toolstack().backendState(a.spec) == XenbusState.CLOSING
                 || host.toolstack().backendState(a.spec) == XenbusState.CLOSED,
                 () -> "a's backend went Closing: " + host.toolstack().backendState(a.spec));
-            await(() -> !a.driver.isBackendConnected(), () -> "a's frontend saw its backend close");
+            BoundedSpin.until(() -> !a.driver.isBackendConnected(), () -> "a's frontend saw its backend close");
             assertEquals(1, netback.errors().errors(), "the runner counted the failure once");
             assertEquals(1, host.runners().runner(0).errors(), "the runner took the failed queue off");
 
@@ -102,7 +100,7 @@ class ErrorBoundaryTest
             for (int i = 0; i < 50; i++)
             {
                 send(b.front, frame, MAC_C, MAC_B);
-                await(() ->
+                BoundedSpin.until(() ->
                 {
                     c.front.receive((buf, o, l, f, t, s) ->
                     {
@@ -138,7 +136,7 @@ class ErrorBoundaryTest
         host.addDevice(spec);
         final NetFrontDriver driver = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
         host.attachFrontend(domain, "vif", "0", driver);
-        await(driver::isBackendConnected, () -> name + "'s vif connected");
+        BoundedSpin.until(driver::isBackendConnected, () -> name + "'s vif connected");
         return new Guest(domain, spec, driver, driver.netFront());
     }
 
@@ -151,16 +149,4 @@ class ErrorBoundaryTest
         front.flush();
     }
 
-    private static void await(final BooleanSupplier condition, final Supplier<String> what)
-    {
-        final long deadline = System.nanoTime() + WAIT_NANOS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() > deadline)
-            {
-                throw new AssertionError("timed out after 20 s: " + what.get());
-            }
-            Thread.yield();
-        }
-    }
 }

@@ -5,8 +5,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
@@ -25,6 +23,7 @@ import io.pvring.runner.RunnerPool;
 import io.pvring.runner.RunnerPoolConfig;
 import io.pvring.serve.ServeHost;
 import io.pvring.xenbus.XenbusDeviceSpec;
+import io.pvring.testing.BoundedSpin;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -46,7 +45,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class IdleVifsParkTest
 {
-    private static final long WAIT_NANOS = 20_000_000_000L;
     private static final int VIFS = 4;
 
     @ParameterizedTest
@@ -64,9 +62,9 @@ class IdleVifsParkTest
             {
                 final AgentHandle h = vif.agent(0).handle();
                 assertEquals(mode, h.mode(), "the driver's default wait mode");
-                await(() -> h.isAsleep() && h.sleeps() > 0, () -> "an idle queue sleeps: " + h);
+                BoundedSpin.until(() -> h.isAsleep() && h.sleeps() > 0, () -> "an idle queue sleeps: " + h);
             }
-            await(() -> pool.runner(0).isParked() && pool.runner(1).isParked(),
+            BoundedSpin.until(() -> pool.runner(0).isParked() && pool.runner(1).isParked(),
                 () -> "both runners park with only sleeping queues: " + pool);
             final long[] parks = {pool.runner(0).parks(), pool.runner(1).parks()};
             assertTrue(parks[0] > 0 && parks[1] > 0, "each runner parked: " + pool);
@@ -89,7 +87,7 @@ class IdleVifsParkTest
         {
             final NetBackVif[] vifs = connect(serve.host(), netback, VIFS, null, new ArrayList<>());
             final RunnerPool pool = serve.host().runners();
-            await(() -> pool.runner(0).isParked() && pool.runner(1).isParked(),
+            BoundedSpin.until(() -> pool.runner(0).isParked() && pool.runner(1).isParked(),
                 () -> "both runners of the idle serve park: " + pool);
             final long parks = pool.runner(0).parks() + pool.runner(1).parks();
             for (final NetBackVif vif : vifs)
@@ -119,9 +117,10 @@ class IdleVifsParkTest
             {
                 final AgentHandle h = vif.agent(0).handle();
                 assertEquals(WaitMode.ADAPTIVE, h.mode(), "wait-mode=adaptive overrides the driver's poll");
-                await(() -> h.sleeps() > 0 && h.isAsleep(), () -> "the adaptive queue sleeps when idle: " + h);
+                BoundedSpin.until(() -> h.sleeps() > 0 && h.isAsleep(),
+                    () -> "the adaptive queue sleeps when idle: " + h);
             }
-            await(() -> host.runners().runner(0).isParked(), () -> "the runner parks: " + host.runners());
+            BoundedSpin.until(() -> host.runners().runner(0).isParked(), () -> "the runner parks: " + host.runners());
             // the runner's figures reach the published counters when the queue next arms: wake every queue once
             final UnsafeBuffer frame = new UnsafeBuffer(new byte[128]);
             final int length = TestFrames.udp(frame, false, 32);
@@ -139,7 +138,7 @@ class IdleVifsParkTest
     private static VifCounters published(final NetBackVif vif)
     {
         final VifCounters[] found = new VifCounters[1];
-        await(() ->
+        BoundedSpin.until(() ->
         {
             found[0] = vif.counters(0);
             return found[0] != null && found[0].sleeps() > 0 && found[0].wakeups() > 0;
@@ -160,27 +159,16 @@ class IdleVifsParkTest
             final NetFrontDriver front = new NetFrontDriver(NetFrontConfig.builder().firstGfn(0x100).build());
             host.attachFrontend(guest, "vif", "0", front);
             fronts.add(front);
-            await(front::isBackendConnected, () -> "vif " + mac + " connected");
+            BoundedSpin.until(front::isBackendConnected, () -> "vif " + mac + " connected");
         }
-        await(() -> netback.vifs().size() == count, () -> "netback has " + count + " vifs: " + netback.vifs());
+        BoundedSpin.until(() -> netback.vifs().size() == count,
+            () -> "netback has " + count + " vifs: " + netback.vifs());
         final NetBackVif[] vifs = netback.vifs().toArray(new NetBackVif[0]);
         for (final NetBackVif vif : vifs)
         {
-            await(() -> vif.agent(0).handle() != null, () -> vif.name() + " on its runner");
+            BoundedSpin.until(() -> vif.agent(0).handle() != null, () -> vif.name() + " on its runner");
         }
         return vifs;
     }
 
-    private static void await(final BooleanSupplier condition, final Supplier<String> what)
-    {
-        final long deadline = System.nanoTime() + WAIT_NANOS;
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-            {
-                throw new AssertionError("timed out after 20 s: " + what.get());
-            }
-            Thread.yield();
-        }
-    }
 }
