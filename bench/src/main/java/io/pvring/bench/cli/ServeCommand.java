@@ -79,6 +79,9 @@ import picocli.CommandLine.Spec;
         "  XENSTORED_PATH=/dev/shm/vm1/xenstored.sock xenstore-ls /local/domain"})
 public final class ServeCommand implements Callable<Integer>
 {
+    /** The counters file's least room for devices (vbds and vifs) when --max-devices is not given. */
+    static final int MIN_DEVICES = 64;
+
     static final long DEFAULT_GUEST_BYTES = 256L << 20;
     static final String DEFAULT_GUEST = "guest";
     /** {@code XEN_XVD_MAJOR}: xvd disks are 202:(16 * index). */
@@ -107,9 +110,10 @@ public final class ServeCommand implements Callable<Integer>
         description = "also connect the vifs' switch to QEMU -netdev stream peers connecting to this Unix socket")
     private Path netSocket;
 
-    @Option(names = "--max-devices", paramLabel = "N", defaultValue = "64",
-        description = "devices DIR/counters.dat has room for (pvring stat DIR reads it; default ${DEFAULT-VALUE})")
-    private int maxDevices;
+    @Option(names = "--max-devices", paramLabel = "N",
+        description = "devices (vbds and vifs) DIR/counters.dat has room for, with histograms and traces (pvring "
+            + "stat DIR reads it; default: the --disk and --vif devices given, at least " + MIN_DEVICES + ")")
+    private Integer maxDevices;
 
     @Option(names = "--wait", paramLabel = "poll|notify|adaptive", defaultValue = "adaptive",
         converter = RingWaitConverter.class,
@@ -317,7 +321,8 @@ public final class ServeCommand implements Callable<Integer>
         try
         {
             ServeHost.prepareDirectory(directory);
-            return IoStats.create(path, maxDevices, maxQueues);
+            return IoStats.create(path, maxDevices != null ? maxDevices :
+                Math.max(MIN_DEVICES, disks.size() + vifs.size()), maxQueues);
         }
         catch (final IllegalArgumentException ex)
         {
