@@ -640,7 +640,11 @@ class XenbusHandshakeTest
             assertNotNull(beThread);
             assertNotNull(feThread);
         }
-        assertEquals(1, blkfront.backendConnects);
+        // The watch on the backend's state fires on registration, on InitWait and on Connected, and each firing reads
+        // the state as it is then: a frontend thread slower than the backend reads Connected up to three times and
+        // connects again each time, as Linux's blkfront_connect does (idempotent). More would be a loop.
+        assertTrue(blkfront.backendConnects >= 1 && blkfront.backendConnects <= 3,
+            "backend connects: " + blkfront.backendConnects);
         assertEquals(UNKNOWN, XenbusState.parse(null));
     }
 }
