@@ -45,10 +45,7 @@ final class BlkFrontWorker implements Runnable
     private final Pacer pacer;
     private final UnsafeBuffer data;
     private final BlkCompletionHandler onCompletion = this::onCompletion;
-    private final int sectors;
-    private final long blocks;
-    private long nextBlock;
-    private long rng;
+    private final SectorSequence sectors;
     private long pollTime;
     private long ops;
     /** When the queue last ran dry (adaptive only), or {@link Long#MIN_VALUE} while it has work. */
@@ -77,10 +74,9 @@ final class BlkFrontWorker implements Runnable
         {
             data.putByte(i, (byte)(i * 13 + queueIndex));
         }
-        this.sectors = config.blockSize() / BlkBenchConfig.SECTOR;
-        this.blocks = config.sizeBytes() / config.blockSize();
-        this.nextBlock = blocks / config.queues() * queueIndex;
-        this.rng = 0x9E3779B97F4A7C15L * (queueIndex + 1);
+        final long blocks = config.sizeBytes() / config.blockSize();
+        this.sectors = new SectorSequence(config.blockSize(), config.sizeBytes(), config.pattern().random(),
+            blocks / config.queues() * queueIndex, 0x9E3779B97F4A7C15L * (queueIndex + 1));
     }
 
     @Override
@@ -128,11 +124,13 @@ final class BlkFrontWorker implements Runnable
             int submitted = 0;
             while (submitted < room)
             {
-                final long sector = nextSector();
+                final long sector = sectors.nextSector();
                 final long stamp = pacer.paced() ? pacer.nextIntended() : now;
-                final boolean write = writePercent == 100 || (writePercent > 0 && random() % 100 < writePercent);
-                final boolean queued = write ? q.write(sector, sectors, data, 0, stamp)
-                    : q.read(sector, sectors, data, 0, stamp);
+                final boolean write = writePercent == 100 ||
+                    (writePercent > 0 && sectors.random() % 100 < writePercent);
+                final int count = sectors.sectorsPerBlock();
+                final boolean queued = write ? q.write(sector, count, data, 0, stamp)
+                    : q.read(sector, count, data, 0, stamp);
                 if (!queued)
                 {
                     break;
@@ -215,30 +213,6 @@ final class BlkFrontWorker implements Runnable
         ops++;
     }
 
-    private long nextSector()
-    {
-        final long block;
-        if (config.pattern().random())
-        {
-            block = (random() >>> 1) % blocks;
-        }
-        else
-        {
-            block = nextBlock;
-            nextBlock = nextBlock + 1 == blocks ? 0 : nextBlock + 1;
-        }
-        return block * sectors;
-    }
-
-    private long random()
-    {
-        long x = rng;
-        x ^= x << 13;
-        x ^= x >>> 7;
-        x ^= x << 17;
-        rng = x;
-        return x & Long.MAX_VALUE;
-    }
 
     long backSent()
     {

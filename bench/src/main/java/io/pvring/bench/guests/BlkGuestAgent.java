@@ -1,6 +1,7 @@
 package io.pvring.bench.guests;
 
 import io.pvring.bench.blk.BlkBenchConfig;
+import io.pvring.bench.blk.SectorSequence;
 import io.pvring.bench.run.RunControl;
 import io.pvring.blkfront.BlkCompletionHandler;
 import io.pvring.blkfront.BlkFrontQueue;
@@ -35,15 +36,11 @@ final class BlkGuestAgent implements RingAgent
     private final EventPort port;
     private final GuestLoad load;
     private final int queueDepth;
-    private final int sectors;
-    private final long blocks;
+    private final SectorSequence sectors;
     private final int writePercent;
-    private final boolean random;
     private final UnsafeBuffer data;
     private final BlkCompletionHandler onCompletion = this::onCompletion;
     private int seen = RunControl.WARMUP;
-    private long nextBlock;
-    private long rng;
     private long now;
 
     /**
@@ -57,13 +54,11 @@ final class BlkGuestAgent implements RingAgent
         this.port = port;
         this.load = load;
         this.queueDepth = settings.queueDepth();
-        this.sectors = settings.blockSize() / BlkBenchConfig.SECTOR;
-        this.blocks = settings.sizeBytes() / settings.blockSize();
         this.writePercent = settings.pattern().writePercent();
-        this.random = settings.pattern().random();
         this.data = new UnsafeBuffer(new byte[settings.blockSize()]);
-        this.nextBlock = blocks / 2 * (guest & 1);
-        this.rng = 0x9E3779B97F4A7C15L * (guest + 1);
+        final long blocks = settings.sizeBytes() / settings.blockSize();
+        this.sectors = new SectorSequence(settings.blockSize(), settings.sizeBytes(), settings.pattern().random(),
+            blocks / 2 * (guest & 1), 0x9E3779B97F4A7C15L * (guest + 1));
     }
 
     @Override
@@ -131,9 +126,10 @@ final class BlkGuestAgent implements RingAgent
 
     private boolean submit()
     {
-        final long sector = nextSector();
-        final boolean write = writePercent == 100 || (writePercent > 0 && random() % 100 < writePercent);
-        return write ? queue.write(sector, sectors, data, 0, now) : queue.read(sector, sectors, data, 0, now);
+        final long sector = sectors.nextSector();
+        final boolean write = writePercent == 100 || (writePercent > 0 && sectors.random() % 100 < writePercent);
+        final int count = sectors.sectorsPerBlock();
+        return write ? queue.write(sector, count, data, 0, now) : queue.read(sector, count, data, 0, now);
     }
 
     /** Work is waiting when the ring has room for requests (closed loop) or responses arrived before arming. */
@@ -174,28 +170,4 @@ final class BlkGuestAgent implements RingAgent
         ops++;
     }
 
-    private long nextSector()
-    {
-        final long block;
-        if (random)
-        {
-            block = (random() >>> 1) % blocks;
-        }
-        else
-        {
-            block = nextBlock;
-            nextBlock = nextBlock + 1 == blocks ? 0 : nextBlock + 1;
-        }
-        return block * sectors;
-    }
-
-    private long random()
-    {
-        long x = rng;
-        x ^= x << 13;
-        x ^= x >>> 7;
-        x ^= x << 17;
-        rng = x;
-        return x & Long.MAX_VALUE;
-    }
 }
