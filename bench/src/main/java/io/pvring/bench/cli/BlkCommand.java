@@ -198,27 +198,9 @@ public final class BlkCommand implements Callable<Integer>
             + wait.configName() + ", " + measure.duration.toMillis() + " ms");
         if (frontend == FrontendKind.PROCESS)
         {
-            Outputs.measureAndReport(out, measure.json, records ->
-            {
-                final BenchRecord inProcess = Outputs.bestOf(measure.rounds,
-                    () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
-                records.add(inProcess);
-                if (inProcess.partial())
-                {
-                    return false;
-                }
-                for (final Doorbell doorbell : processDoorbells)
-                {
-                    final BenchRecord process = Outputs.bestOf(measure.rounds,
-                        () -> ProcessBlkBench.run(config, doorbell, measure.duration.toNanos()));
-                    records.add(process);
-                    if (process.partial())
-                    {
-                        return false;
-                    }
-                }
-                return true;
-            });
+            Outputs.inProcessThenProcess(out, measure,
+                () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()), processDoorbells,
+                doorbell -> ProcessBlkBench.run(config, doorbell, measure.duration.toNanos()));
             return Main.EXIT_OK;
         }
         if (fio == null)

@@ -10,7 +10,6 @@ import io.pvring.bench.net.NetBench;
 import io.pvring.bench.net.NetBenchConfig;
 import io.pvring.bench.oop.Doorbell;
 import io.pvring.bench.oop.ProcessNetBench;
-import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
 import io.pvring.event.WaitMode;
 import picocli.CommandLine.Command;
@@ -147,27 +146,9 @@ public final class NetCommand implements Callable<Integer>
             + " ms");
         if (frontend == FrontendKind.PROCESS)
         {
-            Outputs.measureAndReport(out, measure.json, records ->
-            {
-                final BenchRecord inProcess = Outputs.bestOf(measure.rounds,
-                    () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()));
-                records.add(inProcess);
-                if (inProcess.partial())
-                {
-                    return false;
-                }
-                for (final Doorbell doorbell : processDoorbells)
-                {
-                    final BenchRecord process = Outputs.bestOf(measure.rounds,
-                        () -> ProcessNetBench.run(config, doorbell, measure.duration.toNanos()));
-                    records.add(process);
-                    if (process.partial())
-                    {
-                        return false;
-                    }
-                }
-                return true;
-            });
+            Outputs.inProcessThenProcess(out, measure,
+                () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()), processDoorbells,
+                doorbell -> ProcessNetBench.run(config, doorbell, measure.duration.toNanos()));
             return Main.EXIT_OK;
         }
         measure.measureBest(out, () -> NetBench.run(config, measure.duration.toNanos(), Progress.stderr()));

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import io.pvring.bench.oop.Doorbell;
 import io.pvring.bench.report.GuestsTable;
 import io.pvring.bench.report.ResultsFile;
 import io.pvring.bench.report.TerminalTable;
@@ -73,6 +74,40 @@ final class Outputs
     interface Measurements
     {
         boolean run(List<BenchRecord> records) throws Exception;
+    }
+
+    /** One out-of-process run with one kind of doorbell. */
+    interface DoorbellRun
+    {
+        BenchRecord run(Doorbell doorbell) throws Exception;
+    }
+
+    /**
+     * {@code --frontend process}: the in-process run, then the C frontend's run with each doorbell, each the best of
+     * {@code measure}'s rounds, in one table and JSON file; stops at the first partial run (Ctrl-C).
+     */
+    static void inProcessThenProcess(final PrintWriter out, final MeasureOptions measure, final Run inProcess,
+        final List<Doorbell> doorbells, final DoorbellRun process) throws Exception
+    {
+        measureAndReport(out, measure.json, records ->
+        {
+            final BenchRecord first = bestOf(measure.rounds, inProcess);
+            records.add(first);
+            if (first.partial())
+            {
+                return false;
+            }
+            for (final Doorbell doorbell : doorbells)
+            {
+                final BenchRecord record = bestOf(measure.rounds, () -> process.run(doorbell));
+                records.add(record);
+                if (record.partial())
+                {
+                    return false;
+                }
+            }
+            return true;
+        });
     }
 
     /** The {@code --rounds} range every measuring command accepts. */
