@@ -22,8 +22,8 @@ import io.pvring.blkback.store.DiskSpec;
  * depth, {@code direct=1} for {@code cache=none}), twice: {@code psync} with {@code numjobs} = depth (QEMU's
  * thread pool does that) and {@code io_uring} with {@code iodepth} = depth. Records have pvring's parameters with
  * {@code impl} {@code fio-psync} / {@code fio-io_uring}, so tables and reports put pvring's ratio beside them.
- * fio's {@code --invalidate=1} drops the file's page cache before each run, as {@link #dropCache} does before
- * pvring's.
+ * Every run starts from the same page cache: dropped (fio's {@code --invalidate=1}, {@link #dropCache} before
+ * pvring's) or, with {@link PageCache#HOT}, the whole file read in first and fio told not to drop it.
  */
 public final class FioBaseline
 {
@@ -34,9 +34,19 @@ public final class FioBaseline
 
     private final BlkBenchConfig config;
     private final DiskSpec disk;
+    private final PageCache pageCache;
 
-    /** @throws IllegalArgumentException when the store is not a file. */
+    /** fio on a cold page cache, as every run beside fio was before {@link PageCache} existed. */
     public FioBaseline(final BlkBenchConfig config)
+    {
+        this(config, PageCache.COLD);
+    }
+
+    /**
+     * @param pageCache the page cache's state at the start of every fio run, as of pvring's.
+     * @throws IllegalArgumentException when the store is not a file, or a hot cache is asked of {@code cache=none}.
+     */
+    public FioBaseline(final BlkBenchConfig config, final PageCache pageCache)
     {
         final DiskSpec disk = config.disk();
         if (disk == null || disk.kind() != DiskSpec.Kind.FILE)
@@ -48,8 +58,14 @@ public final class FioBaseline
             throw new IllegalArgumentException("--baseline fio compares one queue in a closed loop (--queues 1, " +
                 "no --rate)");
         }
+        if (pageCache == PageCache.HOT && disk.cache() == DiskSpec.CacheMode.NONE)
+        {
+            throw new IllegalArgumentException("--page-cache hot measures page-cache reads; cache=none bypasses the "
+                + "page cache (drop cache=none, or the option)");
+        }
         this.config = config;
         this.disk = disk;
+        this.pageCache = pageCache;
     }
 
     /** Null when fio can run here, else what to install. */
@@ -89,8 +105,10 @@ public final class FioBaseline
         throws IOException, InterruptedException
     {
         final List<BenchRecord> records = new ArrayList<>();
+        pageCache.prepare(Path.of(disk.target()));
         records.add(parse(exec(command("psync", durationNanos), timeoutMillis(durationNanos)), IMPLS.get(0),
             pvringParams));
+        pageCache.prepare(Path.of(disk.target()));
         records.add(parse(exec(command("io_uring", durationNanos), timeoutMillis(durationNanos)), IMPLS.get(1),
             pvringParams));
         return records;
@@ -105,7 +123,8 @@ public final class FioBaseline
         final List<String> command = new ArrayList<>(List.of("fio", "--name=pvring-baseline",
             "--filename=" + disk.target(), "--rw=" + config.pattern().label(), "--bs=" + config.blockSize(),
             "--size=" + size, "--direct=" + (disk.cache() == DiskSpec.CacheMode.NONE ? 1 : 0),
-            "--ioengine=" + engine, "--invalidate=1", "--time_based", "--ramp_time=" + warmupMillis + "ms",
+            "--ioengine=" + engine, "--invalidate=" + pageCache.fioInvalidate(), "--time_based",
+            "--ramp_time=" + warmupMillis + "ms",
             "--runtime=" + runtimeMillis + "ms", "--group_reporting", "--randrepeat=0", "--output-format=json"));
         if (disk.cache() == DiskSpec.CacheMode.WRITETHROUGH)
         {

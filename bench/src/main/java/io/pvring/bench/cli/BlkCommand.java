@@ -14,6 +14,7 @@ import io.pvring.bench.blk.BlkBench;
 import io.pvring.bench.blk.BlkBenchConfig;
 import io.pvring.bench.blk.BlkPattern;
 import io.pvring.bench.blk.FioBaseline;
+import io.pvring.bench.blk.PageCache;
 import io.pvring.bench.oop.Doorbell;
 import io.pvring.bench.oop.ProcessBlkBench;
 import io.pvring.bench.run.BenchRecord;
@@ -43,6 +44,7 @@ import picocli.CommandLine.Spec;
         "  pvring bench blk --store file:/tmp/disk.img,cache=none,aio=io_uring --qd 32",
         "Beside fio on the same file (psync with 16 jobs, io_uring at depth 16, cold cache):",
         "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 16 --baseline fio",
+        "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 1 --baseline fio --page-cache hot",
         "Out of process (a C blkfront on pvring_client.h against an in-JVM serve host), beside in-process:",
         "  pvring bench blk --frontend process --qd 32 --wait poll",
         "  pvring bench blk --frontend process --qd 1 --wait notify",
@@ -104,10 +106,16 @@ public final class BlkCommand implements Callable<Integer>
 
     @Option(names = "--baseline", paramLabel = "fio|single|none",
         description = "with --store file:PATH: also run fio on the same file, same --rw, --bs, depth and direct=,"
-            + " with psync (numjobs = depth) and io_uring (iodepth = depth); the file's page cache is dropped"
-            + " before every run. With --guests: single (the default above one guest) also runs one guest at"
+            + " with psync (numjobs = depth) and io_uring (iodepth = depth), every run from the same page cache"
+            + " (--page-cache). With --guests: single (the default above one guest) also runs one guest at"
             + " qd 32 for the ratio of aggregates; none skips it")
     private String baseline;
+
+    @Option(names = "--page-cache", paramLabel = "cold|hot", defaultValue = "cold",
+        description = "with --baseline fio: cold drops the file's page cache before every run (reads reach the "
+            + "device); hot reads the whole file in first and keeps it (reads are page-cache copies; not with "
+            + "cache=none) (default cold)")
+    private String pageCache;
 
     @Option(names = "--frontend", paramLabel = "thread|process", defaultValue = "thread",
         description = "thread: blkfront in this JVM; process: also a C blkfront in another process on the shipped"
@@ -170,7 +178,7 @@ public final class BlkCommand implements Callable<Integer>
             }
             try
             {
-                fio = new FioBaseline(config);
+                fio = new FioBaseline(config, PageCache.parse(pageCache));
             }
             catch (final IllegalArgumentException ex)
             {
@@ -181,6 +189,11 @@ public final class BlkCommand implements Callable<Integer>
             {
                 throw new ParameterException(spec.commandLine(), "--baseline fio: " + missing);
             }
+        }
+        if (fio == null && !PageCache.COLD.token().equalsIgnoreCase(pageCache.trim()))
+        {
+            throw new ParameterException(spec.commandLine(), "--page-cache " + pageCache
+                + " sets up the runs beside fio: add --baseline fio");
         }
         if (frontend == FrontendKind.PROCESS)
         {
@@ -219,13 +232,14 @@ public final class BlkCommand implements Callable<Integer>
         try
         {
             final FioBaseline baselines = fio;
+            final PageCache cache = PageCache.parse(pageCache);
             Outputs.measureAndReport(out, measure.json, records ->
             {
                 final BenchRecord best = Outputs.bestOf(measure.rounds, () ->
                 {
-                    FioBaseline.dropCache(file);
+                    cache.prepare(file);
                     return BlkBench.run(config, measure.duration.toNanos(), Progress.stderr());
-                });
+                }).withParam("page_cache", cache.token());
                 records.add(best);
                 if (best.partial())
                 {

@@ -53,6 +53,15 @@ public record BenchRecord(
             notificationsSuppressed, partial, environment, Map.of());
     }
 
+    /** This record with one more parameter (a setting the run had that its config does not name), last. */
+    public BenchRecord withParam(final String name, final Object value)
+    {
+        final Map<String, Object> more = new LinkedHashMap<>(params);
+        more.put(name, value);
+        return new BenchRecord(benchmark, more, opsPerSec, bytesPerSec, ops, durationSec, latency, notificationsSent,
+            notificationsSuppressed, partial, environment, extra);
+    }
+
     /** The record as the ordered map the JSON writer prints. */
     public Map<String, Object> toJson()
     {

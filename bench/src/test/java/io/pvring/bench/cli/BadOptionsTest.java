@@ -39,6 +39,7 @@ class BadOptionsTest
         "bench blk --queues 0            | --queues must be 1..16, got 0",
         "bench blk --baseline fio        | --baseline fio needs --store file:PATH, got null",
         "bench blk --baseline dd         | --baseline takes fio, got dd",
+        "bench blk --page-cache hot      | --page-cache hot sets up the runs beside fio: add --baseline fio",
         "bench net --frame 10            | --frame must be 64..65535 bytes, got 10",
         "bench net --frame 9000 --sg off  | --frame 9000 needs --sg on (one slot carries at most 4096 bytes)",
         "bench net --gso on --sg off     | --gso on needs --sg on",

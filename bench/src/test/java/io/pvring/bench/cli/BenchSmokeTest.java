@@ -240,6 +240,29 @@ class BenchSmokeTest
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void blkHotPageCacheRunsFioOnTheWarmedFileToo() throws IOException
+    {
+        final String missing = FioBaseline.missingFio();
+        RequiredTools.require(missing == null, "fio: " + missing);
+        final Path json = dir.resolve("fio-hot.json");
+        final Path image = dir.resolve("fio-hot.img");
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "file:" + image, "--size", "4m", "--qd", "1",
+            "--wait", "notify", "--duration", "150ms", "--baseline", "fio", "--page-cache", "hot", "--json",
+            json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final List<Map<String, Object>> records = validRecords(json);
+        assertEquals(Set.of("pvring", "fio-psync", "fio-io_uring"), impls(records));
+        for (final Map<String, Object> record : records)
+        {
+            assertEquals("hot", Records.params(record).get("page_cache"), record.toString());
+            assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        }
+        assertTrue(run.out.contains("page_cache=hot"), run.out);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void blkFileRunsFioBesideItWithTheSameJob() throws IOException
     {
         final String missing = FioBaseline.missingFio();
