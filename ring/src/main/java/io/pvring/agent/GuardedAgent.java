@@ -13,7 +13,9 @@ import org.agrona.concurrent.AgentTerminationException;
  * agents (other devices, in a composite) keep running. What the runner itself must see passes through: an
  * {@link AgentTerminationException} (stop the runner), an interrupt (as an {@link AgentTerminationException}, the
  * thread's interrupt flag kept), and an {@link OutOfMemoryError} or other {@link VirtualMachineError} but a
- * {@link StackOverflowError} (the process is in trouble, not one device).
+ * {@link StackOverflowError} (the process is in trouble, not one device) or a {@linkplain #isMemoryFault memory
+ * fault}: memory an emulator shares (a memfd or file region) that it shrank under the mapping makes the next access
+ * a SIGBUS, which the JVM turns into an {@link InternalError}; that is the guest's doing, and fails its device only.
  *
  * <p>The try block costs nothing on the duty cycle; call {@link #onClose()} through the runner as for any agent.
  */
@@ -71,7 +73,7 @@ public final class GuardedAgent implements Agent
         }
         catch (final AgentTerminationException | VirtualMachineError ex)
         {
-            if (ex instanceof StackOverflowError)
+            if (ex instanceof StackOverflowError || isMemoryFault(ex))
             {
                 fail(ex);
                 return 0;
@@ -91,6 +93,17 @@ public final class GuardedAgent implements Agent
         }
     }
 
+    /**
+     * True for the {@link InternalError} HotSpot throws when an access to mapped memory faults (SIGBUS: the file
+     * under the mapping was truncated): "a fault occurred in [a recent] unsafe memory access operation...". Any other
+     * {@link VirtualMachineError} is the process's trouble.
+     */
+    public static boolean isMemoryFault(final Throwable t)
+    {
+        final String message = t.getMessage();
+        return t instanceof InternalError && message != null && message.contains("unsafe memory access");
+    }
+
     private void fail(final Throwable t)
     {
         failed = true;
@@ -98,7 +111,9 @@ public final class GuardedAgent implements Agent
         errors.onAgentError(name, t);
         try
         {
-            failureHandler.onFailure(name + ": internal error: " + t);
+            failureHandler.onFailure(name + (isMemoryFault(t)
+                ? ": guest memory fault (memory shared with the emulator shrank under its mapping): "
+                : ": internal error: ") + t);
         }
         catch (final RuntimeException ex)
         {
