@@ -14,6 +14,7 @@ import io.pvring.host.Domain;
 import io.pvring.memory.GuestMemory;
 import io.pvring.memory.RegionGuestMemory;
 import io.pvring.testing.CValues;
+import io.pvring.testing.RequiredTools;
 import io.pvring.unix.ConnectionBounds;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,93 @@ class ServeFdPassingTest
             {
                 emulator.destroy();
             }
+        }
+    }
+
+    @Test
+    void aHugetlbMemfdBecomesTheGuestsMemory(@TempDir final Path tmp) throws Exception
+    {
+        // QEMU's memory-backend-memfd,hugetlb=on: the region's file offset and size are in 2 MiB pages.
+        final long added = reserveHugePages(2);
+        try (ServeHost serve = ServeHost.start(tmp.resolve("srv")))
+        {
+            final Domain g = serve.createGuest("g", 2L << 20);
+            final CFrontendProcess emulator = start(serve, g, tmp, "hugetlb");
+            try
+            {
+                final long deadline = System.nanoTime() + WAIT_NANOS;
+                while (!(g.memory() instanceof RegionGuestMemory) && emulator.isAlive() &&
+                    System.nanoTime() < deadline)
+                {
+                    Thread.onSpinWait();
+                }
+                assertTrue(g.memory() instanceof RegionGuestMemory, "the table was not installed within 30 s: " +
+                    g.memory() + (emulator.isAlive() ? "" : ", emulator: " + emulator.await(5)));
+                final GuestMemory mem = g.memory();
+                assertEquals("huge page1", read(mem, 1, 10), "gfn 1: the second huge page, offset 4096");
+                assertTrue(mem.putBytes(2, 0, new UnsafeBuffer("from-pvring".getBytes(StandardCharsets.US_ASCII)),
+                    0, 11));
+                assertFalse(mem.wrap(new UnsafeBuffer(new byte[0]), 512, 1), "beyond the 2 MiB region");
+                emulator.stdin().close();
+                final CValues v = emulator.await(60);
+                assertEquals(0, v.get("region0"));
+                assertEquals(0, v.get("table"));
+                assertEquals(1, v.get("seen_pvring_write"), "pvring's write is in the emulator's huge page");
+            }
+            finally
+            {
+                emulator.destroy();
+            }
+        }
+        finally
+        {
+            releaseHugePages(added);
+        }
+    }
+
+    /**
+     * Makes sure {@code pages} 2 MiB huge pages are free, reserving more (root) when not; returns how many it added
+     * for {@link #releaseHugePages}. Fails (CI) or skips (locally, with the allow-skip variable) when it cannot.
+     */
+    private static long reserveHugePages(final long pages) throws IOException
+    {
+        final long free = meminfo("HugePages_Free");
+        if (free >= pages)
+        {
+            return 0;
+        }
+        final Path nr = Path.of("/proc/sys/vm/nr_hugepages");
+        final long total = Long.parseLong(Files.readString(nr).trim());
+        final long added = pages - free;
+        try
+        {
+            Files.writeString(nr, Long.toString(total + added));
+        }
+        catch (final IOException ex)
+        {
+            RequiredTools.require(false, "2 MiB huge pages: " + free + " free and " + nr + " not writable (" +
+                ex.getMessage() + "): run as root or reserve " + pages + " pages");
+        }
+        RequiredTools.require(meminfo("HugePages_Free") >= pages, "2 MiB huge pages: the kernel reserved fewer " +
+            "than " + pages + " (" + meminfo("HugePages_Free") + " free)");
+        return added;
+    }
+
+    private static void releaseHugePages(final long added) throws IOException
+    {
+        if (added > 0)
+        {
+            final Path nr = Path.of("/proc/sys/vm/nr_hugepages");
+            Files.writeString(nr, Long.toString(Long.parseLong(Files.readString(nr).trim()) - added));
+        }
+    }
+
+    private static long meminfo(final String key) throws IOException
+    {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/meminfo")))
+        {
+            return lines.filter(l -> l.startsWith(key + ":")).findFirst()
+                .map(l -> Long.parseLong(l.substring(key.length() + 1).trim().split(" ")[0])).orElse(0L);
         }
     }
 

@@ -4,7 +4,7 @@
  * hostile variants of each, and (mode "bench") the QD1 round trip of a doorbell through the socket and through
  * eventfds. Only pvring_evtchn.h and libc. Prints "name value" lines; exits non-zero on a protocol surprise.
  *
- * usage: serve_fds SOCKET DOMID memory|doorbells|hostile|bench [ROUNDS]
+ * usage: serve_fds SOCKET DOMID memory|hugetlb|doorbells|hostile|bench [ROUNDS]
  *        serve_fds DIR DOMID client      (the same through the shipped client's calls)
  */
 #define _GNU_SOURCE
@@ -211,6 +211,30 @@ static void memory(void)
     while (read(0, &c, 1) > 0)
         ;
     printf("seen_pvring_write %d\n", memcmp(m + (1 << 20) + 2 * 4096, "from-pvring", 11) == 0);
+}
+
+/* QEMU's memory-backend-memfd,hugetlb=on: one 2 MiB-page memfd of 4 MiB, whose second huge page is guest [0, 2M). */
+static void hugetlb(void)
+{
+    size_t huge = 2 << 20;
+    int fd = memfd_create("serve_fds_huge", MFD_CLOEXEC | MFD_HUGETLB);
+    if (fd < 0 || ftruncate(fd, (off_t)(2 * huge)) != 0)
+        die("memfd MFD_HUGETLB: %s (are huge pages reserved? /proc/sys/vm/nr_hugepages)", strerror(errno));
+    uint8_t *m = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        die("mmap hugetlb: %s", strerror(errno));
+    memcpy(m + huge + 4096, "huge page1", 11);            /* gfn 1 */
+    printf("region0 %d\n", mem_region(0, huge, huge, fd));
+    close(fd);
+    printf("table %d\n", call(PVRING_EVTCHN_OP_SET_MEM_TABLE, 0, 0, 0, 0).status);
+    struct pvring_evtchn_msg sync = call(PVRING_EVTCHN_OP_ALLOC_UNBOUND, 0, domid, 0, 0);
+    printf("sync %d\n", sync.status);
+    fflush(stdout);
+    /* The test writes "from pvring" at gfn 2 and then closes our stdin. */
+    char c;
+    while (read(0, &c, 1) > 0)
+        ;
+    printf("seen_pvring_write %d\n", memcmp(m + huge + 2 * 4096, "from-pvring", 11) == 0);
 }
 
 static void doorbells(void)
@@ -469,7 +493,7 @@ static void client(const char *dir)
 int main(int argc, char **argv)
 {
     if (argc < 4)
-        die("usage: serve_fds SOCKET DOMID memory|doorbells|hostile|bench [ROUNDS]");
+        die("usage: serve_fds SOCKET DOMID memory|hugetlb|doorbells|hostile|bench [ROUNDS]");
     setvbuf(stdout, NULL, _IOLBF, 0);
     domid = (uint32_t)strtoul(argv[2], NULL, 10);
     if (strcmp(argv[3], "client") == 0)
@@ -480,6 +504,8 @@ int main(int argc, char **argv)
     connect_and_hello(argv[1]);
     if (strcmp(argv[3], "memory") == 0)
         memory();
+    else if (strcmp(argv[3], "hugetlb") == 0)
+        hugetlb();
     else if (strcmp(argv[3], "doorbells") == 0)
         doorbells();
     else if (strcmp(argv[3], "hostile") == 0)
