@@ -62,15 +62,7 @@ class ServeFdPassingTest
             final CFrontendProcess emulator = start(serve, g, tmp, "memory");
             try
             {
-                final long deadline = System.nanoTime() + WAIT_NANOS;
-                while (!(g.memory() instanceof RegionGuestMemory) && emulator.isAlive() &&
-                    System.nanoTime() < deadline)
-                {
-                    Thread.onSpinWait();
-                }
-                assertTrue(g.memory() instanceof RegionGuestMemory, "the table was not installed within 30 s: " +
-                    g.memory());
-                final GuestMemory mem = g.memory();
+                final GuestMemory mem = awaitTable(g, emulator);
                 assertEquals("region0 page1", read(mem, 1, 13), "gfn 1: region 0, file offset 4096");
                 assertEquals("region1 page1", read(mem, 513, 13), "gfn 513: region 1 (2 MiB), file offset 1 MiB + 4K");
                 final UnsafeBuffer page = new UnsafeBuffer(new byte[0]);
@@ -107,15 +99,7 @@ class ServeFdPassingTest
             final CFrontendProcess emulator = start(serve, g, tmp, "hugetlb");
             try
             {
-                final long deadline = System.nanoTime() + WAIT_NANOS;
-                while (!(g.memory() instanceof RegionGuestMemory) && emulator.isAlive() &&
-                    System.nanoTime() < deadline)
-                {
-                    Thread.onSpinWait();
-                }
-                assertTrue(g.memory() instanceof RegionGuestMemory, "the table was not installed within 30 s: " +
-                    g.memory() + (emulator.isAlive() ? "" : ", emulator: " + emulator.await(5)));
-                final GuestMemory mem = g.memory();
+                final GuestMemory mem = awaitTable(g, emulator);
                 assertEquals("huge page1", read(mem, 1, 10), "gfn 1: the second huge page, offset 4096");
                 assertTrue(mem.putBytes(2, 0, new UnsafeBuffer("from-pvring".getBytes(StandardCharsets.US_ASCII)),
                     0, 11));
@@ -326,6 +310,19 @@ class ServeFdPassingTest
                 assertEquals(0, alloc.status(), "the other guest is served as before");
             }
         }
+    }
+
+    /** The emulator's memory once serve installed the table it sent, within {@link #WAIT_NANOS}. */
+    private static GuestMemory awaitTable(final Domain g, final CFrontendProcess emulator) throws Exception
+    {
+        final long deadline = System.nanoTime() + WAIT_NANOS;
+        while (!(g.memory() instanceof RegionGuestMemory) && emulator.isAlive() && System.nanoTime() < deadline)
+        {
+            Thread.onSpinWait();
+        }
+        assertTrue(g.memory() instanceof RegionGuestMemory, "the table was not installed within 30 s: " +
+            g.memory() + (emulator.isAlive() ? "" : ", emulator: " + emulator.await(5)));
+        return g.memory();
     }
 
     private static String read(final GuestMemory mem, final long gfn, final int length)

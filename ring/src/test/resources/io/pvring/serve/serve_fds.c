@@ -189,6 +189,18 @@ static int wait_readable(int fd, int ms)
     return poll(&p, 1, ms) == 1;
 }
 
+/* Sets the table, then lets the test write into the guest's memory: it closes our stdin when it has. */
+static void set_table_and_wait_for_test(void)
+{
+    printf("table %d\n", call(PVRING_EVTCHN_OP_SET_MEM_TABLE, 0, 0, 0, 0).status);
+    struct pvring_evtchn_msg sync = call(PVRING_EVTCHN_OP_ALLOC_UNBOUND, 0, domid, 0, 0);
+    printf("sync %d\n", sync.status);
+    fflush(stdout);
+    char c;
+    while (read(0, &c, 1) > 0)
+        ;
+}
+
 static void memory(void)
 {
     /* Two regions with a 1 MiB hole: [0, 1M) at file 0 and [2M, 3M) at file 1M; the file has one page beyond. */
@@ -201,15 +213,8 @@ static void memory(void)
     printf("region0 %d\n", mem_region(0, 1 << 20, 0, fd));
     printf("region1 %d\n", mem_region(2 << 20, 1 << 20, 1 << 20, fd));
     close(fd); /* pvring keeps what it needs */
-    printf("table %d\n", call(PVRING_EVTCHN_OP_SET_MEM_TABLE, 0, 0, 0, 0).status);
-    /* What pvring writes into the guest's memory is in the emulator's mapping. */
-    struct pvring_evtchn_msg sync = call(PVRING_EVTCHN_OP_ALLOC_UNBOUND, 0, domid, 0, 0);
-    printf("sync %d\n", sync.status);
-    fflush(stdout);
-    /* The test writes "from pvring" at gfn 2 of region 1 (gfn 514) and then closes our stdin. */
-    char c;
-    while (read(0, &c, 1) > 0)
-        ;
+    /* What pvring writes into the guest's memory (gfn 514: region 1, gfn 2) is in the emulator's mapping. */
+    set_table_and_wait_for_test();
     printf("seen_pvring_write %d\n", memcmp(m + (1 << 20) + 2 * 4096, "from-pvring", 11) == 0);
 }
 
@@ -226,14 +231,7 @@ static void hugetlb(void)
     memcpy(m + huge + 4096, "huge page1", 11);            /* gfn 1 */
     printf("region0 %d\n", mem_region(0, huge, huge, fd));
     close(fd);
-    printf("table %d\n", call(PVRING_EVTCHN_OP_SET_MEM_TABLE, 0, 0, 0, 0).status);
-    struct pvring_evtchn_msg sync = call(PVRING_EVTCHN_OP_ALLOC_UNBOUND, 0, domid, 0, 0);
-    printf("sync %d\n", sync.status);
-    fflush(stdout);
-    /* The test writes "from pvring" at gfn 2 and then closes our stdin. */
-    char c;
-    while (read(0, &c, 1) > 0)
-        ;
+    set_table_and_wait_for_test(); /* pvring writes "from pvring" at gfn 2 */
     printf("seen_pvring_write %d\n", memcmp(m + huge + 2 * 4096, "from-pvring", 11) == 0);
 }
 
