@@ -10,6 +10,7 @@ import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoOps;
 import io.pvring.event.EventPort;
+import io.pvring.event.EventWaiter;
 import io.pvring.event.KickWatch;
 import io.pvring.uring.ThreadRing;
 import org.agrona.UnsafeApi;
@@ -75,7 +76,7 @@ final class RingKick implements IoUringIoHandle, KickWatch
     private long pendingUserData;
     private boolean pending;
     private boolean unregistered;
-    private boolean failed;
+    private boolean giveBack;
 
     RingKick(final RunnerKicks owner, final int fd, final EventPort port, final Runnable released)
     {
@@ -106,10 +107,14 @@ final class RingKick implements IoUringIoHandle, KickWatch
         return cancelled;
     }
 
-    /** True once a read failed in a way re-arming will not fix: the runner stops the watch on its next pass. */
-    boolean failed()
+    /**
+     * True once the watch should end: a read failed in a way re-arming will not fix, or the port's peer is no longer
+     * served by this runner (its agent left, or the port was bound again elsewhere). The runner stops it on its next
+     * pass and the owner takes the eventfd back, to hand it to the right thread on the next kick.
+     */
+    boolean givingBack()
     {
-        return failed;
+        return giveBack;
     }
 
     /** Registers on {@code ring} and arms the first read (submitted with the ring's next enter). */
@@ -148,6 +153,12 @@ final class RingKick implements IoUringIoHandle, KickWatch
             arm(readSqe);
             KICKS.setRelease(this, kicks + 1);
             port.notifyRemote();
+            final EventWaiter waiter = port.remoteWaiter();
+            if (null == waiter || waiter.kickWatcher() != owner)
+            {
+                giveBack = true;
+                owner.noteGiveBack();
+            }
         }
         else if (-EAGAIN == res)
         {
@@ -160,8 +171,8 @@ final class RingKick implements IoUringIoHandle, KickWatch
         else
         {
             // The descriptor went bad under us (it is not ours to close): give it back, its owner decides.
-            failed = true;
-            owner.noteFailed();
+            giveBack = true;
+            owner.noteGiveBack();
         }
     }
 

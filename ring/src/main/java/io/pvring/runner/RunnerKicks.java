@@ -33,7 +33,7 @@ final class RunnerKicks implements KickWatcher
     /** A read was armed since the ring was last entered. */
     private boolean unsubmitted;
     private int busyPasses;
-    private boolean anyFailed;
+    private boolean anyGivingBack;
 
     RunnerKicks(final Runner runner, final ErrorHandler errorHandler)
     {
@@ -71,20 +71,23 @@ final class RunnerKicks implements KickWatcher
         unsubmitted = true;
     }
 
-    void noteFailed()
+    void noteGiveBack()
     {
-        anyFailed = true;
+        anyGivingBack = true;
     }
 
-    /** On a pass (runner thread): reaps kicks that completed while the runner was awake. */
+    /**
+     * On a pass (runner thread): ends the watches that give their eventfd back, and reaps kicks that completed while
+     * the runner was awake.
+     */
     void poll()
     {
-        if (anyFailed)
+        if (anyGivingBack)
         {
-            anyFailed = false;
+            anyGivingBack = false;
             for (int i = active.size() - 1; i >= 0; i--)
             {
-                if (active.get(i).failed())
+                if (active.get(i).givingBack())
                 {
                     stop(active.get(i));
                 }

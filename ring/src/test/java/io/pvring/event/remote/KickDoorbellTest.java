@@ -179,6 +179,44 @@ class KickDoorbellTest
     }
 
     @Test
+    void whenTheBackendLeavesTheEventfdComesBackAndFollowsTheNextBackendToItsRunner() throws Exception
+    {
+        requireIoUring();
+        pool = new RunnerPool(new RunnerPoolConfig().runners(2));
+        final PortAgent first = new PortAgent(back);
+        final AgentHandle firstHandle = pool.add(first, WaitMode.NOTIFY, null, 0);
+        await(() -> null != front.remoteWaiter(), () -> "the first agent registers on its port");
+        final FileDescriptor efd = Native.newEventFd();
+        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
+        onLoop(() ->
+        {
+            kick.start();
+            return null;
+        });
+        kickOneByOne(efd, first, 3);
+        firstHandle.remove().get(10, TimeUnit.SECONDS);
+        Native.eventFdWrite(efd.intValue(), 1L);
+        await(back::isPending, () -> "the kick after the agent left still notifies the port");
+        await(() -> !onLoopUnchecked(kick::isHandedOver), () -> "runner 0 gives the eventfd back: nobody it " +
+            "hosts waits on the port any more");
+        assertEquals(4L, (long)onLoop(kick::handedOverKicks), "all four kicks read by runner 0");
+
+        final PortAgent second = new PortAgent(back);
+        pool.add(second, WaitMode.NOTIFY, null, 1);
+        await(() -> null != front.remoteWaiter(), () -> "the second agent registers on its port");
+        kickOneByOne(efd, second, 5);
+        assertEquals(1L, (long)onLoop(kick::loopKicks), "the event loop read one kick and handed the eventfd over");
+        assertEquals(2, (int)onLoop(kick::handOvers), "to runner 0, then to runner 1");
+        assertEquals(8L, (long)onLoop(kick::handedOverKicks));
+        onLoop(() ->
+        {
+            kick.close();
+            return null;
+        });
+        await(() -> !efd.isOpen(), () -> "the eventfd is closed once runner 1 has given it back");
+    }
+
+    @Test
     void closingWhileTheRunnerTakesItOverStillClosesTheEventfdOnce() throws Exception
     {
         requireIoUring();
