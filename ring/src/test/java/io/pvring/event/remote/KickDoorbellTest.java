@@ -217,6 +217,42 @@ class KickDoorbellTest
     }
 
     @Test
+    void noKickIsLostWhileTheEventfdMovesBetweenRunnersAndTheEventLoop() throws Exception
+    {
+        requireIoUring();
+        pool = new RunnerPool(new RunnerPoolConfig().runners(2));
+        final FileDescriptor efd = Native.newEventFd();
+        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
+        onLoop(() ->
+        {
+            kick.start();
+            return null;
+        });
+        for (int i = 0; i < 200; i++)
+        {
+            final PortAgent agent = new PortAgent(back);
+            final AgentHandle handle = pool.add(agent, WaitMode.NOTIFY, null, i % 2);
+            await(() -> null != front.remoteWaiter(), () -> "the agent registers on its port");
+            // Two kicks back to back: the first may be read by whoever holds the eventfd as it moves, the second
+            // lands in the middle of the move; the agent must see at least one event for them.
+            Native.eventFdWrite(efd.intValue(), 1L);
+            Native.eventFdWrite(efd.intValue(), 1L);
+            final int round = i;
+            await(() -> agent.events.get() >= 1, () -> "round " + round + ": the kicks reached the agent on runner " +
+                (round % 2) + ", handOvers=" + onLoopUnchecked(kick::handOvers));
+            handle.remove().get(10, TimeUnit.SECONDS);
+            back.consumePending(); // a kick the agent did not take before it left
+        }
+        assertTrue(onLoop(kick::handOvers) >= 100, "the eventfd moved to the runners again and again");
+        onLoop(() ->
+        {
+            kick.close();
+            return null;
+        });
+        await(() -> !efd.isOpen(), () -> "the eventfd is closed once nobody reads it");
+    }
+
+    @Test
     void closingWhileTheRunnerTakesItOverStillClosesTheEventfdOnce() throws Exception
     {
         requireIoUring();
