@@ -1,5 +1,7 @@
 package io.pvring.aio;
 
+import io.pvring.uring.IoUringSupport;
+
 /**
  * Chooses an engine by its {@code aio=} name: {@code io_uring} where the kernel allows it, else {@code threads}
  * ({@code auto}, the default); a named engine is forced, and forcing one that is unavailable fails with the reason.

@@ -7,6 +7,8 @@ import io.netty.channel.IoRegistration;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoOps;
+import io.pvring.uring.IoUringSupport;
+import io.pvring.uring.ThreadRing;
 import org.agrona.UnsafeApi;
 
 /**
@@ -134,7 +136,7 @@ public final class IoUringEngine extends AbstractAioEngine
             else
             {
                 inRing++;
-                ring.inFlight++;
+                ring.inFlight(1);
                 fast++;
             }
         }
@@ -275,7 +277,7 @@ public final class IoUringEngine extends AbstractAioEngine
         {
             final IoUringIoEvent cqe = (IoUringIoEvent)event;
             inRing--;
-            ring.inFlight--;
+            ring.inFlight(-1);
             complete(slot((int)cqe.userData() & 0x7FFF), cqe.res());
         }
 

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import io.pvring.testing.RequiredTools;
+import io.pvring.uring.IoUringSupport;
 
 import org.agrona.BufferUtil;
 

@@ -1,5 +1,6 @@
 package io.pvring.aio;
 
+import io.pvring.uring.IoUringSupport;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

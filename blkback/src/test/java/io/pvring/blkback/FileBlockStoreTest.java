@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.pvring.aio.CacheMode;
-import io.pvring.aio.IoUringSupport;
+import io.pvring.uring.IoUringSupport;
 import io.pvring.blkback.store.BlockStore;
 import io.pvring.blkback.store.FileBlockStore;
 import io.pvring.blkback.test.TestData;

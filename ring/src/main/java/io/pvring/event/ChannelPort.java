@@ -91,6 +91,13 @@ final class ChannelPort implements EventPort
         return true;
     }
 
+    @Override
+    public EventWaiter remoteWaiter()
+    {
+        final ChannelPort remote = peer;
+        return null == remote ? null : remote.waiter;
+    }
+
     /** Xen's {@code evtchn_2l_set_pending}: only a 0 -> 1 change of an unmasked port wakes the waiter. */
     void setPending()
     {

@@ -23,6 +23,16 @@ public interface EventPort extends AutoCloseable
      */
     boolean notifyRemote();
 
+    /**
+     * The waiter of the peer's end (the one {@link #notifyRemote()} wakes), or null while unbound, closed, or the
+     * peer has none: how a kick eventfd of this end finds the thread that can read it ({@link
+     * EventWaiter#kickWatcher()}).
+     */
+    default EventWaiter remoteWaiter()
+    {
+        return null;
+    }
+
     /** Test-and-clear of this end's pending bit. */
     boolean consumePending();
 

@@ -8,4 +8,13 @@ package io.pvring.event;
 public interface EventWaiter
 {
     void wake();
+
+    /**
+     * Where a kick eventfd that notifies a port this waiter watches can be read by the waiter's own thread, or null
+     * when it cannot (the default: the eventfd is then watched by the socket's event loop).
+     */
+    default KickWatcher kickWatcher()
+    {
+        return null;
+    }
 }

@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 
+import io.pvring.event.KickWatcher;
 import io.pvring.event.WaitMode;
 
 /**
@@ -93,6 +94,13 @@ public final class AgentHandle extends AgentHandleTail implements AgentWaker
         {
             runner.wakeRunner();
         }
+    }
+
+    /** The runner reads the agent's kick eventfds itself, in its io_uring, where it can. */
+    @Override
+    public KickWatcher kickWatcher()
+    {
+        return runner.kickWatcher();
     }
 
     @Override

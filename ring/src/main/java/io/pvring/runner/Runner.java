@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.pvring.event.BlockingIdleStrategy;
+import io.pvring.event.KickWatcher;
 import io.pvring.event.ThreadParker;
 import io.pvring.event.WaitMode;
 import org.agrona.ErrorHandler;
@@ -87,6 +88,8 @@ public final class Runner implements Runnable
     private final NanoClock clock;
     private final ErrorHandler errorHandler;
     private final BlockingIdleStrategy sleeper = new BlockingIdleStrategy();
+    private final RunnerKicks kicks;
+    private final boolean readsKicks;
     private final Queue<Runnable> commands = new ConcurrentLinkedQueue<>();
     private final AtomicInteger load = new AtomicInteger();
     private volatile boolean running = true;
@@ -111,10 +114,19 @@ public final class Runner implements Runnable
 
     Runner(final int index, final String name, final NanoClock clock, final ErrorHandler errorHandler)
     {
+        this(index, name, clock, errorHandler, true);
+    }
+
+    Runner(
+        final int index, final String name, final NanoClock clock, final ErrorHandler errorHandler,
+        final boolean kicksInRing)
+    {
         this.index = index;
         this.name = name;
         this.clock = clock;
         this.errorHandler = errorHandler;
+        this.kicks = new RunnerKicks(this, errorHandler);
+        this.readsKicks = kicksInRing;
     }
 
     public int index()
@@ -161,6 +173,17 @@ public final class Runner implements Runnable
     public boolean isParked()
     {
         return sleeper.isParked();
+    }
+
+    /**
+     * Where the kick eventfds of ports this runner's agents wait on are read by the runner itself, in its thread's
+     * io_uring, or null when kicks stay with the socket's event loop (io_uring unavailable, or turned off by
+     * {@link RunnerPoolConfig#kicksInRing(boolean)}).
+     */
+    public KickWatcher kickWatcher()
+    {
+        // Asked only when a kick eventfd arrives: in-process hosts never load the io_uring library for it.
+        return readsKicks && null == RunnerKicks.unavailableReason() ? kicks : null;
     }
 
     /** True on this runner's own thread (where waiting for a {@link AgentHandle#remove()} would deadlock). */
@@ -212,6 +235,7 @@ public final class Runner implements Runnable
             {
                 detach(agent, null);
             }
+            kicks.closeAll();
             sleeper.parker(null);
             CURRENT.remove();
         }
@@ -227,6 +251,10 @@ public final class Runner implements Runnable
         if (!commands.isEmpty())
         {
             applyCommands();
+        }
+        if (kicks.active() > 0)
+        {
+            kicks.poll();
         }
         LOOPS.setRelease(this, loops + 1);
         nowValid = false;
@@ -284,6 +312,7 @@ public final class Runner implements Runnable
     {
         if (work > 0 || spin)
         {
+            kicks.afterPass(spin);
             backoffRound = 0;
             if (work <= 0)
             {
@@ -306,6 +335,7 @@ public final class Runner implements Runnable
             }
             sleeper.boundNextPark(bound);
         }
+        kicks.beforeSleep();
         sleeper.idle();
     }
 
@@ -361,7 +391,8 @@ public final class Runner implements Runnable
         sleeper.wake();
     }
 
-    private boolean enqueue(final Runnable command)
+    /** Queues {@code command} for the runner thread, waking it; false once the runner has stopped. */
+    boolean enqueue(final Runnable command)
     {
         synchronized (commands)
         {

@@ -28,7 +28,7 @@ public final class RunnerPool implements AutoCloseable
         for (int i = 0; i < runners.length; i++)
         {
             final String name = config.threadNamePrefix() + i;
-            runners[i] = new Runner(i, name, config.nanoClock(), config.errorHandler());
+            runners[i] = new Runner(i, name, config.nanoClock(), config.errorHandler(), config.kicksInRing());
             threads[i] = new Thread(runners[i], name);
             threads[i].setDaemon(true);
         }

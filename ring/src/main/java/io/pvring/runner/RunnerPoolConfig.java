@@ -34,6 +34,7 @@ public final class RunnerPoolConfig
     private long pollShrink = DEFAULT_POLL_SHRINK;
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private String threadNamePrefix = "pvring-runner-";
+    private boolean kicksInRing = true;
     private ErrorHandler errorHandler = error -> LOG.log(System.Logger.Level.ERROR, "ring agent failed", error);
 
     /** Runner threads; default: the number of cores. */
@@ -94,6 +95,22 @@ public final class RunnerPoolConfig
     public long pollShrink()
     {
         return pollShrink;
+    }
+
+    /**
+     * Whether runners read the kick eventfds of out-of-process frontends in their own io_uring (default, where
+     * io_uring works), or leave them to the socket's event loop, which then wakes the runner (one thread more per
+     * kick; the way when io_uring is not available).
+     */
+    public RunnerPoolConfig kicksInRing(final boolean kicksInRing)
+    {
+        this.kicksInRing = kicksInRing;
+        return this;
+    }
+
+    public boolean kicksInRing()
+    {
+        return kicksInRing;
     }
 
     /** The clock that times idle spells (a fake one in tests). */

@@ -14,6 +14,10 @@
  *     time spent polling, sleeps, wake-ups) and {@code remove()}.</li>
  *     <li>{@link io.pvring.runner.AdaptivePollWindow}: QEMU's {@code poll-max-ns} / {@code poll-grow} /
  *     {@code poll-shrink} algorithm.</li>
+ *     <li>{@code RunnerKicks} and {@code RingKick}: the kick eventfds of out-of-process frontends whose backends a
+ *     runner hosts, read by the runner in its thread's io_uring ({@link io.pvring.uring.ThreadRing}), so a kick wakes
+ *     the runner with no event-loop thread in between ({@link io.pvring.event.KickWatcher}, found through
+ *     {@link io.pvring.runner.AgentHandle#kickWatcher()}).</li>
  * </ul>
  *
  * <h2>How a backend adopts it (blkback's {@code BlkRing}, netback's vif)</h2>

@@ -19,7 +19,7 @@ import io.pvring.aio.AioEngines;
 import io.pvring.aio.AioFile;
 import io.pvring.aio.CacheMode;
 import io.pvring.aio.Errno;
-import io.pvring.aio.IoUringSupport;
+import io.pvring.uring.IoUringSupport;
 import io.pvring.aio.IoVector;
 import org.agrona.concurrent.UnsafeBuffer;
 

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.pvring.aio.CacheMode;
-import io.pvring.aio.IoUringSupport;
+import io.pvring.uring.IoUringSupport;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -13,7 +13,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.IoEventLoop;
-import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollDomainSocketChannelConfig;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
@@ -663,19 +662,8 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
             return 0;
         }
         closeKick(p);
-        final KickDoorbell kick = new KickDoorbell(p.port, fd);
-        p.kick = kick;
-        ((IoEventLoop)ctx.channel().eventLoop()).register(kick).addListener(f ->
-        {
-            if (f.isSuccess())
-            {
-                kick.registered((IoRegistration)f.getNow());
-            }
-            else
-            {
-                kick.close();
-            }
-        });
+        p.kick = new KickDoorbell(p.port, fd, (IoEventLoop)ctx.channel().eventLoop());
+        p.kick.start();
         return 0;
     }
 

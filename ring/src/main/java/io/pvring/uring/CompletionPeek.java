@@ -1,4 +1,4 @@
-package io.pvring.aio;
+package io.pvring.uring;
 
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
@@ -19,7 +19,7 @@ import org.agrona.UnsafeApi;
  * IoUringIoHandler.ringBuffer}, {@code RingBuffer.ioUring*Queue}, {@code CompletionQueue.khead/ktail}, {@code
  * SubmissionQueue.kflags}), found here by reflection once per engine. When a Netty version renames one, {@link
  * #of} returns the fallback that always says "maybe" (the engine then runs the loop on every poll: correct, and
- * allocating), like {@link ReusableSqe}.
+ * allocating), like blkback's {@code ReusableSqe}.
  */
 final class CompletionPeek
 {

@@ -1,4 +1,4 @@
-package io.pvring.aio;
+package io.pvring.uring;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -13,17 +13,17 @@ import io.pvring.event.ThreadParker;
 import io.pvring.runner.Runner;
 
 /**
- * One io_uring per thread, shared by every {@link IoUringEngine} that thread drives (all the file rings a runner
- * serves): a Netty {@link ManualIoEventLoop} owned by the thread, created by the first engine that binds there and
- * torn down when the last one closes. On a {@link Runner} thread it is also how the runner sleeps ({@link
- * ThreadParker}): the runner waits in {@code io_uring_enter} for a CQE, an event's wake-up (Netty's eventfd) or its
- * timer, so a completion wakes it with no thread in between and cannot be lost (a CQE posted before the wait makes
- * the wait return at once). Elsewhere (tests, tools) the engines' callers poll.
+ * One io_uring per thread, shared by everything that thread drives there (blkback's io_uring file engines, the kick
+ * eventfds a runner watches for out-of-process frontends): a Netty {@link ManualIoEventLoop} owned by the thread,
+ * created by the first user and torn down when the last one releases it. On a {@link Runner} thread it is also how
+ * the runner sleeps ({@link ThreadParker}): the runner waits in {@code io_uring_enter} for a CQE, an event's wake-up
+ * (Netty's eventfd) or its timer, so a completion wakes it with no thread in between and cannot be lost (a CQE
+ * posted before the wait makes the wait return at once). Elsewhere (tests, tools) the users poll.
  */
-final class ThreadRing implements ThreadParker
+public final class ThreadRing implements ThreadParker
 {
     /** SQ entries; the CQ gets twice as many (Netty's default), and the kernel keeps overflow (FEAT_NODROP). */
-    static final int RING_ENTRIES = 4096;
+    public static final int RING_ENTRIES = 4096;
     /** {@link ManualIoEventLoop#runNow(long)}: I/O only, no task queue (nothing is ever queued as a task). */
     private static final long IO_ONLY = -1;
     private static final ThreadLocal<ThreadRing> CURRENT = new ThreadLocal<>();
@@ -33,8 +33,8 @@ final class ThreadRing implements ThreadParker
     private final CompletionPeek peek;
     private final Runner runner;
     private int users;
-    /** Requests of every engine that are in the ring and not yet reaped (owner thread only). */
-    int inFlight;
+    /** Requests of every user that are in the ring and not yet reaped (owner thread only). */
+    private int inFlight;
 
     private ThreadRing()
     {
@@ -50,7 +50,7 @@ final class ThreadRing implements ThreadParker
     }
 
     /** This thread's ring, created on first use; every call is paired with {@link #release()}. */
-    static ThreadRing acquire()
+    public static ThreadRing acquire()
     {
         ThreadRing ring = CURRENT.get();
         if (ring == null)
@@ -62,41 +62,50 @@ final class ThreadRing implements ThreadParker
         return ring;
     }
 
-    Thread owner()
+    public Thread owner()
     {
         return owner;
     }
 
     /** True when the thread is a runner that sleeps in this ring: its completions wake it, no polling needed. */
-    boolean wakesItsThread()
+    public boolean wakesItsThread()
     {
         return runner != null;
     }
 
     /** True when polling reads the ring's memory and calls Netty only when there is something to reap. */
-    boolean peeks()
+    public boolean peeks()
     {
         return !peek.isFallback();
     }
 
-    IoRegistration register(final IoUringIoHandle handle)
+    public IoRegistration register(final IoUringIoHandle handle)
     {
         final Future<IoRegistration> registered = loop.register(handle);
         if (!registered.isDone() || !registered.isSuccess())
         {
-            throw new IllegalStateException("io_uring engine: registering on the ring failed", registered.cause());
+            throw new IllegalStateException("io_uring: registering on the thread's ring failed", registered.cause());
         }
         return registered.getNow();
     }
 
+    /**
+     * Counts requests a user put in the ring ({@code delta} > 0) or reaped ({@code delta} < 0): while any is in
+     * flight the ring is not torn down, since Netty would wait for it. Owner thread only.
+     */
+    public void inFlight(final int delta)
+    {
+        inFlight += delta;
+    }
+
     /** Submits what was queued and reaps what is ready: one {@code io_uring_enter}. Returns completions handled. */
-    int submitAndReap()
+    public int submitAndReap()
     {
         return loop.runNow(IO_ONLY);
     }
 
     /** Reaps what is ready, entering Netty (and the kernel) only when the ring's memory says there is something. */
-    int reap()
+    public int reap()
     {
         return peek.ready() ? loop.runNow(IO_ONLY) : 0;
     }
@@ -118,8 +127,8 @@ final class ThreadRing implements ThreadParker
         }
     }
 
-    /** One engine is done with the ring; the last one tears it down (bounded by {@code deadlineNanos}). */
-    void release(final long deadlineNanos)
+    /** One user is done with the ring; the last one tears it down (bounded by {@code deadlineNanos}). */
+    public void release(final long deadlineNanos)
     {
         if (--users > 0)
         {
@@ -127,8 +136,8 @@ final class ThreadRing implements ThreadParker
         }
         if (inFlight > 0)
         {
-            // An engine gave up on a request stuck in the kernel: tearing the ring down would wait for it (Netty
-            // drains before it destroys), blocking this thread for good. The ring stays, for the next engine here.
+            // A user gave up on a request stuck in the kernel: tearing the ring down would wait for it (Netty
+            // drains before it destroys), blocking this thread for good. The ring stays, for the next user here.
             return;
         }
         CURRENT.remove();

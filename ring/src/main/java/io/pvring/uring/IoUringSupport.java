@@ -1,4 +1,4 @@
-package io.pvring.aio;
+package io.pvring.uring;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
