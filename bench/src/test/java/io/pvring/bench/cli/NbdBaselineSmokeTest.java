@@ -1,0 +1,91 @@
+package io.pvring.bench.cli;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.pvring.bench.blk.FioBaseline;
+import io.pvring.bench.report.Json;
+import io.pvring.bench.report.Records;
+import io.pvring.bench.report.ResultsSchema;
+import io.pvring.testing.RequiredTools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code bench blk --baseline fio} on an NBD disk: fio's nbd engine against the same kind of qemu-nbd. */
+class NbdBaselineSmokeTest
+{
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aRawImageThroughQemuNbdRunsBesideFiosNbdEngine() throws IOException
+    {
+        final String missing = FioBaseline.missingFio();
+        RequiredTools.require(missing == null, "fio: " + missing);
+        RequiredTools.requireExecutable("qemu-nbd", "qemu-utils");
+        final Path image = dir.resolve("disk.raw");
+        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw"))
+        {
+            file.setLength(8 << 20);
+        }
+        final Path json = dir.resolve("nbd.json");
+
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "qcow2:" + image + ",format=raw", "--qd", "4",
+            "--wait", "notify", "--duration", "150ms", "--baseline", "fio", "--json", json.toString());
+
+        assertEquals(0, run.exitCode, run.toString());
+        final Object doc = Json.parse(Files.readString(json));
+        final List<String> problems = ResultsSchema.check(doc);
+        assertTrue(problems.isEmpty(), problems.toString());
+        @SuppressWarnings("unchecked")
+        final List<Map<String, Object>> records = (List<Map<String, Object>>)((Map<String, Object>)doc).get("records");
+        final Set<String> impls = new TreeSet<>();
+        records.forEach(record -> impls.add(Records.impl(record)));
+        assertEquals(Set.of("pvring", FioBaseline.NBD_IMPL), impls, records.toString());
+        for (final Map<String, Object> record : records)
+        {
+            assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+            assertEquals(Records.settings(records.get(0)), Records.settings(record), "same job for both");
+            assertEquals("raw", Records.params(record).get("format"), record.toString());
+        }
+        assertTrue(run.out.contains("x fio-nbd"), "the table has pvring's ratio: " + run.out);
+        final Map<String, Object> pvring = records.stream().filter(r -> "pvring".equals(Records.impl(r)))
+            .findFirst().orElseThrow();
+        final Map<String, Object> fio = records.stream().filter(r -> FioBaseline.NBD_IMPL.equals(Records.impl(r)))
+            .findFirst().orElseThrow();
+        final Map<?, ?> ratios = (Map<?, ?>)pvring.get("ratios");
+        assertEquals(Set.of(FioBaseline.NBD_IMPL), ratios.keySet(), "the ratio is in the JSON too");
+        final double ratio = ((Number)ratios.get(FioBaseline.NBD_IMPL)).doubleValue();
+        assertEquals(Records.number(pvring, "ops_per_sec") / Records.number(fio, "ops_per_sec"), ratio,
+            1e-4 + 1e-3 * ratio, "pvring's ops/s over fio's");
+    }
+
+    @Test
+    void anImageInTheWrongFormatSaysWhichFormatToName() throws IOException
+    {
+        RequiredTools.requireExecutable("qemu-nbd", "qemu-utils");
+        final Path image = dir.resolve("plain.raw");
+        try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw"))
+        {
+            file.setLength(1 << 20);
+        }
+
+        final CliRunner run = CliRunner.run("bench", "blk", "--store", "qcow2:" + image, "--duration", "50ms");
+
+        assertTrue(run.exitCode != 0, run.toString());
+        assertTrue(run.err.contains("not in qcow2 format") && run.err.contains(",format=raw"), run.toString());
+    }
+}
