@@ -18,6 +18,8 @@ import io.pvring.bench.blk.FioBaseline;
 import io.pvring.bench.report.Json;
 import io.pvring.bench.report.Records;
 import io.pvring.bench.report.ResultsSchema;
+import io.pvring.nbd.NbdServerProcess;
+import io.pvring.nbd.NbdUri;
 import io.pvring.testing.RequiredTools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,14 +49,8 @@ class NbdBaselineSmokeTest
             "--wait", "notify", "--duration", "150ms", "--baseline", "fio", "--json", json.toString());
 
         assertEquals(0, run.exitCode, run.toString());
-        final Object doc = Json.parse(Files.readString(json));
-        final List<String> problems = ResultsSchema.check(doc);
-        assertTrue(problems.isEmpty(), problems.toString());
-        @SuppressWarnings("unchecked")
-        final List<Map<String, Object>> records = (List<Map<String, Object>>)((Map<String, Object>)doc).get("records");
-        final Set<String> impls = new TreeSet<>();
-        records.forEach(record -> impls.add(Records.impl(record)));
-        assertEquals(Set.of("pvring", FioBaseline.NBD_IMPL), impls, records.toString());
+        final List<Map<String, Object>> records = records(json);
+        assertEquals(Set.of("pvring", FioBaseline.NBD_IMPL), impls(records), records.toString());
         for (final Map<String, Object> record : records)
         {
             assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
@@ -74,6 +70,37 @@ class NbdBaselineSmokeTest
     }
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void anNbdUriRunsFiosNbdEngineAgainstTheUsersServer() throws IOException
+    {
+        final String missing = FioBaseline.missingFio();
+        RequiredTools.require(missing == null, "fio: " + missing);
+        RequiredTools.requireExecutable("nbdkit", "nbdkit");
+        final Path directory = NbdServerProcess.privateDirectory(dir, "nbdkit-");
+        final Path socket = directory.resolve("nbd.sock");
+        final Path pidFile = directory.resolve("nbdkit.pid");
+        final Path json = dir.resolve("uri.json");
+        try (NbdServerProcess nbdkit = NbdServerProcess.start("nbdkit", List.of("nbdkit", "--foreground",
+            "--pidfile", pidFile.toString(), "--unix", socket.toString(), "memory", "8M"), directory, pidFile, 10_000,
+            5_000))
+        {
+            final CliRunner run = CliRunner.run("bench", "blk", "--store", NbdUri.unix(socket.toString(), "")
+                .toString(), "--qd", "4", "--wait", "notify", "--duration", "150ms", "--baseline", "fio", "--json",
+                json.toString());
+
+            assertEquals(0, run.exitCode, run.toString() + "\nnbdkit: " + nbdkit.logTail());
+            assertTrue(nbdkit.isAlive(), "the user's server is the user's: still serving");
+        }
+        final List<Map<String, Object>> records = records(json);
+        assertEquals(Set.of("pvring", FioBaseline.NBD_IMPL), impls(records), records.toString());
+        assertEquals("nbd", Records.params(records.get(0)).get("store"));
+        for (final Map<String, Object> record : records)
+        {
+            assertTrue(Records.number(record, "ops_per_sec") > 0, record.toString());
+        }
+    }
+
+    @Test
     void anImageInTheWrongFormatSaysWhichFormatToName() throws IOException
     {
         RequiredTools.requireExecutable("qemu-nbd", "qemu-utils");
@@ -87,5 +114,21 @@ class NbdBaselineSmokeTest
 
         assertTrue(run.exitCode != 0, run.toString());
         assertTrue(run.err.contains("not in qcow2 format") && run.err.contains(",format=raw"), run.toString());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> records(final Path json) throws IOException
+    {
+        final Object doc = Json.parse(Files.readString(json));
+        final List<String> problems = ResultsSchema.check(doc);
+        assertTrue(problems.isEmpty(), problems.toString());
+        return (List<Map<String, Object>>)((Map<String, Object>)doc).get("records");
+    }
+
+    private static Set<String> impls(final List<Map<String, Object>> records)
+    {
+        final Set<String> impls = new TreeSet<>();
+        records.forEach(record -> impls.add(Records.impl(record)));
+        return impls;
     }
 }
