@@ -204,6 +204,11 @@ public final class BlkCommand implements Callable<Integer>
             + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
             + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
             + wait.configName() + ", " + measure.duration.toMillis() + " ms");
+        final String starved = pollStarves(config, wait, Runtime.getRuntime().availableProcessors());
+        if (starved != null)
+        {
+            out.println(starved);
+        }
         if (frontend == FrontendKind.PROCESS)
         {
             Outputs.inProcessThenProcess(out, measure,
@@ -252,6 +257,22 @@ public final class BlkCommand implements Callable<Integer>
             }
         }
         return Main.EXIT_OK;
+    }
+
+    /**
+     * A note when both spinning sides would take every CPU from the threads an NBD disk needs besides them (the
+     * client's event loop and the server), else null.
+     */
+    static String pollStarves(final BlkBenchConfig config, final WaitMode wait, final int cpus)
+    {
+        final DiskSpec disk = config.disk();
+        final boolean nbd = disk != null && (disk.kind() == DiskSpec.Kind.NBD || disk.kind() == DiskSpec.Kind.QCOW2);
+        if (!nbd || wait != WaitMode.POLL || cpus > 2 * config.queues() + 1)
+        {
+            return null;
+        }
+        return "note: --wait poll spins the frontend and the ring runner on " + cpus + " CPUs, and the NBD client's"
+            + " event loop and the server need CPU too: --wait notify measures the NBD path, poll measures starvation";
     }
 
     static void writeDense(final Path file, final long bytes) throws java.io.IOException

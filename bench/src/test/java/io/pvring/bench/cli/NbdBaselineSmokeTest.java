@@ -14,15 +14,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.pvring.bench.blk.BlkBenchConfig;
+import io.pvring.bench.blk.BlkPattern;
 import io.pvring.bench.blk.FioBaseline;
 import io.pvring.bench.report.Json;
 import io.pvring.bench.report.Records;
 import io.pvring.bench.report.ResultsSchema;
 import io.pvring.nbd.NbdServerProcess;
+import io.pvring.event.WaitMode;
 import io.pvring.nbd.NbdUri;
 import io.pvring.testing.RequiredTools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code bench blk --baseline fio} on an NBD disk: fio's nbd engine against the same kind of qemu-nbd. */
@@ -114,6 +118,21 @@ class NbdBaselineSmokeTest
 
         assertTrue(run.exitCode != 0, run.toString());
         assertTrue(run.err.contains("not in qcow2 format") && run.err.contains(",format=raw"), run.toString());
+    }
+
+    @Test
+    void pollingOnTwoCpusWithAnNbdDiskSaysItMeasuresStarvation()
+    {
+        final BlkBenchConfig nbd = config("qcow2:/img/a.raw,format=raw", WaitMode.POLL);
+        assertTrue(BlkCommand.pollStarves(nbd, WaitMode.POLL, 2).contains("--wait notify measures the NBD path"));
+        assertNull(BlkCommand.pollStarves(config("nbd://localhost/disk", WaitMode.NOTIFY), WaitMode.NOTIFY, 2));
+        assertNull(BlkCommand.pollStarves(nbd, WaitMode.POLL, 8), "room for the spinning pair and the NBD path");
+        assertNull(BlkCommand.pollStarves(config("null", WaitMode.POLL), WaitMode.POLL, 2), "nothing else to run");
+    }
+
+    private static BlkBenchConfig config(final String store, final WaitMode wait)
+    {
+        return new BlkBenchConfig(store, 1 << 20, BlkPattern.RANDREAD, 4096, 16, 1, 0, 0, true, wait, 0);
     }
 
     @SuppressWarnings("unchecked")
