@@ -32,7 +32,8 @@ import io.pvring.nbd.QemuNbdServer;
  *     cache is warmed before each run ({@link #prepareCache}): the comparison is of NBD clients, not of the disk.</li>
  * </ul>
  * Records have pvring's parameters with {@code impl} {@code fio-psync} / {@code fio-io_uring} / {@code fio-nbd}, so
- * tables and reports put pvring's ratio beside them.
+ * tables and reports put pvring's ratio beside them. fio's nbd engine has no FUA: with {@code cache=writethrough}
+ * pvring's writes carry FUA and fio's do not, so only reads compare like for like there.
  */
 public final class FioBaseline
 {
@@ -96,7 +97,7 @@ public final class FioBaseline
     /**
      * Puts the disk's page cache where both runs start: a file's dropped ({@link #dropCache}), an image's warmed
      * (read through once, when it is at most {@link #MAX_WARMED_IMAGE}; with {@code cache=none} qemu-nbd bypasses
-     * it anyway), a remote server's left alone.
+     * it anyway), a remote server's left alone. A missing image is left to the store, whose error names it.
      */
     public static void prepareCache(final DiskSpec disk) throws IOException, InterruptedException
     {
@@ -105,7 +106,7 @@ public final class FioBaseline
             dropCache(Path.of(disk.target()));
         }
         else if (disk.kind() == DiskSpec.Kind.QCOW2 && disk.cache() != DiskSpec.CacheMode.NONE &&
-            Files.size(Path.of(disk.target())) <= MAX_WARMED_IMAGE)
+            Files.isRegularFile(Path.of(disk.target())) && Files.size(Path.of(disk.target())) <= MAX_WARMED_IMAGE)
         {
             exec(List.of("dd", "if=" + disk.target(), "of=/dev/null", "bs=1M", "status=none"), 120_000);
         }
