@@ -88,12 +88,6 @@ public final class FioBaseline
         }
     }
 
-    /** The {@code impl} names of the records {@link #run} returns. */
-    public List<String> impls()
-    {
-        return disk.kind() == DiskSpec.Kind.FILE ? IMPLS : List.of(NBD_IMPL);
-    }
-
     /**
      * Puts the disk's page cache where both runs start: a file's dropped ({@link #dropCache}), an image's warmed
      * (read through once, when it is at most {@link #MAX_WARMED_IMAGE}; with {@code cache=none} qemu-nbd bypasses
