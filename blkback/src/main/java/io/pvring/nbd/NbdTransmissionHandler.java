@@ -25,15 +25,24 @@ import static io.pvring.nbd.NbdTransmissionDescriptor.REQUEST_TYPE_OFFSET;
 
 /**
  * The transmission phase on the event loop: takes published slots from the submission queue once per batch,
- * encodes them (splitting at the payload limit) into pooled buffers and flushes the socket once; decodes simple
+ * encodes them (splitting at the payload limit) into one pooled buffer and flushes the socket once; decodes simple
  * replies as a stream (payload copied straight into the caller's memory as it arrives), matches them by cookie in
  * any order, and completes each caller request once all its parts are answered. Any protocol violation, a lost
  * connection or a request past its timeout fails the whole connection: every request completes with an error.
+ *
+ * <p>Completions found while reading are told to the sink together when the read ends
+ * ({@code channelReadComplete}), in the order they were answered: the sink (a ring's completion queue) wakes its
+ * thread once for what one socket read brought, not on the first of them and again for the rest.
  */
 final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
 {
     /** TRIM and WRITE_ZEROES carry no payload; they are split only to fit the 32-bit length field. */
     static final long NO_PAYLOAD_CHUNK = 1L << 30;
+    /**
+     * The pooled buffer a batch's requests are encoded into: 292 headers, or a 4 KiB write and 145. A larger part
+     * gets a buffer of its own size.
+     */
+    static final int BATCH_BUFFER_BYTES = 8192;
 
     private final String server;
     private final NbdCompletionSink sink;
@@ -60,6 +69,15 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     private volatile String failure;
     private int failErrno;
 
+    /** Completions held while a read is being decoded, told to the sink at its end. */
+    private final long[] doneTags;
+    private final int[] doneResults;
+    private int doneCount;
+    private boolean reading;
+
+    /** Requests encoded and not yet written to the channel: one buffer (one outbound entry) per batch. */
+    private ByteBuf out;
+
     private NbdSlot payloadSlot;
     private long payloadAddress;
     private long payloadRemaining;
@@ -79,6 +97,8 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
             free.offer(slots[i]);
         }
         flushOrder = new NbdFlushOrder(config.maxInFlight());
+        doneTags = new long[slots.length];
+        doneResults = new int[slots.length];
         payloadChunk = config.maxPayload();
     }
 
@@ -92,6 +112,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     public void handlerRemoved(final ChannelHandlerContext ctx)
     {
         header.release();
+        releaseOut();
     }
 
     /** Negotiation is over (event loop). */
@@ -196,7 +217,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
         {
             final long partLength = slot.length == 0 ? 0 : slot.partLength(part);
             final boolean payload = slot.command == NbdProtocol.NBD_CMD_WRITE;
-            final ByteBuf buf = ctx.alloc().directBuffer(REQUEST_HEADER_LENGTH + (payload ? (int)partLength : 0));
+            final ByteBuf buf = reserve(REQUEST_HEADER_LENGTH + (payload ? (int)partLength : 0));
             encodeHeader(buf, slot.flags, slot.command, slot.cookie(part), slot.offset + slot.partStart(part),
                 partLength);
             if (payload)
@@ -207,9 +228,32 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
             {
                 slot.epoch = flushOrder.writeSent();
             }
-            ctx.write(buf, ctx.voidPromise());
         }
         needsFlush = true;
+    }
+
+    /** The batch buffer with room for {@code bytes} more, writing the current one to the channel when full. */
+    private ByteBuf reserve(final int bytes)
+    {
+        if (out != null && out.writableBytes() < bytes)
+        {
+            ctx.write(out, ctx.voidPromise());
+            out = null;
+        }
+        if (out == null)
+        {
+            out = ctx.alloc().directBuffer(Math.max(bytes, BATCH_BUFFER_BYTES));
+        }
+        return out;
+    }
+
+    private void releaseOut()
+    {
+        if (out != null)
+        {
+            out.release();
+            out = null;
+        }
     }
 
     private static void encodeHeader(final ByteBuf buf, final int flags, final int command, final long cookie,
@@ -247,6 +291,11 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
         if (needsFlush)
         {
             needsFlush = false;
+            if (out != null)
+            {
+                ctx.write(out, ctx.voidPromise());
+                out = null;
+            }
             ctx.flush();
         }
         maybeDisconnect();
@@ -256,6 +305,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     public void channelRead(final ChannelHandlerContext ctx, final Object msg)
     {
         final ByteBuf in = (ByteBuf)msg;
+        reading = true;
         try
         {
             while (in.isReadable() && !failed)
@@ -300,7 +350,19 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelReadComplete(final ChannelHandlerContext ctx)
     {
+        tellCompletions();
         flushIfNeeded();
+    }
+
+    /** Tells the sink the completions held during a read, in order; the sink may submit more (resumed parts). */
+    private void tellCompletions()
+    {
+        reading = false;
+        for (int i = 0; i < doneCount; i++)
+        {
+            sink.onCompletion(doneTags[i], doneResults[i]);
+        }
+        doneCount = 0;
     }
 
     private void reply(final ByteBuf buf, final int base)
@@ -363,6 +425,13 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     {
         final long tag = slot.tag;
         free.offer(slot);
+        if (reading && doneCount < doneTags.length)
+        {
+            // A slot completes at most once per read: a freed one is sent again only by drain(), after the read.
+            doneTags[doneCount] = tag;
+            doneResults[doneCount++] = result;
+            return;
+        }
         sink.onCompletion(tag, result);
     }
 
@@ -425,6 +494,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
             return;
         }
         failErrno = errno;
+        tellCompletions(); // answered before the failure: they keep their results, told before the errors
         if (export == null)
         {
             // Still negotiating: the handshake handler reports this to the connecting thread.
@@ -442,6 +512,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
         }
         payloadSlot = null;
         payloadRemaining = 0;
+        releaseOut(); // requests not written yet: they fail below with the rest
         for (final NbdSlot slot : slots)
         {
             if (slot.inFlight)

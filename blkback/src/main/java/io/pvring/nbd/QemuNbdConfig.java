@@ -19,6 +19,7 @@ public final class QemuNbdConfig
     private String aio = "threads";
     private String discard = "unmap";
     private int sharedConnections = 1;
+    private boolean persistent;
     private String exportName = "disk";
     private Path runtimeDirectory = Path.of(System.getProperty("java.io.tmpdir"));
     private String qemuNbd = "qemu-nbd";
@@ -99,6 +100,22 @@ public final class QemuNbdConfig
     public int sharedConnections()
     {
         return sharedConnections;
+    }
+
+    /**
+     * Keep serving after the last client disconnects ({@code --persistent}; default false: qemu-nbd exits with its
+     * one client). For clients that connect more than once, as fio's nbd engine does (a connection to read the
+     * size, then one per job); the owner's {@link QemuNbdServer#close()} stops it.
+     */
+    public QemuNbdConfig persistent(final boolean value)
+    {
+        persistent = value;
+        return this;
+    }
+
+    public boolean persistent()
+    {
+        return persistent;
     }
 
     public QemuNbdConfig exportName(final String value)

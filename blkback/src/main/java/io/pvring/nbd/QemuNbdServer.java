@@ -10,9 +10,10 @@ import java.util.List;
 /**
  * A disk image in any format qemu reads (qcow2, vmdk, vhdx, raw...) served over NBD by a {@code qemu-nbd} child
  * process on a private Unix socket, for {@link NbdClient}. {@link #start} probes the format with
- * {@code qemu-img info} unless it is given, starts qemu-nbd (never {@code --fork}, never {@code --persistent}: it
- * exits when its last client disconnects) and returns once it listens; {@link #close()} stops it (SIGTERM, then
- * SIGKILL after a bound) and removes the directory. {@link NbdServerProcess} keeps it from outliving the JVM.
+ * {@code qemu-img info} unless it is given, starts qemu-nbd (never {@code --fork}; without
+ * {@link QemuNbdConfig#persistent} it exits when its last client disconnects) and returns once it listens;
+ * {@link #close()} stops it (SIGTERM, then SIGKILL after a bound) and removes the directory.
+ * {@link NbdServerProcess} keeps it from outliving the JVM.
  */
 public final class QemuNbdServer implements AutoCloseable
 {
@@ -68,6 +69,10 @@ public final class QemuNbdServer implements AutoCloseable
                 "--aio=" + config.aio(),
                 "--discard=" + config.discard(),
                 "--shared=" + config.sharedConnections()));
+            if (config.persistent())
+            {
+                command.add("--persistent");
+            }
             if (config.readOnly())
             {
                 command.add("--read-only");

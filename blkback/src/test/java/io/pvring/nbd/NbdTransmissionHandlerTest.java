@@ -151,6 +151,91 @@ class NbdTransmissionHandlerTest
     }
 
     @Test
+    void aBatchIsEncodedIntoOneBufferAndALargeWriteIntoItsOwn()
+    {
+        final Rig rig = new Rig(65536);
+        final UnsafeBuffer mem = offHeap(16384);
+        rig.submit(1, NbdProtocol.NBD_CMD_READ, 0, 0, 4096, mem.addressOffset());
+        rig.submit(2, NbdProtocol.NBD_CMD_WRITE, 0, 4096, 512, mem.addressOffset());
+        rig.submit(3, NbdProtocol.NBD_CMD_READ, 0, 8192, 4096, mem.addressOffset());
+        rig.handler.schedule();
+        rig.channel.runPendingTasks();
+
+        final ByteBuf batch = rig.channel.readOutbound();
+        assertEquals(3 * REQUEST_HEADER_LENGTH + 512, batch.readableBytes(), "three requests, one buffer");
+        assertTrue(rig.channel.outboundMessages().isEmpty(), "nothing else written");
+        batch.release();
+
+        rig.submit(4, NbdProtocol.NBD_CMD_READ, 0, 0, 512, mem.addressOffset());
+        rig.submit(5, NbdProtocol.NBD_CMD_WRITE, 0, 0, 16384, mem.addressOffset());
+        rig.handler.schedule();
+        rig.channel.runPendingTasks();
+        final ByteBuf small = rig.channel.readOutbound();
+        final ByteBuf large = rig.channel.readOutbound();
+        assertEquals(REQUEST_HEADER_LENGTH, small.readableBytes(), "the read, written before the large write");
+        assertEquals(REQUEST_HEADER_LENGTH + 16384, large.readableBytes(), "the 16 KiB write in a buffer its size");
+        small.release();
+        large.release();
+        rig.channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void completionsOfOneSocketReadAreToldTogetherInOrderWhenTheReadEnds()
+    {
+        final Rig rig = new Rig(65536);
+        final UnsafeBuffer mem = offHeap(1024);
+        rig.submit(20, NbdProtocol.NBD_CMD_READ, 0, 0, 512, mem.addressOffset());
+        rig.submit(21, NbdProtocol.NBD_CMD_READ, 0, 512, 512, mem.addressOffset() + 512);
+        rig.submit(22, NbdProtocol.NBD_CMD_WRITE, 0, 4096, 512, mem.addressOffset());
+        final List<Request> sent = rig.sent();
+        final ByteBuf first = Unpooled.buffer();
+        reply(first, 0, sent.get(1).cookie(), filled(512, 4));
+        reply(first, 0, sent.get(2).cookie(), new byte[0]);
+        final ByteBuf second = Unpooled.buffer();
+        reply(second, 0, sent.get(0).cookie(), filled(512, 5));
+
+        // One read of the socket may hand the pipeline several buffers before it ends.
+        rig.channel.pipeline().fireChannelRead(first);
+        rig.channel.pipeline().fireChannelRead(second);
+        assertEquals(0, rig.log.count(), "nothing told while the read is decoded");
+        rig.channel.pipeline().fireChannelReadComplete();
+
+        assertEquals("[21=512, 22=512, 20=512]", rig.log.describe(), "all at the read's end, in reply order");
+        assertEquals(8, acquireAll(rig.handler), "every slot is free again (maxInFlight 8)");
+        rig.channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void completionsHeldByAReadAreToldBeforeAFailureErrorsTheRest()
+    {
+        final Rig rig = new Rig(65536);
+        final UnsafeBuffer mem = offHeap(1024);
+        rig.submit(30, NbdProtocol.NBD_CMD_READ, 0, 0, 512, mem.addressOffset());
+        rig.submit(31, NbdProtocol.NBD_CMD_READ, 0, 512, 512, mem.addressOffset() + 512);
+        final List<Request> sent = rig.sent();
+        final ByteBuf stream = Unpooled.buffer();
+        reply(stream, 0, sent.get(0).cookie(), filled(512, 6));
+        stream.writeInt(0x12345678).writeInt(0).writeLong(sent.get(1).cookie()); // a bad magic: protocol error
+
+        rig.channel.pipeline().fireChannelRead(stream);
+
+        assertEquals("[30=512, 31=" + NbdErrno.name(NbdErrno.EIO) + "]", rig.log.describe(),
+            "the answered read keeps its result, the other fails with the connection");
+        assertFalse(rig.channel.isOpen());
+        rig.channel.finishAndReleaseAll();
+    }
+
+    private static int acquireAll(final NbdTransmissionHandler handler)
+    {
+        int count = 0;
+        while (handler.acquire() != null)
+        {
+            count++;
+        }
+        return count;
+    }
+
+    @Test
     void aReadAboveTheMaximumPayloadIsSplitAndCompletesOnce()
     {
         final Rig rig = new Rig(65536);

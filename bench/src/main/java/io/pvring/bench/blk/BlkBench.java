@@ -312,6 +312,11 @@ public final class BlkBench
             params.put("cache", DiskSpec.token(disk.cache()));
             params.put("aio", DiskSpec.token(disk.aio()));
         }
+        if (disk != null && disk.kind() == DiskSpec.Kind.QCOW2)
+        {
+            params.put("format", disk.format());
+            params.put("cache", DiskSpec.token(disk.cache()));
+        }
         if (disk != null && disk.limits().limited())
         {
             params.put("limits", disk.limits().toString());

@@ -16,19 +16,34 @@ import io.pvring.bench.run.Environment;
 import io.pvring.bench.run.LatencySummary;
 import io.pvring.bench.run.Measurement;
 import io.pvring.blkback.store.DiskSpec;
+import io.pvring.blkback.store.DiskStores;
+import io.pvring.nbd.QemuNbdServer;
 
 /**
- * fio on the same file with the job {@code bench blk --store file:PATH} runs (same {@code --rw}, {@code --bs},
- * depth, {@code direct=1} for {@code cache=none}), twice: {@code psync} with {@code numjobs} = depth (QEMU's
- * thread pool does that) and {@code io_uring} with {@code iodepth} = depth. Records have pvring's parameters with
- * {@code impl} {@code fio-psync} / {@code fio-io_uring}, so tables and reports put pvring's ratio beside them.
- * Every run starts from the same page cache: dropped (fio's {@code --invalidate=1}, {@link #dropCache} before
- * pvring's) or, with {@link PageCache#HOT}, the whole file read in first and fio told not to drop it.
+ * fio with the job {@code bench blk} runs (same {@code --rw}, {@code --bs}, depth), beside pvring in one run.
+ * <ul>
+ * <li>{@code --store file:PATH}: on the same file ({@code direct=1} for {@code cache=none}), twice: {@code psync}
+ *     with {@code numjobs} = depth (QEMU's thread pool does that) and {@code io_uring} with {@code iodepth} = depth.
+ *     Every run starts from the same page cache: dropped (fio's {@code --invalidate=1}, {@link #dropCache} before
+ *     pvring's) or, with {@link PageCache#HOT}, the whole file read in first and fio told not to drop it.</li>
+ * <li>an NBD disk ({@code nbd://...}, {@code nbd+unix://...}, {@code qcow2:PATH}): fio's {@code nbd} engine (libnbd)
+ *     at {@code iodepth} = depth against the same server: the user's for a URI; for an image a qemu-nbd started as
+ *     pvring's store starts its own ({@link DiskStores#serveImage}), which lives for fio's run. The image's page
+ *     cache is warmed before each run ({@link #prepareCache}): the comparison is of NBD clients, not of the disk.</li>
+ * </ul>
+ * Records have pvring's parameters with {@code impl} {@code fio-psync} / {@code fio-io_uring} / {@code fio-nbd}, so
+ * tables and reports put pvring's ratio beside them. fio's nbd engine has no FUA: with {@code cache=writethrough}
+ * pvring's writes carry FUA and fio's do not, so only reads compare like for like there.
  */
 public final class FioBaseline
 {
-    /** The {@code impl} names of the two runs. */
+    /** The {@code impl} names of the two runs on a file. */
     public static final List<String> IMPLS = List.of("fio-psync", "fio-io_uring");
+    /** The {@code impl} name of the run of fio's nbd engine. */
+    public static final String NBD_IMPL = "fio-nbd";
+
+    /** Images up to this size are read through once before each run so that both run on a hot page cache. */
+    static final long MAX_WARMED_IMAGE = 4L << 30;
 
     private static final long EXTRA_WAIT_MILLIS = 60_000;
 
@@ -44,19 +59,26 @@ public final class FioBaseline
 
     /**
      * @param pageCache the page cache's state at the start of every fio run, as of pvring's.
-     * @throws IllegalArgumentException when the store is not a file, or a hot cache is asked of {@code cache=none}.
+     * @throws IllegalArgumentException when the store is not a file or an NBD disk, or a hot cache is asked of
+     *                                  anything but a page-cache file.
      */
     public FioBaseline(final BlkBenchConfig config, final PageCache pageCache)
     {
         final DiskSpec disk = config.disk();
-        if (disk == null || disk.kind() != DiskSpec.Kind.FILE)
+        if (disk == null || disk.kind() == DiskSpec.Kind.MEMORY || disk.kind() == DiskSpec.Kind.NULL)
         {
-            throw new IllegalArgumentException("--baseline fio needs --store file:PATH, got " + config.store());
+            throw new IllegalArgumentException("--baseline fio needs --store file:PATH, qcow2:PATH or an nbd URI, " +
+                "got " + config.store());
         }
         if (config.queues() != 1 || config.rate() != 0)
         {
             throw new IllegalArgumentException("--baseline fio compares one queue in a closed loop (--queues 1, " +
                 "no --rate)");
+        }
+        if (pageCache == PageCache.HOT && disk.kind() != DiskSpec.Kind.FILE)
+        {
+            throw new IllegalArgumentException("--page-cache hot sets up file stores (an NBD image's cache is warmed "
+                + "for every run anyway)");
         }
         if (pageCache == PageCache.HOT && disk.cache() == DiskSpec.CacheMode.NONE)
         {
@@ -89,6 +111,26 @@ public final class FioBaseline
     }
 
     /**
+     * Puts the disk's page cache where both runs start: a file's as {@code fileCache} says (dropped, or read in
+     * whole), an image's warmed (read through once, when it is at most {@link #MAX_WARMED_IMAGE}; with {@code
+     * cache=none} qemu-nbd bypasses it anyway), a remote server's left alone. A missing image is left to the store,
+     * whose error names it.
+     */
+    public static void prepareCache(final DiskSpec disk, final PageCache fileCache)
+        throws IOException, InterruptedException
+    {
+        if (disk.kind() == DiskSpec.Kind.FILE)
+        {
+            fileCache.prepare(Path.of(disk.target()));
+        }
+        else if (disk.kind() == DiskSpec.Kind.QCOW2 && disk.cache() != DiskSpec.CacheMode.NONE &&
+            Files.isRegularFile(Path.of(disk.target())) && Files.size(Path.of(disk.target())) <= MAX_WARMED_IMAGE)
+        {
+            exec(List.of("dd", "if=" + disk.target(), "of=/dev/null", "bs=1M", "status=none"), 120_000);
+        }
+    }
+
+    /**
      * Drops {@code file}'s pages from the page cache ({@code posix_fadvise(DONTNEED)} through GNU dd), so a
      * page-cache run starts cold as fio's {@code --invalidate=1} runs do.
      */
@@ -105,21 +147,63 @@ public final class FioBaseline
         throws IOException, InterruptedException
     {
         final List<BenchRecord> records = new ArrayList<>();
-        pageCache.prepare(Path.of(disk.target()));
-        records.add(parse(exec(command("psync", durationNanos), timeoutMillis(durationNanos)), IMPLS.get(0),
-            pvringParams));
-        pageCache.prepare(Path.of(disk.target()));
-        records.add(parse(exec(command("io_uring", durationNanos), timeoutMillis(durationNanos)), IMPLS.get(1),
-            pvringParams));
+        if (disk.kind() == DiskSpec.Kind.NBD)
+        {
+            records.add(runNbd(disk.target(), durationNanos, pvringParams));
+        }
+        else if (disk.kind() == DiskSpec.Kind.QCOW2)
+        {
+            prepareCache(disk, pageCache);
+            // Two connections: fio's nbd engine opens one to read the export's size, then one per job.
+            try (QemuNbdServer server = DiskStores.serveImage(disk, false, 2))
+            {
+                records.add(runNbd(server.uri().toString(), durationNanos, pvringParams));
+            }
+        }
+        else
+        {
+            prepareCache(disk, pageCache);
+            records.add(parse(exec(command("psync", durationNanos), timeoutMillis(durationNanos)), IMPLS.get(0),
+                pvringParams));
+            prepareCache(disk, pageCache);
+            records.add(parse(exec(command("io_uring", durationNanos), timeoutMillis(durationNanos)), IMPLS.get(1),
+                pvringParams));
+        }
         return records;
+    }
+
+    private BenchRecord runNbd(final String uri, final long durationNanos, final Map<String, Object> pvringParams)
+        throws IOException, InterruptedException
+    {
+        return parse(exec(nbdCommand(uri, durationNanos), timeoutMillis(durationNanos)), NBD_IMPL, pvringParams);
+    }
+
+    /** fio's nbd engine reads the export's size from the server, as pvring's store does. */
+    List<String> nbdCommand(final String uri, final long durationNanos)
+    {
+        return List.of("fio", "--name=pvring-baseline", "--ioengine=nbd", "--uri=" + uri,
+            "--rw=" + config.pattern().label(), "--bs=" + config.blockSize(), "--iodepth=" + config.queueDepth(),
+            "--time_based", "--ramp_time=" + warmupMillis(durationNanos) + "ms",
+            "--runtime=" + runtimeMillis(durationNanos) + "ms", "--group_reporting", "--randrepeat=0",
+            "--output-format=json");
+    }
+
+    private static long warmupMillis(final long durationNanos)
+    {
+        return TimeUnit.NANOSECONDS.toMillis(Measurement.warmupFor(durationNanos));
+    }
+
+    private static long runtimeMillis(final long durationNanos)
+    {
+        return Math.max(1, TimeUnit.NANOSECONDS.toMillis(durationNanos));
     }
 
     List<String> command(final String engine, final long durationNanos) throws IOException
     {
         final Path file = Path.of(disk.target());
         final long size = Files.exists(file) ? Files.size(file) : config.sizeBytes();
-        final long warmupMillis = TimeUnit.NANOSECONDS.toMillis(Measurement.warmupFor(durationNanos));
-        final long runtimeMillis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(durationNanos));
+        final long warmupMillis = warmupMillis(durationNanos);
+        final long runtimeMillis = runtimeMillis(durationNanos);
         final List<String> command = new ArrayList<>(List.of("fio", "--name=pvring-baseline",
             "--filename=" + disk.target(), "--rw=" + config.pattern().label(), "--bs=" + config.blockSize(),
             "--size=" + size, "--direct=" + (disk.cache() == DiskSpec.CacheMode.NONE ? 1 : 0),

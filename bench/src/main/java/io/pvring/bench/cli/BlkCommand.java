@@ -19,6 +19,7 @@ import io.pvring.bench.oop.Doorbell;
 import io.pvring.bench.oop.ProcessBlkBench;
 import io.pvring.bench.run.BenchRecord;
 import io.pvring.bench.run.Progress;
+import io.pvring.blkback.store.DiskSpec;
 import io.pvring.event.WaitMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Spec;
     name = "blk",
     mixinStandardHelpOptions = true,
     description = "Block I/O through pvring's blkfront and blkback: a guest domain on the emulated hypervisor, "
-        + "real grants and event channels, a null, memory or raw-file store. fio-like options.",
+        + "real grants and event channels, a null, memory, raw-file or NBD store (qemu-nbd images, NBD servers). "
+        + "fio-like options.",
     footer = {
         "",
         "Examples:",
@@ -45,6 +47,9 @@ import picocli.CommandLine.Spec;
         "Beside fio on the same file (psync with 16 jobs, io_uring at depth 16, cold cache):",
         "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 16 --baseline fio",
         "  pvring bench blk --store file:/tmp/disk.img --size 1g --qd 1 --baseline fio --page-cache hot",
+        "Beside fio's nbd engine against the same NBD server (an image: a qemu-nbd started the same way; hot cache):",
+        "  pvring bench blk --store qcow2:/var/tmp/disk.raw,format=raw --qd 16 --wait notify --baseline fio",
+        "  pvring bench blk --store nbd://localhost:10809/disk --qd 16 --wait notify --baseline fio",
         "Out of process (a C blkfront on pvring_client.h against an in-JVM serve host), beside in-process:",
         "  pvring bench blk --frontend process --qd 32 --wait poll",
         "  pvring bench blk --frontend process --qd 1 --wait notify",
@@ -57,8 +62,9 @@ public final class BlkCommand implements Callable<Integer>
 
     @Option(names = "--store", paramLabel = "SPEC", defaultValue = "null",
         description = "null or memory (sized by --size), or a disk as serve --disk takes it: file:PATH[,cache=...]"
-            + " (created sparse with --size if missing, then deleted), memory:SIZE, null:SIZE"
-            + " (default ${DEFAULT-VALUE})")
+            + " (created sparse with --size if missing, then deleted), qcow2:PATH[,format=raw|vmdk|...][,cache=...]"
+            + " (an existing image, through a private qemu-nbd), nbd://HOST[:PORT]/EXPORT,"
+            + " nbd+unix:///EXPORT?socket=PATH, memory:SIZE, null:SIZE (default ${DEFAULT-VALUE})")
     private String store;
 
     @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1g", converter = SizeConverter.class,
@@ -107,8 +113,10 @@ public final class BlkCommand implements Callable<Integer>
     @Option(names = "--baseline", paramLabel = "fio|single|none",
         description = "with --store file:PATH: also run fio on the same file, same --rw, --bs, depth and direct=,"
             + " with psync (numjobs = depth) and io_uring (iodepth = depth), every run from the same page cache"
-            + " (--page-cache). With --guests: single (the default above one guest) also runs one guest at"
-            + " qd 32 for the ratio of aggregates; none skips it")
+            + " (--page-cache). With an NBD disk (nbd://, nbd+unix://, qcow2:PATH): also run fio's nbd engine"
+            + " (iodepth = depth, impl fio-nbd) against the same server (for an image, a qemu-nbd started the same"
+            + " way, --persistent); an image's page cache is warmed before every run. With --guests: single (the"
+            + " default above one guest) also runs one guest at qd 32 for the ratio of aggregates; none skips it")
     private String baseline;
 
     @Option(names = "--page-cache", paramLabel = "cold|hot", defaultValue = "cold",
@@ -209,6 +217,11 @@ public final class BlkCommand implements Callable<Integer>
             + ", qd " + queueDepth + " x " + queues + " queue(s), ring order " + ringOrder + ", indirect " + indirect
             + ", persistent " + persistent.name().toLowerCase(java.util.Locale.ROOT) + ", "
             + wait.configName() + ", " + measure.duration.toMillis() + " ms");
+        final String starved = pollStarves(config, wait, Runtime.getRuntime().availableProcessors());
+        if (starved != null)
+        {
+            out.println(starved);
+        }
         if (frontend == FrontendKind.PROCESS)
         {
             Outputs.inProcessThenProcess(out, measure,
@@ -221,10 +234,11 @@ public final class BlkCommand implements Callable<Integer>
             measure.measureBest(out, () -> BlkBench.run(config, measure.duration.toNanos(), Progress.stderr()));
             return Main.EXIT_OK;
         }
-        // The file must outlive pvring's run for fio's: create it here when missing, delete it after. Written in
+        // A file must outlive pvring's run for fio's: create it here when missing, delete it after. Written in
         // full, not sparse: reads of a hole never reach the device, and a cold-cache comparison must.
-        final Path file = Path.of(config.disk().target());
-        final boolean created = !Files.exists(file);
+        final DiskSpec disk = config.disk();
+        final Path file = disk.kind() == DiskSpec.Kind.FILE ? Path.of(disk.target()) : null;
+        final boolean created = file != null && !Files.exists(file);
         if (created)
         {
             writeDense(file, size);
@@ -235,11 +249,12 @@ public final class BlkCommand implements Callable<Integer>
             final PageCache cache = PageCache.parse(pageCache);
             Outputs.measureAndReport(out, measure.json, records ->
             {
-                final BenchRecord best = Outputs.bestOf(measure.rounds, () ->
+                final BenchRecord run = Outputs.bestOf(measure.rounds, () ->
                 {
-                    cache.prepare(file);
+                    FioBaseline.prepareCache(disk, cache);
                     return BlkBench.run(config, measure.duration.toNanos(), Progress.stderr());
-                }).withParam("page_cache", cache.token());
+                });
+                final BenchRecord best = file == null ? run : run.withParam("page_cache", cache.token());
                 records.add(best);
                 if (best.partial())
                 {
@@ -257,6 +272,22 @@ public final class BlkCommand implements Callable<Integer>
             }
         }
         return Main.EXIT_OK;
+    }
+
+    /**
+     * A note when both spinning sides would take every CPU from the threads an NBD disk needs besides them (the
+     * client's event loop and the server), else null.
+     */
+    static String pollStarves(final BlkBenchConfig config, final WaitMode wait, final int cpus)
+    {
+        final DiskSpec disk = config.disk();
+        final boolean nbd = disk != null && (disk.kind() == DiskSpec.Kind.NBD || disk.kind() == DiskSpec.Kind.QCOW2);
+        if (!nbd || wait != WaitMode.POLL || cpus > 2 * config.queues() + 1)
+        {
+            return null;
+        }
+        return "note: --wait poll spins the frontend and the ring runner on " + cpus + " CPUs, and the NBD client's"
+            + " event loop and the server need CPU too: --wait notify measures the NBD path, poll measures starvation";
     }
 
     static void writeDense(final Path file, final long bytes) throws java.io.IOException

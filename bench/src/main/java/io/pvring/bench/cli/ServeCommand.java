@@ -20,6 +20,7 @@ import java.util.function.Function;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.pvring.blkback.BlkBackConfig;
 import io.pvring.blkback.BlkBackDriver;
+import io.pvring.blkback.qos.ThrottleLimits;
 import io.pvring.blkback.store.DiskStores;
 import io.pvring.event.WaitMode;
 import io.pvring.host.Domain;
@@ -240,8 +241,8 @@ public final class ServeCommand implements Callable<Integer>
                 {
                     // A qcow2 disk's options travel in params, which serve's opener parses back into the same spec.
                     final String options = new io.pvring.blkback.store.DiskSpec(disk.kind(), disk.target(), 0,
-                        disk.cache(), disk.aio(), Map.of()).describe().substring(disk.kind().token().length() + 1 +
-                        disk.target().length());
+                        disk.cache(), disk.aio(), Map.of(), ThrottleLimits.NONE, disk.format()).describe()
+                        .substring(disk.kind().token().length() + 1 + disk.target().length());
                     params = Path.of(disk.target()).toAbsolutePath() + options;
                 }
             }

@@ -83,7 +83,8 @@ public final class TerminalTable
     }
 
     /** The baselines a pvring record is compared with, when the same run measured them. */
-    private static final String[] BASELINES = {"agrona", "juc-abq", "native-c", "fio-psync", "fio-io_uring"};
+    private static final String[] BASELINES =
+        {"agrona", "juc-abq", "native-c", "fio-psync", "fio-io_uring", "fio-nbd"};
 
     /**
      * "1.23x agrona 0.87x juc-abq 0.71x native-c" (or "0.91x fio-psync ...") for a pvring row, "0.62x in-process"

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.stats.CountersFile;
+import io.pvring.testing.RequiredTools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,6 +68,22 @@ class ServeCommandTest
         }
         assertEquals(image.toAbsolutePath().toString(), ServeCommand.DiskSpec.parse("file:" + image).params(),
             "defaults are not spelled out: plain-path params stay what toolstacks write");
+    }
+
+    @Test
+    void anImagesFormatReachesServesOpenerThroughParams(@TempDir final Path tmp) throws Exception
+    {
+        RequiredTools.requireExecutable("qemu-nbd", "qemu-utils");
+        final Path image = tmp.resolve("disk.raw");
+        Files.write(image, new byte[1 << 16]);
+        final ServeCommand.DiskSpec disk = ServeCommand.DiskSpec.parse("qcow2:" + image + ",format=raw,cache=none");
+        assertEquals("qcow2", disk.type());
+        assertEquals(image.toAbsolutePath() + ",format=raw,cache=none", disk.params());
+        try (io.pvring.blkback.store.BlockStore store = ServeCommand.openStore(disk.type(), disk.params(), false, 512))
+        {
+            assertEquals(1 << 16, store.sizeBytes(), "served as raw: the whole file is the disk");
+            assertTrue(store.describe().startsWith("raw:" + image.toAbsolutePath()), store.describe());
+        }
     }
 
     @Test

@@ -18,7 +18,8 @@ import io.pvring.blkback.qos.ThrottleLimits;
  * and its target first, then options, QEMU style.
  * <pre>
  *   file:PATH[,cache=none|writeback|writethrough][,aio=threads|io_uring]
- *   qcow2:PATH[,cache=...][,aio=...]      (any format qemu-img names, served through qemu-nbd)
+ *   qcow2:PATH[,format=FMT][,cache=...][,aio=...]  (an image served through qemu-nbd: qcow2 unless
+ *                                                   format= names another qemu format, raw, vmdk, vhdx...)
  *   memory:SIZE   null:SIZE               (SIZE like 512, 4k, 64m, 1g)
  *   nbd://HOST[:PORT]/EXPORT   nbd+unix:///EXPORT?socket=PATH
  * </pre>
@@ -35,10 +36,13 @@ import io.pvring.blkback.qos.ThrottleLimits;
  * @param aio     which I/O engine ({@link AioMode#AUTO} unless asked).
  * @param options the caller's own options, as given ({@code vdev=xvdb}, a flag maps to "").
  * @param limits  the device's I/O limits ({@link ThrottleLimits#NONE} unless asked).
+ * @param format  the image format qemu-nbd is told for a {@link Kind#QCOW2} disk ({@code format=}, default
+ *                {@code qcow2}); null for the other kinds. Always given, never probed: a guest writes the image, and
+ *                a probe would let a raw image's content choose its format (and with it a backing file on the host).
  */
 public record DiskSpec(
     Kind kind, String target, long sizeBytes, CacheMode cache, AioMode aio, Map<String, String> options,
-    ThrottleLimits limits)
+    ThrottleLimits limits, String format)
 {
     /** The store kinds a specification may name. */
     public enum Kind
@@ -81,10 +85,30 @@ public record DiskSpec(
     /** The option short for {@code bps-total}. */
     public static final String BPS = "bps";
 
+    /** qemu's format names: lower-case letters, digits, '_' and '-' (qcow2, raw, vmdk, vhdx, vpc, qed...). */
+    private static final Pattern FORMAT = Pattern.compile("[a-z0-9_-]+");
+
     public DiskSpec
     {
         options = Map.copyOf(options);
         Objects.requireNonNull(limits, "limits");
+        if (kind == Kind.QCOW2 && format == null)
+        {
+            format = Kind.QCOW2.token();
+        }
+        if (format != null && (kind != Kind.QCOW2 || !FORMAT.matcher(format).matches()))
+        {
+            throw new IllegalArgumentException("format=" + format + " needs a qcow2: disk and a qemu format name, " +
+                "kind " + kind);
+        }
+    }
+
+    /** A specification without I/O limits, an image in its kind's own format. */
+    public DiskSpec(
+        final Kind kind, final String target, final long sizeBytes, final CacheMode cache, final AioMode aio,
+        final Map<String, String> options, final ThrottleLimits limits)
+    {
+        this(kind, target, sizeBytes, cache, aio, options, limits, null);
     }
 
     /** A specification without I/O limits. */
@@ -92,7 +116,7 @@ public record DiskSpec(
         final Kind kind, final String target, final long sizeBytes, final CacheMode cache, final AioMode aio,
         final Map<String, String> options)
     {
-        this(kind, target, sizeBytes, cache, aio, options, ThrottleLimits.NONE);
+        this(kind, target, sizeBytes, cache, aio, options, ThrottleLimits.NONE, null);
     }
 
     /**
@@ -134,6 +158,7 @@ public record DiskSpec(
         }
         CacheMode cache = CacheMode.WRITEBACK;
         AioMode aio = AioMode.AUTO;
+        String format = null;
         final Map<String, String> options = new LinkedHashMap<>();
         final Map<String, String> limitOptions = new LinkedHashMap<>();
         for (int i = 1; i < parts.length; i++)
@@ -152,14 +177,19 @@ public record DiskSpec(
                 }
                 continue;
             }
+            if (eq >= 0 && "format".equals(key))
+            {
+                format = format(option, text, kind, format, value);
+                continue;
+            }
             final boolean ours = eq >= 0 && ("cache".equals(key) || "aio".equals(key));
             final boolean known = eq < 0 ? callerFlags.contains(key) :
                 ours || callerKeys.contains(key) && !value.isEmpty();
             if (!known)
             {
                 throw new IllegalArgumentException("unknown option '" + part + "' in '" + text + "': " + option +
-                    " takes cache=none|writeback|writethrough, aio=threads|io_uring, " + IOPS + "=N, " + BPS +
-                    "=N, " + String.join("=N, ", ThrottleLimits.KEYS) + "=N" +
+                    " takes cache=none|writeback|writethrough, aio=threads|io_uring, format=FMT (qcow2:), " + IOPS +
+                    "=N, " + BPS + "=N, " + String.join("=N, ", ThrottleLimits.KEYS) + "=N" +
                     accepted(callerKeys, callerFlags));
             }
             if (ours)
@@ -192,7 +222,7 @@ public record DiskSpec(
         {
             throw new IllegalArgumentException(option + " " + ex.getMessage() + " in '" + text + "'", ex);
         }
-        return new DiskSpec(kind, target, sizeBytes, cache, aio, options, limits);
+        return new DiskSpec(kind, target, sizeBytes, cache, aio, options, limits, format);
     }
 
     /** The specification as the user would write it (without the caller's options). */
@@ -206,6 +236,10 @@ public record DiskSpec(
         else
         {
             text.append(kind.token()).append(':').append(target != null ? target : Long.toString(sizeBytes));
+        }
+        if (format != null && !format.equals(kind.token()))
+        {
+            text.append(",format=").append(format);
         }
         if (cache != CacheMode.WRITEBACK)
         {
@@ -236,6 +270,26 @@ public record DiskSpec(
         }
         throw new IllegalArgumentException(option + " kind must be file, qcow2, memory, null or an nbd:// URI, got '" +
             token + "'");
+    }
+
+    private static String format(
+        final String option, final String text, final Kind kind, final String previous, final String value)
+    {
+        if (kind != Kind.QCOW2)
+        {
+            throw new IllegalArgumentException(option + " format= applies to qcow2: disks (images served through " +
+                "qemu-nbd), not " + kind.token() + ", in '" + text + "'");
+        }
+        if (previous != null)
+        {
+            throw new IllegalArgumentException(option + " option format given twice in '" + text + "'");
+        }
+        if (!FORMAT.matcher(value).matches())
+        {
+            throw new IllegalArgumentException(option + " format must be a qemu format name as qemu-img info " +
+                "prints it (qcow2, raw, vmdk, vhdx...), got '" + value + "' in '" + text + "'");
+        }
+        return value;
     }
 
     private static <E extends Enum<E>> E mode(

@@ -1,8 +1,10 @@
 package io.pvring.blkback.store;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 import io.pvring.aio.CacheMode;
+import io.pvring.nbd.QemuNbdServer;
 
 /**
  * Opens the store a {@link DiskSpec} names, or says clearly why this build cannot. The one place a new store kind
@@ -66,6 +68,24 @@ public final class DiskStores
             default:
                 throw unavailable(spec, spec.kind().token());
         }
+    }
+
+    /**
+     * Starts the qemu-nbd an image disk ({@link DiskSpec.Kind#QCOW2}) is served by, exactly as {@link #open} does,
+     * but for other clients (fio's nbd engine beside pvring in the bench): it serves {@code connections} clients
+     * at once and keeps serving when one disconnects ({@code --persistent}), until it is closed.
+     *
+     * @throws IllegalArgumentException when {@code spec} is not an image disk.
+     * @throws IOException naming the image when qemu-nbd cannot serve it.
+     */
+    public static QemuNbdServer serveImage(
+        final DiskSpec spec, final boolean readOnly, final int connections) throws IOException
+    {
+        if (spec.kind() != DiskSpec.Kind.QCOW2)
+        {
+            throw new IllegalArgumentException("'" + spec.describe() + "' is not an image served by qemu-nbd");
+        }
+        return NbdDisks.start(spec, NbdDisks.qemuNbd(spec, readOnly).sharedConnections(connections).persistent(true));
     }
 
     private static IllegalArgumentException unavailable(final DiskSpec spec, final String why)

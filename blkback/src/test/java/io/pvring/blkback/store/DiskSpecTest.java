@@ -55,6 +55,22 @@ class DiskSpecTest
     }
 
     @Test
+    void anImageIsQcow2UnlessFormatNamesAnotherQemuFormat()
+    {
+        assertEquals("qcow2", parse("qcow2:/img/b.qcow2").format());
+        assertEquals("qcow2:/img/b.qcow2", parse("qcow2:/img/b.qcow2,format=qcow2").describe());
+        final DiskSpec raw = parse("qcow2:/img/a.raw,format=raw,cache=none,vdev=xvdb");
+        assertEquals("raw", raw.format());
+        assertEquals(DiskSpec.CacheMode.NONE, raw.cache());
+        assertEquals(Map.of("vdev", "xvdb"), raw.options(), "format is the disk's, not the caller's");
+        assertEquals("qcow2:/img/a.raw,format=raw,cache=none", raw.describe());
+        assertEquals(new DiskSpec(raw.kind(), raw.target(), 0, raw.cache(), raw.aio(), Map.of(), raw.limits(),
+            raw.format()), parse(raw.describe()), "describe parses back to the same disk");
+        assertNull(parse("file:/img/a.raw").format());
+        assertNull(parse("nbd://localhost/disk").format());
+    }
+
+    @Test
     void takesQemusThrottlingOptionsOnEveryKind()
     {
         final DiskSpec limited = parse("file:/img/a.raw,iops=500,iops-total-max=2000,iops-total-max-length=10," +
@@ -89,6 +105,10 @@ class DiskSpecTest
         "null:1m,iops=5,iops-total=6| --disk limit iops-total given twice in 'null:1m,iops=5,iops-total=6'",
         "null:1m,bps=5,bps-read=6   | --disk bps-read and bps-total cannot be used at the same time",
         "null:1m,iops=5,iops-total-max=2| --disk iops-total-max=2 cannot be lower than iops-total=5",
+        "file:/x,format=raw         | --disk format= applies to qcow2: disks (images served through qemu-nbd)",
+        "qcow2:/x,format=Raw        | --disk format must be a qemu format name as qemu-img info prints it",
+        "qcow2:/x,format=           | --disk format must be a qemu format name",
+        "qcow2:/x,format=raw,format=raw| --disk option format given twice in 'qcow2:/x,format=raw,format=raw'",
     })
     void refusesWhatItCannotParseWithAClearMessage(final String text, final String message)
     {
