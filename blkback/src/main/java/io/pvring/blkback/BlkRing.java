@@ -483,6 +483,12 @@ public final class BlkRing implements RingAgent
      * stopped) does not arm: only a completion can unblock it, and a completion wakes it.
      */
     @Override
+    public boolean memoryIntact()
+    {
+        return mapper.memoryIntact();
+    }
+
+    @Override
     public boolean armAndCheck()
     {
         publishRunnerCounters();

@@ -4,6 +4,7 @@ import java.nio.ByteOrder;
 
 import io.pvring.event.EventPort;
 import io.pvring.event.EventWaiter;
+import io.pvring.grant.GrantMapper;
 import io.pvring.netback.stats.VifCounters;
 import io.pvring.netback.vswitch.PortSink;
 import io.pvring.netback.vswitch.SwitchPort;
@@ -65,6 +66,9 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
     private volatile String fatalReason;
     private boolean closed;
 
+    /** The guest's grants and memory: whether they are still whole after a memory fault. */
+    private final GrantMapper mapper;
+
     /**
      * @param name the queue's role name ({@code vif1.0-q0}).
      * @param vif what the vif's queues share.
@@ -87,9 +91,16 @@ public final class NetBackQueue implements Agent, PortSink, AutoCloseable
         this.shaper = new CreditShaper(config.creditBytes(), config.creditUsec());
         this.multicast = new MulticastFilter(features.multicastControl());
         this.txParser = new TxParser(config.fatalSlots(), features.sg());
+        this.mapper = vif.mapper();
         this.txForwarder = new TxForwarder(vif.mapper(), txRing, ingress, multicast, counters);
         this.rx = new GuestRx(config, vif.mapper(), rxRing, rxEvent, features.rxNotify(), counters);
         this.nowNanos = clock.nanoTime();
+    }
+
+    /** False once the guest's memory or grant table was truncated under its mapping. */
+    boolean memoryIntact()
+    {
+        return mapper.memoryIntact();
     }
 
     @Override

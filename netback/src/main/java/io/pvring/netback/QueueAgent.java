@@ -77,6 +77,12 @@ public final class QueueAgent implements RingAgent
     }
 
     @Override
+    public boolean memoryIntact()
+    {
+        return queue.memoryIntact();
+    }
+
+    @Override
     public boolean armAndCheck()
     {
         publishRunnerCounters();

@@ -68,6 +68,12 @@ public final class BackendGrantMapper implements GrantMapper, AutoCloseable
     private final Runnable onClose;
     private volatile boolean closed;
 
+    @Override
+    public boolean memoryIntact()
+    {
+        return grants.intact() && memory.intact();
+    }
+
     /**
      * @param backendDomid  the mapping domain, which grant entries must name.
      * @param frontendDomid the granting domain.

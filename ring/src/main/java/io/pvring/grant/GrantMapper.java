@@ -19,6 +19,15 @@ import org.agrona.concurrent.UnsafeBuffer;
 public interface GrantMapper
 {
     /** The domain whose grants this mapper uses. */
+    /**
+     * False once the granting domain's memory or grant table was truncated under its mapping (an emulator shrank
+     * what it shared): tells which device a memory fault came from. Not for the hot path.
+     */
+    default boolean memoryIntact()
+    {
+        return true;
+    }
+
     int frontendDomid();
 
     /** The domain doing the mapping (the backend), which grant entries must name. */

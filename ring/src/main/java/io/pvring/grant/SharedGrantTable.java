@@ -260,6 +260,12 @@ public final class SharedGrantTable implements AutoCloseable
         }
     }
 
+    /** False once the table's file was truncated under its mapping (see {@link SharedMemoryFile#intact()}). */
+    public boolean intact()
+    {
+        return file.intact();
+    }
+
     /** Unmaps the entries. Backends must have released their pins (the hypervisor closes mappers first). */
     @Override
     public synchronized void close()

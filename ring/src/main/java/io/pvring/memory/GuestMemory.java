@@ -67,6 +67,15 @@ public interface GuestMemory extends AutoCloseable
     boolean wrap(UnsafeBuffer flyweight, long gfn, int count);
 
     /**
+     * False once a file this memory maps was truncated under the mapping (an emulator shrank the memory it shared:
+     * accesses beyond the new end fault). For telling which guest a memory fault came from, not for the hot path.
+     */
+    default boolean intact()
+    {
+        return true;
+    }
+
+    /**
      * Copies {@code length} bytes at {@code offset} within frame {@code gfn} into private memory. The range may not
      * cross the frame.
      *

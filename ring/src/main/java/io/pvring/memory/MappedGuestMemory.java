@@ -95,6 +95,12 @@ public final class MappedGuestMemory implements GuestMemory
         return frames;
     }
 
+    @Override
+    public boolean intact()
+    {
+        return file.intact();
+    }
+
     /** Guest-physical size in bytes. */
     public long bytes()
     {

@@ -112,6 +112,19 @@ public final class RegionGuestMemory implements GuestMemory
         return i >= 0 && regions[i].putBytes(gfn - firstGfns[i], offset, src, srcOffset, length);
     }
 
+    @Override
+    public boolean intact()
+    {
+        for (final MappedGuestMemory m : regions)
+        {
+            if (!m.intact())
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Unmaps every region; the files stay. Idempotent. */
     @Override
     public void close()

@@ -222,6 +222,22 @@ public final class SharedMemoryFile implements AutoCloseable
         return offset;
     }
 
+    /**
+     * False once the file is shorter than the range mapped from it (someone truncated it under the mapping: an
+     * access beyond the new end faults). One {@code fstat}: for diagnosing a fault, not for the hot path.
+     */
+    public boolean intact()
+    {
+        try
+        {
+            return channel.size() >= offset + bytes;
+        }
+        catch (final IOException ex)
+        {
+            return true; // closed here: no evidence that the file shrank
+        }
+    }
+
     /** Size this file was opened for. */
     public long bytes()
     {

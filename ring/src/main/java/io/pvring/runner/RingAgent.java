@@ -34,6 +34,15 @@ public interface RingAgent extends Agent
     boolean armAndCheck();
 
     /**
+     * False once memory this agent reads was truncated under its mapping (an emulator shrank the guest memory or
+     * grant table it shared): the runner removes such agents when a memory fault surfaces (see {@link Runner}).
+     */
+    default boolean memoryIntact()
+    {
+        return true;
+    }
+
+    /**
      * Where to report that the agent has work: registered on its event ports and handed to its completion sources;
      * null when the agent leaves the runner (unregister it from the ports).
      */

@@ -7,6 +7,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.pvring.agent.GuardedAgent;
 import io.pvring.event.BlockingIdleStrategy;
 import io.pvring.event.KickWatcher;
 import io.pvring.event.ThreadParker;
@@ -87,6 +88,8 @@ public final class Runner implements Runnable
     private final String name;
     private final NanoClock clock;
     private final ErrorHandler errorHandler;
+    /** The agent whose doWork or armAndCheck ran last: where an asynchronous memory fault came from. */
+    private AgentHandle lastRun;
     private final BlockingIdleStrategy sleeper = new BlockingIdleStrategy();
     private final RunnerKicks kicks;
     private final boolean readsKicks;
@@ -221,7 +224,18 @@ public final class Runner implements Runnable
         {
             while (running)
             {
-                idle(doWork());
+                // The loop inside the try: an asynchronous fault may surface at its back-edge poll too.
+                try
+                {
+                    while (running)
+                    {
+                        idle(doWork());
+                    }
+                }
+                catch (final InternalError ex)
+                {
+                    onMemoryFault(ex);
+                }
             }
         }
         finally
@@ -279,6 +293,7 @@ public final class Runner implements Runnable
             final int done;
             try
             {
+                lastRun = agent;
                 done = agent.agent().doWork();
             }
             catch (final AgentTerminationException ex)
@@ -457,6 +472,7 @@ public final class Runner implements Runnable
         final boolean waiting;
         try
         {
+            lastRun = agent;
             waiting = agent.agent().armAndCheck();
         }
         catch (final Throwable ex)
@@ -525,6 +541,55 @@ public final class Runner implements Runnable
     }
 
     /** Takes {@code agent} off this runner; {@code error} is why, or null for a removal it asked for. */
+    /**
+     * Memory a guest's emulator shared and then shrank under its mapping faults (SIGBUS) on the next access, which
+     * the JVM raises as an {@link InternalError}; in JIT-compiled code (JDK 17) it is delivered asynchronously, at
+     * the next safepoint poll, which may lie after the faulting agent's call returned (even after other agents ran),
+     * so no try around that call is sure to see it. Every agent whose memory is no longer whole ({@link
+     * RingAgent#memoryIntact()}: a file shorter than its mapping) is removed as if it had thrown, so only those
+     * devices fail and the runner and its other agents carry on; when none says so, the agent that ran last is
+     * taken for the culprit. Any other {@link InternalError} is the process's trouble and ends the runner.
+     */
+    private void onMemoryFault(final InternalError ex)
+    {
+        if (!GuardedAgent.isMemoryFault(ex))
+        {
+            throw ex;
+        }
+        boolean found = false;
+        for (final AgentHandle agent : agents)
+        {
+            if (!memoryIntact(agent))
+            {
+                detach(agent, ex);
+                found = true;
+            }
+        }
+        final AgentHandle suspect = lastRun;
+        lastRun = null;
+        if (!found && suspect != null && !suspect.isRemoved())
+        {
+            detach(suspect, ex);
+        }
+        else if (!found)
+        {
+            ERRORS.setRelease(this, errors + 1);
+            errorHandler.onError(ex);
+        }
+    }
+
+    private boolean memoryIntact(final AgentHandle agent)
+    {
+        try
+        {
+            return agent.agent().memoryIntact();
+        }
+        catch (final RuntimeException ex)
+        {
+            return true; // cannot tell: not evidence against it
+        }
+    }
+
     private void detach(final AgentHandle agent, final Throwable error)
     {
         if (agent.isRemoved())
