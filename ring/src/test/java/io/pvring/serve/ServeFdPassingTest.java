@@ -282,6 +282,8 @@ class ServeFdPassingTest
                 assertEquals(0, v.get("table_max"), "32 regions with holes between them");
                 assertEquals(-EBADF, v.get("kick_pipe"), "a pipe is not an eventfd");
                 assertEquals(-EBADF, v.get("call_memfd"), "a memfd is not an eventfd");
+                assertEquals(-EINVAL, v.get("kick_semaphore"), "a semaphore eventfd would be read for ever");
+                assertEquals(-EINVAL, v.get("call_semaphore"), "as a call doorbell too");
                 assertEquals(-EINVAL, v.get("kick_not_our_port"));
                 assertEquals(-EINVAL, v.get("kick_port_zero"));
                 assertEquals(-EINVAL, v.get("kick_bad_value"));

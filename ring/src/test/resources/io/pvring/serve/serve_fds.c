@@ -303,6 +303,14 @@ static void hostile(void)
     /* Doorbells: not an eventfd, a port not ours, a bad value. */
     printf("kick_pipe %d\n", doorbell(PVRING_EVTCHN_OP_SET_KICK, a, pipes[1]));
     printf("call_memfd %d\n", doorbell(PVRING_EVTCHN_OP_SET_CALL, b, mfd));
+    /* A semaphore eventfd with a huge count would keep pvring's reader reading it one by one. */
+    int sem = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+    uint64_t huge = 0xfffffffffffffffeull;
+    if (sem < 0 || write(sem, &huge, 8) != 8)
+        die("semaphore eventfd: %s", strerror(errno));
+    printf("kick_semaphore %d\n", doorbell(PVRING_EVTCHN_OP_SET_KICK, a, sem));
+    printf("call_semaphore %d\n", doorbell(PVRING_EVTCHN_OP_SET_CALL, b, sem));
+    close(sem);
     printf("kick_not_our_port %d\n", doorbell(PVRING_EVTCHN_OP_SET_KICK, 4000, efd));
     printf("kick_port_zero %d\n", doorbell(PVRING_EVTCHN_OP_SET_KICK, 0, efd));
     printf("kick_bad_value %d\n", call(PVRING_EVTCHN_OP_SET_KICK, a, 0, 0, 7).status);

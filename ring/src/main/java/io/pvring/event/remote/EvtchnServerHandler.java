@@ -650,6 +650,11 @@ public final class EvtchnServerHandler extends FrameReader implements EventWaite
             closeQuietly(fd);
             return null == p ? -EINVAL : -EBADF;
         }
+        if (PassedFd.isSemaphoreEventFd(fd.intValue()))
+        {
+            closeQuietly(fd);
+            return -EINVAL; // its reader would read a huge count one by one, for ever
+        }
         if (OP_SET_CALL == op)
         {
             closeCall(p);

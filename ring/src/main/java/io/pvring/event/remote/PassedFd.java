@@ -11,6 +11,7 @@ import java.nio.file.Path;
 final class PassedFd
 {
     private static final String EVENTFD_LINK = "anon_inode:[eventfd]";
+    private static final String SEMAPHORE_KEY = "eventfd-semaphore:";
 
     private PassedFd()
     {
@@ -26,6 +27,30 @@ final class PassedFd
     static boolean isEventFd(final int fd)
     {
         return EVENTFD_LINK.equals(link(fd));
+    }
+
+    /**
+     * True for an eventfd made with {@code EFD_SEMAPHORE}, as its {@code /proc/self/fdinfo} says (kernels that
+     * predate the {@code eventfd-semaphore} line say nothing: false). A semaphore counter gives back 1 per read, so
+     * a client that wrote a huge count to one would keep its reader reading it for ever: refused as a doorbell.
+     */
+    static boolean isSemaphoreEventFd(final int fd)
+    {
+        try
+        {
+            for (final String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd)))
+            {
+                if (line.startsWith(SEMAPHORE_KEY))
+                {
+                    return !"0".equals(line.substring(SEMAPHORE_KEY.length()).trim());
+                }
+            }
+            return false;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
     }
 
     /**
