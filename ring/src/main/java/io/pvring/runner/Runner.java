@@ -319,6 +319,12 @@ public final class Runner implements Runnable
                 onIdle(agent);
             }
         }
+        if (kicks.givingBack())
+        {
+            // A kick reaped during this pass (by an engine's reap on the same ring) found its backend gone: one more
+            // pass hands the eventfd back, rather than a sleep that nothing would end.
+            work++;
+        }
         return work;
     }
 

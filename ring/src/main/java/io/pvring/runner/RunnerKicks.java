@@ -76,12 +76,22 @@ final class RunnerKicks implements KickWatcher
         anyGivingBack = true;
     }
 
+    /** True while a watch waits to give its eventfd back (the runner must not sleep before its next pass). */
+    boolean givingBack()
+    {
+        return anyGivingBack;
+    }
+
     /**
      * On a pass (runner thread): ends the watches that give their eventfd back, and reaps kicks that completed while
      * the runner was awake.
      */
     void poll()
     {
+        if (null != ring)
+        {
+            ring.reap(); // first: a kick reaped here may find its backend gone, and is handed back below
+        }
         if (anyGivingBack)
         {
             anyGivingBack = false;
@@ -92,10 +102,6 @@ final class RunnerKicks implements KickWatcher
                     stop(active.get(i));
                 }
             }
-        }
-        if (null != ring)
-        {
-            ring.reap();
         }
     }
 
