@@ -27,7 +27,7 @@ public final class CClient
     /** In serve's directory: {@code MAJOR.MINOR} and a newline, what {@code pvring_check_version} reads. */
     public static final String VERSION_FILE = "pvring_client.version";
     public static final int VERSION_MAJOR = 1;
-    public static final int VERSION_MINOR = 2;
+    public static final int VERSION_MINOR = 3;
     /** The environment variable that, set to 1, keeps the client's notifications on the socket (1.2). */
     public static final String SOCKET_DOORBELLS_ENV = "PVRING_SOCKET_DOORBELLS";
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -128,6 +129,7 @@ void pvring_init(struct pvring_guest *g)
 {
     memset(g, 0, sizeof(*g));
     g->evtchn_fd = -1;
+    g->epoll_fd = -1;
     g->xs_fd = -1;
     g->evtchn_next_id = 1;
     g->xs_next_id = 1;
@@ -140,6 +142,12 @@ void pvring_close(struct pvring_guest *g)
     {
         close(g->doorbell[i].kick);
         close(g->doorbell[i].call);
+    }
+    g->doorbell_count = 0;
+    if (g->epoll_fd >= 0)
+    {
+        close(g->epoll_fd);
+        g->epoll_fd = -1;
     }
     if (g->evtchn_fd >= 0)
     {
@@ -654,6 +662,35 @@ static struct pvring_doorbell *doorbell_of(struct pvring_guest *g, uint32_t port
     return NULL;
 }
 
+/* The token of the event socket in the epoll set; call eventfds carry their port. */
+#define SOCKET_TOKEN UINT64_MAX
+
+/* Adds a port's call eventfd to the epoll set, edge-triggered (made, with the socket in it, on first use). */
+static int watch_call(struct pvring_guest *g, int call, uint32_t port)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = port};
+    if (g->epoll_fd < 0)
+    {
+        struct epoll_event sock = {.events = EPOLLIN, .data.u64 = SOCKET_TOKEN};
+        g->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (g->epoll_fd < 0 || epoll_ctl(g->epoll_fd, EPOLL_CTL_ADD, g->evtchn_fd, &sock) != 0)
+        {
+            int err = errno;
+            if (g->epoll_fd >= 0)
+            {
+                close(g->epoll_fd);
+                g->epoll_fd = -1;
+            }
+            return fail(g, -err, "epoll for the event socket: %s", strerror(err));
+        }
+    }
+    if (epoll_ctl(g->epoll_fd, EPOLL_CTL_ADD, call, &ev) != 0)
+    {
+        return fail(g, -errno, "epoll for port %u's call eventfd: %s", port, strerror(errno));
+    }
+    return 0;
+}
+
 /* Gives a newly bound port its kick and call eventfds (see pvring_client.h); beyond the table it stays on the socket. */
 static int add_doorbell(struct pvring_guest *g, uint32_t port)
 {
@@ -687,6 +724,13 @@ static int add_doorbell(struct pvring_guest *g, uint32_t port)
         {
             close(d.call);
         }
+        return rc;
+    }
+    rc = watch_call(g, d.call, port);
+    if (rc != 0)
+    {
+        close(d.kick); /* pvring keeps its copies until the port closes; the socket carries the port's events */
+        close(d.call);
         return rc;
     }
     g->doorbell[g->doorbell_count++] = d;
@@ -756,7 +800,9 @@ int pvring_evtchn_close(struct pvring_guest *g, uint32_t port)
     d = rc == 0 ? doorbell_of(g, port) : NULL;
     if (d != NULL)
     {
-        /* pvring closed its copies with the port. */
+        /* pvring closed its copies with the port; ours leave the epoll set first (a copy pvring still held would
+         * keep an entry alive past close). */
+        epoll_ctl(g->epoll_fd, EPOLL_CTL_DEL, d->call, NULL);
         close(d->kick);
         close(d->call);
         *d = g->doorbell[--g->doorbell_count];
@@ -805,9 +851,10 @@ static uint32_t take_pending(struct pvring_guest *g)
  * Waits at most timeout_ms for the socket or a call eventfd: readable call eventfds are read (cleared) and their
  * ports marked pending, a readable socket is read into the buffer. 1 when something came, 0 on timeout.
  */
-int pvring_evtchn_pollfds(const struct pvring_guest *g, struct pollfd *fds, unsigned int cap)
+int pvring_evtchn_pollfds(struct pvring_guest *g, struct pollfd *fds, unsigned int cap)
 {
     unsigned int i;
+    g->external_poll = 1;
     if (cap < 1 + g->doorbell_count)
     {
         return -ENOSPC;
@@ -820,11 +867,53 @@ int pvring_evtchn_pollfds(const struct pvring_guest *g, struct pollfd *fds, unsi
     return (int)(1 + g->doorbell_count);
 }
 
+/* The 1.3 wait: one epoll_wait; a call eventfd reported is an event (edge-triggered), its counter left as it is. */
+static int evtchn_wait_epoll(struct pvring_guest *g, int timeout_ms)
+{
+    struct epoll_event ev[PVRING_MAX_DOORBELLS + 1];
+    int ready, i, socket_ready = 0;
+    while ((ready = epoll_wait(g->epoll_fd, ev, PVRING_MAX_DOORBELLS + 1, timeout_ms)) < 0 && errno == EINTR)
+    {
+    }
+    if (ready < 0)
+    {
+        return fail(g, -errno, "event epoll_wait: %s", strerror(errno));
+    }
+    if (ready == 0)
+    {
+        return 0;
+    }
+    for (i = 0; i < ready; i++)
+    {
+        if (ev[i].data.u64 == SOCKET_TOKEN)
+        {
+            socket_ready = 1;
+        }
+        else
+        {
+            mark_pending(g, (uint32_t)ev[i].data.u64);
+        }
+    }
+    if (socket_ready)
+    {
+        int rc = evtchn_fill(g, 0);
+        if (rc < 0)
+        {
+            return rc;
+        }
+    }
+    return 1;
+}
+
 static int evtchn_fill_doorbells(struct pvring_guest *g, int timeout_ms)
 {
     struct pollfd pfd[PVRING_MAX_DOORBELLS + 1];
     unsigned int i, n = g->doorbell_count;
     int ready;
+    if (!g->external_poll && g->epoll_fd >= 0)
+    {
+        return evtchn_wait_epoll(g, timeout_ms);
+    }
     pvring_evtchn_pollfds(g, pfd, PVRING_MAX_DOORBELLS + 1);
     while ((ready = poll(pfd, n + 1, timeout_ms)) < 0 && errno == EINTR)
     {

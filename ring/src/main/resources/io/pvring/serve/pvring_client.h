@@ -47,8 +47,8 @@
 #include "pvring_evtchn.h"
 
 #define PVRING_CLIENT_VERSION_MAJOR 1
-#define PVRING_CLIENT_VERSION_MINOR 2
-#define PVRING_CLIENT_VERSION "1.2"
+#define PVRING_CLIENT_VERSION_MINOR 3
+#define PVRING_CLIENT_VERSION "1.3"
 
 /* The file, in serve's directory, that says which client version serve ships: "MAJOR.MINOR\n". */
 #define PVRING_CLIENT_VERSION_FILE "pvring_client.version"
@@ -109,6 +109,8 @@ struct pvring_guest
     int doorbells;            /* bind calls give ports eventfd doorbells (version >= 2 and not turned off) */
     unsigned int doorbell_count;
     struct pvring_doorbell doorbell[PVRING_MAX_DOORBELLS];
+    int epoll_fd;             /* the socket and the call eventfds (edge-triggered), once a doorbell exists (1.3) */
+    int external_poll;        /* pvring_evtchn_pollfds was called: read call eventfds as they are reported */
 
     /* XenStore on its socket (xs_wire.h). */
     int xs_fd;
@@ -171,9 +173,15 @@ int pvring_end_grant(struct pvring_guest *g, grant_ref_t ref);
  * Doorbells by default (client 1.2). When serve's event protocol is version 2 or later and neither
  * PVRING_OPEN_SOCKET_DOORBELLS nor PVRING_SOCKET_DOORBELLS=1 turned them off, each bind call (alloc_unbound,
  * bind_interdomain) gives the new port a kick and a call eventfd (EFD_NONBLOCK | EFD_CLOEXEC) and registers them:
- * pvring_evtchn_notify then writes the kick eventfd and pvring_evtchn_wait polls the call eventfds together with
- * the socket (ports without doorbells still get their events there). The first PVRING_MAX_DOORBELLS ports get
+ * pvring_evtchn_notify then writes the kick eventfd and pvring_evtchn_wait waits on the call eventfds together
+ * with the socket (ports without doorbells still get their events there). The first PVRING_MAX_DOORBELLS ports get
  * them; later ones use the socket. pvring_evtchn_close and pvring_close close the eventfds.
+ *
+ * Since 1.3 pvring_evtchn_wait waits in an epoll set that holds the call eventfds edge-triggered: every write pvring
+ * makes to one is an event, so the counter need not be read back (one system call per wait instead of two; the
+ * counter, 2^64 - 2 at most, never fills at any real rate). A program that polls the descriptors itself
+ * (pvring_evtchn_pollfds) gets the 1.2 behaviour from then on: each call eventfd reported is read, so a
+ * level-triggered poll of it sees it cleared.
  */
 
 int pvring_evtchn_alloc_unbound(struct pvring_guest *g, domid_t remote_domid, uint32_t *port);
@@ -197,9 +205,10 @@ int pvring_evtchn_wait(struct pvring_guest *g, int timeout_ms, uint32_t *port);
  * The descriptors that g's events arrive on, for a program that waits on several handles or in its own event loop:
  * the event socket first, then each call eventfd, all with POLLIN. Returns how many it filled (at most
  * 1 + PVRING_MAX_DOORBELLS), -ENOSPC when cap is smaller. When one is readable, take the events with
- * pvring_evtchn_wait(g, 0, &port) until it returns -ETIMEDOUT. The set changes with each bind and close.
+ * pvring_evtchn_wait(g, 0, &port) until it returns -ETIMEDOUT. The set changes with each bind and close. Calling it
+ * makes pvring_evtchn_wait read each call eventfd it reports (not const since 1.3: it records that).
  */
-int pvring_evtchn_pollfds(const struct pvring_guest *g, struct pollfd *fds, unsigned int cap);
+int pvring_evtchn_pollfds(struct pvring_guest *g, struct pollfd *fds, unsigned int cap);
 
 /* ---- xenstore (xs_wire.h on the socket) ---- */
 

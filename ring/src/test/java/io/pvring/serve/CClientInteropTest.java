@@ -102,6 +102,10 @@ class CClientInteropTest
             assertEquals(1, out.get("socket_quiet"), "and not as a message on B's socket");
             assertEquals(1, out.get("event_on_bound_port"));
             assertEquals(1, out.get("event_back"));
+            assertEquals(1, out.get("external_call_cleared"), "a program polling the eventfds itself finds them read");
+            assertEquals(1, out.get("epoll_wait_used"), "the client's own wait is the 1.3 epoll one");
+            assertEquals(300, out.get("edge_triggered_round_trips"), "no event lost without reading the counter");
+            assertEquals(-ETIMEDOUT, out.get("edge_triggered_then_quiet"), "and none made up after them");
             assertEquals(-ETIMEDOUT, out.get("wait_masked"));
             assertEquals(1, out.get("event_after_unmask"));
             assertEquals(1, out.get("send_failures"));

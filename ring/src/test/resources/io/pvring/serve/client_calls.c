@@ -143,9 +143,26 @@ static void event_calls(void)
     printf("socket_quiet %d\n", socket_quiet(&b));
     must(&b, pvring_evtchn_wait(&b, 5000, &pending), "wait");
     printf("event_on_bound_port %d\n", pending == pb);
+    /* B asked for its descriptors (pvring_evtchn_pollfds), so its wait read the call eventfd: a poll sees it clear. */
+    printf("external_call_cleared %d\n", !readable_within(b.doorbell[0].call, 0));
     must(&b, pvring_evtchn_notify(&b, pb), "notify back");
     must(&a, pvring_evtchn_wait(&a, 5000, &pending), "wait back");
     printf("event_back %d\n", pending == pa);
+    /* A did not: it waits in its epoll set, edge-triggered, and leaves the counter; no event may be lost to that. */
+    printf("epoll_wait_used %d\n", a.epoll_fd >= 0 && !a.external_poll);
+    {
+        int i, round_trips = 0;
+        for (i = 0; i < 300; i++)
+        {
+            must(&b, pvring_evtchn_notify(&b, pb), "notify in the loop");
+            if (pvring_evtchn_wait(&a, 5000, &pending) == 0 && pending == pa)
+            {
+                round_trips++;
+            }
+        }
+        printf("edge_triggered_round_trips %d\n", round_trips);
+        printf("edge_triggered_then_quiet %d\n", pvring_evtchn_wait(&a, 100, &pending));
+    }
 
     /* A masked port keeps its pending bit; unmasking delivers it. */
     must(&b, pvring_evtchn_mask(&b, pb), "mask");
