@@ -196,6 +196,12 @@ public final class IoUringEngine extends AbstractAioEngine
         }
     }
 
+    /** Passes the owner thread made through Netty's loop on this engine's ring (0 before it is bound). */
+    long ringPasses()
+    {
+        return ring == null ? 0 : ring.passes();
+    }
+
     /** True once bound, when polling can tell from the ring's memory that nothing is there (no Netty call). */
     boolean peeksRing()
     {

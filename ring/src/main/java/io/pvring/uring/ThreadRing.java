@@ -32,6 +32,8 @@ public final class ThreadRing implements ThreadParker
     private final ManualIoEventLoop loop;
     private final CompletionPeek peek;
     private final Runner runner;
+    /** Passes through Netty's loop (owner thread only); see {@link #passes()}. */
+    private long passes;
     private int users;
     /** Requests of every user that are in the ring and not yet reaped (owner thread only). */
     private int inFlight;
@@ -98,22 +100,38 @@ public final class ThreadRing implements ThreadParker
         inFlight += delta;
     }
 
+    /**
+     * How many times the owner entered Netty's loop (a submit, a reap that found something, a sleep): each such pass
+     * allocates Netty's completion callback (16 bytes), which is what allocation tests bound. Owner thread only.
+     */
+    public long passes()
+    {
+        return passes;
+    }
+
     /** Submits what was queued and reaps what is ready: one {@code io_uring_enter}. Returns completions handled. */
     public int submitAndReap()
     {
+        passes++;
         return loop.runNow(IO_ONLY);
     }
 
     /** Reaps what is ready, entering Netty (and the kernel) only when the ring's memory says there is something. */
     public int reap()
     {
-        return peek.ready() ? loop.runNow(IO_ONLY) : 0;
+        if (!peek.ready())
+        {
+            return 0;
+        }
+        passes++;
+        return loop.runNow(IO_ONLY);
     }
 
     @Override
     public void park(final long boundNanos)
     {
         // 0 means "no bound" to both; the loop returns on a CQE, a wake-up or the bound.
+        passes++;
         loop.run(boundNanos > 0 ? boundNanos : 0, IO_ONLY);
     }
 
