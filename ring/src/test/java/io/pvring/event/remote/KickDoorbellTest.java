@@ -4,6 +4,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 import io.netty.channel.IoEventLoop;
@@ -79,21 +80,13 @@ class KickDoorbellTest
         final PortAgent agent = host(pool);
         final FileDescriptor efd = Native.newEventFd();
         final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(() ->
-        {
-            kick.start();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::start);
         assertTrue(onLoop(kick::isHandedOver), "the runner takes the eventfd at once: its backend is there");
         kickOneByOne(efd, agent, KICKS);
         assertEquals(0L, (long)onLoop(kick::loopKicks), "no kick went through the event loop");
         assertEquals(KICKS, (long)onLoop(kick::handedOverKicks), "every kick was read in the runner's ring");
 
-        onLoop(() ->
-        {
-            kick.close();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::close);
         await(() -> !efd.isOpen(), () -> "the eventfd is closed once the runner has given it back");
         assertEquals(KICKS, agent.events.get(), "nothing after the close");
         assertFalse(back.isPending(), "no stray notification");
@@ -105,11 +98,7 @@ class KickDoorbellTest
         requireIoUring();
         final FileDescriptor efd = Native.newEventFd();
         final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(() ->
-        {
-            kick.start();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::start);
         assertFalse(onLoop(kick::isHandedOver), "nobody waits on the backend's port yet");
         pool = new RunnerPool(new RunnerPoolConfig().runners(1));
         final PortAgent agent = host(pool);
@@ -117,11 +106,7 @@ class KickDoorbellTest
         assertEquals(1L, (long)onLoop(kick::loopKicks), "the event loop read the first kick, then handed it over");
         assertEquals(KICKS - 1, (long)onLoop(kick::handedOverKicks), "the rest were read in the runner's ring");
         assertEquals(1, (int)onLoop(kick::handOvers));
-        onLoop(() ->
-        {
-            kick.close();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::close);
         await(() -> !efd.isOpen(), () -> "the eventfd is closed once the runner has given it back");
     }
 
@@ -132,19 +117,11 @@ class KickDoorbellTest
         final PortAgent agent = host(pool);
         final FileDescriptor efd = Native.newEventFd();
         final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(() ->
-        {
-            kick.start();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::start);
         kickOneByOne(efd, agent, KICKS);
         assertEquals(KICKS, (long)onLoop(kick::loopKicks));
         assertEquals(0, (int)onLoop(kick::handOvers), "nothing handed over");
-        onLoop(() ->
-        {
-            kick.close();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::close);
         assertFalse(efd.isOpen(), "closed at once: nobody else reads it");
     }
 
@@ -156,11 +133,7 @@ class KickDoorbellTest
         final PortAgent agent = host(pool);
         final FileDescriptor efd = Native.newEventFd();
         final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(() ->
-        {
-            kick.start();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::start);
         kickOneByOne(efd, agent, 3);
         pool.close();
         pool = null;
@@ -170,11 +143,7 @@ class KickDoorbellTest
         await(back::isPending, () -> "the event loop reads the kick and notifies the port: " + back);
         assertEquals(1L, (long)onLoop(kick::loopKicks));
         assertEquals(3L, (long)onLoop(kick::handedOverKicks));
-        onLoop(() ->
-        {
-            kick.close();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::close);
         assertFalse(efd.isOpen());
     }
 
@@ -188,11 +157,7 @@ class KickDoorbellTest
         await(() -> null != front.remoteWaiter(), () -> "the first agent registers on its port");
         final FileDescriptor efd = Native.newEventFd();
         final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(() ->
-        {
-            kick.start();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::start);
         kickOneByOne(efd, first, 3);
         firstHandle.remove().get(10, TimeUnit.SECONDS);
         Native.eventFdWrite(efd.intValue(), 1L);
@@ -208,11 +173,7 @@ class KickDoorbellTest
         assertEquals(1L, (long)onLoop(kick::loopKicks), "the event loop read one kick and handed the eventfd over");
         assertEquals(2, (int)onLoop(kick::handOvers), "to runner 0, then to runner 1");
         assertEquals(8L, (long)onLoop(kick::handedOverKicks));
-        onLoop(() ->
-        {
-            kick.close();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::close);
         await(() -> !efd.isOpen(), () -> "the eventfd is closed once runner 1 has given it back");
     }
 
@@ -223,11 +184,7 @@ class KickDoorbellTest
         pool = new RunnerPool(new RunnerPoolConfig().runners(2));
         final FileDescriptor efd = Native.newEventFd();
         final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(() ->
-        {
-            kick.start();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::start);
         for (int i = 0; i < 200; i++)
         {
             final PortAgent agent = new PortAgent(back);
@@ -244,11 +201,7 @@ class KickDoorbellTest
             back.consumePending(); // a kick the agent did not take before it left
         }
         assertTrue(onLoop(kick::handOvers) >= 100, "the eventfd moved to the runners again and again");
-        onLoop(() ->
-        {
-            kick.close();
-            return null;
-        });
+        onLoop(kick, KickDoorbell::close);
         await(() -> !efd.isOpen(), () -> "the eventfd is closed once nobody reads it");
     }
 
@@ -303,6 +256,16 @@ class KickDoorbellTest
     private <T> T onLoop(final Callable<T> task) throws Exception
     {
         return loop.submit(task).get(10, TimeUnit.SECONDS);
+    }
+
+    /** Runs {@code step} (start, close) on {@code kick} on its event loop, where KickDoorbell lives, and waits. */
+    private void onLoop(final KickDoorbell kick, final Consumer<KickDoorbell> step) throws Exception
+    {
+        onLoop(() ->
+        {
+            step.accept(kick);
+            return null;
+        });
     }
 
     private <T> T onLoopUnchecked(final Callable<T> task)
