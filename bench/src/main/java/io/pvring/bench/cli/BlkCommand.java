@@ -6,7 +6,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -131,26 +130,14 @@ public final class BlkCommand implements Callable<Integer>
             + " (null store, 4k randread, one queue; default ${DEFAULT-VALUE})")
     private FrontendKind frontend;
 
-    @Option(names = "--doorbell", paramLabel = "eventfd|socket", split = ",",
-        description = "with --frontend process: how the C frontend notifies and waits, through eventfd kick and"
-            + " call doorbells (the client's default) or messages on the event socket; a list (eventfd,socket)"
-            + " measures each in the same run (default eventfd)")
-    private List<Doorbell> doorbells;
+    @Mixin
+    private DoorbellOptions doorbellOptions;
 
     @Mixin
     private MeasureOptions measure;
 
     @Mixin
     private GuestsOptions guests;
-
-    private List<Doorbell> doorbells()
-    {
-        if (doorbells != null && frontend != FrontendKind.PROCESS)
-        {
-            throw new ParameterException(spec.commandLine(), "--doorbell goes with --frontend process");
-        }
-        return doorbells == null ? List.of(Doorbell.EVENTFD) : List.copyOf(new LinkedHashSet<>(doorbells));
-    }
 
     @Override
     public Integer call() throws Exception
@@ -170,7 +157,7 @@ public final class BlkCommand implements Callable<Integer>
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         measure.validate(spec);
-        final List<Doorbell> processDoorbells = doorbells();
+        final List<Doorbell> processDoorbells = doorbellOptions.doorbells(spec, frontend);
         if (guests.enabled())
         {
             GuestsRuns.blk(spec, spec.commandLine().getOut(), measure, config, guests.config(spec), baseline);

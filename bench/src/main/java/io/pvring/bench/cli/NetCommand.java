@@ -1,7 +1,6 @@
 package io.pvring.bench.cli;
 
 import java.io.PrintWriter;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -87,23 +86,11 @@ public final class NetCommand implements Callable<Integer>
             + " (one-slot frames, one queue; default ${DEFAULT-VALUE})")
     private FrontendKind frontend;
 
-    @Option(names = "--doorbell", paramLabel = "eventfd|socket", split = ",",
-        description = "with --frontend process: how the C frontend notifies and waits, through eventfd kick and"
-            + " call doorbells (the client's default) or messages on the event socket; a list (eventfd,socket)"
-            + " measures each in the same run (default eventfd)")
-    private List<Doorbell> doorbells;
+    @Mixin
+    private DoorbellOptions doorbellOptions;
 
     @Mixin
     private MeasureOptions measure;
-
-    private List<Doorbell> doorbells()
-    {
-        if (doorbells != null && frontend != FrontendKind.PROCESS)
-        {
-            throw new ParameterException(spec.commandLine(), "--doorbell goes with --frontend process");
-        }
-        return doorbells == null ? List.of(Doorbell.EVENTFD) : List.copyOf(new LinkedHashSet<>(doorbells));
-    }
 
     @Override
     public Integer call() throws Exception
@@ -135,7 +122,7 @@ public final class NetCommand implements Callable<Integer>
             throw new ParameterException(spec.commandLine(), ex.getMessage());
         }
         measure.validate(spec);
-        final List<Doorbell> processDoorbells = doorbells();
+        final List<Doorbell> processDoorbells = doorbellOptions.doorbells(spec, frontend);
         if (frontend == FrontendKind.PROCESS && ProcessNetBench.unsupported(config) != null)
         {
             throw new ParameterException(spec.commandLine(), ProcessNetBench.unsupported(config));

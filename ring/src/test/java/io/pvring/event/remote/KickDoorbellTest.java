@@ -79,8 +79,7 @@ class KickDoorbellTest
         pool = new RunnerPool(new RunnerPoolConfig().runners(1));
         final PortAgent agent = host(pool);
         final FileDescriptor efd = Native.newEventFd();
-        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(kick, KickDoorbell::start);
+        final KickDoorbell kick = started(efd);
         assertTrue(onLoop(kick::isHandedOver), "the runner takes the eventfd at once: its backend is there");
         kickOneByOne(efd, agent, KICKS);
         assertEquals(0L, (long)onLoop(kick::loopKicks), "no kick went through the event loop");
@@ -97,8 +96,7 @@ class KickDoorbellTest
     {
         requireIoUring();
         final FileDescriptor efd = Native.newEventFd();
-        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(kick, KickDoorbell::start);
+        final KickDoorbell kick = started(efd);
         assertFalse(onLoop(kick::isHandedOver), "nobody waits on the backend's port yet");
         pool = new RunnerPool(new RunnerPoolConfig().runners(1));
         final PortAgent agent = host(pool);
@@ -116,8 +114,7 @@ class KickDoorbellTest
         pool = new RunnerPool(new RunnerPoolConfig().runners(1).kicksInRing(false));
         final PortAgent agent = host(pool);
         final FileDescriptor efd = Native.newEventFd();
-        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(kick, KickDoorbell::start);
+        final KickDoorbell kick = started(efd);
         kickOneByOne(efd, agent, KICKS);
         assertEquals(KICKS, (long)onLoop(kick::loopKicks));
         assertEquals(0, (int)onLoop(kick::handOvers), "nothing handed over");
@@ -132,8 +129,7 @@ class KickDoorbellTest
         pool = new RunnerPool(new RunnerPoolConfig().runners(1));
         final PortAgent agent = host(pool);
         final FileDescriptor efd = Native.newEventFd();
-        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(kick, KickDoorbell::start);
+        final KickDoorbell kick = started(efd);
         kickOneByOne(efd, agent, 3);
         pool.close();
         pool = null;
@@ -156,8 +152,7 @@ class KickDoorbellTest
         final AgentHandle firstHandle = pool.add(first, WaitMode.NOTIFY, null, 0);
         await(() -> null != front.remoteWaiter(), () -> "the first agent registers on its port");
         final FileDescriptor efd = Native.newEventFd();
-        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(kick, KickDoorbell::start);
+        final KickDoorbell kick = started(efd);
         kickOneByOne(efd, first, 3);
         firstHandle.remove().get(10, TimeUnit.SECONDS);
         Native.eventFdWrite(efd.intValue(), 1L);
@@ -183,8 +178,7 @@ class KickDoorbellTest
         requireIoUring();
         pool = new RunnerPool(new RunnerPoolConfig().runners(2));
         final FileDescriptor efd = Native.newEventFd();
-        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
-        onLoop(kick, KickDoorbell::start);
+        final KickDoorbell kick = started(efd);
         for (int i = 0; i < 200; i++)
         {
             final PortAgent agent = new PortAgent(back);
@@ -256,6 +250,14 @@ class KickDoorbellTest
     private <T> T onLoop(final Callable<T> task) throws Exception
     {
         return loop.submit(task).get(10, TimeUnit.SECONDS);
+    }
+
+    /** A doorbell for {@code efd} on the front port, made and started on its event loop. */
+    private KickDoorbell started(final FileDescriptor efd) throws Exception
+    {
+        final KickDoorbell kick = onLoop(() -> new KickDoorbell(front, efd, loop));
+        onLoop(kick, KickDoorbell::start);
+        return kick;
     }
 
     /** Runs {@code step} (start, close) on {@code kick} on its event loop, where KickDoorbell lives, and waits. */
