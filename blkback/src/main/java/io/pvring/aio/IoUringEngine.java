@@ -196,7 +196,7 @@ public final class IoUringEngine extends AbstractAioEngine
         }
     }
 
-    /** Passes the owner thread made through Netty's loop on this engine's ring (0 before it is bound). */
+    /** Allocating passes the owner thread made through Netty's loop on this engine's ring (0 before it is bound). */
     long ringPasses()
     {
         return ring == null ? 0 : ring.passes();
@@ -206,6 +206,12 @@ public final class IoUringEngine extends AbstractAioEngine
     boolean peeksRing()
     {
         return ring != null && ring.peeks();
+    }
+
+    /** True once bound, when submitting and reaping bypass Netty's allocating loop. */
+    boolean passesWithoutAllocating()
+    {
+        return ring != null && ring.passesWithoutAllocating();
     }
 
     /** Binds the engine to the calling thread's ring on first use, and refuses any other thread afterwards. */

@@ -31,6 +31,8 @@ public final class ThreadRing implements ThreadParker
     private final Thread owner = Thread.currentThread();
     private final ManualIoEventLoop loop;
     private final CompletionPeek peek;
+    /** Submits and reaps without Netty's per-call allocation; null when Netty's internals are not the known ones. */
+    private final NonAllocatingPass pass;
     private final Runner runner;
     /** Passes through Netty's loop (owner thread only); see {@link #passes()}. */
     private long passes;
@@ -44,6 +46,7 @@ public final class ThreadRing implements ThreadParker
         loop = new ManualIoEventLoop(null, owner, IoUringIoHandler.newFactory(config));
         loop.runNow(IO_ONLY); // enables the ring on this thread (single issuer from here on)
         peek = CompletionPeek.of(loop);
+        pass = NonAllocatingPass.of(loop);
         runner = Runner.current();
         if (runner != null)
         {
@@ -100,9 +103,16 @@ public final class ThreadRing implements ThreadParker
         inFlight += delta;
     }
 
+    /** True when submitting, reaping and sleeping in {@link #park} allocate nothing (see {@link NonAllocatingPass}). */
+    public boolean passesWithoutAllocating()
+    {
+        return pass != null;
+    }
+
     /**
-     * How many times the owner entered Netty's loop (a submit, a reap that found something, a sleep): each such pass
-     * allocates Netty's completion callback (16 bytes), which is what allocation tests bound. Owner thread only.
+     * How many times the owner entered Netty's loop (without {@link #passesWithoutAllocating()}: a submit, a reap
+     * that found something, a sleep): each such pass allocates Netty's completion callback (16 bytes), which is what
+     * allocation tests bound. Owner thread only.
      */
     public long passes()
     {
@@ -112,8 +122,7 @@ public final class ThreadRing implements ThreadParker
     /** Submits what was queued and reaps what is ready: one {@code io_uring_enter}. Returns completions handled. */
     public int submitAndReap()
     {
-        passes++;
-        return loop.runNow(IO_ONLY);
+        return pass();
     }
 
     /** Reaps what is ready, entering Netty (and the kernel) only when the ring's memory says there is something. */
@@ -123,6 +132,15 @@ public final class ThreadRing implements ThreadParker
         {
             return 0;
         }
+        return pass();
+    }
+
+    private int pass()
+    {
+        if (pass != null)
+        {
+            return pass.run();
+        }
         passes++;
         return loop.runNow(IO_ONLY);
     }
@@ -130,7 +148,12 @@ public final class ThreadRing implements ThreadParker
     @Override
     public void park(final long boundNanos)
     {
-        // 0 means "no bound" to both; the loop returns on a CQE, a wake-up or the bound.
+        // 0 means "no bound"; the pass returns on a CQE, a wake-up or the bound.
+        if (pass != null)
+        {
+            pass.block(boundNanos > 0 ? boundNanos : -1);
+            return;
+        }
         passes++;
         loop.run(boundNanos > 0 ? boundNanos : 0, IO_ONLY);
     }
