@@ -321,6 +321,10 @@ abstract class AbstractAioEngine implements AioEngine
             return;
         }
         batch[batchCount++] = slot;
+        if (batchCount == config.maxBatch())
+        {
+            submitBatch();
+        }
     }
 
     private void completeNow(final AioSlot slot, final long result)

@@ -37,6 +37,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * offered and one that arrives (a barrier's) has nothing to do. Discard punches a hole, offered only when the
  * engine can ({@link AioEngine#canPunchHole()}).
  *
+ * <p>Under {@code cache=none} every request reaches the device as soon as the ring's thread has it (the engine's
+ * {@link AioConfig#maxBatch(int)} 1: one {@code io_uring_enter} each, as fio submits), not once per ring turn:
+ * a device that serves a doorbell's requests in order and answers them together (virtio-blk on this machine kind)
+ * makes each request of a batch of k wait for all k. Measured at queue depth 32, 4 KiB random reads: 350 us
+ * average block-layer time per read batched per turn, 263 us submitted one by one (fio: 252-300 us). Page-cache
+ * modes keep one submission per turn: a hit completes inside the call, so batching saves system calls.
+ *
  * <p>{@link #submit} without a queue (tools, tests on the store alone) goes through a store-wide engine on a private
  * thread and waits for the io: synchronous by design, not the ring's path.
  */
@@ -346,6 +353,7 @@ public final class FileBlockStore implements BlockStore
                 .maxSegments(perPart)
                 .maxIoBytes(perPart * PAGE_SIZE)
                 .closeTimeoutMillis(closeTimeoutMillis)
+                .maxBatch(file.cacheMode() == CacheMode.NONE ? 1 : 0)
                 .validate();
             this.engine = AioEngines.create(engineName, config, completionSignal);
             this.pending = new BlockIo[maxInFlight];
