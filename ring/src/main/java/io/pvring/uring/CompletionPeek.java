@@ -1,6 +1,5 @@
 package io.pvring.uring;
 
-import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 
 import io.netty.channel.ManualIoEventLoop;
@@ -11,9 +10,8 @@ import org.agrona.UnsafeApi;
  * Tells, from the ring's shared memory alone, whether a Netty io_uring has anything for its owner to reap: a CQE
  * between the completion queue's head and tail, or a kernel flag in the submission queue's {@code flags} word
  * ({@code IORING_SQ_TASKRUN}: completion work deferred until the owner enters the kernel, {@code
- * IORING_SQ_CQ_OVERFLOW}). The engine asks it before each {@link ManualIoEventLoop#runNow(long)}, because Netty's
- * {@code IoUringIoHandler.run} allocates a method reference per call (16 bytes): a ring thread polling with I/O in
- * flight would otherwise allocate on every pass, and now allocates only on a pass that reaps.
+ * IORING_SQ_CQ_OVERFLOW}). The ring asks it before each reaping pass, so a ring thread polling with I/O in flight
+ * enters Netty (and the kernel) only when there is something to reap.
  *
  * <p>Netty keeps those words in package-private fields ({@code ManualIoEventLoop.handler}, {@code
  * IoUringIoHandler.ringBuffer}, {@code RingBuffer.ioUring*Queue}, {@code CompletionQueue.khead/ktail}, {@code
@@ -45,14 +43,11 @@ final class CompletionPeek
     {
         try
         {
-            final Object handler = field(ManualIoEventLoop.class, "handler").get(loop);
-            final Object ring = field(handler.getClass(), "ringBuffer").get(handler);
-            final Object cq = field(ring.getClass(), "ioUringCompletionQueue").get(ring);
-            final Object sq = field(ring.getClass(), "ioUringSubmissionQueue").get(ring);
+            final NettyRingParts parts = NettyRingParts.of(loop);
             return new CompletionPeek(
-                address(field(cq.getClass(), "khead").get(cq)),
-                address(field(cq.getClass(), "ktail").get(cq)),
-                address(field(sq.getClass(), "kflags").get(sq)));
+                address(NettyRingParts.read(parts.completionQueue(), "khead")),
+                address(NettyRingParts.read(parts.completionQueue(), "ktail")),
+                address(NettyRingParts.read(parts.submissionQueue(), "kflags")));
         }
         catch (final ReflectiveOperationException | RuntimeException ex)
         {
@@ -78,13 +73,6 @@ final class CompletionPeek
         }
         return UnsafeApi.getIntVolatile(null, cqTail) != UnsafeApi.getIntVolatile(null, cqHead) ||
             (UnsafeApi.getIntVolatile(null, sqFlags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
-    }
-
-    private static Field field(final Class<?> type, final String name) throws ReflectiveOperationException
-    {
-        final Field field = type.getDeclaredField(name);
-        field.setAccessible(true);
-        return field;
     }
 
     private static long address(final Object buffer)

@@ -4,7 +4,6 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Constructor;
-import java.lang.reflect.Field;
 
 import io.netty.channel.ManualIoEventLoop;
 
@@ -100,18 +99,17 @@ final class NonAllocatingPass
         }
         try
         {
-            final Object handler = field(ManualIoEventLoop.class, "handler").get(loop);
+            final NettyRingParts parts = NettyRingParts.of(loop);
+            final Object handler = parts.handler();
             if (!HANDLER.equals(handler.getClass().getName()))
             {
                 return null;
             }
-            final Object ring = field(handler.getClass(), "ringBuffer").get(handler);
-            final Object sq = field(ring.getClass(), "ioUringSubmissionQueue").get(ring);
-            final Object cq = field(ring.getClass(), "ioUringCompletionQueue").get(ring);
             final Constructor<?> drain = Class.forName(HANDLER + "$1DrainFdEventCallback", false,
                 handler.getClass().getClassLoader()).getDeclaredConstructor(handler.getClass());
             drain.setAccessible(true);
-            return new NonAllocatingPass(handler, sq, cq, drain.newInstance(handler));
+            return new NonAllocatingPass(handler, parts.submissionQueue(), parts.completionQueue(),
+                drain.newInstance(handler));
         }
         catch (final ReflectiveOperationException | RuntimeException ex)
         {
@@ -172,12 +170,5 @@ final class NonAllocatingPass
         {
             throw new IllegalStateException("io_uring: Netty's pass failed", ex);
         }
-    }
-
-    private static Field field(final Class<?> type, final String name) throws ReflectiveOperationException
-    {
-        final Field field = type.getDeclaredField(name);
-        field.setAccessible(true);
-        return field;
     }
 }
