@@ -126,18 +126,14 @@ final class NonAllocatingPass
             assert submitted >= 0;
             return (int)PROCESS.invokeExact(handler, submissionQueue, completionQueue, callback);
         }
-        catch (final RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable ex)
         {
-            throw new IllegalStateException("io_uring: Netty's pass failed", ex);
+            throw failed(ex);
         }
     }
 
     /**
-     * Like {@link #run()}, but when nothing has completed yet, waits in {@code io_uring_enter} for a CQE, the
+     * Like {@link #run()}, but when nothing has completed yet, first waits in {@code io_uring_enter} for a CQE, the
      * handler's wake-up eventfd ({@link ManualIoEventLoop#wakeup()} from another thread) or {@code timeoutNanos}
      * ({@code -1}: no bound), exactly as Netty's blocking pass does: the eventfd read is in the ring before the
      * wait, so a wake-up that comes first ends the wait at once.
@@ -155,20 +151,22 @@ final class NonAllocatingPass
                 final int submitted = (int)SUBMIT_AND_WAIT.invokeExact(handler, submissionQueue, false, timeoutNanos);
                 assert submitted >= 0;
             }
-            else
-            {
-                final int submitted = (int)SUBMIT.invokeExact(handler, submissionQueue);
-                assert submitted >= 0;
-            }
-            return (int)PROCESS.invokeExact(handler, submissionQueue, completionQueue, callback);
-        }
-        catch (final RuntimeException | Error ex)
-        {
-            throw ex;
         }
         catch (final Throwable ex)
         {
-            throw new IllegalStateException("io_uring: Netty's pass failed", ex);
+            throw failed(ex);
         }
+        return run();
+    }
+
+    /** What a step of Netty's threw, unchanged when unchecked (its own exceptions reach the caller as they would). */
+    private static RuntimeException failed(final Throwable ex)
+    {
+        if (ex instanceof Error error)
+        {
+            throw error;
+        }
+        return ex instanceof RuntimeException unchecked ? unchecked :
+            new IllegalStateException("io_uring: a step of Netty's ring failed", ex);
     }
 }
