@@ -1,7 +1,11 @@
 package io.pvring.blkback.store;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import io.pvring.nbd.NbdClient;
@@ -48,6 +52,9 @@ public final class NbdBlockStore implements BlockStore
     /** Ios in flight at once across the device's rings: 4 queues of the largest ring (16 pages, 512 entries). */
     public static final int DEFAULT_MAX_IOS = 2048;
 
+    /** How long a closing queue waits for its ios on the io_uring path (the client's request timeout ends them). */
+    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
     private static final System.Logger LOG = System.getLogger(NbdBlockStore.class.getName());
 
     private final NbdClient client;
@@ -65,6 +72,8 @@ public final class NbdBlockStore implements BlockStore
     private final AtomicBoolean failureTold = new AtomicBoolean();
     private volatile Consumer<String> failureListener;
     private final int maxIos;
+    /** Open rings' queues: when one that drove the connection closes, the others are told to take over. */
+    private final List<TurnQueue> queues = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     private NbdBlockStore(final Sink sink, final NbdClient client, final QemuNbdServer server, final int sectorSize,
@@ -223,17 +232,29 @@ public final class NbdBlockStore implements BlockStore
         return maxIos;
     }
 
+    /**
+     * Starts {@code io} from any thread. On the io_uring path the calling thread may become the connection's driver
+     * and must then {@link NbdClient#poll} for completions: blkback submits through {@link #openQueue} instead.
+     */
     public void submit(final BlockIo io)
     {
-        start(io);
+        start(io, null);
         client.flushBatch();
     }
 
-    /** A ring's queue: what it submits in a turn reaches the event loop together, at the turn's end. */
+    /** A ring's queue: what it submits in a turn is sent together, at the turn's end. */
     @Override
     public BlockQueue openQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
     {
-        return new TurnQueue();
+        final TurnQueue queue = new TurnQueue(completionSignal);
+        queues.add(queue);
+        return queue;
+    }
+
+    /** True when the data path runs on the rings' own threads (io_uring), false on Netty's event loop. */
+    public boolean onRing()
+    {
+        return client.onRing();
     }
 
     @Override
@@ -248,7 +269,7 @@ public final class NbdBlockStore implements BlockStore
     }
 
     /** Hands {@code io}'s requests to the client; they go out at the next {@link NbdClient#flushBatch()}. */
-    private void start(final BlockIo io)
+    private void start(final BlockIo io, final TurnQueue queue)
     {
         final Entry entry = free.poll();
         if (entry == null)
@@ -258,6 +279,11 @@ public final class NbdBlockStore implements BlockStore
             return;
         }
         entry.io = io;
+        entry.queue = queue;
+        if (queue != null)
+        {
+            queue.inFlight.incrementAndGet();
+        }
         entry.status = OK;
         entry.flushAfter = io.op() == BlockIo.WRITE && fuaWrites && !export.canFua() && export.canFlush();
         entry.stage = io.op();
@@ -448,8 +474,14 @@ public final class NbdBlockStore implements BlockStore
         }
         final BlockIo io = entry.io;
         final int status = entry.status;
+        final TurnQueue queue = entry.queue;
         entry.io = null;
+        entry.queue = null;
         free.offer(entry); // before the completion: the ring may submit again at once
+        if (queue != null)
+        {
+            queue.inFlight.decrementAndGet();
+        }
         io.complete(status);
     }
 
@@ -521,22 +553,32 @@ public final class NbdBlockStore implements BlockStore
 
     /**
      * One ring's path into the store: {@link #submit} starts the io's requests in the client, {@link #flush} sends
-     * the turn's batch with one {@link NbdClient#flushBatch()}. Completions go straight to the ios (from the event
-     * loop), as with {@link BlockStore#submit}, so there is nothing to poll and nothing to wait for on close.
+     * the turn's batch with one {@link NbdClient#flushBatch}. On the event-loop path completions go straight to the
+     * ios from the loop, so {@link #poll} has nothing to do. On the io_uring path the ring whose thread drives the
+     * connection sends and reaps in its own {@link #poll} and {@link #flush}; another ring's batch is sent by the
+     * driver, woken through its completion signal. A queue that closes waits (bounded) for its own ios; a driver
+     * then lets go and the other queues are signalled, so one of them takes over.
      */
     private final class TurnQueue implements BlockQueue
     {
+        final AtomicInteger inFlight = new AtomicInteger();
+        private final Runnable signal;
         private int submitted;
+
+        TurnQueue(final Runnable signal)
+        {
+            this.signal = signal;
+        }
 
         public void submit(final BlockIo io)
         {
-            start(io);
+            start(io, this);
             submitted++;
         }
 
         public int poll()
         {
-            return 0;
+            return client.poll(signal);
         }
 
         public int flush()
@@ -545,18 +587,50 @@ public final class NbdBlockStore implements BlockStore
             if (batch != 0)
             {
                 submitted = 0;
-                client.flushBatch();
+                client.flushBatch(signal);
             }
             return batch;
         }
 
         public int inFlight()
         {
-            return 0;
+            return inFlight.get();
+        }
+
+        @Override
+        public boolean needsPolling()
+        {
+            return client.needsPolling();
         }
 
         public void close()
         {
+            queues.remove(this);
+            if (!client.onRing())
+            {
+                return;
+            }
+            final long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+            while (inFlight.get() > 0 && System.nanoTime() - deadline < 0)
+            {
+                client.poll(signal);
+                if (inFlight.get() > 0)
+                {
+                    if (client.driver() == Thread.currentThread())
+                    {
+                        client.awaitCompletion(Math.min(POLL_WITHIN_NANOS, deadline - System.nanoTime()));
+                    }
+                    else
+                    {
+                        LockSupport.parkNanos(POLL_WITHIN_NANOS); // another ring's driver completes them
+                    }
+                }
+            }
+            client.release(deadline);
+            for (final TurnQueue other : queues)
+            {
+                other.signal.run();
+            }
         }
     }
 
@@ -566,6 +640,7 @@ public final class NbdBlockStore implements BlockStore
         final int index;
         final AtomicInteger pending = new AtomicInteger();
         BlockIo io;
+        TurnQueue queue;
         int stage;
         int nextSegment;
         long nextOffset;
