@@ -483,6 +483,12 @@ public final class NbdBlockStore implements BlockStore
             queue.inFlight.decrementAndGet();
         }
         io.complete(status);
+        if (queue != null && client.onRing())
+        {
+            // Reaped on a ring's thread, perhaps while its runner slept in the io_uring: the ring's agent must be
+            // told (a completion on its own thread does not wake it by itself). An atomic flag on that thread.
+            queue.signal.run();
+        }
     }
 
     private void onCompletion(final long tag, final int result)
@@ -562,7 +568,7 @@ public final class NbdBlockStore implements BlockStore
     private final class TurnQueue implements BlockQueue
     {
         final AtomicInteger inFlight = new AtomicInteger();
-        private final Runnable signal;
+        final Runnable signal;
         private int submitted;
 
         TurnQueue(final Runnable signal)
