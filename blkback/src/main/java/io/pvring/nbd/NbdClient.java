@@ -3,6 +3,7 @@ package io.pvring.nbd;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -29,12 +30,21 @@ import org.agrona.DirectBuffer;
  * An asynchronous NBD client for one export over TCP or a Unix socket, built for a blkback ring thread.
  *
  * <p>{@link #connect} negotiates (fixed newstyle, {@code NBD_OPT_GO} with block sizes, {@code NBD_OPT_EXPORT_NAME}
- * only when the server lacks GO) within bounded timeouts. Then the caller submits requests with a tag and its
- * own off-heap memory, which must stay valid until the request completes; {@link #flushBatch()} once per ring turn
- * hands the turn's requests to the event loop (one wake-up, one socket flush for the batch). Completions arrive in
- * any order on the event-loop thread through the {@link NbdCompletionSink}. Nothing is allocated per request in
+ * only when the server lacks GO) within bounded timeouts, on a Netty event loop. Then the caller submits requests
+ * with a tag and its own off-heap memory, which must stay valid until the request completes, and calls
+ * {@link #flushBatch()} once per ring turn. Two data paths ({@link NbdClientConfig#dataPath()}):
+ * <ul>
+ *   <li>io_uring (the default where it works, {@link #onRing()}): the socket leaves the event loop after the
+ *   handshake and the thread that sends first (the <em>driver</em>, a ring's runner) moves everything itself in its
+ *   own io_uring: {@link #flushBatch} sends the turn's requests with one {@code sendmsg}, and replies, reaped by
+ *   {@link #poll} or while the driver's runner sleeps in that ring, complete on the driver. No other thread is in
+ *   between. Other threads may submit: their {@link #flushBatch} wakes the driver to send for them;</li>
+ *   <li>event loop: {@link #flushBatch()} hands the batch to the loop (one wake-up, one socket flush), which reads
+ *   replies and completes requests there.</li>
+ * </ul>
+ * Completions arrive in any order through the {@link NbdCompletionSink}. Nothing is allocated per request in
  * steady state: a preallocated in-flight table of {@link NbdClientConfig#maxInFlight()} slots, lock-free queues,
- * pooled direct buffers.
+ * prebuilt SQEs or pooled direct buffers.
  *
  * <p>Submissions return 0 when accepted (the sink then hears of the request exactly once) or a negative errno when
  * refused on the spot (the sink never hears of it): {@link NbdErrno#EAGAIN} when the in-flight table is full,
@@ -48,10 +58,14 @@ import org.agrona.DirectBuffer;
  * {@link NbdCompletionSink#onDisconnected} names the server.
  *
  * <p>Submitting methods and {@link #flushBatch()} are thread-safe (lock-free); {@link #close()} must not race with
- * them.
+ * them. On the io_uring path the driver must keep {@link #poll polling} (or sleep in its ring, as a runner does)
+ * while requests are out, and {@link #release} it when its thread stops serving.
  */
 public final class NbdClient implements AutoCloseable
 {
+    /** How often a close waits for a driver on another thread to see its socket shut down. */
+    private static final long CLOSE_POLL_NANOS = 1_000_000;
+
     private final NbdUri uri;
     private final NbdClientConfig config;
     private final EventLoopGroup group;
@@ -511,6 +525,16 @@ public final class NbdClient implements AutoCloseable
                 ring.poll(null);
             }
             ring.release(deadline);
+        }
+        else if (driver != null)
+        {
+            // Its recv would outlive the descriptor's close (the ring holds the file): end it, so the driver fails
+            // what is left on its own thread and sees the connection gone.
+            ring.shutdownSocket();
+            while (!ring.isFailed() && System.nanoTime() - deadline < 0)
+            {
+                LockSupport.parkNanos(CLOSE_POLL_NANOS);
+            }
         }
         if (ring.driver() == null && ring.isIdle() && ring.sendDisconnect())
         {

@@ -137,6 +137,8 @@ final class NbdRingTransmission implements IoUringIoHandle
     private boolean handling;
     /** A release timed out with SQEs still in the kernel: the buffers stay allocated (a bounded leak). */
     private boolean keepMemory;
+    /** The driver is letting go: nothing new goes into its ring (a partly sent batch is still finished). */
+    private boolean releasing;
     private boolean closed;
 
     NbdRingTransmission(final String server, final NbdClientConfig config, final NbdCompletionSink sink,
@@ -327,6 +329,7 @@ final class NbdRingTransmission implements IoUringIoHandle
         {
             armTimer();
         }
+        encodeAndSend(); // what the last driver left queued
         return true;
     }
 
@@ -340,6 +343,7 @@ final class NbdRingTransmission implements IoUringIoHandle
         {
             return;
         }
+        releasing = true;
         while (sendInFlight && System.nanoTime() - deadlineNanos < 0)
         {
             ring.submitAndReap();
@@ -380,6 +384,7 @@ final class NbdRingTransmission implements IoUringIoHandle
             pendingOps = 0;
             recvArmed = false;
             timerArmed = false;
+            releasing = false;
             driverWake = null;
             driver = null;
         }
@@ -425,13 +430,17 @@ final class NbdRingTransmission implements IoUringIoHandle
 
     private void armRecv()
     {
+        if (releasing)
+        {
+            return;
+        }
         recvUserData = submit(recvSqe);
         recvArmed = recvUserData != REGISTRATION_INVALID;
     }
 
     private void armTimer()
     {
-        if (requestTimeoutNanos > 0 && !timerArmed && !failed)
+        if (requestTimeoutNanos > 0 && !timerArmed && !failed && !releasing)
         {
             timerUserData = submit(timerSqe);
             timerArmed = timerUserData != REGISTRATION_INVALID;
@@ -513,7 +522,7 @@ final class NbdRingTransmission implements IoUringIoHandle
 
     private void startSend()
     {
-        if (sendInFlight || filling.isEmpty() || failed)
+        if (sendInFlight || filling.isEmpty() || failed || releasing)
         {
             return;
         }
@@ -559,7 +568,7 @@ final class NbdRingTransmission implements IoUringIoHandle
                 received(res);
                 break;
             case IORING_OP_POLL_ADD:
-                if (res >= 0 && !failed && driver != null)
+                if (res >= 0 && !failed)
                 {
                     armRecv();
                 }
@@ -619,7 +628,7 @@ final class NbdRingTransmission implements IoUringIoHandle
         if (res > 0)
         {
             parse(res);
-            if (!failed && driver != null)
+            if (!failed)
             {
                 armRecv();
             }
@@ -628,7 +637,7 @@ final class NbdRingTransmission implements IoUringIoHandle
         {
             fail(discSent ? "disconnected" : "closed the connection", NbdErrno.ESHUTDOWN);
         }
-        else if (res == -EAGAIN)
+        else if (res == -EAGAIN && !releasing)
         {
             // A kernel that does not poll a non-blocking socket for us: wait until it is readable first.
             submit(pollSqe);
@@ -881,7 +890,8 @@ final class NbdRingTransmission implements IoUringIoHandle
         }
     }
 
-    private void shutdownSocket()
+    /** Shuts the socket down (any thread): whatever is in a ring on it ends, and its driver fails the rest. */
+    void shutdownSocket()
     {
         try
         {

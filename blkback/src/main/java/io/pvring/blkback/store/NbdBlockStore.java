@@ -34,18 +34,20 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>Per io state lives in a preallocated table of {@link #maxIos} entries; NBD requests in flight are bounded by
  * the client's table ({@link NbdClientConfig#maxInFlight()}), whose free slots this store counts as credits: an
  * io that finds none waits, parked, for the next completion to send the rest of its parts. Nothing is allocated
- * per request once warm. Completions arrive on the client's event loop and go straight to
- * {@link BlockIo#complete}, which hands them to the ring.
+ * per request once warm. Completions go straight to {@link BlockIo#complete}, which hands them to the ring: on the
+ * client's io_uring path they arrive on the ring thread that drives the connection (which then also signals the
+ * io's ring, as a completion reaped while its runner slept must), on the event-loop path on the client's loop.
  *
  * <p>A server that dies or breaks the protocol fails the connection: every io in flight completes with
  * {@link #EIO} ({@code BLKIF_RSP_ERROR}), every later one at once, and the error, naming the server, is logged
  * once, given by {@link #failure()} and told to the {@link #failureListener} (blkback writes it to the device's
  * {@code error} node). Other devices have their own clients and are untouched.
  *
- * <p>Batching: each ring submits through its own {@link #openQueue queue}, which hands what the ring submitted in
- * one turn to the client's event loop at the end of the turn ({@link BlockQueue#flush()}: one
- * {@link NbdClient#flushBatch()}, so one wake-up of the loop and one socket write per turn rather than per
- * request). {@link #submit} alone (no queue) flushes each io at once.
+ * <p>Batching: each ring submits through its own {@link #openQueue queue}, which sends what the ring submitted in
+ * one turn at the end of the turn ({@link BlockQueue#flush()}: one {@link NbdClient#flushBatch}, so one socket
+ * write per turn rather than per request). On the io_uring path the queue's ring thread is the connection's driver
+ * when it sent first; the other queues' batches are sent by the driver, which their flush wakes; a driver's queue
+ * that closes lets go and the other queues take over. {@link #submit} alone (no queue) flushes each io at once.
  */
 public final class NbdBlockStore implements BlockStore
 {
