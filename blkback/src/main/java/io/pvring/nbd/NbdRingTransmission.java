@@ -368,11 +368,10 @@ final class NbdRingTransmission implements IoUringIoHandle
                 ring.park(Math.max(1, Math.min(1_000_000L, deadlineNanos - System.nanoTime())));
             }
         }
-        final boolean clean = pendingOps == 0;
-        ring.inFlight(-pendingOps);
-        if (!clean)
+        if (pendingOps > 0)
         {
-            // The kernel may still write into our buffers: make sure it ends, and keep them (a bounded leak).
+            // The kernel may still write into our buffers: make sure it ends, and keep them (a bounded leak). The
+            // thread's ring counts them still, so it is not torn down under them (see ThreadRing.release).
             shutdownSocket();
             keepMemory = true;
         }
@@ -541,9 +540,9 @@ final class NbdRingTransmission implements IoUringIoHandle
     {
         final IoUringIoEvent cqe = (IoUringIoEvent)event;
         final byte op = cqe.opcode();
-        if (op == IORING_OP_ASYNC_CANCEL)
+        if (op == IORING_OP_ASYNC_CANCEL || ring == null)
         {
-            return;
+            return; // a cancellation's own completion, or a late one after a release that timed out
         }
         pendingOps--;
         ring.inFlight(-1);
