@@ -33,8 +33,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@link NbdBlockStore} end to end, blkfront to blkback to a real NBD server (qemu-nbd serving qcow2, nbdkit's
- * memory plugin with its error and delay filters), the ring stepped on the test thread while completions arrive
- * on the client's event loop.
+ * memory plugin with its error and delay filters), the ring stepped on the test thread, which drives the client on
+ * its io_uring (the event-loop path, where completions arrive on the client's loop, in a subclass).
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class NbdStoreTest
