@@ -266,6 +266,10 @@ final class NbdRingTransmission implements IoUringIoHandle
                 return 0;
             }
         }
+        else if (wake != null && driverWake == null)
+        {
+            driverWake = wake;
+        }
         final long before = completed;
         if (!submitted.isEmpty())
         {
