@@ -3,6 +3,7 @@ package io.pvring.nbd;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -18,20 +19,32 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Promise;
+import io.pvring.uring.IoUringSupport;
 import org.agrona.DirectBuffer;
 
 /**
  * An asynchronous NBD client for one export over TCP or a Unix socket, built for a blkback ring thread.
  *
  * <p>{@link #connect} negotiates (fixed newstyle, {@code NBD_OPT_GO} with block sizes, {@code NBD_OPT_EXPORT_NAME}
- * only when the server lacks GO) within bounded timeouts. Then the caller submits requests with a tag and its
- * own off-heap memory, which must stay valid until the request completes; {@link #flushBatch()} once per ring turn
- * hands the turn's requests to the event loop (one wake-up, one socket flush for the batch). Completions arrive in
- * any order on the event-loop thread through the {@link NbdCompletionSink}. Nothing is allocated per request in
+ * only when the server lacks GO) within bounded timeouts, on a Netty event loop. Then the caller submits requests
+ * with a tag and its own off-heap memory, which must stay valid until the request completes, and calls
+ * {@link #flushBatch()} once per ring turn. Two data paths ({@link NbdClientConfig#dataPath()}):
+ * <ul>
+ *   <li>io_uring (the default where it works, {@link #onRing()}): the socket leaves the event loop after the
+ *   handshake and the thread that sends first (the <em>driver</em>, a ring's runner) moves everything itself in its
+ *   own io_uring: {@link #flushBatch} sends the turn's requests with one {@code sendmsg}, and replies, reaped by
+ *   {@link #poll} or while the driver's runner sleeps in that ring, complete on the driver. No other thread is in
+ *   between. Other threads may submit: their {@link #flushBatch} wakes the driver to send for them;</li>
+ *   <li>event loop: {@link #flushBatch()} hands the batch to the loop (one wake-up, one socket flush), which reads
+ *   replies and completes requests there.</li>
+ * </ul>
+ * Completions arrive in any order through the {@link NbdCompletionSink}. Nothing is allocated per request in
  * steady state: a preallocated in-flight table of {@link NbdClientConfig#maxInFlight()} slots, lock-free queues,
- * pooled direct buffers.
+ * prebuilt SQEs or pooled direct buffers.
  *
  * <p>Submissions return 0 when accepted (the sink then hears of the request exactly once) or a negative errno when
  * refused on the spot (the sink never hears of it): {@link NbdErrno#EAGAIN} when the in-flight table is full,
@@ -45,27 +58,46 @@ import org.agrona.DirectBuffer;
  * {@link NbdCompletionSink#onDisconnected} names the server.
  *
  * <p>Submitting methods and {@link #flushBatch()} are thread-safe (lock-free); {@link #close()} must not race with
- * them.
+ * them. On the io_uring path the driver must keep {@link #poll polling} (or sleep in its ring, as a runner does)
+ * while requests are out, and {@link #release} it when its thread stops serving.
  */
 public final class NbdClient implements AutoCloseable
 {
+    /** How often a close waits for a driver on another thread to see its socket shut down. */
+    private static final long CLOSE_POLL_NANOS = 1_000_000;
+
     private final NbdUri uri;
     private final NbdClientConfig config;
     private final EventLoopGroup group;
     private final Channel channel;
     private final NbdTransmissionHandler transmission;
+    /** The data path on the submitting thread's io_uring; null on the event-loop path. */
+    private final NbdRingTransmission ring;
     private final NbdExport export;
     private volatile boolean closed;
 
     private NbdClient(final NbdUri uri, final NbdClientConfig config, final EventLoopGroup group,
-        final Channel channel, final NbdTransmissionHandler transmission, final NbdExport export)
+        final Channel channel, final NbdTransmissionHandler transmission, final NbdRingTransmission ring,
+        final NbdExport export)
     {
         this.uri = uri;
         this.config = config;
         this.group = group;
         this.channel = channel;
         this.transmission = transmission;
+        this.ring = ring;
         this.export = export;
+    }
+
+    /** Null when {@link NbdClientConfig.DataPath#RING} works in this process, otherwise why not. */
+    public static String ringUnavailableReason()
+    {
+        if (!Epoll.isAvailable())
+        {
+            return "Netty's epoll transport is unavailable (the socket is handed over from it): " +
+                Epoll.unavailabilityCause();
+        }
+        return IoUringSupport.unavailableReason();
     }
 
     /**
@@ -78,6 +110,13 @@ public final class NbdClient implements AutoCloseable
         throws NbdException
     {
         config.validate();
+        final String ringUnavailable = config.dataPath() == NbdClientConfig.DataPath.EVENT_LOOP ?
+            "event-loop path chosen" : ringUnavailableReason();
+        if (config.dataPath() == NbdClientConfig.DataPath.RING && ringUnavailable != null)
+        {
+            throw new NbdException("NBD server " + uri + ": the io_uring data path is unavailable: " +
+                ringUnavailable);
+        }
         final boolean epoll = Epoll.isAvailable();
         if (uri.unix() && !epoll)
         {
@@ -143,16 +182,40 @@ public final class NbdClient implements AutoCloseable
                 throw cause instanceof NbdException ? (NbdException)cause :
                     new NbdException("NBD server " + uri + ": " + cause, cause);
             }
+            final NbdRingTransmission ring = ringUnavailable == null ?
+                handOver(uri, config, sink, channel, transmission, negotiated.getNow()) : null;
             connected = true;
-            return new NbdClient(uri, config, group, channel, transmission, negotiated.getNow());
+            return new NbdClient(uri, config, group, channel, transmission, ring, negotiated.getNow());
         }
         finally
         {
-            if (!connected)
+            if (!connected || ringUnavailable == null)
             {
+                // On the io_uring path the event loop's work ended with the handshake.
                 group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS).awaitUninterruptibly(config.closeTimeoutMs());
             }
         }
+    }
+
+    /**
+     * Takes the negotiated socket off the event loop (no more reads there: nothing arrives before our first
+     * request) and gives its descriptor to the io_uring data path. The channel object stays only as the
+     * descriptor's holder; the client closes the descriptor itself.
+     */
+    private static NbdRingTransmission handOver(final NbdUri uri, final NbdClientConfig config,
+        final NbdCompletionSink sink, final Channel channel, final NbdTransmissionHandler transmission,
+        final NbdExport export) throws NbdException
+    {
+        channel.config().setAutoRead(false);
+        final ChannelFuture deregistered = channel.deregister();
+        if (!deregistered.awaitUninterruptibly(config.closeTimeoutMs()) || !deregistered.isSuccess())
+        {
+            channel.close();
+            throw new NbdException("NBD server " + uri + ": taking the socket off the event loop failed: " +
+                deregistered.cause());
+        }
+        final Socket socket = (Socket)((UnixChannel)channel).fd();
+        return new NbdRingTransmission(uri.toString(), config, sink, export, transmission.payloadChunk(), socket);
     }
 
     public NbdUri uri()
@@ -168,18 +231,30 @@ public final class NbdClient implements AutoCloseable
     /** Why the connection ended, naming the server ("disconnected" after {@link #close()}); null while it is up. */
     public String failure()
     {
-        return transmission.failure();
+        return ring != null ? ring.failure() : transmission.failure();
     }
 
     public boolean isConnected()
     {
-        return !closed && !transmission.isFailed();
+        return !closed && !(ring != null ? ring.isFailed() : transmission.isFailed());
+    }
+
+    /** True when requests and replies move on the submitting thread's io_uring, false on the event loop. */
+    public boolean onRing()
+    {
+        return ring != null;
+    }
+
+    /** The thread that drives the io_uring path now, or null (none yet, or the event-loop path). */
+    public Thread driver()
+    {
+        return ring != null ? ring.driver() : null;
     }
 
     /** Reads {@code length} bytes at {@code offset} into the memory at {@code address}. */
     public int submitRead(final long tag, final long offset, final int length, final long address)
     {
-        final int refused = checkRange(offset, length, transmission.payloadChunk());
+        final int refused = checkRange(offset, length, payloadChunk());
         if (refused != 0)
         {
             return refused;
@@ -198,7 +273,7 @@ public final class NbdClient implements AutoCloseable
     public int submitWrite(final long tag, final long offset, final int length, final long address,
         final boolean fua)
     {
-        final int refused = checkWrite(offset, length, fua, transmission.payloadChunk());
+        final int refused = checkWrite(offset, length, fua, payloadChunk());
         if (refused != 0)
         {
             return refused;
@@ -253,20 +328,75 @@ public final class NbdClient implements AutoCloseable
     /** Sends everything submitted since the last call: call once per ring turn. */
     public void flushBatch()
     {
-        if (!closed)
+        flushBatch(null);
+    }
+
+    /**
+     * {@link #flushBatch()}; on the io_uring path a thread that becomes the driver here is reached by others
+     * through {@code driverWake} (run from any thread when they submitted: the driver must then {@link #poll}).
+     */
+    public void flushBatch(final Runnable driverWake)
+    {
+        if (closed)
+        {
+            return;
+        }
+        if (ring != null)
+        {
+            ring.schedule(driverWake);
+        }
+        else
         {
             transmission.schedule();
+        }
+    }
+
+    /**
+     * The driver's turn on the io_uring path: sends what other threads submitted and reaps replies (reading the
+     * ring's memory only, when nothing is there); completions reach the sink on this thread. A thread that is not
+     * the driver takes over when nobody drives and requests are waiting. Returns completions delivered; always 0 on
+     * the event-loop path.
+     */
+    public int poll(final Runnable driverWake)
+    {
+        return ring != null ? ring.poll(driverWake) : 0;
+    }
+
+    /** True on the driver while replies are awaited that only its {@link #poll} will see (it is not a runner). */
+    public boolean needsPolling()
+    {
+        return ring != null && ring.needsPolling();
+    }
+
+    /** Sleeps in the driver's ring until a completion arrives or {@code nanos} pass: for bounded waits. */
+    public void awaitCompletion(final long nanos)
+    {
+        if (ring != null)
+        {
+            ring.awaitCompletion(nanos);
+        }
+    }
+
+    /**
+     * The driver lets go of the io_uring path (its ring thread stops serving), bounded by {@code deadlineNanos}:
+     * the next thread that sends or polls takes over. No effect on other threads or on the event-loop path.
+     */
+    public void release(final long deadlineNanos)
+    {
+        if (ring != null)
+        {
+            ring.release(deadlineNanos);
         }
     }
 
     private int submit(final long tag, final int command, final int flags, final long offset, final long length,
         final long address)
     {
-        if (closed || transmission.isFailed())
+        if (closed || (ring != null ? ring.isFailed() : transmission.isFailed()))
         {
             return NbdErrno.ESHUTDOWN;
         }
-        final NbdSlot slot = transmission.acquire();
+        final NbdSlot slot = ring != null ? ring.acquire() : transmission.acquire();
         if (slot == null)
         {
             return NbdErrno.EAGAIN;
@@ -277,8 +407,20 @@ public final class NbdClient implements AutoCloseable
         slot.offset = offset;
         slot.length = length;
         slot.address = address;
-        transmission.publish(slot);
+        if (ring != null)
+        {
+            ring.publish(slot);
+        }
+        else
+        {
+            transmission.publish(slot);
+        }
         return 0;
+    }
+
+    private long payloadChunk()
+    {
+        return ring != null ? ring.payloadChunk() : transmission.payloadChunk();
     }
 
     private int checkRange(final long offset, final long length, final long chunk)
@@ -337,6 +479,11 @@ public final class NbdClient implements AutoCloseable
         {
             return;
         }
+        if (ring != null)
+        {
+            closeRing();
+            return;
+        }
         if (channel.eventLoop().inEventLoop())
         {
             // close() waits for the event loop; from the sink it would wait for itself.
@@ -359,9 +506,52 @@ public final class NbdClient implements AutoCloseable
         }
     }
 
+    /**
+     * The io_uring path's close: the driver (if this thread) sends what was submitted and waits for the answers,
+     * then lets go; with nobody driving, NBD_CMD_DISC goes straight on the socket. A driver on another thread
+     * cannot be stopped from here: the socket is shut down under it, so its requests fail and it sees the end.
+     */
+    private void closeRing()
+    {
+        closed = true;
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.closeTimeoutMs());
+        final Thread driver = ring.driver();
+        if (driver == Thread.currentThread())
+        {
+            ring.poll(null);
+            while (!ring.isIdle() && !ring.isFailed() && System.nanoTime() - deadline < 0)
+            {
+                ring.awaitCompletion(deadline - System.nanoTime());
+                ring.poll(null);
+            }
+            ring.release(deadline);
+        }
+        else if (driver != null)
+        {
+            // Its recv would outlive the descriptor's close (the ring holds the file): end it, so the driver fails
+            // what is left on its own thread and sees the connection gone.
+            ring.shutdownSocket();
+            while (!ring.isFailed() && System.nanoTime() - deadline < 0)
+            {
+                LockSupport.parkNanos(CLOSE_POLL_NANOS);
+            }
+        }
+        if (ring.driver() == null && ring.isIdle() && ring.sendDisconnect())
+        {
+            ring.fail("disconnected", NbdErrno.ESHUTDOWN);
+        }
+        else if (ring.driver() == null)
+        {
+            ring.fail(ring.isIdle() ? "disconnect not sent" : "no clean disconnect within " +
+                config.closeTimeoutMs() + " ms", NbdErrno.ESHUTDOWN);
+        }
+        ring.closeSocket();
+    }
+
     @Override
     public String toString()
     {
-        return "NbdClient[" + uri + (transmission.isFailed() ? " failed: " + transmission.failure() : "") + "]";
+        final String why = failure();
+        return "NbdClient[" + uri + (ring != null ? " io_uring" : "") + (why != null ? " failed: " + why : "") + "]";
     }
 }

@@ -1,5 +1,7 @@
 package io.pvring.nbd;
 
+import java.util.Objects;
+
 /**
  * Settings of one {@link NbdClient}, validated by {@link #validate()} before it connects. Fluent setters.
  */
@@ -22,6 +24,21 @@ public final class NbdClientConfig
     private long requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
     private long closeTimeoutMs = DEFAULT_CLOSE_TIMEOUT_MS;
     private int maxPayload = DEFAULT_MAX_PAYLOAD;
+    private DataPath dataPath = DataPath.AUTO;
+
+    /** Which thread moves requests and replies once the handshake is done. */
+    public enum DataPath
+    {
+        /** {@link #RING} where io_uring and Netty's epoll transport work here, otherwise {@link #EVENT_LOOP}. */
+        AUTO,
+        /**
+         * The submitting thread itself, in its own io_uring ({@link NbdRingTransmission}): no thread in between.
+         * Connecting fails when io_uring or epoll is unavailable.
+         */
+        RING,
+        /** A Netty event-loop thread per client, which the submitting thread hands each batch to. */
+        EVENT_LOOP
+    }
 
     /** Requests the caller may have outstanding at once (a blkback ring: the ring's size); more get EAGAIN. */
     public NbdClientConfig maxInFlight(final int value)
@@ -97,6 +114,17 @@ public final class NbdClientConfig
     public int maxPayload()
     {
         return maxPayload;
+    }
+
+    public NbdClientConfig dataPath(final DataPath value)
+    {
+        dataPath = Objects.requireNonNull(value, "dataPath");
+        return this;
+    }
+
+    public DataPath dataPath()
+    {
+        return dataPath;
     }
 
     /** @throws IllegalArgumentException naming the first bad setting. */

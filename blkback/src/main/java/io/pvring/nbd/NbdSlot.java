@@ -35,6 +35,8 @@ final class NbdSlot
     long epoch;
     boolean inFlight;
     long sentNanos;
+    /** The next part to encode ({@link NbdRingTransmission}: a request may wait for room in the send batch). */
+    int nextPart;
 
     NbdSlot(final int index)
     {

@@ -6,8 +6,11 @@
  * turn, completions through an {@link io.pvring.nbd.NbdCompletionSink}), {@link io.pvring.nbd.NbdClientConfig},
  * {@link io.pvring.nbd.NbdUri} ({@code nbd://} and {@code nbd+unix://}), {@link io.pvring.nbd.NbdExport} (what the
  * handshake learnt), {@link io.pvring.nbd.NbdErrno} (results), {@link io.pvring.nbd.NbdException}. Inside:
- * {@link io.pvring.nbd.NbdHandshakeHandler} (fixed newstyle negotiation), {@link io.pvring.nbd.NbdTransmissionHandler}
- * (requests and simple replies), {@link io.pvring.nbd.NbdFlushOrder}, the in-flight slots, and the wire layouts
+ * {@link io.pvring.nbd.NbdHandshakeHandler} (fixed newstyle negotiation, always on Netty), then one of two data paths
+ * for requests and simple replies: {@link io.pvring.nbd.NbdRingTransmission} on the submitting thread's own io_uring
+ * (the default where io_uring works: the socket leaves Netty after the handshake; batches go out as one
+ * {@code sendmsg} built by {@link io.pvring.nbd.NbdSendBatch}) or {@link io.pvring.nbd.NbdTransmissionHandler} on a
+ * Netty event loop (the fallback); {@link io.pvring.nbd.NbdFlushOrder}, the in-flight slots, and the wire layouts
  * {@link io.pvring.nbd.NbdHandshakeDescriptor}, {@link io.pvring.nbd.NbdTransmissionDescriptor} with
  * {@link io.pvring.nbd.NbdProtocol}'s constants.
  *

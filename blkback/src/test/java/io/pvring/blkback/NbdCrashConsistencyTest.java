@@ -38,6 +38,17 @@ class NbdCrashConsistencyTest
     /** {@code qemu-img check}: 0 clean, 3 leaked clusters only (no corruption). */
     private static final int CHECK_LEAKS_ONLY = 3;
 
+        /** The NBD client's data path under test; the event-loop path runs the same tests in a subclass. */
+    NbdClientConfig.DataPath dataPath()
+    {
+        return NbdClientConfig.DataPath.RING;
+    }
+
+    NbdClientConfig config()
+    {
+        return new NbdClientConfig().dataPath(dataPath());
+    }
+
     @TempDir
     Path dir;
 
@@ -85,7 +96,7 @@ class NbdCrashConsistencyTest
         try (QemuNbdServer server = QemuNbdServer.start(image,
             new QemuNbdConfig().format("qcow2").cache("writeback").runtimeDirectory(dir)))
         {
-            try (NbdBlockStore store = NbdBlockStore.open(server.uri(), new NbdClientConfig(), null, 512, false,
+            try (NbdBlockStore store = NbdBlockStore.open(server.uri(), config(), null, 512, false,
                 false, 256);
                 CoreRig rig = new CoreRig(store, BlkBackConfig.defaults(), BlkFrontConfig.builder().poolPages(200)
                     .build()))

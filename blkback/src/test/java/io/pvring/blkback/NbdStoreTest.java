@@ -33,14 +33,25 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@link NbdBlockStore} end to end, blkfront to blkback to a real NBD server (qemu-nbd serving qcow2, nbdkit's
- * memory plugin with its error and delay filters), the ring stepped on the test thread while completions arrive
- * on the client's event loop.
+ * memory plugin with its error and delay filters), the ring stepped on the test thread, which drives the client on
+ * its io_uring (the event-loop path, where completions arrive on the client's loop, in a subclass).
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class NbdStoreTest
 {
     private static final long WAIT_NS = TimeUnit.SECONDS.toNanos(30);
     private static final int SECTOR = 512;
+
+        /** The NBD client's data path under test; the event-loop path runs the same tests in a subclass. */
+    NbdClientConfig.DataPath dataPath()
+    {
+        return NbdClientConfig.DataPath.RING;
+    }
+
+    NbdClientConfig config()
+    {
+        return new NbdClientConfig().dataPath(dataPath());
+    }
 
     @TempDir
     Path dir;
@@ -95,10 +106,12 @@ class NbdStoreTest
         return NbdkitServer.unix(dir, filters, plugin);
     }
 
-    private static NbdBlockStore open(final NbdkitServer server, final boolean fuaWrites) throws Exception
+    private NbdBlockStore open(final NbdkitServer server, final boolean fuaWrites) throws Exception
     {
-        return NbdBlockStore.open(server.uri(), new NbdClientConfig().maxInFlight(64), null, SECTOR, false,
+        final NbdBlockStore store = NbdBlockStore.open(server.uri(), config().maxInFlight(64), null, SECTOR, false,
             fuaWrites, 256);
+        assertEquals(dataPath() == NbdClientConfig.DataPath.RING, store.onRing(), "data path of " + store);
+        return store;
     }
 
     @Test
@@ -344,7 +357,7 @@ class NbdStoreTest
     {
         // One NBD request at a time for 32 multi-segment ios: all but the first wait parked for a completion.
         try (NbdkitServer server = nbdkit(List.of());
-            NbdBlockStore store = NbdBlockStore.open(server.uri(), new NbdClientConfig().maxInFlight(1), null, SECTOR,
+            NbdBlockStore store = NbdBlockStore.open(server.uri(), config().maxInFlight(1), null, SECTOR,
                 false, false, 64);
             CoreRig rig = new CoreRig(store, BlkBackConfig.defaults(), front()))
         {

@@ -22,6 +22,17 @@ class NbdkitInteropTest
 {
     private static final long WAIT_MS = 20_000;
 
+    /** The data path under test; the event-loop path runs the same tests in a subclass. */
+    NbdClientConfig.DataPath dataPath()
+    {
+        return NbdClientConfig.DataPath.RING;
+    }
+
+    NbdClientConfig config()
+    {
+        return new NbdClientConfig().dataPath(dataPath());
+    }
+
     @TempDir
     Path dir;
 
@@ -57,7 +68,7 @@ class NbdkitInteropTest
         try (NbdkitServer server = NbdkitServer.unix(dir, List.of("blocksize-policy"), List.of("memory",
             "size=16M", "blocksize-minimum=512", "blocksize-preferred=4096", "blocksize-maximum=65536",
             "blocksize-error-policy=error"));
-            CompletionLogClient c = CompletionLogClient.connect(server.uri(), new NbdClientConfig()))
+            CompletionLogClient c = CompletionLogClient.connect(server.uri(), config()))
         {
             final NbdExport export = c.client.export();
             assertEquals(16L << 20, export.size());
@@ -115,7 +126,7 @@ class NbdkitInteropTest
     {
         NbdTools.require("nbdkit", "nbdkit");
         try (NbdkitServer server = NbdkitServer.unix(dir, List.of(), List.of("memory", "size=4M"));
-            CompletionLogClient c = CompletionLogClient.connect(server.uri(), new NbdClientConfig().maxInFlight(16)))
+            CompletionLogClient c = CompletionLogClient.connect(server.uri(), config().maxInFlight(16)))
         {
             final UnsafeBuffer back = offHeap(16 * 4096);
             for (int i = 0; i < 16; i++)
@@ -142,7 +153,7 @@ class NbdkitInteropTest
         final Path failReads = dir.resolve("fail-reads");
         try (NbdkitServer server = NbdkitServer.unix(dir, List.of("error"), List.of("memory", "size=4M",
             "error-pread=EIO", "error-pread-rate=1", "error-pread-file=" + failReads));
-            CompletionLogClient c = CompletionLogClient.connect(server.uri(), new NbdClientConfig()))
+            CompletionLogClient c = CompletionLogClient.connect(server.uri(), config()))
         {
             final UnsafeBuffer data = offHeap(8192);
             pattern(data, 3);
@@ -179,7 +190,7 @@ class NbdkitInteropTest
         // answer the flush first too if the client did not hold it behind the writes.
         try (NbdkitServer server = NbdkitServer.unix(dir, List.of("delay"), List.of("memory", "size=4M",
             "delay-write=1500ms"));
-            CompletionLogClient c = CompletionLogClient.connect(server.uri(), new NbdClientConfig()))
+            CompletionLogClient c = CompletionLogClient.connect(server.uri(), config()))
         {
             final UnsafeBuffer w1 = offHeap(4096);
             final UnsafeBuffer w2 = offHeap(4096);
@@ -219,7 +230,7 @@ class NbdkitInteropTest
         NbdTools.require("nbdkit", "nbdkit");
         try (NbdkitServer server = NbdkitServer.unix(dir, List.of("delay"), List.of("memory", "size=4M",
             "delay-write=60"));
-            CompletionLogClient c = CompletionLogClient.connect(server.uri(), new NbdClientConfig()))
+            CompletionLogClient c = CompletionLogClient.connect(server.uri(), config()))
         {
             final UnsafeBuffer data = offHeap(8 * 4096);
             for (int i = 0; i < 8; i++)
@@ -255,7 +266,7 @@ class NbdkitInteropTest
         try (NbdkitServer server = NbdkitServer.unix(dir, List.of("delay"), List.of("memory", "size=4M",
             "delay-write=60"));
             CompletionLogClient c = CompletionLogClient.connect(server.uri(),
-                new NbdClientConfig().requestTimeoutMs(300)))
+                config().requestTimeoutMs(300)))
         {
             final UnsafeBuffer data = offHeap(4096);
             assertEquals(0, c.client.submitWrite(1, 0, 4096, data, 0, false));
@@ -278,7 +289,7 @@ class NbdkitInteropTest
         }
         try (NbdkitServer server = NbdkitServer.tcp(dir, port, List.of(), List.of("memory", "size=1M"));
             CompletionLogClient c = CompletionLogClient.connect(NbdUri.parse("nbd://127.0.0.1:" + port + "/"),
-                new NbdClientConfig()))
+                config()))
         {
             assertEquals(server.uri(), c.client.uri());
             final UnsafeBuffer data = offHeap(65536);
@@ -300,7 +311,7 @@ class NbdkitInteropTest
     {
         final NbdUri missing = NbdUri.unix(dir.resolve("no-such.sock").toString(), "x");
         final NbdException noSocket = assertThrows(NbdException.class,
-            () -> NbdClient.connect(missing, new NbdClientConfig(), new CompletionLog()));
+            () -> NbdClient.connect(missing, config(), new CompletionLog()));
         assertTrue(noSocket.getMessage().contains(missing.toString()), noSocket.getMessage());
 
         final int port;
@@ -310,7 +321,7 @@ class NbdkitInteropTest
         }
         final NbdUri closed = NbdUri.tcp("127.0.0.1", port, "");
         final NbdException refused = assertThrows(NbdException.class,
-            () -> NbdClient.connect(closed, new NbdClientConfig(), new CompletionLog()));
+            () -> NbdClient.connect(closed, config(), new CompletionLog()));
         assertTrue(refused.getMessage().contains("unreachable") && refused.getMessage().contains(closed.toString()),
             refused.getMessage());
 
@@ -320,7 +331,7 @@ class NbdkitInteropTest
             silent.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
             final NbdUri uri = NbdUri.tcp("127.0.0.1", silent.getLocalPort(), "disk");
             final NbdException timedOut = assertThrows(NbdException.class, () -> NbdClient.connect(uri,
-                new NbdClientConfig().handshakeTimeoutMs(300), new CompletionLog()));
+                config().handshakeTimeoutMs(300), new CompletionLog()));
             assertTrue(timedOut.getMessage().contains("no complete handshake within 300 ms") &&
                 timedOut.getMessage().contains(uri.toString()), timedOut.getMessage());
         }
@@ -341,7 +352,7 @@ class NbdkitInteropTest
         static CompletionLogClient connect(final NbdUri uri, final NbdClientConfig config) throws NbdException
         {
             final CompletionLog log = new CompletionLog();
-            return new CompletionLogClient(log, NbdClient.connect(uri, config, log));
+            return new CompletionLogClient(log, log.drive(NbdClient.connect(uri, config, log)));
         }
 
         @Override

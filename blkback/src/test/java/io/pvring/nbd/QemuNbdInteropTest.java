@@ -22,6 +22,17 @@ class QemuNbdInteropTest
     private static final long WAIT_MS = 30_000;
     private static final int REGION = 64 << 10;
 
+    /** The data path under test; the event-loop path runs the same tests in a subclass. */
+    NbdClientConfig.DataPath dataPath()
+    {
+        return NbdClientConfig.DataPath.RING;
+    }
+
+    NbdClientConfig config()
+    {
+        return new NbdClientConfig().dataPath(dataPath());
+    }
+
     @TempDir
     Path dir;
 
@@ -54,7 +65,7 @@ class QemuNbdInteropTest
             assertEquals("raw", server.format(), "probed format");
             assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(socket.getParent())), "private socket directory");
-            try (NbdClient client = NbdClient.connect(server.uri(), new NbdClientConfig(), log))
+            try (NbdClient client = log.drive(NbdClient.connect(server.uri(), config(), log)))
             {
                 assertEquals(16L << 20, client.export().size());
                 final UnsafeBuffer back = offHeap(65536 + 1024);
@@ -99,7 +110,7 @@ class QemuNbdInteropTest
         try (QemuNbdServer server = QemuNbdServer.start(image, new QemuNbdConfig()))
         {
             assertEquals("qcow2", server.format(), "probed format");
-            try (NbdClient client = NbdClient.connect(server.uri(), new NbdClientConfig().maxInFlight(64), log))
+            try (NbdClient client = log.drive(NbdClient.connect(server.uri(), config().maxInFlight(64), log)))
             {
                 final UnsafeBuffer buffers = offHeap(16 * REGION);
                 long tag = 0;
@@ -193,7 +204,7 @@ class QemuNbdInteropTest
         {
             final NbdUri wrong = NbdUri.unix(server.uri().socketPath(), "nope");
             final NbdException refused = assertThrows(NbdException.class,
-                () -> NbdClient.connect(wrong, new NbdClientConfig(), new CompletionLog()));
+                () -> NbdClient.connect(wrong, config(), new CompletionLog()));
             final String message = refused.getMessage();
             assertTrue(message.contains("NBD_REP_ERR_UNKNOWN") && message.contains("'nope'") &&
                 message.contains(server.uri().socketPath()), message);
@@ -244,7 +255,7 @@ class QemuNbdInteropTest
         }
         final CompletionLog log = new CompletionLog();
         try (QemuNbdServer server = QemuNbdServer.start(image, new QemuNbdConfig().format("raw"));
-            NbdClient client = NbdClient.connect(server.uri(), new NbdClientConfig().maxInFlight(64), log))
+            NbdClient client = log.drive(NbdClient.connect(server.uri(), config().maxInFlight(64), log)))
         {
             assertEquals(0, client.submitWrite(0, 0, flushed.capacity(), flushed, 0, false));
             assertEquals(0, client.submitFlush(1));
@@ -280,7 +291,7 @@ class QemuNbdInteropTest
         // Reopened, the image holds everything acknowledged before the completed flush.
         final CompletionLog again = new CompletionLog();
         try (QemuNbdServer server = QemuNbdServer.start(image, new QemuNbdConfig().format("raw"));
-            NbdClient client = NbdClient.connect(server.uri(), new NbdClientConfig(), again))
+            NbdClient client = again.drive(NbdClient.connect(server.uri(), config(), again)))
         {
             final UnsafeBuffer back = offHeap(flushed.capacity());
             assertEquals(0, client.submitRead(0, 0, back.capacity(), back, 0));

@@ -262,8 +262,8 @@ public final class BlkCommand implements Callable<Integer>
     }
 
     /**
-     * A note when both spinning sides would take every CPU from the threads an NBD disk needs besides them (the
-     * client's event loop and the server), else null.
+     * A note when both spinning sides would take every CPU from what an NBD disk needs besides them (the server,
+     * and the client's event loop where the io_uring data path is unavailable), else null.
      */
     static String pollStarves(final BlkBenchConfig config, final WaitMode wait, final int cpus)
     {
@@ -273,8 +273,8 @@ public final class BlkCommand implements Callable<Integer>
         {
             return null;
         }
-        return "note: --wait poll spins the frontend and the ring runner on " + cpus + " CPUs, and the NBD client's"
-            + " event loop and the server need CPU too: --wait notify measures the NBD path, poll measures starvation";
+        return "note: --wait poll spins the frontend and the ring runner on " + cpus + " CPUs, and the NBD server"
+            + " needs CPU too: --wait notify measures the NBD path, poll measures how the server fares beside spinners";
     }
 
     static void writeDense(final Path file, final long bytes) throws java.io.IOException

@@ -93,12 +93,15 @@ public final class NbdProbe
             System.out.println("qemu-nbd pid " + server.pid() + " serving " + server.uri());
             final Sink sink = new Sink(qd, inline);
             // Stays connected while fio runs: qemu-nbd exits when its last client leaves.
-            try (NbdClient client = NbdClient.connect(server.uri(), new NbdClientConfig().maxInFlight(qd), sink))
+            // Inline resubmission needs completions on a thread of their own (the event loop); otherwise the probe's
+            // thread drives the client on its io_uring where it can.
+            try (NbdClient client = NbdClient.connect(server.uri(), new NbdClientConfig().maxInFlight(qd)
+                .dataPath(inline ? NbdClientConfig.DataPath.EVENT_LOOP : NbdClientConfig.DataPath.AUTO), sink))
             {
                 final double pvring = inline ? inline(client, sink, qd, bs, seconds) :
                     pvring(client, sink, qd, bs, seconds);
                 System.out.printf("pvring NbdClient randread bs=%d qd=%d%s: %.0f IOPS%n", bs, qd,
-                    inline ? " (resubmitted on the event loop)" : "", pvring);
+                    inline ? " (resubmitted on the event loop)" : client.onRing() ? " (io_uring)" : "", pvring);
                 if (fio)
                 {
                     final double fioIops = fio(server.uri(), qd, bs, seconds);
@@ -187,6 +190,7 @@ public final class NbdProbe
                 start = now;
                 startCount = completed;
             }
+            client.poll(null); // on the io_uring path the replies are reaped here, into sink.done
             Long tag;
             boolean any = false;
             while ((tag = sink.done.poll()) != null)

@@ -1,7 +1,11 @@
 package io.pvring.blkback.store;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import io.pvring.nbd.NbdClient;
@@ -30,23 +34,28 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>Per io state lives in a preallocated table of {@link #maxIos} entries; NBD requests in flight are bounded by
  * the client's table ({@link NbdClientConfig#maxInFlight()}), whose free slots this store counts as credits: an
  * io that finds none waits, parked, for the next completion to send the rest of its parts. Nothing is allocated
- * per request once warm. Completions arrive on the client's event loop and go straight to
- * {@link BlockIo#complete}, which hands them to the ring.
+ * per request once warm. Completions go straight to {@link BlockIo#complete}, which hands them to the ring: on the
+ * client's io_uring path they arrive on the ring thread that drives the connection (which then also signals the
+ * io's ring, as a completion reaped while its runner slept must), on the event-loop path on the client's loop.
  *
  * <p>A server that dies or breaks the protocol fails the connection: every io in flight completes with
  * {@link #EIO} ({@code BLKIF_RSP_ERROR}), every later one at once, and the error, naming the server, is logged
  * once, given by {@link #failure()} and told to the {@link #failureListener} (blkback writes it to the device's
  * {@code error} node). Other devices have their own clients and are untouched.
  *
- * <p>Batching: each ring submits through its own {@link #openQueue queue}, which hands what the ring submitted in
- * one turn to the client's event loop at the end of the turn ({@link BlockQueue#flush()}: one
- * {@link NbdClient#flushBatch()}, so one wake-up of the loop and one socket write per turn rather than per
- * request). {@link #submit} alone (no queue) flushes each io at once.
+ * <p>Batching: each ring submits through its own {@link #openQueue queue}, which sends what the ring submitted in
+ * one turn at the end of the turn ({@link BlockQueue#flush()}: one {@link NbdClient#flushBatch}, so one socket
+ * write per turn rather than per request). On the io_uring path the queue's ring thread is the connection's driver
+ * when it sent first; the other queues' batches are sent by the driver, which their flush wakes; a driver's queue
+ * that closes lets go and the other queues take over. {@link #submit} alone (no queue) flushes each io at once.
  */
 public final class NbdBlockStore implements BlockStore
 {
     /** Ios in flight at once across the device's rings: 4 queues of the largest ring (16 pages, 512 entries). */
     public static final int DEFAULT_MAX_IOS = 2048;
+
+    /** How long a closing queue waits for its ios on the io_uring path (the client's request timeout ends them). */
+    private static final long CLOSE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private static final System.Logger LOG = System.getLogger(NbdBlockStore.class.getName());
 
@@ -65,6 +74,8 @@ public final class NbdBlockStore implements BlockStore
     private final AtomicBoolean failureTold = new AtomicBoolean();
     private volatile Consumer<String> failureListener;
     private final int maxIos;
+    /** Open rings' queues: when one that drove the connection closes, the others are told to take over. */
+    private final List<TurnQueue> queues = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     private NbdBlockStore(final Sink sink, final NbdClient client, final QemuNbdServer server, final int sectorSize,
@@ -223,17 +234,29 @@ public final class NbdBlockStore implements BlockStore
         return maxIos;
     }
 
+    /**
+     * Starts {@code io} from any thread. On the io_uring path the calling thread may become the connection's driver
+     * and must then {@link NbdClient#poll} for completions: blkback submits through {@link #openQueue} instead.
+     */
     public void submit(final BlockIo io)
     {
-        start(io);
+        start(io, null);
         client.flushBatch();
     }
 
-    /** A ring's queue: what it submits in a turn reaches the event loop together, at the turn's end. */
+    /** A ring's queue: what it submits in a turn is sent together, at the turn's end. */
     @Override
     public BlockQueue openQueue(final int maxInFlight, final int maxSegments, final Runnable completionSignal)
     {
-        return new TurnQueue();
+        final TurnQueue queue = new TurnQueue(completionSignal);
+        queues.add(queue);
+        return queue;
+    }
+
+    /** True when the data path runs on the rings' own threads (io_uring), false on Netty's event loop. */
+    public boolean onRing()
+    {
+        return client.onRing();
     }
 
     @Override
@@ -248,7 +271,7 @@ public final class NbdBlockStore implements BlockStore
     }
 
     /** Hands {@code io}'s requests to the client; they go out at the next {@link NbdClient#flushBatch()}. */
-    private void start(final BlockIo io)
+    private void start(final BlockIo io, final TurnQueue queue)
     {
         final Entry entry = free.poll();
         if (entry == null)
@@ -258,6 +281,11 @@ public final class NbdBlockStore implements BlockStore
             return;
         }
         entry.io = io;
+        entry.queue = queue;
+        if (queue != null)
+        {
+            queue.inFlight.incrementAndGet();
+        }
         entry.status = OK;
         entry.flushAfter = io.op() == BlockIo.WRITE && fuaWrites && !export.canFua() && export.canFlush();
         entry.stage = io.op();
@@ -448,9 +476,21 @@ public final class NbdBlockStore implements BlockStore
         }
         final BlockIo io = entry.io;
         final int status = entry.status;
+        final TurnQueue queue = entry.queue;
         entry.io = null;
+        entry.queue = null;
         free.offer(entry); // before the completion: the ring may submit again at once
+        if (queue != null)
+        {
+            queue.inFlight.decrementAndGet();
+        }
         io.complete(status);
+        if (queue != null && client.onRing())
+        {
+            // Reaped on a ring's thread, perhaps while its runner slept in the io_uring: the ring's agent must be
+            // told (a completion on its own thread does not wake it by itself). An atomic flag on that thread.
+            queue.signal.run();
+        }
     }
 
     private void onCompletion(final long tag, final int result)
@@ -521,22 +561,32 @@ public final class NbdBlockStore implements BlockStore
 
     /**
      * One ring's path into the store: {@link #submit} starts the io's requests in the client, {@link #flush} sends
-     * the turn's batch with one {@link NbdClient#flushBatch()}. Completions go straight to the ios (from the event
-     * loop), as with {@link BlockStore#submit}, so there is nothing to poll and nothing to wait for on close.
+     * the turn's batch with one {@link NbdClient#flushBatch}. On the event-loop path completions go straight to the
+     * ios from the loop, so {@link #poll} has nothing to do. On the io_uring path the ring whose thread drives the
+     * connection sends and reaps in its own {@link #poll} and {@link #flush}; another ring's batch is sent by the
+     * driver, woken through its completion signal. A queue that closes waits (bounded) for its own ios; a driver
+     * then lets go and the other queues are signalled, so one of them takes over.
      */
     private final class TurnQueue implements BlockQueue
     {
+        final AtomicInteger inFlight = new AtomicInteger();
+        final Runnable signal;
         private int submitted;
+
+        TurnQueue(final Runnable signal)
+        {
+            this.signal = signal;
+        }
 
         public void submit(final BlockIo io)
         {
-            start(io);
+            start(io, this);
             submitted++;
         }
 
         public int poll()
         {
-            return 0;
+            return client.poll(signal);
         }
 
         public int flush()
@@ -545,18 +595,50 @@ public final class NbdBlockStore implements BlockStore
             if (batch != 0)
             {
                 submitted = 0;
-                client.flushBatch();
+                client.flushBatch(signal);
             }
             return batch;
         }
 
         public int inFlight()
         {
-            return 0;
+            return inFlight.get();
+        }
+
+        @Override
+        public boolean needsPolling()
+        {
+            return client.needsPolling();
         }
 
         public void close()
         {
+            queues.remove(this);
+            if (!client.onRing())
+            {
+                return;
+            }
+            final long deadline = System.nanoTime() + CLOSE_WAIT_NANOS;
+            while (inFlight.get() > 0 && System.nanoTime() - deadline < 0)
+            {
+                client.poll(signal);
+                if (inFlight.get() > 0)
+                {
+                    if (client.driver() == Thread.currentThread())
+                    {
+                        client.awaitCompletion(Math.min(POLL_WITHIN_NANOS, deadline - System.nanoTime()));
+                    }
+                    else
+                    {
+                        LockSupport.parkNanos(POLL_WITHIN_NANOS); // another ring's driver completes them
+                    }
+                }
+            }
+            client.release(deadline);
+            for (final TurnQueue other : queues)
+            {
+                other.signal.run();
+            }
         }
     }
 
@@ -566,6 +648,7 @@ public final class NbdBlockStore implements BlockStore
         final int index;
         final AtomicInteger pending = new AtomicInteger();
         BlockIo io;
+        TurnQueue queue;
         int stage;
         int nextSegment;
         long nextOffset;
