@@ -311,6 +311,10 @@ public final class BlkBench
         {
             params.put("cache", DiskSpec.token(disk.cache()));
             params.put("aio", DiskSpec.token(disk.aio()));
+            if (disk.aioMaxBatch() != 0)
+            {
+                params.put("aio_max_batch", disk.aioMaxBatch());
+            }
         }
         if (disk != null && disk.kind() == DiskSpec.Kind.QCOW2)
         {

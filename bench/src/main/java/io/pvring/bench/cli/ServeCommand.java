@@ -64,8 +64,10 @@ import picocli.CommandLine.Spec;
         "                          KIND:ARG = file:PATH (a raw image), qcow2:PATH (through qemu-nbd),",
         "                          nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH, memory:SIZE or",
         "                          null:SIZE; cache (default writeback) and aio (default: io_uring where allowed)",
-        "                          apply to files and qcow2; vdev defaults to xvda, xvdb, ... per guest; guest",
-        "                          defaults to the first one; I/O limits (QEMU's throttling options, also the",
+        "                          apply to files and qcow2; a file also takes aio-max-batch=N (QEMU's: requests",
+        "                          queued before the engine starts them, default: each at once under cache=none,",
+        "                          one batch per ring turn otherwise); vdev defaults to xvda, xvdb, ... per guest;",
+        "                          guest defaults to the first one; I/O limits (QEMU's throttling options, also the",
         "                          vbd's qos-* backend keys): iops=N, bps=N, iops-total|read|write=N,",
         "                          bps-total|read|write=N, each with -max=N (burst) and -max-length=SECONDS,",
         "                          iops-size=BYTES",
@@ -228,23 +230,12 @@ public final class ServeCommand implements Callable<Integer>
                     throw new IllegalArgumentException("--disk " + disk.kind().token() + " " + disk.target() +
                         " is not a regular file");
                 }
-                if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.FILE)
-                {
-                    // The file: options travel in params, which blkback's opener parses back into the same spec.
-                    params = Path.of(disk.target()).toAbsolutePath() +
-                        (disk.cache() != io.pvring.blkback.store.DiskSpec.CacheMode.WRITEBACK ?
-                            ",cache=" + io.pvring.blkback.store.DiskSpec.token(disk.cache()) : "") +
-                        (disk.aio() != io.pvring.blkback.store.DiskSpec.AioMode.AUTO ?
-                            ",aio=" + io.pvring.blkback.store.DiskSpec.token(disk.aio()) : "");
-                }
-                else
-                {
-                    // A qcow2 disk's options travel in params, which serve's opener parses back into the same spec.
-                    final String options = new io.pvring.blkback.store.DiskSpec(disk.kind(), disk.target(), 0,
-                        disk.cache(), disk.aio(), Map.of(), ThrottleLimits.NONE, disk.format()).describe()
-                        .substring(disk.kind().token().length() + 1 + disk.target().length());
-                    params = Path.of(disk.target()).toAbsolutePath() + options;
-                }
+                // A file's or an image's options travel in params, which the opener parses back into the same spec
+                // (limits travel as qos-* keys).
+                final String options = new io.pvring.blkback.store.DiskSpec(disk.kind(), disk.target(), 0,
+                    disk.cache(), disk.aio(), Map.of(), ThrottleLimits.NONE, disk.format(), disk.aioMaxBatch())
+                    .describe().substring(disk.kind().token().length() + 1 + disk.target().length());
+                params = Path.of(disk.target()).toAbsolutePath() + options;
             }
             else if (disk.kind() == io.pvring.blkback.store.DiskSpec.Kind.NBD)
             {

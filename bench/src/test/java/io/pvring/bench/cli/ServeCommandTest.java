@@ -58,13 +58,15 @@ class ServeCommandTest
     {
         final Path image = tmp.resolve("disk.img");
         Files.write(image, new byte[1 << 16]);
-        final ServeCommand.DiskSpec disk = ServeCommand.DiskSpec.parse("file:" + image + ",cache=none,aio=threads");
+        final ServeCommand.DiskSpec disk =
+            ServeCommand.DiskSpec.parse("file:" + image + ",cache=none,aio=threads,aio-max-batch=4");
         assertEquals("file", disk.type());
-        assertEquals(image.toAbsolutePath() + ",cache=none,aio=threads", disk.params());
+        assertEquals(image.toAbsolutePath() + ",cache=none,aio=threads,aio-max-batch=4", disk.params());
         try (io.pvring.blkback.store.BlockStore store =
             io.pvring.blkback.BlkBackDriver.DEFAULT_OPENER.open(disk.type(), disk.params(), false, 512))
         {
-            assertEquals("file:" + image.toAbsolutePath() + ",cache=none,aio=threads", store.describe());
+            assertEquals("file:" + image.toAbsolutePath() + ",cache=none,aio=threads,aio-max-batch=4",
+                store.describe());
         }
         assertEquals(image.toAbsolutePath().toString(), ServeCommand.DiskSpec.parse("file:" + image).params(),
             "defaults are not spelled out: plain-path params stay what toolstacks write");

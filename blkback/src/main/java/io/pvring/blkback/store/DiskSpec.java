@@ -39,10 +39,13 @@ import io.pvring.blkback.qos.ThrottleLimits;
  * @param format  the image format qemu-nbd is told for a {@link Kind#QCOW2} disk ({@code format=}, default
  *                {@code qcow2}); null for the other kinds. Always given, never probed: a guest writes the image, and
  *                a probe would let a raw image's content choose its format (and with it a backing file on the host).
+ * @param aioMaxBatch QEMU's {@code aio-max-batch} for a {@link Kind#FILE} disk: how many requests the engine queues
+ *                before it starts them without waiting for the ring's turn to end; 0 (the default) leaves it to the
+ *                store (each request at once under {@code cache=none}, one batch per turn otherwise).
  */
 public record DiskSpec(
     Kind kind, String target, long sizeBytes, CacheMode cache, AioMode aio, Map<String, String> options,
-    ThrottleLimits limits, String format)
+    ThrottleLimits limits, String format, int aioMaxBatch)
 {
     /** The store kinds a specification may name. */
     public enum Kind
@@ -80,6 +83,11 @@ public record DiskSpec(
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmgt]?)(i?b)?");
 
+    /** QEMU's name of the engine's batch bound ({@link #aioMaxBatch()}). */
+    public static final String AIO_MAX_BATCH = "aio-max-batch";
+    /** The largest {@link #aioMaxBatch()}: a batch beyond a ring's requests in flight is one batch per turn. */
+    public static final int MAX_AIO_MAX_BATCH = 4096;
+
     /** The option short for {@code iops-total}. */
     public static final String IOPS = "iops";
     /** The option short for {@code bps-total}. */
@@ -101,6 +109,19 @@ public record DiskSpec(
             throw new IllegalArgumentException("format=" + format + " needs a qcow2: disk and a qemu format name, " +
                 "kind " + kind);
         }
+        if (aioMaxBatch < 0 || aioMaxBatch > MAX_AIO_MAX_BATCH || aioMaxBatch != 0 && kind != Kind.FILE)
+        {
+            throw new IllegalArgumentException(AIO_MAX_BATCH + "=" + aioMaxBatch + " needs a file: disk and 0.." +
+                MAX_AIO_MAX_BATCH + ", kind " + kind);
+        }
+    }
+
+    /** A specification whose engine batches as its store chooses ({@link #aioMaxBatch()} 0). */
+    public DiskSpec(
+        final Kind kind, final String target, final long sizeBytes, final CacheMode cache, final AioMode aio,
+        final Map<String, String> options, final ThrottleLimits limits, final String format)
+    {
+        this(kind, target, sizeBytes, cache, aio, options, limits, format, 0);
     }
 
     /** A specification without I/O limits, an image in its kind's own format. */
@@ -159,6 +180,7 @@ public record DiskSpec(
         CacheMode cache = CacheMode.WRITEBACK;
         AioMode aio = AioMode.AUTO;
         String format = null;
+        int aioMaxBatch = 0;
         final Map<String, String> options = new LinkedHashMap<>();
         final Map<String, String> limitOptions = new LinkedHashMap<>();
         for (int i = 1; i < parts.length; i++)
@@ -182,13 +204,19 @@ public record DiskSpec(
                 format = format(option, text, kind, format, value);
                 continue;
             }
+            if (eq >= 0 && AIO_MAX_BATCH.equals(key))
+            {
+                aioMaxBatch = aioMaxBatch(option, text, kind, value);
+                continue;
+            }
             final boolean ours = eq >= 0 && ("cache".equals(key) || "aio".equals(key));
             final boolean known = eq < 0 ? callerFlags.contains(key) :
                 ours || callerKeys.contains(key) && !value.isEmpty();
             if (!known)
             {
                 throw new IllegalArgumentException("unknown option '" + part + "' in '" + text + "': " + option +
-                    " takes cache=none|writeback|writethrough, aio=threads|io_uring, format=FMT (qcow2:), " + IOPS +
+                    " takes cache=none|writeback|writethrough, aio=threads|io_uring, aio-max-batch=N (file:), " +
+                    "format=FMT (qcow2:), " + IOPS +
                     "=N, " + BPS + "=N, " + String.join("=N, ", ThrottleLimits.KEYS) + "=N" +
                     accepted(callerKeys, callerFlags));
             }
@@ -222,7 +250,30 @@ public record DiskSpec(
         {
             throw new IllegalArgumentException(option + " " + ex.getMessage() + " in '" + text + "'", ex);
         }
-        return new DiskSpec(kind, target, sizeBytes, cache, aio, options, limits, format);
+        return new DiskSpec(kind, target, sizeBytes, cache, aio, options, limits, format, aioMaxBatch);
+    }
+
+    private static int aioMaxBatch(final String option, final String text, final Kind kind, final String value)
+    {
+        if (kind != Kind.FILE)
+        {
+            throw new IllegalArgumentException(option + " " + AIO_MAX_BATCH + "= applies to file disks (their own " +
+                "engine), not " + kind.token() + ", in '" + text + "'");
+        }
+        try
+        {
+            final int batch = Integer.parseInt(value);
+            if (batch >= 0 && batch <= MAX_AIO_MAX_BATCH)
+            {
+                return batch;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            // answered below, with what is accepted
+        }
+        throw new IllegalArgumentException(option + " " + AIO_MAX_BATCH + "=" + value + " in '" + text +
+            "': a number of requests, 0.." + MAX_AIO_MAX_BATCH + " (0: the store's choice, 1: each at once)");
     }
 
     /** The specification as the user would write it (without the caller's options). */
@@ -248,6 +299,10 @@ public record DiskSpec(
         if (aio != AioMode.AUTO)
         {
             text.append(",aio=").append(token(aio));
+        }
+        if (aioMaxBatch != 0)
+        {
+            text.append(',').append(AIO_MAX_BATCH).append('=').append(aioMaxBatch);
         }
         limits.options().forEach((key, value) -> text.append(',').append(key).append('=').append(value));
         return text.toString();

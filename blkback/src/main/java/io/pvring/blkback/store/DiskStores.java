@@ -61,7 +61,7 @@ public final class DiskStores
                 return new NullBlockStore(spec.sizeBytes(), sectorSize);
             case FILE:
                 return FileBlockStore.open(Path.of(spec.target()), CacheMode.parse(DiskSpec.token(spec.cache())),
-                    DiskSpec.token(spec.aio()), sectorSize, readOnly, FILE_CLOSE_TIMEOUT_MS);
+                    DiskSpec.token(spec.aio()), spec.aioMaxBatch(), sectorSize, readOnly, FILE_CLOSE_TIMEOUT_MS);
             case QCOW2:
             case NBD:
                 return NbdDisks.open(spec, sectorSize, readOnly);

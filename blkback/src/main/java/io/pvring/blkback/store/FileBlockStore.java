@@ -37,12 +37,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * offered and one that arrives (a barrier's) has nothing to do. Discard punches a hole, offered only when the
  * engine can ({@link AioEngine#canPunchHole()}).
  *
- * <p>Under {@code cache=none} every request reaches the device as soon as the ring's thread has it (the engine's
- * {@link AioConfig#maxBatch(int)} 1: one {@code io_uring_enter} each, as fio submits), not once per ring turn:
- * a device that serves a doorbell's requests in order and answers them together (virtio-blk on this machine kind)
- * makes each request of a batch of k wait for all k. Measured at queue depth 32, 4 KiB random reads: 350 us
- * average block-layer time per read batched per turn, 263 us submitted one by one (fio: 252-300 us). Page-cache
- * modes keep one submission per turn: a hit completes inside the call, so batching saves system calls.
+ * <p>Batching ({@code aio-max-batch}, QEMU's name): under {@code cache=none} every request reaches the device as
+ * soon as the ring's thread has it (the engine's {@link AioConfig#maxBatch(int)} 1: one {@code io_uring_enter}
+ * each, as fio submits), not once per ring turn: a device that serves a doorbell's requests in order and answers
+ * them together (virtio-blk on this machine kind) makes each request of a batch of k wait for all k. Measured at
+ * queue depth 32, 4 KiB random reads: 350 us average block-layer time per read batched per turn, 263 us submitted
+ * one by one (fio: 252-300 us). Page-cache modes keep one submission per turn: a hit completes inside the call, so
+ * batching saves system calls. A disk's {@code aio-max-batch=N} overrides both: a batch starts once N requests are
+ * queued, and at the turn's end.
  *
  * <p>{@link #submit} without a queue (tools, tests on the store alone) goes through a store-wide engine on a private
  * thread and waits for the io: synchronous by design, not the ring's path.
@@ -56,6 +58,8 @@ public final class FileBlockStore implements BlockStore
     private final int sectorSize;
     private final boolean canPunchHole;
     private final long closeTimeoutMillis;
+    /** QEMU's {@code aio-max-batch} as given; 0: the store's choice by cache mode (see the class comment). */
+    private final int aioMaxBatch;
     private volatile long sizeBytes;
     private volatile boolean flushFailed;
     /** Used only on {@link #syncThread}. */
@@ -63,10 +67,11 @@ public final class FileBlockStore implements BlockStore
     private ExecutorService syncThread;
 
     private FileBlockStore(
-        final AioFile file, final String aio, final boolean canPunchHole, final long sizeBytes, final int sectorSize,
-        final long closeTimeoutMillis)
+        final AioFile file, final String aio, final int aioMaxBatch, final boolean canPunchHole, final long sizeBytes,
+        final int sectorSize, final long closeTimeoutMillis)
     {
         this.file = file;
+        this.aioMaxBatch = aioMaxBatch;
         this.aio = aio;
         this.canPunchHole = canPunchHole;
         this.sizeBytes = sizeBytes;
@@ -88,6 +93,21 @@ public final class FileBlockStore implements BlockStore
         final Path path, final CacheMode cache, final String aio, final int sectorSize, final boolean readOnly,
         final long closeTimeoutMillis)
     {
+        return open(path, cache, aio, 0, sectorSize, readOnly, closeTimeoutMillis);
+    }
+
+    /**
+     * Opens an existing raw image whose engines start a batch once {@code aioMaxBatch} requests are queued (QEMU's
+     * {@code aio-max-batch}; 0: each request at once under {@code cache=none}, one batch per ring turn otherwise).
+     */
+    public static FileBlockStore open(
+        final Path path, final CacheMode cache, final String aio, final int aioMaxBatch, final int sectorSize,
+        final boolean readOnly, final long closeTimeoutMillis)
+    {
+        if (aioMaxBatch < 0)
+        {
+            throw new IllegalArgumentException("aio-max-batch=" + aioMaxBatch + " (expected 0 or more)");
+        }
         final String engine = resolve(aio);
         final AioFile file;
         try
@@ -103,7 +123,8 @@ public final class FileBlockStore implements BlockStore
         {
             final long size = file.sizeBytes() / sectorSize * sectorSize;
             StoreChecks.checkGeometry(size, sectorSize);
-            return new FileBlockStore(file, engine, "io_uring".equals(engine), size, sectorSize, closeTimeoutMillis);
+            return new FileBlockStore(file, engine, aioMaxBatch, "io_uring".equals(engine), size, sectorSize,
+                closeTimeoutMillis);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -286,7 +307,8 @@ public final class FileBlockStore implements BlockStore
 
     public String describe()
     {
-        return "file:" + file.path() + ",cache=" + file.cacheMode().qemuName() + ",aio=" + aio;
+        return "file:" + file.path() + ",cache=" + file.cacheMode().qemuName() + ",aio=" + aio +
+            (aioMaxBatch != 0 ? ",aio-max-batch=" + aioMaxBatch : "");
     }
 
     public void close()
@@ -312,6 +334,16 @@ public final class FileBlockStore implements BlockStore
         {
             file.close();
         }
+    }
+
+    /** The engine's batch bound for a queue of {@code depth}: as given (at most the depth), else by cache mode. */
+    private int maxBatch(final int depth)
+    {
+        if (aioMaxBatch == 0)
+        {
+            return file.cacheMode() == CacheMode.NONE ? 1 : 0;
+        }
+        return aioMaxBatch >= depth ? 0 : aioMaxBatch; // a batch the queue cannot fill is the turn's batch
     }
 
     private int completeFlush(final long result)
@@ -353,7 +385,7 @@ public final class FileBlockStore implements BlockStore
                 .maxSegments(perPart)
                 .maxIoBytes(perPart * PAGE_SIZE)
                 .closeTimeoutMillis(closeTimeoutMillis)
-                .maxBatch(file.cacheMode() == CacheMode.NONE ? 1 : 0)
+                .maxBatch(maxBatch(maxInFlight * parts))
                 .validate();
             this.engine = AioEngines.create(engineName, config, completionSignal);
             this.pending = new BlockIo[maxInFlight];

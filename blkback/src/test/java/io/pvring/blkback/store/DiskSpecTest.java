@@ -71,6 +71,30 @@ class DiskSpecTest
     }
 
     @Test
+    void aFileDiskTakesQemusAioMaxBatch()
+    {
+        final DiskSpec file = parse("file:/img/a.raw,cache=none,aio-max-batch=8,vdev=xvdb");
+        assertEquals(8, file.aioMaxBatch());
+        assertEquals(Map.of("vdev", "xvdb"), file.options(), "aio-max-batch is the disk's, not the caller's");
+        assertEquals("file:/img/a.raw,cache=none,aio-max-batch=8", file.describe());
+        assertEquals(file.aioMaxBatch(), parse(file.describe()).aioMaxBatch(), "describe parses back");
+        assertEquals(0, parse("file:/img/a.raw").aioMaxBatch(), "the store's choice unless given");
+        assertEquals("file:/img/a.raw", parse("file:/img/a.raw,aio-max-batch=0").describe());
+        for (final String bad : new String[] {"-1", "x", "", "4097"})
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> parse("file:/img/a.raw,aio-max-batch=" + bad), bad);
+            assertTrue(ex.getMessage().contains("0..4096"), ex.getMessage());
+        }
+        for (final String other : new String[] {"qcow2:/img/b.qcow2", "nbd://localhost/disk", "memory:64m"})
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> parse(other + ",aio-max-batch=1"), other);
+            assertTrue(ex.getMessage().contains("applies to file disks"), ex.getMessage());
+        }
+    }
+
+    @Test
     void takesQemusThrottlingOptionsOnEveryKind()
     {
         final DiskSpec limited = parse("file:/img/a.raw,iops=500,iops-total-max=2000,iops-total-max-length=10," +

@@ -4,12 +4,15 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import io.pvring.aio.CacheMode;
 import io.pvring.uring.IoUringSupport;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -114,6 +117,41 @@ class FileBlockStoreDirectTest
                 assertTrue(reason == null, "io_uring must be available on this machine kind: " + reason);
             }
             assumeTrue(reason == null, "io_uring unavailable, skipping: " + reason);
+        }
+    }
+
+    /**
+     * A ring's queue starts a request at once or at the turn's end ({@code flush()}, which returns how many it
+     * started): at once under {@code cache=none} unless {@code aio-max-batch} says otherwise, at the turn's end in
+     * the page-cache modes unless it does; a batch larger than the queue can hold is the turn's.
+     */
+    @ParameterizedTest(name = "aio={0} cache={1} aio-max-batch={2}")
+    @CsvSource({
+        "threads, WRITEBACK, 0, 1", "io_uring, WRITEBACK, 0, 1", "threads, NONE, 0, 0", "io_uring, NONE, 0, 0",
+        "io_uring, WRITEBACK, 1, 0", "io_uring, NONE, 8, 1", "threads, NONE, 2, 1" })
+    void aQueueStartsEachRequestAtOnceOrAtTheTurnsEnd(
+        final String engine, final CacheMode cache, final int aioMaxBatch, final int startedByTheTurn) throws Exception
+    {
+        requireEngine(engine);
+        final Path image = image();
+        final Io io = new Io();
+        final Thread self = Thread.currentThread();
+        try (FileBlockStore store = FileBlockStore.open(image, cache, engine, aioMaxBatch, 512, false, 5_000))
+        {
+            final BlockQueue queue = store.openQueue(4, 2, () -> LockSupport.unpark(self));
+            queue.submit(io.set(BlockIo.READ, 8192, 4096));
+            assertEquals(startedByTheTurn, queue.flush(), "requests the turn's end started");
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (io.status == Integer.MIN_VALUE)
+            {
+                if (queue.poll() == 0)
+                {
+                    assertTrue(System.nanoTime() < deadline, "no completion in 20 s on " + store.describe());
+                    LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+                }
+            }
+            assertEquals(BlockStore.OK, io.status, "read");
+            queue.close();
         }
     }
 
