@@ -3,7 +3,6 @@ package io.pvring.nbd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.concurrent.TimeUnit;
 
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoRegistration;
@@ -13,8 +12,6 @@ import io.netty.channel.uring.IoUringIoOps;
 import io.netty.channel.unix.Socket;
 import io.pvring.uring.ThreadRing;
 import org.agrona.UnsafeApi;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.pvring.nbd.NbdTransmissionDescriptor.REPLY_COOKIE_OFFSET;
@@ -72,10 +69,7 @@ final class NbdRingTransmission implements IoUringIoHandle
     private final Socket socket;
     private final int fd;
     private final long requestTimeoutNanos;
-    private final NbdSlot[] slots;
-    private final ManyToOneConcurrentArrayQueue<NbdSlot> submitted;
-    private final ManyToManyConcurrentArrayQueue<NbdSlot> free;
-    private final NbdFlushOrder flushOrder;
+    private final NbdInFlight requests;
     private final NbdExport export;
     private final long payloadChunk;
 
@@ -95,9 +89,6 @@ final class NbdRingTransmission implements IoUringIoHandle
     private final long timespecAddress;
     private final UnsafeBuffer replyView = new UnsafeBuffer(0, 0);
     private int stashed;
-    private NbdSlot payloadSlot;
-    private long payloadAddress;
-    private long payloadRemaining;
 
     private final IoUringIoOps recvSqe;
     private final IoUringIoOps pollSqe;
@@ -105,12 +96,6 @@ final class NbdRingTransmission implements IoUringIoHandle
     /** The sendmsg of the batch being sent, and of the one filling (each batch has its own msghdr). */
     private IoUringIoOps sendSqe;
     private IoUringIoOps nextSendSqe;
-
-    /** Completions found during one receive, told to the sink together at its end (see the event-loop path). */
-    private final long[] doneTags;
-    private final int[] doneResults;
-    private int doneCount;
-    private boolean reading;
 
     private volatile Thread driver;
     private volatile Runnable driverWake;
@@ -124,13 +109,10 @@ final class NbdRingTransmission implements IoUringIoHandle
     private long timerUserData;
     private boolean unregistered;
 
-    private int inFlight;
     private volatile boolean failed;
     private volatile String failure;
     private int failErrno;
     private boolean discSent;
-    /** Completions told to the sink, ever (driver only): what one {@link #poll} delivered. */
-    private long completed;
     /** SQEs queued outside a pass through the ring, not submitted yet (driver only). */
     private boolean unsubmitted;
     /** Inside {@link #handle}: Netty is reaping, so the ring is entered after it returns, not from here. */
@@ -150,22 +132,12 @@ final class NbdRingTransmission implements IoUringIoHandle
         this.payloadChunk = payloadChunk;
         this.socket = socket;
         this.fd = socket.intValue();
-        this.requestTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
-        final int capacity = Math.max(2, config.maxInFlight());
-        slots = new NbdSlot[config.maxInFlight()];
-        submitted = new ManyToOneConcurrentArrayQueue<>(capacity);
-        free = new ManyToManyConcurrentArrayQueue<>(capacity);
-        for (int i = 0; i < slots.length; i++)
-        {
-            slots[i] = new NbdSlot(i);
-            free.offer(slots[i]);
-        }
-        flushOrder = new NbdFlushOrder(config.maxInFlight());
-        final int toSendCapacity = Integer.highestOneBit(Math.max(1, slots.length)) << 1;
+        this.requests = new NbdInFlight(config, sink, this::queue, this::encodeAndSend);
+        this.requestTimeoutNanos = requests.requestTimeoutNanos();
+        requests.canFlush(export.canFlush());
+        final int toSendCapacity = Integer.highestOneBit(Math.max(1, requests.slotCount())) << 1;
         toSend = new NbdSlot[toSendCapacity];
         toSendMask = toSendCapacity - 1;
-        doneTags = new long[slots.length];
-        doneResults = new int[slots.length];
 
         memory = UnsafeApi.allocateMemory(RECV_BYTES + REPLY_HEADER_LENGTH + TIMESPEC_SIZE);
         recvAddress = memory;
@@ -195,14 +167,13 @@ final class NbdRingTransmission implements IoUringIoHandle
 
     NbdSlot acquire()
     {
-        return free.poll();
+        return requests.acquire();
     }
 
     /** Publishes a filled slot; it is sent at the driver's next {@link #schedule}, {@link #poll} or wake. */
     void publish(final NbdSlot slot)
     {
-        // Cannot fail: a slot is in at most one queue and both hold every slot.
-        submitted.offer(slot);
+        requests.publish(slot);
     }
 
     long payloadChunk()
@@ -244,7 +215,7 @@ final class NbdRingTransmission implements IoUringIoHandle
             return;
         }
         final Runnable w = driverWake;
-        if (w != null && !submitted.isEmpty())
+        if (w != null && requests.hasSubmitted())
         {
             w.run();
         }
@@ -261,7 +232,7 @@ final class NbdRingTransmission implements IoUringIoHandle
         final Thread d = driver;
         if (d != current)
         {
-            if (d != null || (submitted.isEmpty() && inFlight == 0) || !bind(current, wake))
+            if (d != null || (!requests.hasSubmitted() && requests.count() == 0) || !bind(current, wake))
             {
                 return 0;
             }
@@ -270,8 +241,8 @@ final class NbdRingTransmission implements IoUringIoHandle
         {
             driverWake = wake;
         }
-        final long before = completed;
-        if (!submitted.isEmpty())
+        final long before = requests.completed();
+        if (requests.hasSubmitted())
         {
             drain();
         }
@@ -283,20 +254,20 @@ final class NbdRingTransmission implements IoUringIoHandle
         {
             ring.reap();
         }
-        return (int)(completed - before);
+        return (int)(requests.completed() - before);
     }
 
     /** True on the driver while a reply is awaited and nothing but its own polling would see it. */
     boolean needsPolling()
     {
         return driver == Thread.currentThread() && pendingOps > 0 && !ring.wakesItsThread() &&
-            (inFlight > 0 || sendInFlight);
+            (requests.count() > 0 || sendInFlight);
     }
 
     /** Requests sent or waiting to be sent, answered or failed yet (driver's view). */
     int inFlight()
     {
-        return inFlight;
+        return requests.count();
     }
 
     /** The driver sleeps in its ring until a completion or {@code nanos} (bounded waits only). */
@@ -329,7 +300,7 @@ final class NbdRingTransmission implements IoUringIoHandle
         {
             armRecv();
         }
-        if (inFlight > 0)
+        if (requests.count() > 0)
         {
             armTimer();
         }
@@ -454,21 +425,9 @@ final class NbdRingTransmission implements IoUringIoHandle
     private void drain()
     {
         NbdSlot slot;
-        while ((slot = submitted.poll()) != null)
+        while ((slot = requests.nextToSend(failed ? failErrno : discSent ? NbdErrno.ESHUTDOWN : 0)) != null)
         {
-            if (failed || discSent)
-            {
-                finish(slot, failed ? failErrno : NbdErrno.ESHUTDOWN);
-            }
-            else if (slot.command == NbdProtocol.NBD_CMD_FLUSH)
-            {
-                flushOrder.flushSubmitted(slot);
-                releaseFlushes();
-            }
-            else
-            {
-                queue(slot);
-            }
+            queue(slot);
         }
         encodeAndSend();
     }
@@ -476,25 +435,7 @@ final class NbdRingTransmission implements IoUringIoHandle
     /** The slot is out from now on (its timeout runs); its parts are encoded as batches have room. */
     private void queue(final NbdSlot slot)
     {
-        final long chunk = slot.command == NbdProtocol.NBD_CMD_READ || slot.command == NbdProtocol.NBD_CMD_WRITE ?
-            payloadChunk : NbdTransmissionHandler.NO_PAYLOAD_CHUNK;
-        slot.chunk = chunk;
-        slot.parts = slot.length == 0 ? 1 : (int)((slot.length + chunk - 1) / chunk);
-        slot.partsLeft = slot.parts;
-        slot.nextPart = 0;
-        slot.result = 0;
-        slot.nextGeneration();
-        slot.inFlight = true;
-        slot.sentNanos = requestTimeoutNanos > 0 ? System.nanoTime() : 0;
-        if (slot.writeLike())
-        {
-            // Counted when queued, not when encoded: a flush submitted behind it in the same turn must wait for it.
-            for (int part = 0; part < slot.parts; part++)
-            {
-                slot.epoch = flushOrder.writeSent();
-            }
-        }
-        if (inFlight++ == 0)
+        if (requests.out(slot, payloadChunk))
         {
             armTimer();
         }
@@ -584,7 +525,7 @@ final class NbdRingTransmission implements IoUringIoHandle
                 if (res == -ETIME)
                 {
                     checkTimeouts();
-                    if (inFlight > 0)
+                    if (requests.count() > 0)
                     {
                         armTimer();
                     }
@@ -657,24 +598,17 @@ final class NbdRingTransmission implements IoUringIoHandle
 
     private void parse(final int length)
     {
-        reading = true;
+        requests.holdCompletions();
         int pos = 0;
         while (pos < length && !failed)
         {
             final int available = length - pos;
-            if (payloadRemaining > 0)
+            if (requests.payloadRemaining() > 0)
             {
-                final int n = (int)Math.min(available, payloadRemaining);
-                UnsafeApi.copyMemory(recvAddress + pos, payloadAddress, n);
+                final int n = (int)Math.min(available, requests.payloadRemaining());
+                UnsafeApi.copyMemory(recvAddress + pos, requests.payloadAddress(), n);
                 pos += n;
-                payloadAddress += n;
-                payloadRemaining -= n;
-                if (payloadRemaining == 0)
-                {
-                    final NbdSlot slot = payloadSlot;
-                    payloadSlot = null;
-                    partDone(slot, 0);
-                }
+                requests.payloadCopied(n);
             }
             else if (stashed == 0 && available >= REPLY_HEADER_LENGTH)
             {
@@ -694,126 +628,27 @@ final class NbdRingTransmission implements IoUringIoHandle
                 }
             }
         }
-        tellCompletions();
+        requests.tellCompletions();
     }
 
     private void reply(final long address)
     {
         replyView.wrap(address, REPLY_HEADER_LENGTH);
-        final int magic = replyView.getInt(REPLY_MAGIC_OFFSET, ByteOrder.BIG_ENDIAN);
-        final int error = replyView.getInt(REPLY_ERROR_OFFSET, ByteOrder.BIG_ENDIAN);
-        final long cookie = replyView.getLong(REPLY_COOKIE_OFFSET, ByteOrder.BIG_ENDIAN);
-        if (magic != NbdProtocol.NBD_SIMPLE_REPLY_MAGIC)
+        final String error = requests.reply(replyView.getInt(REPLY_MAGIC_OFFSET, ByteOrder.BIG_ENDIAN),
+            replyView.getInt(REPLY_ERROR_OFFSET, ByteOrder.BIG_ENDIAN),
+            replyView.getLong(REPLY_COOKIE_OFFSET, ByteOrder.BIG_ENDIAN));
+        if (error != null)
         {
-            fail("protocol error: reply magic 0x" + Integer.toHexString(magic) +
-                (magic == NbdProtocol.NBD_STRUCTURED_REPLY_MAGIC ? " (structured reply, not negotiated)" : ""),
-                NbdErrno.EIO);
-            return;
-        }
-        final int index = NbdSlot.indexOf(cookie);
-        final int part = NbdSlot.partOf(cookie);
-        final NbdSlot slot = index < slots.length ? slots[index] : null;
-        if (slot == null || !slot.inFlight || slot.generation != NbdSlot.generationOf(cookie) ||
-            part >= slot.nextPart)
-        {
-            fail("protocol error: reply for unknown cookie 0x" + Long.toHexString(cookie), NbdErrno.EIO);
-            return;
-        }
-        if (error == 0 && slot.command == NbdProtocol.NBD_CMD_READ)
-        {
-            payloadSlot = slot;
-            payloadAddress = slot.address + slot.partStart(part);
-            payloadRemaining = slot.partLength(part);
-            return;
-        }
-        partDone(slot, error == 0 ? 0 : NbdErrno.fromServer(error));
-    }
-
-    private void partDone(final NbdSlot slot, final int result)
-    {
-        if (result != 0 && slot.result == 0)
-        {
-            slot.result = result;
-        }
-        if (slot.writeLike())
-        {
-            flushOrder.writeDone(slot.epoch);
-        }
-        if (--slot.partsLeft == 0)
-        {
-            slot.inFlight = false;
-            inFlight--;
-            final int done = slot.result != 0 ? slot.result :
-                slot.command == NbdProtocol.NBD_CMD_READ || slot.command == NbdProtocol.NBD_CMD_WRITE ?
-                (int)slot.length : 0;
-            finish(slot, done);
-        }
-        if (slot.writeLike())
-        {
-            releaseFlushes();
-            encodeAndSend();
-        }
-    }
-
-    private void releaseFlushes()
-    {
-        NbdSlot flush;
-        while ((flush = flushOrder.nextReleasable()) != null)
-        {
-            if (export.canFlush())
-            {
-                queue(flush);
-            }
-            else
-            {
-                // No volatile cache (NBD_FLAG_SEND_FLUSH clear): every answered write is already durable.
-                finish(flush, 0);
-            }
-        }
-    }
-
-    private void finish(final NbdSlot slot, final int result)
-    {
-        final long tag = slot.tag;
-        free.offer(slot);
-        if (reading && doneCount < doneTags.length)
-        {
-            // A slot completes at most once per receive: a freed one is queued again only after it.
-            doneTags[doneCount] = tag;
-            doneResults[doneCount++] = result;
-            return;
-        }
-        completed++;
-        sink.onCompletion(tag, result);
-    }
-
-    private void tellCompletions()
-    {
-        reading = false;
-        final int count = doneCount;
-        doneCount = 0;
-        for (int i = 0; i < count; i++)
-        {
-            completed++;
-            sink.onCompletion(doneTags[i], doneResults[i]);
+            fail(error, NbdErrno.EIO);
         }
     }
 
     private void checkTimeouts()
     {
-        if (failed || inFlight == 0)
+        final String late = failed ? null : requests.timedOut();
+        if (late != null)
         {
-            return;
-        }
-        final long now = System.nanoTime();
-        for (final NbdSlot slot : slots)
-        {
-            if (slot.inFlight && now - slot.sentNanos > requestTimeoutNanos)
-            {
-                fail(NbdProtocol.commandName(slot.command) + " at offset " + slot.offset + " not answered within " +
-                    TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms", NbdErrno.ETIMEDOUT);
-                return;
-            }
+            fail(late, NbdErrno.ETIMEDOUT);
         }
     }
 
@@ -829,43 +664,24 @@ final class NbdRingTransmission implements IoUringIoHandle
             return;
         }
         failErrno = errno;
-        tellCompletions(); // answered before the failure: they keep their results, told before the errors
+        requests.tellCompletions(); // answered before the failure: they keep their results, told before the errors
         final String message = "NBD server " + server + " (export '" + export.name() + "'): " + why;
         failure = message;
         failed = true;
         shutdownSocket();
-        payloadSlot = null;
-        payloadRemaining = 0;
         while (toSendHead != toSendTail)
         {
             toSend[(int)(toSendHead++ & toSendMask)] = null;
         }
         filling.reset();
-        for (final NbdSlot slot : slots)
-        {
-            if (slot.inFlight)
-            {
-                slot.inFlight = false;
-                inFlight--;
-                finish(slot, errno);
-            }
-        }
-        NbdSlot slot;
-        while ((slot = flushOrder.pollHeld()) != null)
-        {
-            finish(slot, errno);
-        }
-        while ((slot = submitted.poll()) != null)
-        {
-            finish(slot, errno);
-        }
+        requests.failAll(errno);
         sink.onDisconnected(message);
     }
 
     /** True when nothing is out or held and nothing waits to be sent (driver's view). */
     boolean isIdle()
     {
-        return inFlight == 0 && flushOrder.isEmpty() && submitted.isEmpty() && !sendInFlight;
+        return requests.isEmpty() && !requests.hasSubmitted() && !sendInFlight;
     }
 
     /**

@@ -8,8 +8,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import org.agrona.concurrent.ManyToManyConcurrentArrayQueue;
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import static io.pvring.nbd.NbdTransmissionDescriptor.REPLY_COOKIE_OFFSET;
 import static io.pvring.nbd.NbdTransmissionDescriptor.REPLY_ERROR_OFFSET;
@@ -46,11 +44,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
 
     private final String server;
     private final NbdCompletionSink sink;
-    private final long requestTimeoutNanos;
-    private final NbdSlot[] slots;
-    private final ManyToOneConcurrentArrayQueue<NbdSlot> submitted;
-    private final ManyToManyConcurrentArrayQueue<NbdSlot> free;
-    private final NbdFlushOrder flushOrder;
+    private final NbdInFlight requests;
     private final NbdMemory memory = new NbdMemory();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private final Runnable drainTask = this::drain;
@@ -61,7 +55,6 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     private NbdExport export;
     private long payloadChunk;
     private ScheduledFuture<?> timeoutCheck;
-    private int inFlight;
     private boolean needsFlush;
     private boolean closing;
     private boolean discSent;
@@ -69,36 +62,14 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     private volatile String failure;
     private int failErrno;
 
-    /** Completions held while a read is being decoded, told to the sink at its end. */
-    private final long[] doneTags;
-    private final int[] doneResults;
-    private int doneCount;
-    private boolean reading;
-
     /** Requests encoded and not yet written to the channel: one buffer (one outbound entry) per batch. */
     private ByteBuf out;
-
-    private NbdSlot payloadSlot;
-    private long payloadAddress;
-    private long payloadRemaining;
 
     NbdTransmissionHandler(final String server, final NbdClientConfig config, final NbdCompletionSink sink)
     {
         this.server = server;
         this.sink = sink;
-        this.requestTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
-        final int capacity = Math.max(2, config.maxInFlight());
-        slots = new NbdSlot[config.maxInFlight()];
-        submitted = new ManyToOneConcurrentArrayQueue<>(capacity);
-        free = new ManyToManyConcurrentArrayQueue<>(capacity);
-        for (int i = 0; i < slots.length; i++)
-        {
-            slots[i] = new NbdSlot(i);
-            free.offer(slots[i]);
-        }
-        flushOrder = new NbdFlushOrder(config.maxInFlight());
-        doneTags = new long[slots.length];
-        doneResults = new int[slots.length];
+        this.requests = new NbdInFlight(config, sink, this::send, () -> { });
         payloadChunk = config.maxPayload();
     }
 
@@ -119,6 +90,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     void start(final NbdExport export)
     {
         this.export = export;
+        requests.canFlush(export.canFlush());
         long chunk = Math.min(payloadChunk, export.maximumPayload());
         chunk -= chunk % export.minimumBlockSize();
         if (chunk >= export.preferredBlockSize())
@@ -126,9 +98,9 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
             chunk -= chunk % export.preferredBlockSize();
         }
         payloadChunk = chunk;
-        if (requestTimeoutNanos > 0)
+        if (requests.requestTimeoutNanos() > 0)
         {
-            final long period = Math.max(1, TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) / 4);
+            final long period = Math.max(1, TimeUnit.NANOSECONDS.toMillis(requests.requestTimeoutNanos()) / 4);
             timeoutCheck = ctx.executor().scheduleAtFixedRate(timeoutTask, period, period, TimeUnit.MILLISECONDS);
         }
     }
@@ -139,20 +111,19 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     /** A free slot, or null when {@code maxInFlight} requests are outstanding. */
     NbdSlot acquire()
     {
-        return free.poll();
+        return requests.acquire();
     }
 
     /** Publishes a filled slot; it reaches the socket at the next {@link #schedule()}. */
     void publish(final NbdSlot slot)
     {
-        // Cannot fail: a slot is in at most one queue and both hold every slot.
-        submitted.offer(slot);
+        requests.publish(slot);
     }
 
     /** Wakes the event loop for the published slots, once per batch. */
     void schedule()
     {
-        if (!submitted.isEmpty() && !drainScheduled.get() && drainScheduled.compareAndSet(false, true))
+        if (requests.hasSubmitted() && !drainScheduled.get() && drainScheduled.compareAndSet(false, true))
         {
             ctx.executor().execute(drainTask);
         }
@@ -182,37 +153,22 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
         // Cleared before polling: a slot published after this poll finds the flag clear and schedules again.
         drainScheduled.set(false);
         NbdSlot slot;
-        while ((slot = submitted.poll()) != null)
+        while ((slot = requests.nextToSend(refusal())) != null)
         {
-            if (failed || discSent)
-            {
-                finish(slot, failed ? failErrno : NbdErrno.ESHUTDOWN);
-            }
-            else if (slot.command == NbdProtocol.NBD_CMD_FLUSH)
-            {
-                flushOrder.flushSubmitted(slot);
-                releaseFlushes();
-            }
-            else
-            {
-                send(slot);
-            }
+            send(slot);
         }
         flushIfNeeded();
     }
 
+    /** What a request published now completes with instead of going out: 0 while the connection serves. */
+    private int refusal()
+    {
+        return failed ? failErrno : discSent ? NbdErrno.ESHUTDOWN : 0;
+    }
+
     private void send(final NbdSlot slot)
     {
-        final long chunk = slot.command == NbdProtocol.NBD_CMD_READ || slot.command == NbdProtocol.NBD_CMD_WRITE ?
-            payloadChunk : NO_PAYLOAD_CHUNK;
-        slot.chunk = chunk;
-        slot.parts = slot.length == 0 ? 1 : (int)((slot.length + chunk - 1) / chunk);
-        slot.partsLeft = slot.parts;
-        slot.result = 0;
-        slot.nextGeneration();
-        slot.inFlight = true;
-        slot.sentNanos = requestTimeoutNanos > 0 ? System.nanoTime() : 0;
-        inFlight++;
+        requests.out(slot, payloadChunk);
         for (int part = 0; part < slot.parts; part++)
         {
             final long partLength = slot.length == 0 ? 0 : slot.partLength(part);
@@ -224,11 +180,8 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
             {
                 memory.appendFromAddress(slot.address + slot.partStart(part), buf, (int)partLength);
             }
-            if (slot.writeLike())
-            {
-                slot.epoch = flushOrder.writeSent();
-            }
         }
+        slot.nextPart = slot.parts; // every part is out: a reply may come for any of them
         needsFlush = true;
     }
 
@@ -269,23 +222,6 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
         buf.writerIndex(base + REQUEST_HEADER_LENGTH);
     }
 
-    private void releaseFlushes()
-    {
-        NbdSlot flush;
-        while ((flush = flushOrder.nextReleasable()) != null)
-        {
-            if (export.canFlush())
-            {
-                send(flush);
-            }
-            else
-            {
-                // No volatile cache (NBD_FLAG_SEND_FLUSH clear): every answered write is already durable.
-                finish(flush, 0);
-            }
-        }
-    }
-
     private void flushIfNeeded()
     {
         if (needsFlush)
@@ -305,24 +241,17 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     public void channelRead(final ChannelHandlerContext ctx, final Object msg)
     {
         final ByteBuf in = (ByteBuf)msg;
-        reading = true;
+        requests.holdCompletions();
         try
         {
             while (in.isReadable() && !failed)
             {
-                if (payloadRemaining > 0)
+                if (requests.payloadRemaining() > 0)
                 {
-                    final int n = (int)Math.min(in.readableBytes(), payloadRemaining);
-                    memory.copyToAddress(in, in.readerIndex(), payloadAddress, n);
+                    final int n = (int)Math.min(in.readableBytes(), requests.payloadRemaining());
+                    memory.copyToAddress(in, in.readerIndex(), requests.payloadAddress(), n);
                     in.skipBytes(n);
-                    payloadAddress += n;
-                    payloadRemaining -= n;
-                    if (payloadRemaining == 0)
-                    {
-                        final NbdSlot slot = payloadSlot;
-                        payloadSlot = null;
-                        partDone(slot, 0);
-                    }
+                    requests.payloadCopied(n);
                 }
                 else if (header.readableBytes() == 0 && in.readableBytes() >= REPLY_HEADER_LENGTH)
                 {
@@ -350,89 +279,18 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
     @Override
     public void channelReadComplete(final ChannelHandlerContext ctx)
     {
-        tellCompletions();
+        requests.tellCompletions();
         flushIfNeeded();
-    }
-
-    /** Tells the sink the completions held during a read, in order; the sink may submit more (resumed parts). */
-    private void tellCompletions()
-    {
-        reading = false;
-        for (int i = 0; i < doneCount; i++)
-        {
-            sink.onCompletion(doneTags[i], doneResults[i]);
-        }
-        doneCount = 0;
     }
 
     private void reply(final ByteBuf buf, final int base)
     {
-        final int magic = buf.getInt(base + REPLY_MAGIC_OFFSET);
-        final int error = buf.getInt(base + REPLY_ERROR_OFFSET);
-        final long cookie = buf.getLong(base + REPLY_COOKIE_OFFSET);
-        if (magic != NbdProtocol.NBD_SIMPLE_REPLY_MAGIC)
+        final String error = requests.reply(buf.getInt(base + REPLY_MAGIC_OFFSET),
+            buf.getInt(base + REPLY_ERROR_OFFSET), buf.getLong(base + REPLY_COOKIE_OFFSET));
+        if (error != null)
         {
-            fail("protocol error: reply magic 0x" + Integer.toHexString(magic) +
-                (magic == NbdProtocol.NBD_STRUCTURED_REPLY_MAGIC ? " (structured reply, not negotiated)" : ""),
-                NbdErrno.EIO);
-            return;
+            fail(error, NbdErrno.EIO);
         }
-        final int index = NbdSlot.indexOf(cookie);
-        final int part = NbdSlot.partOf(cookie);
-        final NbdSlot slot = index < slots.length ? slots[index] : null;
-        if (slot == null || !slot.inFlight || slot.generation != NbdSlot.generationOf(cookie) || part >= slot.parts)
-        {
-            fail("protocol error: reply for unknown cookie 0x" + Long.toHexString(cookie), NbdErrno.EIO);
-            return;
-        }
-        if (error == 0 && slot.command == NbdProtocol.NBD_CMD_READ)
-        {
-            payloadSlot = slot;
-            payloadAddress = slot.address + slot.partStart(part);
-            payloadRemaining = slot.partLength(part);
-            return;
-        }
-        partDone(slot, error == 0 ? 0 : NbdErrno.fromServer(error));
-    }
-
-    private void partDone(final NbdSlot slot, final int result)
-    {
-        if (result != 0 && slot.result == 0)
-        {
-            slot.result = result;
-        }
-        if (slot.writeLike())
-        {
-            flushOrder.writeDone(slot.epoch);
-        }
-        if (--slot.partsLeft == 0)
-        {
-            slot.inFlight = false;
-            inFlight--;
-            final int done = slot.result != 0 ? slot.result :
-                slot.command == NbdProtocol.NBD_CMD_READ || slot.command == NbdProtocol.NBD_CMD_WRITE ?
-                (int)slot.length : 0;
-            finish(slot, done);
-        }
-        if (slot.writeLike())
-        {
-            releaseFlushes();
-        }
-    }
-
-    /** Returns the slot and reports its result; the slot may be reused as soon as it is back in the free queue. */
-    private void finish(final NbdSlot slot, final int result)
-    {
-        final long tag = slot.tag;
-        free.offer(slot);
-        if (reading && doneCount < doneTags.length)
-        {
-            // A slot completes at most once per read: a freed one is sent again only by drain(), after the read.
-            doneTags[doneCount] = tag;
-            doneResults[doneCount++] = result;
-            return;
-        }
-        sink.onCompletion(tag, result);
     }
 
     /** Graceful close (event loop): sends what was submitted, then NBD_CMD_DISC once nothing is outstanding. */
@@ -444,7 +302,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
 
     private void maybeDisconnect()
     {
-        if (closing && !discSent && !failed && inFlight == 0 && flushOrder.isEmpty() && ctx.channel().isActive())
+        if (closing && !discSent && !failed && requests.isEmpty() && ctx.channel().isActive())
         {
             discSent = true;
             final ByteBuf buf = ctx.alloc().directBuffer(REQUEST_HEADER_LENGTH);
@@ -455,19 +313,10 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
 
     private void checkTimeouts()
     {
-        if (failed || inFlight == 0)
+        final String late = failed ? null : requests.timedOut();
+        if (late != null)
         {
-            return;
-        }
-        final long now = System.nanoTime();
-        for (final NbdSlot slot : slots)
-        {
-            if (slot.inFlight && now - slot.sentNanos > requestTimeoutNanos)
-            {
-                fail(NbdProtocol.commandName(slot.command) + " at offset " + slot.offset + " not answered within " +
-                    TimeUnit.NANOSECONDS.toMillis(requestTimeoutNanos) + " ms", NbdErrno.ETIMEDOUT);
-                return;
-            }
+            fail(late, NbdErrno.ETIMEDOUT);
         }
     }
 
@@ -494,7 +343,7 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
             return;
         }
         failErrno = errno;
-        tellCompletions(); // answered before the failure: they keep their results, told before the errors
+        requests.tellCompletions(); // answered before the failure: they keep their results, told before the errors
         if (export == null)
         {
             // Still negotiating: the handshake handler reports this to the connecting thread.
@@ -510,27 +359,8 @@ final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter
         {
             timeoutCheck.cancel(false);
         }
-        payloadSlot = null;
-        payloadRemaining = 0;
         releaseOut(); // requests not written yet: they fail below with the rest
-        for (final NbdSlot slot : slots)
-        {
-            if (slot.inFlight)
-            {
-                slot.inFlight = false;
-                inFlight--;
-                finish(slot, errno);
-            }
-        }
-        NbdSlot slot;
-        while ((slot = flushOrder.pollHeld()) != null)
-        {
-            finish(slot, errno);
-        }
-        while ((slot = submitted.poll()) != null)
-        {
-            finish(slot, errno);
-        }
+        requests.failAll(errno);
         ctx.close();
         sink.onDisconnected(message);
     }

@@ -1,13 +1,17 @@
 package io.pvring.bench.cli;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -40,16 +44,34 @@ class CtrlCTest
             Main.class.getName(), "bench", "ring", "--no-baselines", "--idle", "yield", "--duration", "60s",
             "--json", json.toString()));
         final Process process = new ProcessBuilder(command).redirectOutput(dir.resolve("out.txt").toFile()).start();
-        try (BufferedReader err = new BufferedReader(
-            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)))
+        // Read on its own thread to the end: a child whose stderr pipe fills blocks in its next write and cannot
+        // exit, and a reader blocked here would keep the test from killing it.
+        final BlockingQueue<String> progress = new LinkedBlockingQueue<>();
+        final Thread reader = new Thread(() ->
         {
-            String line;
-            // The first progress line says the measured interval has begun.
-            while ((line = err.readLine()) != null && !line.contains("ops/s"))
+            try (BufferedReader err = new BufferedReader(
+                new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)))
             {
-                assertTrue(process.isAlive(), "exited before measuring: " + line);
+                err.lines().forEach(progress::add);
             }
-            assertTrue(line != null, "a progress line on stderr");
+            catch (final IOException | UncheckedIOException ex)
+            {
+                progress.add("stderr: " + ex);
+            }
+        }, "stderr-reader");
+        reader.setDaemon(true);
+        reader.start();
+        try
+        {
+            // The first progress line says the measured interval has begun.
+            String line;
+            do
+            {
+                line = progress.poll(60, TimeUnit.SECONDS);
+                assertTrue(line != null, "no progress line on stderr within 60 s");
+                assertTrue(process.isAlive() || line.contains("ops/s"), "exited before measuring: " + line);
+            }
+            while (!line.contains("ops/s"));
             final Process kill = new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start();
             assertEquals(0, kill.waitFor(), "kill -INT");
             assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the JVM exits after Ctrl-C");
