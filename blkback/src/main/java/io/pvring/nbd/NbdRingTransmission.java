@@ -68,7 +68,6 @@ final class NbdRingTransmission implements IoUringIoHandle
     private final NbdCompletionSink sink;
     private final Socket socket;
     private final int fd;
-    private final long requestTimeoutNanos;
     private final NbdInFlight requests;
     private final NbdExport export;
     private final long payloadChunk;
@@ -133,7 +132,6 @@ final class NbdRingTransmission implements IoUringIoHandle
         this.socket = socket;
         this.fd = socket.intValue();
         this.requests = new NbdInFlight(config, sink, this::queue, this::encodeAndSend);
-        this.requestTimeoutNanos = requests.requestTimeoutNanos();
         requests.canFlush(export.canFlush());
         final int toSendCapacity = Integer.highestOneBit(Math.max(1, requests.slotCount())) << 1;
         toSend = new NbdSlot[toSendCapacity];
@@ -143,7 +141,7 @@ final class NbdRingTransmission implements IoUringIoHandle
         recvAddress = memory;
         stashAddress = memory + RECV_BYTES;
         timespecAddress = stashAddress + REPLY_HEADER_LENGTH;
-        final long tick = Math.max(1, requestTimeoutNanos / 4);
+        final long tick = Math.max(1, requests.requestTimeoutNanos() / 4);
         UnsafeApi.putLong(timespecAddress + TIMESPEC_SEC_OFFSET, tick / 1_000_000_000L);
         UnsafeApi.putLong(timespecAddress + TIMESPEC_NSEC_OFFSET, tick % 1_000_000_000L);
 
@@ -414,7 +412,7 @@ final class NbdRingTransmission implements IoUringIoHandle
 
     private void armTimer()
     {
-        if (requestTimeoutNanos > 0 && !timerArmed && !failed && !releasing)
+        if (requests.requestTimeoutNanos() > 0 && !timerArmed && !failed && !releasing)
         {
             timerUserData = submit(timerSqe);
             timerArmed = timerUserData != REGISTRATION_INVALID;

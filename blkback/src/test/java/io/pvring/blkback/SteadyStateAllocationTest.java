@@ -144,19 +144,6 @@ class SteadyStateAllocationTest
             assertEquals(0, rig.pair.liveMappings(), "no mapping left after disconnect");
         }
     }
-    /** Passes this thread made through its io_uring's Netty loop (0 if it has none). */
-    private static long ringPasses()
-    {
-        final ThreadRing ring = ThreadRing.acquire();
-        try
-        {
-            return ring.passes();
-        }
-        finally
-        {
-            ring.release(System.nanoTime());
-        }
-    }
 
     /**
      * An NBD disk (nbdkit's memory plugin over a Unix socket): nothing allocated per request on the ring's thread
@@ -222,14 +209,14 @@ class SteadyStateAllocationTest
             assertEquals(path == NbdClientConfig.DataPath.EVENT_LOOP, loops.length > 0,
                 "an event loop thread named pvring-nbd-* only on the event-loop path");
             final long loopBefore = LongStream.of(threads.getThreadAllocatedBytes(loops)).sum();
-            final long passesBefore = ringPasses();
+            final long passesBefore = ThreadRing.passesOnThisThread();
             final long before = threads.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < 1000; i++)
             {
                 round.run();
             }
             final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            final long passes = ringPasses() - passesBefore;
+            final long passes = ThreadRing.passesOnThisThread() - passesBefore;
             final long loopAllocated = LongStream.of(threads.getThreadAllocatedBytes(loops)).sum() - loopBefore;
             assertEquals(2500 * 16, ok[1], "every request succeeded");
             // One object per request would be >= 16 bytes x 16k = 256k bytes. Not per request: Netty's task queue

@@ -64,20 +64,6 @@ class NbdAllocationTest
         }
     }
 
-    /** Passes this thread made through its io_uring's Netty loop (0 if it has none). */
-    private static long ringPasses()
-    {
-        final ThreadRing ring = ThreadRing.acquire();
-        try
-        {
-            return ring.passes();
-        }
-        finally
-        {
-            ring.release(System.nanoTime());
-        }
-    }
-
     @Test
     void readsWritesAndFlushesDoNotAllocatePerRequest() throws Exception
     {
@@ -98,14 +84,14 @@ class NbdAllocationTest
             final Thread loop = sink.loop;
             final long self = Thread.currentThread().getId();
             final long loopBefore = threads.getThreadAllocatedBytes(loop.getId());
-            final long passesBefore = ringPasses();
+            final long passesBefore = ThreadRing.passesOnThisThread();
             final long selfBefore = threads.getThreadAllocatedBytes(self);
             for (int i = 0; i < BATCHES; i++)
             {
                 expected = batch(client, sink, memory, i, expected);
             }
             final long selfAllocated = threads.getThreadAllocatedBytes(self) - selfBefore;
-            final long passes = ringPasses() - passesBefore;
+            final long passes = ThreadRing.passesOnThisThread() - passesBefore;
             final long loopAllocated = loop.getId() == self ? 0 :
                 threads.getThreadAllocatedBytes(loop.getId()) - loopBefore;
             assertEquals(client.onRing(), loop.getId() == self, "completions on the submitting thread: io_uring");

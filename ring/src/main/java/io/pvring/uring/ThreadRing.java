@@ -119,6 +119,13 @@ public final class ThreadRing implements ThreadParker
         return passes;
     }
 
+    /** {@link #passes()} of the calling thread's ring, 0 when it has none (creates nothing). */
+    public static long passesOnThisThread()
+    {
+        final ThreadRing ring = CURRENT.get();
+        return ring == null ? 0 : ring.passes;
+    }
+
     /** Submits what was queued and reaps what is ready: one {@code io_uring_enter}. Returns completions handled. */
     public int submitAndReap()
     {
